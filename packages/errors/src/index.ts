@@ -1,0 +1,4 @@
+export { ExactlyError, type ExactlyErrorOptions, isExactlyError } from './ExactlyError.js';
+export { type ErrorCode, errorCodes } from './errorCodes.js';
+export { type ProblemDetails, problemType, problemTypeBase, toProblemDetails } from './problemDetails.js';
+export { toExactlyError } from './toExactlyError.js';

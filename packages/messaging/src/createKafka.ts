@@ -1,0 +1,31 @@
+import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
+
+export interface KafkaSettings {
+  brokers: string[];
+  clientId: string;
+  /** kafkajs' own logging; off by default, services log what matters themselves. */
+  logLevel?: 'nothing' | 'error' | 'warn' | 'info' | 'debug';
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+const levels = {
+  nothing: logLevel.NOTHING,
+  error: logLevel.ERROR,
+  warn: logLevel.WARN,
+  info: logLevel.INFO,
+  debug: logLevel.DEBUG,
+} as const;
+
+/** A kafkajs client with the project's defaults: bounded retries with capped backoff, quiet logs. */
+export function createKafka(settings: KafkaSettings): Kafka {
+  const config: KafkaConfig = {
+    clientId: settings.clientId,
+    brokers: settings.brokers,
+    logLevel: levels[settings.logLevel ?? 'nothing'],
+    connectionTimeout: settings.connectionTimeoutMs ?? 3_000,
+    requestTimeout: settings.requestTimeoutMs ?? 30_000,
+    retry: { initialRetryTime: 100, maxRetryTime: 5_000, retries: 8 },
+  };
+  return new Kafka(config);
+}

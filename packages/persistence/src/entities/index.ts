@@ -1,0 +1,4 @@
+import { Account } from './Account.js';
+import { ApiKey } from './ApiKey.js';
+
+export const entities = [Account, ApiKey];

@@ -1,0 +1,4 @@
+import { Migration20261122000001Foundation } from './Migration20261122000001Foundation.js';
+
+/** Every migration, oldest first. A new migration is a new file here; an applied one never changes. */
+export const migrations = [Migration20261122000001Foundation];

@@ -1,0 +1,30 @@
+import { Migrator } from '@mikro-orm/migrations';
+import { defineConfig } from '@mikro-orm/postgresql';
+import { entities } from './entities/index.js';
+import { migrations } from './migrations/index.js';
+
+export interface OrmSettings {
+  databaseUrl: string;
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+  debug?: boolean;
+}
+
+/** The MikroORM configuration every service uses: explicit entities, migrations from a list (never schema sync). */
+export function ormConfig({ databaseUrl, poolSize = 10, debug = false }: OrmSettings) {
+  return defineConfig({
+    clientUrl: databaseUrl,
+    entities,
+    extensions: [Migrator],
+    migrations: {
+      tableName: 'schema_migrations',
+      migrationsList: migrations,
+      snapshot: false,
+      silent: true,
+    },
+    pool: { min: 0, max: poolSize },
+    debug,
+    // Services validate and shape data themselves; the identity map is forked per request or batch.
+    allowGlobalContext: false,
+  });
+}

@@ -1,0 +1,2 @@
+export { setUpTestRun } from './jestGlobalSetup.js';
+export { provideInfrastructure, type TestInfrastructure, withDatabase } from './provideInfrastructure.js';
