@@ -1,5 +1,14 @@
 export { Account } from './entities/Account.js';
 export { ApiKey } from './entities/ApiKey.js';
+export { Message } from './entities/Message.js';
+export { MessageEvent } from './entities/MessageEvent.js';
+export { OutboxRecord } from './entities/OutboxRecord.js';
+export { appendToStreams, type NewEvent, type StreamAppend } from './eventStore/appendToStreams.js';
+export { readStream, type StoredEvent } from './eventStore/readStream.js';
+export { type MessageEventsAppend, recordMessageEvents } from './eventStore/recordMessageEvents.js';
+export { newId } from './newId.js';
 export { type Orm, openOrm } from './openOrm.js';
 export { type OrmSettings, ormConfig } from './ormConfig.js';
+export { enqueueOutbox, notifyOutbox, type OutboxEntry, outboxChannel } from './outbox/enqueueOutbox.js';
 export { runMigrations } from './runMigrations.js';
+export { runSql } from './runSql.js';

@@ -1,0 +1,40 @@
+export { canonicalJson } from './canonicalJson.js';
+export {
+  commandSchemaVersion,
+  defaultTopics,
+  jsonContentType,
+  MessageEventRecord,
+  recordHeaders,
+  SendMessageCommand,
+} from './kafkaRecords.js';
+export {
+  DispatchRequested,
+  MessageAccepted,
+  MessageEvent,
+  type MessageEventType,
+  MessageFailed,
+  ProviderAccepted,
+  ProviderCallFailed,
+  RetryScheduled,
+} from './messageEvents.js';
+export { projectStatus, statusAfter } from './messageProjection.js';
+export {
+  IdempotencyKeyState,
+  MessageBatchResource,
+  MessageEventView,
+  MessagePage,
+  MessageResource,
+  MessageStatus,
+} from './messageResource.js';
+export {
+  Channel,
+  Metadata,
+  maxBatchSize,
+  maxMetadataEntries,
+  SendEmail,
+  SendMessage,
+  SendMessageBatch,
+  SendSms,
+  SendVoiceCall,
+} from './sendMessage.js';
+export { storableText } from './text.js';

@@ -1,0 +1,24 @@
+import type { MessageEventType } from './messageEvents.js';
+import type { MessageStatus } from './messageResource.js';
+
+/** The status a message has after an event: the one rule the live projection and a rebuild share. */
+export function statusAfter(current: MessageStatus | undefined, eventType: MessageEventType): MessageStatus {
+  switch (eventType) {
+    case 'MessageAccepted':
+      return 'accepted';
+    case 'DispatchRequested':
+    case 'ProviderCallFailed':
+    case 'RetryScheduled':
+      // A late retry event never reopens a message that already reached its end.
+      return current === 'sent' || current === 'failed' ? current : 'dispatching';
+    case 'ProviderAccepted':
+      return 'sent';
+    case 'MessageFailed':
+      return current === 'sent' ? 'sent' : 'failed';
+  }
+}
+
+/** Folds a stream's event types, oldest first, into the message's status. */
+export function projectStatus(eventTypes: readonly MessageEventType[]): MessageStatus | undefined {
+  return eventTypes.reduce<MessageStatus | undefined>((status, type) => statusAfter(status, type), undefined);
+}

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { Channel, Metadata } from './sendMessage.js';
+
+export const MessageStatus = z.enum(['accepted', 'dispatching', 'sent', 'failed']);
+export type MessageStatus = z.infer<typeof MessageStatus>;
+
+export const MessageEventView = z.object({
+  type: z.string(),
+  at: z.iso.datetime({ offset: true }),
+  data: z.record(z.string(), z.unknown()),
+});
+export type MessageEventView = z.infer<typeof MessageEventView>;
+
+/** A message as the API shows it. */
+export const MessageResource = z.object({
+  id: z.string(),
+  status: MessageStatus,
+  channel: Channel,
+  to: z.string(),
+  from: z.string(),
+  metadata: Metadata.optional(),
+  createdAt: z.iso.datetime({ offset: true }),
+  updatedAt: z.iso.datetime({ offset: true }).optional(),
+  events: z.array(MessageEventView).optional(),
+});
+export type MessageResource = z.infer<typeof MessageResource>;
+
+export const MessageBatchResource = z.object({
+  messages: z.array(MessageResource),
+});
+export type MessageBatchResource = z.infer<typeof MessageBatchResource>;
+
+export const MessagePage = z.object({
+  data: z.array(MessageResource),
+  /** Pass as `cursor` to get the next (older) page; null on the last page. */
+  nextCursor: z.string().nullable(),
+});
+export type MessagePage = z.infer<typeof MessagePage>;
+
+export const IdempotencyKeyState = z.object({
+  key: z.string(),
+  state: z.enum(['in_progress', 'completed', 'unknown']),
+  messageIds: z.array(z.string()).optional(),
+  createdAt: z.iso.datetime({ offset: true }).optional(),
+  expiresAt: z.iso.datetime({ offset: true }).optional(),
+});
+export type IdempotencyKeyState = z.infer<typeof IdempotencyKeyState>;

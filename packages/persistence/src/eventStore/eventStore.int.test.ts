@@ -1,0 +1,98 @@
+import { ExactlyError } from '@exactly/errors';
+import {
+  Account,
+  appendToStreams,
+  enqueueOutbox,
+  newId,
+  type Orm,
+  openOrm,
+  readStream,
+  runSql,
+} from '../index.js';
+
+const databaseUrl = process.env.DATABASE_URL ?? '';
+
+describe('the event store', () => {
+  let orm: Orm;
+
+  beforeAll(async () => {
+    orm = await openOrm({ databaseUrl, poolSize: 4 });
+  });
+
+  afterAll(async () => {
+    await orm.close();
+  });
+
+  it('appends to several streams in one call and reads a stream back in order', async () => {
+    const [first, second] = [newId('msg'), newId('msg')];
+    await orm.em.fork().transactional(async (em) => {
+      await appendToStreams(em, [
+        { streamId: first, expectedVersion: 0, events: [{ type: 'MessageAccepted', data: { n: 1 } }] },
+        { streamId: second, expectedVersion: 0, events: [{ type: 'MessageAccepted', data: { n: 2 } }] },
+      ]);
+    });
+    await orm.em.fork().transactional(async (em) => {
+      await appendToStreams(em, [
+        {
+          streamId: first,
+          expectedVersion: 1,
+          events: [{ type: 'DispatchRequested', data: { provider: 'log' } }],
+        },
+      ]);
+    });
+
+    const events = await readStream(orm.em.fork(), first);
+    expect(events.map((event) => [event.version, event.type, event.data])).toEqual([
+      [1, 'MessageAccepted', { n: 1 }],
+      [2, 'DispatchRequested', { provider: 'log' }],
+    ]);
+  });
+
+  describe('appending a version that another writer already appended', () => {
+    it('throws a retryable concurrency conflict and keeps nothing of the transaction', async () => {
+      const streamId = newId('msg');
+      await orm.em.fork().transactional(async (em) => {
+        await appendToStreams(em, [
+          { streamId, expectedVersion: 0, events: [{ type: 'MessageAccepted', data: {} }] },
+        ]);
+      });
+
+      const accountId = newId('acc');
+      const attempt = orm.em.fork().transactional(async (em) => {
+        em.create(Account, { id: accountId, name: 'written before the conflict' });
+        await em.flush();
+        await appendToStreams(em, [{ streamId, expectedVersion: 0, events: [{ type: 'Other', data: {} }] }]);
+      });
+
+      await expect(attempt).rejects.toMatchObject({ code: 'concurrency_conflict', retryable: true });
+      await expect(attempt).rejects.toBeInstanceOf(ExactlyError);
+      expect(await orm.em.fork().findOne(Account, { id: accountId })).toBeNull();
+      expect((await readStream(orm.em.fork(), streamId)).map((event) => event.type)).toEqual([
+        'MessageAccepted',
+      ]);
+    });
+  });
+});
+
+describe('the outbox', () => {
+  it('stores records with a stable shard derived from the Kafka key', async () => {
+    const orm = await openOrm({ databaseUrl, poolSize: 1 });
+    const key = `acc_1|${newId('k')}`;
+    await orm.em.fork().transactional(async (em) => {
+      await enqueueOutbox(em, [
+        { topic: 't', kafkaKey: key, payload: { a: 1 }, headers: { h: 'v' } },
+        { topic: 't', kafkaKey: key, payload: { a: 2 }, headers: {} },
+      ]);
+    });
+    const { rows } = await runSql<{ shard: number; payload: unknown }>(
+      orm.em.fork(),
+      'SELECT shard, payload FROM outbox WHERE kafka_key = $1 ORDER BY id',
+      [key],
+    );
+    await orm.close();
+    expect(rows.map((row) => row.payload)).toEqual([{ a: 1 }, { a: 2 }]);
+    expect(rows[0]?.shard).toBe(rows[1]?.shard);
+    expect(rows[0]?.shard).toBeGreaterThanOrEqual(0);
+    expect(rows[0]?.shard).toBeLessThan(32);
+  });
+});

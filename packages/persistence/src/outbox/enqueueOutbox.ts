@@ -1,0 +1,38 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { runSql } from '../runSql.js';
+
+export interface OutboxEntry {
+  topic: string;
+  /** The Kafka record key: records with one key reach Kafka in the order they were committed. */
+  kafkaKey: string;
+  payload: unknown;
+  headers: Record<string, string>;
+}
+
+/**
+ * The channel the relay LISTENs on. Writers NOTIFY it after their transaction commits, never
+ * inside it: a NOTIFY inside a transaction takes a global lock at commit and would serialise
+ * every writer's commits.
+ */
+export const outboxChannel = 'exactly_outbox';
+
+/** Adds records to the outbox inside the caller's transaction (one multi-row insert). */
+export async function enqueueOutbox(em: EntityManager, entries: readonly OutboxEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await runSql(
+    em,
+    `INSERT INTO outbox (topic, kafka_key, payload, headers)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[])`,
+    [
+      entries.map((entry) => entry.topic),
+      entries.map((entry) => entry.kafkaKey),
+      entries.map((entry) => JSON.stringify(entry.payload)),
+      entries.map((entry) => JSON.stringify(entry.headers)),
+    ],
+  );
+}
+
+/** Wakes the relays; call after the transaction that enqueued records committed. */
+export async function notifyOutbox(em: EntityManager): Promise<void> {
+  await runSql(em, `SELECT pg_notify('${outboxChannel}', '')`);
+}

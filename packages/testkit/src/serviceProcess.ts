@@ -1,0 +1,106 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { repoRoot } from '@exactly/infra';
+
+export interface ServiceProcessOptions {
+  /** Workspace-relative entry point, for example `services/relay/dist/main.js`. */
+  entry: string;
+  env: Record<string, string>;
+  /** Name shown in front of its output when EXACTLY_TEST_LOGS=1. */
+  name?: string;
+}
+
+/**
+ * A service run as a real separate process, as in production, for end-to-end and fault tests:
+ * start, stop gracefully, kill -9, pause (SIGSTOP) and resume. Its output is kept for
+ * assertions and shown live with EXACTLY_TEST_LOGS=1.
+ */
+export class ServiceProcess {
+  readonly name: string;
+  private child: ChildProcess | undefined;
+  private output: string[] = [];
+  private readonly options: ServiceProcessOptions;
+
+  constructor(options: ServiceProcessOptions) {
+    this.options = options;
+    this.name = options.name ?? options.entry;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Everything the process wrote to stdout and stderr so far. */
+  get logs(): string {
+    return this.output.join('');
+  }
+
+  start(extraEnv: Record<string, string> = {}): void {
+    if (this.running) throw new Error(`${this.name} is already running`);
+    const child = spawn(
+      process.execPath,
+      ['--disable-warning=TimeoutNegativeWarning', join(repoRoot, this.options.entry)],
+      {
+        env: { ...process.env, ...this.options.env, ...extraEnv },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const keep = (chunk: Buffer) => {
+      const text = chunk.toString();
+      this.output.push(text);
+      if (process.env.EXACTLY_TEST_LOGS === '1') process.stderr.write(`[${this.name}] ${text}`);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.child = child;
+  }
+
+  /** Waits until a line of its output matches, or throws with the output so far. */
+  async waitForOutput(pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(this.logs)) {
+      if (!this.running) throw new Error(`${this.name} exited before printing ${pattern}:\n${this.logs}`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.name} did not print ${pattern} in ${timeoutMs} ms:\n${this.logs}`);
+      await sleep(50);
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
+  async stop(graceMs = 10_000): Promise<void> {
+    await this.signalAndWait('SIGTERM', graceMs);
+  }
+
+  /** kill -9: no clean-up runs, as in a crash. */
+  async kill(): Promise<void> {
+    await this.signalAndWait('SIGKILL', 0);
+  }
+
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
+  private async signalAndWait(signal: NodeJS.Signals, graceMs: number): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGCONT');
+    child.kill(signal);
+    if (signal !== 'SIGKILL') {
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    } else {
+      await exited;
+    }
+  }
+}
