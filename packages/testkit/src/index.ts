@@ -1,5 +1,7 @@
+export { type FailureMode, FakeProvider, type ProviderCall } from './fakeProvider.js';
 export { freePort } from './freePort.js';
 export { setUpTestRun } from './jestGlobalSetup.js';
 export { provideInfrastructure, type TestInfrastructure, withDatabase } from './provideInfrastructure.js';
 export { ServiceProcess, type ServiceProcessOptions } from './serviceProcess.js';
+export { type ProxyMode, TcpProxy } from './tcpProxy.js';
 export { waitForHttp } from './waitForHttp.js';
