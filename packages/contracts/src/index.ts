@@ -1,4 +1,5 @@
 export { canonicalJson } from './canonicalJson.js';
+export { DeadLetterRecord } from './deadLetterRecord.js';
 export {
   commandSchemaVersion,
   defaultTopics,

@@ -42,6 +42,16 @@ export const errorCodes = {
   concurrency_conflict: { status: 409, retryable: true, title: 'The stream changed concurrently' },
   provider_rejected: { status: 502, retryable: false, title: 'The provider refused the send' },
   provider_unavailable: { status: 502, retryable: true, title: 'The provider is unavailable' },
+  command_not_accepted: {
+    status: 404,
+    retryable: false,
+    title: 'The command was never accepted: no such message for its account',
+  },
+  processing_failed: {
+    status: 500,
+    retryable: false,
+    title: 'A record failed the same way on every try and was set aside',
+  },
   replay_beyond_horizon: {
     status: 409,
     retryable: false,

@@ -1,4 +1,5 @@
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
+import { fixKafkajsIdleLoop } from './fixKafkajsIdleLoop.js';
 
 export interface KafkaSettings {
   brokers: string[];
@@ -17,8 +18,12 @@ const levels = {
   debug: logLevel.DEBUG,
 } as const;
 
-/** A kafkajs client with the project's defaults: bounded retries with capped backoff, quiet logs. */
+/**
+ * A kafkajs client with the project's defaults: bounded retries with capped backoff, quiet logs,
+ * and no busy timer on idle connections (see fixKafkajsIdleLoop).
+ */
 export function createKafka(settings: KafkaSettings): Kafka {
+  fixKafkajsIdleLoop();
   const config: KafkaConfig = {
     clientId: settings.clientId,
     brokers: settings.brokers,

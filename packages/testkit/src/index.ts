@@ -1,5 +1,6 @@
 export { type FailureMode, FakeProvider, type ProviderCall } from './fakeProvider.js';
 export { freePort } from './freePort.js';
+export { type Answer, type Caller, createAccount, createKey, holdAccount, IngestApi } from './ingestApi.js';
 export { setUpTestRun } from './jestGlobalSetup.js';
 export { provideInfrastructure, type TestInfrastructure, withDatabase } from './provideInfrastructure.js';
 export { ServiceProcess, type ServiceProcessOptions } from './serviceProcess.js';

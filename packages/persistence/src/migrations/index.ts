@@ -1,5 +1,14 @@
 import { Migration20261122000001Foundation } from './Migration20261122000001Foundation.js';
 import { Migration20261122000002MessagesAndOutbox } from './Migration20261122000002MessagesAndOutbox.js';
+import { Migration20261122000010Ingest } from './Migration20261122000010Ingest.js';
+import { Migration20261122000020Relay } from './Migration20261122000020Relay.js';
+import { Migration20261122000030Dispatcher } from './Migration20261122000030Dispatcher.js';
 
 /** Every migration, oldest first. A new migration is a new file here; an applied one never changes. */
-export const migrations = [Migration20261122000001Foundation, Migration20261122000002MessagesAndOutbox];
+export const migrations = [
+  Migration20261122000001Foundation,
+  Migration20261122000002MessagesAndOutbox,
+  Migration20261122000010Ingest,
+  Migration20261122000020Relay,
+  Migration20261122000030Dispatcher,
+];

@@ -1,0 +1,420 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { inTransaction, newId, type Orm, openOrm, runSql } from '@exactly/persistence';
+import {
+  createIdempotencyEngine,
+  type ExecutionRequest,
+  type IdempotencyEngine,
+  type IdempotencyEngineOptions,
+} from './createIdempotencyEngine.js';
+import { type IdempotencyProfile, resolveProfile } from './idempotencyProfiles.js';
+import type { StoredReply } from './idempotencyRecords.js';
+import { requestFingerprint } from './requestFingerprint.js';
+import { advisoryLockKey, scopeKeyOf } from './scopeKey.js';
+
+interface Effect {
+  id: string;
+  scope: string;
+  poison?: boolean;
+}
+
+const databaseUrl = process.env.DATABASE_URL ?? '';
+let orm: Orm;
+const engines: IdempotencyEngine<Effect>[] = [];
+const extraOrms: Orm[] = [];
+
+const writeEffects: IdempotencyEngineOptions<Effect>['writeEffects'] = async (em, effects) => {
+  if (effects.some((effect) => effect.poison)) throw new Error('poisoned effect');
+  await runSql(
+    em,
+    'INSERT INTO engine_test_effects (id, scope) SELECT * FROM unnest($1::text[], $2::text[])',
+    [effects.map((effect) => effect.id), effects.map((effect) => effect.scope)],
+  );
+};
+
+function engineFor(
+  profile: IdempotencyProfile,
+  overrides: Partial<IdempotencyEngineOptions<Effect>> = {},
+): IdempotencyEngine<Effect> {
+  const engine = createIdempotencyEngine<Effect>({
+    orm,
+    profile,
+    writeEffects,
+    leaseMs: 10_000,
+    waitTimeoutMs: 10_000,
+    ...overrides,
+  });
+  engines.push(engine);
+  return engine;
+}
+
+async function newAccount(): Promise<string> {
+  const accountId = newId('acc');
+  await runSql(orm.em.fork(), 'INSERT INTO accounts (id, name) VALUES ($1, $2)', [accountId, 'engine test']);
+  return accountId;
+}
+
+function requestFor(
+  accountId: string,
+  key: string | undefined,
+  body: unknown = { to: 'ada@example.com' },
+  extra: Partial<Effect> = {},
+): ExecutionRequest<Effect> & { reply: StoredReply; effect: Effect } {
+  const effect = { id: newId('eff'), scope: `${accountId}/${key}`, ...extra };
+  const reply = {
+    status: 202,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id: effect.id }),
+  };
+  return {
+    scope:
+      key === undefined
+        ? undefined
+        : { accountId, apiKeyId: `key_${accountId}`, method: 'POST', route: '/v1/messages', key },
+    fingerprint: requestFingerprint('POST', '/v1/messages', body),
+    requestId: newId('req'),
+    requestedAt: new Date(),
+    prepare: () => ({ reply, effect, resourceIds: [effect.id] }),
+    reply,
+    effect,
+  };
+}
+
+async function effectsOf(accountId: string): Promise<Effect[]> {
+  const { rows } = await runSql<Effect>(
+    orm.em.fork(),
+    "SELECT id, scope FROM engine_test_effects WHERE scope LIKE $1 || '/%' ORDER BY id",
+    [accountId],
+  );
+  return rows;
+}
+
+async function recordsOf(accountId: string): Promise<{ request_id: string; scope_key: string }[]> {
+  const { rows } = await runSql<{ request_id: string; scope_key: string }>(
+    orm.em.fork(),
+    'SELECT request_id, scope_key FROM idempotency_records WHERE account_id = $1',
+    [accountId],
+  );
+  return rows;
+}
+
+const waiting = resolveProfile('pulsewave');
+const conflicting = resolveProfile('default');
+
+beforeAll(async () => {
+  orm = await openOrm({ databaseUrl, poolSize: 12 });
+  await runSql(
+    orm.em.fork(),
+    'CREATE TABLE IF NOT EXISTS engine_test_effects (id text PRIMARY KEY, scope text NOT NULL)',
+  );
+});
+
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((engine) => engine.close()));
+  await Promise.all(extraOrms.splice(0).map((extra) => extra.close()));
+});
+
+afterAll(async () => {
+  await orm.close();
+});
+
+describe('executing a request with a new key', () => {
+  it('executes it once and stores the reply; a retry with the same request replays it with the original id and time', async () => {
+    const engine = engineFor(conflicting);
+    const accountId = await newAccount();
+    const first = requestFor(accountId, 'order-1');
+    expect(await engine.execute(first)).toEqual({ kind: 'executed', reply: first.reply });
+
+    const retry = requestFor(accountId, 'order-1');
+    const outcome = await engine.execute(retry);
+    expect(outcome).toEqual({
+      kind: 'replayed',
+      reply: first.reply,
+      originalRequestId: first.requestId,
+      originalRequestAt: first.requestedAt,
+    });
+    expect(await effectsOf(accountId)).toEqual([{ id: first.effect.id, scope: first.effect.scope }]);
+  });
+
+  it('prepares the effect and reply only to execute, never for a replay', async () => {
+    const engine = engineFor(waiting);
+    const accountId = await newAccount();
+    let prepared = 0;
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const request = requestFor(accountId, 'prepared-once');
+      await engine.execute({
+        ...request,
+        prepare: () => {
+          prepared += 1;
+          return request.prepare();
+        },
+      });
+    }
+    expect(prepared).toBe(1);
+  });
+
+  it('executes a request without a key every time, storing no record', async () => {
+    const engine = engineFor(waiting);
+    const accountId = await newAccount();
+    await engine.execute(requestFor(accountId, undefined));
+    await engine.execute(requestFor(accountId, undefined));
+    expect(await effectsOf(accountId)).toHaveLength(2);
+    expect(await recordsOf(accountId)).toEqual([]);
+  });
+});
+
+describe('replaying a key with a different request', () => {
+  it("answers the profile's mismatch status and stores nothing", async () => {
+    const engine = engineFor(resolveProfile('getmailer'));
+    const accountId = await newAccount();
+    const first = requestFor(accountId, 'k');
+    await engine.execute(first);
+    const other = requestFor(accountId, 'k', { to: 'someone-else@example.com' });
+    expect(await engine.execute(other)).toEqual({ kind: 'mismatch', status: 409 });
+    expect(await effectsOf(accountId)).toHaveLength(1);
+    expect(await recordsOf(accountId)).toEqual([
+      { request_id: first.requestId, scope_key: expect.any(String) },
+    ]);
+  });
+});
+
+describe('200 concurrent identical requests with one key', () => {
+  it('execute once; the other 199 get identical replays (profile that waits)', async () => {
+    const engine = engineFor(waiting);
+    const accountId = await newAccount();
+    const requests = Array.from({ length: 200 }, () => requestFor(accountId, 'same'));
+    const outcomes = await Promise.all(requests.map((request) => engine.execute(request)));
+    const executed = outcomes.filter((outcome) => outcome.kind === 'executed');
+    const replayed = outcomes.filter((outcome) => outcome.kind === 'replayed');
+    expect(executed).toHaveLength(1);
+    expect(replayed).toHaveLength(199);
+    const bodies = new Set(outcomes.map((outcome) => ('reply' in outcome ? outcome.reply.body : undefined)));
+    expect(bodies.size).toBe(1);
+    expect(await effectsOf(accountId)).toHaveLength(1);
+  });
+
+  it('execute once across two processes (two engines with their own connection pools)', async () => {
+    const otherOrm = await openOrm({ databaseUrl, poolSize: 12 });
+    extraOrms.push(otherOrm);
+    const first = engineFor(waiting);
+    const second = engineFor(waiting, { orm: otherOrm });
+    const accountId = await newAccount();
+    const outcomes = await Promise.all(
+      Array.from({ length: 200 }, (_, index) =>
+        (index % 2 === 0 ? first : second).execute(requestFor(accountId, 'shared')),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome.kind === 'executed')).toHaveLength(1);
+    expect(outcomes.filter((outcome) => outcome.kind === 'replayed')).toHaveLength(199);
+    expect(await effectsOf(accountId)).toHaveLength(1);
+  });
+
+  it('execute once; the others replay or get 409 in flight (profile that answers at once)', async () => {
+    const engine = engineFor(conflicting);
+    const accountId = await newAccount();
+    const outcomes = await Promise.all(
+      Array.from({ length: 200 }, () => engine.execute(requestFor(accountId, 'same'))),
+    );
+    expect(outcomes.filter((outcome) => outcome.kind === 'executed')).toHaveLength(1);
+    for (const outcome of outcomes) expect(['executed', 'replayed', 'in_flight']).toContain(outcome.kind);
+    expect(outcomes.find((outcome) => outcome.kind === 'in_flight')).toEqual({
+      kind: 'in_flight',
+      retryAfterSeconds: 1,
+    });
+    expect(await effectsOf(accountId)).toHaveLength(1);
+  });
+});
+
+describe('group commit', () => {
+  it('writes concurrent requests with different keys in shared transactions, each answered after its commit', async () => {
+    const sizes: number[] = [];
+    const engine = engineFor(conflicting, { writeConcurrency: 1, onBatch: (size) => sizes.push(size) });
+    const accountId = await newAccount();
+    const outcomes = await Promise.all(
+      Array.from({ length: 60 }, (_, index) => engine.execute(requestFor(accountId, `k${index}`))),
+    );
+    expect(outcomes.every((outcome) => outcome.kind === 'executed')).toBe(true);
+    expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(60);
+    expect(sizes.length).toBeLessThan(60);
+    expect(await effectsOf(accountId)).toHaveLength(60);
+  });
+
+  it("writes the other requests of a batch when one request's write fails, and fails only that one", async () => {
+    const engine = engineFor(conflicting, { writeConcurrency: 1 });
+    const accountId = await newAccount();
+    const results = await Promise.allSettled([
+      engine.execute(requestFor(accountId, 'a')),
+      engine.execute(requestFor(accountId, 'b')),
+      engine.execute(requestFor(accountId, 'poison', undefined, { poison: true })),
+      engine.execute(requestFor(accountId, 'c')),
+    ]);
+    expect(results.map((result) => result.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect((await effectsOf(accountId)).map((effect) => effect.scope).sort()).toEqual([
+      `${accountId}/a`,
+      `${accountId}/b`,
+      `${accountId}/c`,
+    ]);
+    expect(await recordsOf(accountId)).toHaveLength(3);
+  });
+});
+
+describe('expiry', () => {
+  it('runs an expired key as new', async () => {
+    const engine = engineFor(resolveProfile('txtly', { retentionMs: 300 }));
+    const accountId = await newAccount();
+    await engine.execute(requestFor(accountId, 'k'));
+    await sleep(400);
+    const later = requestFor(accountId, 'k', { to: 'other@example.com' });
+    expect(await engine.execute(later)).toEqual({ kind: 'executed', reply: later.reply });
+    expect(await effectsOf(accountId)).toHaveLength(2);
+    expect(await recordsOf(accountId)).toEqual([
+      { request_id: later.requestId, scope_key: expect.any(String) },
+    ]);
+  });
+
+  it('deletes expired records in bounded batches and keeps live ones', async () => {
+    const shortLived = engineFor(resolveProfile('txtly', { retentionMs: 50 }));
+    const accountId = await newAccount();
+    for (const key of ['a', 'b', 'c', 'd', 'e']) await shortLived.execute(requestFor(accountId, key));
+    await engineFor(waiting).execute(requestFor(accountId, 'live'));
+    await sleep(100);
+    await runSql(
+      orm.em.fork(),
+      'DELETE FROM idempotency_records WHERE expires_at <= now() AND account_id <> $1',
+      [accountId],
+    );
+    expect(await shortLived.deleteExpired({ batchSize: 2, maxBatches: 2 })).toBe(4);
+    expect(await shortLived.deleteExpired({ batchSize: 2, maxBatches: 2 })).toBe(1);
+    expect((await recordsOf(accountId)).map((record) => record.scope_key)).toEqual([`${accountId}|*|live`]);
+  });
+});
+
+describe('an in-flight owner that froze or died', () => {
+  it('is taken over after the lease, and the frozen owner can no longer commit (fenced)', async () => {
+    const accountId = await newAccount();
+    const frozen = Promise.withResolvers<void>();
+    let firstWrite = true;
+    const ownerEngine = engineFor(waiting, {
+      leaseMs: 500,
+      writeEffects: async (em, effects) => {
+        await writeEffects(em, effects);
+        if (firstWrite) {
+          firstWrite = false;
+          frozen.resolve();
+          await sleep(1_500); // frozen past its lease, inside its transaction
+        }
+      },
+    });
+    const otherOrm = await openOrm({ databaseUrl, poolSize: 4 });
+    extraOrms.push(otherOrm);
+    const takerEngine = engineFor(waiting, { orm: otherOrm });
+
+    const owner = requestFor(accountId, 'k');
+    const ownerResult = ownerEngine.execute(owner).then(
+      (outcome) => ({ outcome }),
+      (error: unknown) => ({ error }),
+    );
+    await frozen.promise;
+    const taker = requestFor(accountId, 'k');
+    const started = Date.now();
+    expect(await takerEngine.execute(taker)).toEqual({ kind: 'executed', reply: taker.reply });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(await ownerResult).toEqual({ error: expect.anything() });
+    expect(await effectsOf(accountId)).toEqual([{ id: taker.effect.id, scope: taker.effect.scope }]);
+    expect(await recordsOf(accountId)).toEqual([
+      { request_id: taker.requestId, scope_key: expect.any(String) },
+    ]);
+  });
+
+  it('frees the key when a raw client holding its lock freezes past its idle timeout; that client commit fails', async () => {
+    const engine = engineFor(waiting);
+    const accountId = await newAccount();
+    const request = requestFor(accountId, 'k');
+    const lockKey = advisoryLockKey(scopeKeyOf(waiting, request.scope as NonNullable<typeof request.scope>));
+    const held = Promise.withResolvers<void>();
+    const rawOwner = inTransaction(orm, async (em) => {
+      await runSql(em, "SELECT set_config('idle_in_transaction_session_timeout', '400', true)");
+      await runSql(em, 'SELECT pg_advisory_xact_lock($1::bigint)', [lockKey]);
+      held.resolve();
+      await sleep(1_000);
+    }).then(
+      () => 'committed',
+      () => 'failed',
+    );
+    await held.promise;
+    const state = await engine.keyState({ accountId, apiKeyId: `key_${accountId}` }, 'k', [
+      { method: 'POST', route: '/v1/messages' },
+    ]);
+    expect(state.state).toBe('in_progress');
+    expect(await engine.execute(request)).toEqual({ kind: 'executed', reply: request.reply });
+    expect(await rawOwner).toBe('failed');
+  });
+
+  it('leaves nothing half-written when its connection is killed mid-transaction, and a retry writes it once', async () => {
+    const accountId = await newAccount();
+    const inside = Promise.withResolvers<number>();
+    const resume = Promise.withResolvers<void>();
+    let firstWrite = true;
+    const engine = engineFor(waiting, {
+      writeEffects: async (em, effects) => {
+        await writeEffects(em, effects);
+        if (firstWrite) {
+          firstWrite = false;
+          const { rows } = await runSql<{ pid: number }>(em, 'SELECT pg_backend_pid() AS pid');
+          inside.resolve(rows[0]?.pid ?? 0);
+          await resume.promise;
+        }
+      },
+    });
+    const request = requestFor(accountId, 'k');
+    const first = engine.execute(request);
+    const pid = await inside.promise;
+    await runSql(orm.em.fork(), 'SELECT pg_terminate_backend($1)', [pid]);
+    resume.resolve();
+    await expect(first).rejects.toBeDefined();
+    expect(await effectsOf(accountId)).toEqual([]);
+    expect(await recordsOf(accountId)).toEqual([]);
+
+    expect(await engine.execute(request)).toEqual({ kind: 'executed', reply: request.reply });
+    expect(await effectsOf(accountId)).toHaveLength(1);
+    expect(await recordsOf(accountId)).toHaveLength(1);
+  });
+});
+
+describe('the state of a key', () => {
+  it('is unknown, then completed with the ids it created; another account sees its own (unknown)', async () => {
+    const engine = engineFor(conflicting);
+    const accountId = await newAccount();
+    const otherAccountId = await newAccount();
+    const endpoints = [{ method: 'POST', route: '/v1/messages' }];
+    const owner = { accountId, apiKeyId: `key_${accountId}` };
+    expect((await engine.keyState(owner, 'k', endpoints)).state).toBe('unknown');
+    const request = requestFor(accountId, 'k');
+    await engine.execute(request);
+    const state = await engine.keyState(owner, 'k', endpoints);
+    expect(state).toEqual({
+      state: 'completed',
+      resourceIds: [request.effect.id],
+      createdAt: request.requestedAt,
+      expiresAt: expect.any(Date),
+    });
+    expect((state.expiresAt?.getTime() ?? 0) - Date.now()).toBeGreaterThan(86_400_000 - 60_000);
+    const other = await engine.keyState({ accountId: otherAccountId, apiKeyId: 'key_x' }, 'k', endpoints);
+    expect(other).toEqual({ state: 'unknown', resourceIds: [] });
+  });
+});
+
+describe('keys are never confused', () => {
+  it('keeps a random key that only differs in case apart', async () => {
+    const engine = engineFor(conflicting);
+    const accountId = await newAccount();
+    const key = `Key-${randomUUID()}`;
+    await engine.execute(requestFor(accountId, key));
+    expect((await engine.execute(requestFor(accountId, key.toLowerCase()))).kind).toBe('executed');
+  });
+});

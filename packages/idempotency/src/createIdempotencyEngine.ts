@@ -1,0 +1,407 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ExactlyError } from '@exactly/errors';
+import type { Orm } from '@exactly/persistence';
+import { inTransaction } from '@exactly/persistence';
+import type { IdempotencyProfile } from './idempotencyProfiles.js';
+import {
+  deleteExpiredRecords,
+  type EntityManager,
+  findLiveRecords,
+  type LiveRecord,
+  lockAndInsertRecords,
+  type NewRecord,
+  type RecordWrite,
+  type StoredReply,
+  scopesInProgress,
+  waitForScopeLock,
+} from './idempotencyRecords.js';
+import { NaturalBatcher } from './naturalBatcher.js';
+import { ReplayCache } from './replayCache.js';
+import { advisoryLockKey, type KeyScope, scopeKeyOf } from './scopeKey.js';
+
+/** What executing a request writes and answers, computed before its transaction. */
+export interface PreparedExecution<Effect> {
+  /** The reply stored with the key and sent now and on every replay. */
+  reply: StoredReply;
+  /** The ids of what the effect creates, shown by the key's state. */
+  resourceIds: string[];
+  effect: Effect;
+}
+
+/** One request to execute at most once per key. */
+export interface ExecutionRequest<Effect> {
+  /** Who sent which key where; undefined when the request carries no key (it runs unprotected). */
+  scope: KeyScope | undefined;
+  fingerprint: Buffer;
+  requestId: string;
+  /** When the request arrived: the original time a replay reports. */
+  requestedAt: Date;
+  /** Builds the effect and the reply: called at most once, and never for a replay. */
+  prepare: () => PreparedExecution<Effect>;
+}
+
+export type IdempotencyOutcome =
+  | { kind: 'executed'; reply: StoredReply }
+  | { kind: 'replayed'; reply: StoredReply; originalRequestId: string; originalRequestAt: Date }
+  | { kind: 'mismatch'; status: number }
+  | { kind: 'in_flight'; retryAfterSeconds: number };
+
+export interface KeyState {
+  state: 'in_progress' | 'completed' | 'unknown';
+  resourceIds: string[];
+  createdAt?: Date;
+  expiresAt?: Date;
+}
+
+export interface IdempotencyEngineOptions<Effect> {
+  orm: Orm;
+  profile: IdempotencyProfile;
+  /** Writes the effects of the requests that execute, inside their shared transaction (multi-row). */
+  writeEffects: (em: EntityManager, effects: Effect[]) => Promise<void>;
+  /** Called after each transaction that executed something committed (to wake a relay, say). */
+  afterCommit?: () => void;
+  /** The longest a write transaction may live; a frozen owner's transaction ends then. */
+  leaseMs: number;
+  /** How long a retry waits for an in-flight first request (profiles that wait) before a 409. */
+  waitTimeoutMs: number;
+  /** Requests written in one transaction at most (default 256). */
+  maxBatchSize?: number;
+  /** Write transactions at once (default 2); more requests queue and leave together. */
+  writeConcurrency?: number;
+  /** Connections at most that block waiting for another owner's key (default 2); others poll. */
+  maxLockWaiters?: number;
+  /** Live records kept in memory for replays without a database read (default 10,000; 0: none). */
+  replayCacheSize?: number;
+  onBatch?: (size: number, seconds: number) => void;
+}
+
+export interface IdempotencyEngine<Effect> {
+  readonly profile: IdempotencyProfile;
+  /** Executes the request once per key and answers every retry with the first reply. */
+  execute(request: ExecutionRequest<Effect>): Promise<IdempotencyOutcome>;
+  /** What a client can learn about its key without retrying blind. */
+  keyState(
+    owner: { accountId: string; apiKeyId: string },
+    key: string,
+    endpoints: readonly { method: string; route: string }[],
+  ): Promise<KeyState>;
+  /** Deletes expired records in batches of `batchSize`, at most `maxBatches` of them; returns how many. */
+  deleteExpired(options: { batchSize: number; maxBatches: number }): Promise<number>;
+  /** Runs `deleteExpired` every `intervalMs` until `close`. */
+  startCleanup(options: {
+    intervalMs: number;
+    batchSize: number;
+    maxBatches: number;
+    onDeleted?: (count: number) => void;
+    onError?: (error: unknown) => void;
+  }): void;
+  /** Stops the cleanup and waits for queued writes to finish. */
+  close(): Promise<void>;
+}
+
+interface WriteItem<Effect> {
+  request: ExecutionRequest<Effect>;
+  prepared: PreparedExecution<Effect>;
+  scopeKey?: string;
+  lockKey?: string;
+}
+
+type WriteResult = RecordWrite | { kind: 'failed'; error: unknown };
+
+/** What a finished attempt leaves for requests that waited on it in this process. */
+interface Settled {
+  outcome: IdempotencyOutcome;
+  record?: { fingerprint: Buffer; reply: StoredReply; requestId: string; createdAt: Date };
+}
+
+/**
+ * The idempotency engine. Per key: a request looks the key up (batched); when no live record
+ * exists it joins a write batch, whose one transaction takes each key's advisory lock without
+ * waiting, inserts the records with their replies and writes every effect, then commits. A key
+ * whose lock another transaction holds is in flight: the request answers 409 or waits for the
+ * lock and looks again, as the profile says. In one process, requests with one key never run
+ * side by side (they follow the first one and reuse its record).
+ */
+export function createIdempotencyEngine<Effect>(
+  options: IdempotencyEngineOptions<Effect>,
+): IdempotencyEngine<Effect> {
+  const { orm, profile } = options;
+  const inflight = new Map<string, Promise<Settled>>();
+  let activeLockWaiters = 0;
+  const replayCache = new ReplayCache(options.replayCacheSize ?? 10_000);
+  let cleanupTimer: NodeJS.Timeout | undefined;
+  let cleanupRun: Promise<unknown> = Promise.resolve();
+
+  const lookups = new NaturalBatcher<string, LiveRecord | undefined>({
+    maxBatchSize: 500,
+    maxConcurrent: 4,
+    run: async (scopeKeys) => {
+      const found = await findLiveRecords(orm.em.fork(), [...new Set(scopeKeys)]);
+      for (const record of found.values()) replayCache.set(record, record.remainingMs);
+      return scopeKeys.map((scopeKey) => found.get(scopeKey));
+    },
+  });
+
+  const writes = new NaturalBatcher<WriteItem<Effect>, WriteResult>({
+    maxBatchSize: options.maxBatchSize ?? 256,
+    maxConcurrent: options.writeConcurrency ?? 2,
+    run: async (items) => {
+      try {
+        return await writeTogether(items);
+      } catch (error) {
+        if (items.length === 1) return [{ kind: 'failed', error }];
+        // One item's fault, or a commit whose outcome is unknown: each item again on its own, a
+        // few at a time. Safe: a key already committed is found by its record, never written twice.
+        const results: WriteResult[] = [];
+        for (let start = 0; start < items.length; start += 4) {
+          const alone = items.slice(start, start + 4).map((item) =>
+            writeTogether([item]).then(
+              (written) => written[0] as WriteResult,
+              (itemError: unknown): WriteResult => ({ kind: 'failed', error: itemError }),
+            ),
+          );
+          results.push(...(await Promise.all(alone)));
+        }
+        return results;
+      }
+    },
+  });
+
+  async function writeTogether(items: WriteItem<Effect>[]): Promise<WriteResult[]> {
+    const started = performance.now();
+    // Keys in a fixed (sorted) order: every batch takes its locks in the same order.
+    const keyed = items
+      .filter((item) => item.lockKey !== undefined)
+      .sort((a, b) => compareLockKeys(a.lockKey as string, b.lockKey as string));
+    const results = new Map<WriteItem<Effect>, WriteResult>();
+    const writtenAt = new Date();
+    await inTransaction(
+      orm,
+      async (em) => {
+        results.clear();
+        const recordWrites = await lockAndInsertRecords(em, keyed.map(toNewRecord), profile.retentionMs);
+        for (const [index, item] of keyed.entries()) results.set(item, recordWrites[index] as WriteResult);
+        const toApply = items.filter(
+          (item) => item.lockKey === undefined || results.get(item)?.kind === 'written',
+        );
+        for (const item of toApply)
+          if (!results.has(item))
+            results.set(item, { kind: 'written', createdAt: writtenAt, remainingMs: 0 });
+        if (toApply.length > 0)
+          await options.writeEffects(
+            em,
+            toApply.map((item) => item.prepared.effect),
+          );
+      },
+      { transaction_timeout: options.leaseMs, idle_in_transaction_session_timeout: options.leaseMs },
+    );
+    if ([...results.values()].some((result) => result.kind === 'written')) options.afterCommit?.();
+    options.onBatch?.(items.length, (performance.now() - started) / 1000);
+    return items.map((item) => results.get(item) as WriteResult);
+  }
+
+  function toNewRecord(item: WriteItem<Effect>): NewRecord & { lockKey: string } {
+    const { request } = item;
+    const scope = request.scope as KeyScope;
+    return {
+      lockKey: item.lockKey as string,
+      scopeKey: item.scopeKey as string,
+      accountId: scope.accountId,
+      apiKeyId: scope.apiKeyId,
+      key: scope.key,
+      method: scope.method,
+      route: scope.route,
+      fingerprint: request.fingerprint,
+      reply: item.prepared.reply,
+      resourceIds: item.prepared.resourceIds,
+      requestId: request.requestId,
+      requestedAt: request.requestedAt,
+    };
+  }
+
+  const inFlight = (): Settled => ({ outcome: { kind: 'in_flight', retryAfterSeconds: 1 } });
+
+  function fromRecord(
+    record: { fingerprint: Buffer; reply: StoredReply; requestId: string; createdAt: Date },
+    request: ExecutionRequest<Effect>,
+  ): IdempotencyOutcome {
+    if (!record.fingerprint.equals(request.fingerprint))
+      return { kind: 'mismatch', status: profile.mismatchStatus };
+    return {
+      kind: 'replayed',
+      reply: record.reply,
+      originalRequestId: record.requestId,
+      originalRequestAt: record.createdAt,
+    };
+  }
+
+  async function waitForLock(lockKey: string, timeoutMs: number): Promise<boolean> {
+    if (activeLockWaiters >= (options.maxLockWaiters ?? 2)) {
+      // Enough connections already block on other owners' keys; look again shortly instead.
+      await sleep(Math.min(timeoutMs, 25));
+      return true;
+    }
+    activeLockWaiters += 1;
+    try {
+      // The lock wait is bounded by lock_timeout; the lease does not apply to a waiter.
+      return await inTransaction(orm, (em) => waitForScopeLock(em, lockKey), {
+        lock_timeout: timeoutMs,
+        transaction_timeout: timeoutMs + 5_000,
+      });
+    } finally {
+      activeLockWaiters -= 1;
+    }
+  }
+
+  async function attempt(
+    request: ExecutionRequest<Effect>,
+    scopeKey: string,
+    lockKey: string,
+    deadline: number,
+  ): Promise<Settled> {
+    let prepared: PreparedExecution<Effect> | undefined;
+    for (let round = 0; ; round += 1) {
+      const existing = replayCache.get(scopeKey) ?? (await lookups.submit(scopeKey));
+      if (existing) return { outcome: fromRecord(existing, request), record: existing };
+      if (round > 1_000) throw new ExactlyError('internal', `key ${scopeKey} neither found nor writable`);
+      prepared ??= request.prepare();
+      const result = await writes.submit({ request, prepared, scopeKey, lockKey });
+      switch (result.kind) {
+        case 'written': {
+          const record = {
+            scopeKey,
+            fingerprint: request.fingerprint,
+            reply: prepared.reply,
+            resourceIds: prepared.resourceIds,
+            requestId: request.requestId,
+            createdAt: result.createdAt,
+            expiresAt: new Date(result.createdAt.getTime() + profile.retentionMs),
+            remainingMs: result.remainingMs,
+          };
+          replayCache.set(record, record.remainingMs);
+          return { outcome: { kind: 'executed', reply: prepared.reply }, record };
+        }
+        case 'existing':
+          continue;
+        case 'failed':
+          throw result.error;
+        case 'locked': {
+          if (profile.inFlight === 'conflict') {
+            const committed = await lookups.submit(scopeKey);
+            return committed ? { outcome: fromRecord(committed, request), record: committed } : inFlight();
+          }
+          const remaining = deadline - Date.now();
+          if (remaining <= 0 || !(await waitForLock(lockKey, remaining))) return inFlight();
+        }
+      }
+    }
+  }
+
+  async function execute(request: ExecutionRequest<Effect>): Promise<IdempotencyOutcome> {
+    if (request.scope === undefined) {
+      const prepared = request.prepare();
+      const result = await writes.submit({ request, prepared });
+      if (result.kind === 'failed') throw result.error;
+      return { kind: 'executed', reply: prepared.reply };
+    }
+    const scopeKey = scopeKeyOf(profile, request.scope);
+    const lockKey = advisoryLockKey(scopeKey);
+    const deadline = Date.now() + options.waitTimeoutMs;
+    for (;;) {
+      const leader = inflight.get(scopeKey);
+      if (leader) {
+        if (profile.inFlight === 'conflict') return inFlight().outcome;
+        const settled = await settledBefore(leader, deadline);
+        if (settled === 'timeout') return inFlight().outcome;
+        if (settled?.record) return fromRecord(settled.record, request);
+        continue;
+      }
+      const own = attempt(request, scopeKey, lockKey, deadline);
+      inflight.set(scopeKey, own);
+      try {
+        return (await own).outcome;
+      } finally {
+        if (inflight.get(scopeKey) === own) inflight.delete(scopeKey);
+      }
+    }
+  }
+
+  async function keyState(
+    owner: { accountId: string; apiKeyId: string },
+    key: string,
+    endpoints: readonly { method: string; route: string }[],
+  ): Promise<KeyState> {
+    const scopeKeys = [
+      ...new Set(endpoints.map((endpoint) => scopeKeyOf(profile, { ...owner, ...endpoint, key }))),
+    ];
+    const em = orm.em.fork();
+    const records = [...(await findLiveRecords(em, scopeKeys)).values()];
+    const open = scopeKeys.filter((scopeKey) => !records.some((record) => record.scopeKey === scopeKey));
+    const running =
+      open.some((scopeKey) => inflight.has(scopeKey)) ||
+      (await scopesInProgress(em, open.map(advisoryLockKey))).size > 0;
+    const resourceIds = records.flatMap((record) => record.resourceIds);
+    const state = running ? 'in_progress' : records.length > 0 ? 'completed' : 'unknown';
+    if (records.length === 0) return { state, resourceIds };
+    return {
+      state,
+      resourceIds,
+      createdAt: new Date(Math.min(...records.map((record) => record.createdAt.getTime()))),
+      expiresAt: new Date(Math.max(...records.map((record) => record.expiresAt.getTime()))),
+    };
+  }
+
+  async function deleteExpired({ batchSize, maxBatches }: { batchSize: number; maxBatches: number }) {
+    let total = 0;
+    for (let batch = 0; batch < maxBatches; batch += 1) {
+      const deleted = await deleteExpiredRecords(orm.em.fork(), batchSize);
+      total += deleted;
+      if (deleted < batchSize) break;
+    }
+    return total;
+  }
+
+  return {
+    profile,
+    execute,
+    keyState,
+    deleteExpired,
+    startCleanup({ intervalMs, batchSize, maxBatches, onDeleted, onError }) {
+      if (cleanupTimer) clearInterval(cleanupTimer);
+      cleanupTimer = setInterval(() => {
+        cleanupRun = deleteExpired({ batchSize, maxBatches }).then(
+          (count) => onDeleted?.(count),
+          (error: unknown) => onError?.(error),
+        );
+      }, intervalMs);
+      cleanupTimer.unref();
+    },
+    async close() {
+      if (cleanupTimer) clearInterval(cleanupTimer);
+      cleanupTimer = undefined;
+      await cleanupRun;
+      await Promise.allSettled([...inflight.values()]);
+      await writes.drained();
+      await lookups.drained();
+    },
+  };
+}
+
+function compareLockKeys(a: string, b: string): number {
+  const difference = BigInt(a) - BigInt(b);
+  return difference < 0n ? -1 : difference > 0n ? 1 : 0;
+}
+
+async function settledBefore<T>(promise: Promise<T>, deadline: number): Promise<T | undefined | 'timeout'> {
+  const remaining = deadline - Date.now();
+  if (remaining <= 0) return 'timeout';
+  const controller = new AbortController();
+  try {
+    return await Promise.race([
+      promise.catch(() => undefined),
+      sleep(remaining, 'timeout' as const, { signal: controller.signal }),
+    ]);
+  } finally {
+    controller.abort();
+  }
+}

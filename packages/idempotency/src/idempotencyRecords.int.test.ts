@@ -1,0 +1,89 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { inTransaction, newId, type Orm, openOrm, runSql } from '@exactly/persistence';
+import { findLiveRecords, lockAndInsertRecords, type NewRecord } from './idempotencyRecords.js';
+import { advisoryLockKey } from './scopeKey.js';
+
+const databaseUrl = process.env.DATABASE_URL ?? '';
+let orm: Orm;
+let accountId: string;
+
+beforeAll(async () => {
+  orm = await openOrm({ databaseUrl, poolSize: 4 });
+  accountId = newId('acc');
+  await runSql(orm.em.fork(), 'INSERT INTO accounts (id, name) VALUES ($1, $2)', [accountId, 'records test']);
+});
+
+afterAll(async () => {
+  await orm.close();
+});
+
+function record(key: string, body = 'first'): NewRecord & { lockKey: string } {
+  const scopeKey = `${accountId}|*|${key}`;
+  return {
+    scopeKey,
+    lockKey: advisoryLockKey(scopeKey),
+    accountId,
+    apiKeyId: 'key_test',
+    key,
+    method: 'POST',
+    route: '/v1/messages',
+    fingerprint: Buffer.alloc(32, body.length),
+    reply: { status: 202, headers: { location: '/x' }, body },
+    resourceIds: ['msg_1', 'msg_2'],
+    requestId: newId('req'),
+    requestedAt: new Date(),
+  };
+}
+
+describe('locking keys and inserting their records in one statement', () => {
+  it('writes new records with their replies, and reports a live record as existing without touching it', async () => {
+    const first = record('a');
+    const [written] = await inTransaction(orm, (em) => lockAndInsertRecords(em, [first], 60_000));
+    expect(written).toEqual({
+      kind: 'written',
+      createdAt: first.requestedAt,
+      remainingMs: expect.any(Number),
+    });
+    expect((written as { remainingMs: number }).remainingMs).toBeGreaterThan(59_000);
+    const [again] = await inTransaction(orm, (em) =>
+      lockAndInsertRecords(em, [record('a', 'second')], 60_000),
+    );
+    expect(again).toEqual({ kind: 'existing' });
+    const live = await findLiveRecords(orm.em.fork(), [first.scopeKey]);
+    expect(live.get(first.scopeKey)).toMatchObject({
+      reply: first.reply,
+      resourceIds: ['msg_1', 'msg_2'],
+      requestId: first.requestId,
+    });
+  });
+
+  it('reports a key whose lock another transaction holds as locked, and writes the others of the batch', async () => {
+    const held = record('held');
+    const free = record('free');
+    const locked = Promise.withResolvers<void>();
+    const release = Promise.withResolvers<void>();
+    const holder = inTransaction(orm, async (em) => {
+      await runSql(em, 'SELECT pg_advisory_xact_lock($1::bigint)', [held.lockKey]);
+      locked.resolve();
+      await release.promise;
+    });
+    await locked.promise;
+    const results = await inTransaction(orm, (em) => lockAndInsertRecords(em, [held, free], 60_000));
+    expect(results.map((result) => result.kind)).toEqual(['locked', 'written']);
+    release.resolve();
+    await holder;
+  });
+
+  it('replaces an expired record (the key runs as new)', async () => {
+    const old = record('expiring');
+    await inTransaction(orm, (em) => lockAndInsertRecords(em, [old], 1));
+    await sleep(20);
+    expect((await findLiveRecords(orm.em.fork(), [old.scopeKey])).size).toBe(0);
+    const renewed = record('expiring', 'renewed');
+    const [result] = await inTransaction(orm, (em) => lockAndInsertRecords(em, [renewed], 60_000));
+    expect(result?.kind).toBe('written');
+    expect((await findLiveRecords(orm.em.fork(), [old.scopeKey])).get(old.scopeKey)?.reply.body).toBe(
+      'renewed',
+    );
+  });
+});

@@ -1,0 +1,232 @@
+import { type Orm, runSql } from '@exactly/persistence';
+
+// Every statement here is raw SQL through `runSql`, inside the caller's transaction: the hot path
+// needs multi-row `unnest` inserts, `ON CONFLICT ... WHERE`, advisory locks and `SKIP LOCKED`, in
+// as few round trips as possible.
+
+export type EntityManager = Orm['em'];
+
+/** The reply stored with a key, replayed byte for byte. */
+export interface StoredReply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A key's record that has not expired. */
+export interface LiveRecord {
+  scopeKey: string;
+  fingerprint: Buffer;
+  reply: StoredReply;
+  resourceIds: string[];
+  requestId: string;
+  createdAt: Date;
+  expiresAt: Date;
+  /** How much longer the record lives, by the database's clock when it was read. */
+  remainingMs: number;
+}
+
+export interface NewRecord {
+  scopeKey: string;
+  accountId: string;
+  apiKeyId: string;
+  key: string;
+  method: string;
+  route: string;
+  fingerprint: Buffer;
+  reply: StoredReply;
+  resourceIds: string[];
+  requestId: string;
+  requestedAt: Date;
+}
+
+interface RecordRow {
+  scope_key: string;
+  fingerprint: Buffer;
+  response_status: number;
+  response_headers: Record<string, string>;
+  response_body: string;
+  resource_ids: string[];
+  request_id: string;
+  created_ms: number;
+  expires_ms: number;
+  remaining_ms: number;
+}
+
+/** The live records among these scope keys (an expired record counts as none). */
+export async function findLiveRecords(
+  em: EntityManager,
+  scopeKeys: readonly string[],
+): Promise<Map<string, LiveRecord>> {
+  if (scopeKeys.length === 0) return new Map();
+  const { rows } = await runSql<RecordRow>(
+    em,
+    `SELECT scope_key, fingerprint, response_status, response_headers, response_body, resource_ids,
+            request_id, extract(epoch FROM created_at) * 1000 AS created_ms,
+            extract(epoch FROM expires_at) * 1000 AS expires_ms,
+            extract(epoch FROM expires_at - now()) * 1000 AS remaining_ms
+       FROM idempotency_records
+      WHERE scope_key = ANY($1::text[]) AND expires_at > now()`,
+    [scopeKeys],
+  );
+  return new Map(rows.map((row) => [row.scope_key, toLiveRecord(row)]));
+}
+
+function toLiveRecord(row: RecordRow): LiveRecord {
+  return {
+    scopeKey: row.scope_key,
+    fingerprint: row.fingerprint,
+    reply: { status: row.response_status, headers: row.response_headers, body: row.response_body },
+    resourceIds: row.resource_ids,
+    requestId: row.request_id,
+    createdAt: new Date(Number(row.created_ms)),
+    expiresAt: new Date(Number(row.expires_ms)),
+    remainingMs: Number(row.remaining_ms),
+  };
+}
+
+/** What became of one record: written, already there (live), or its key locked by another transaction. */
+export type RecordWrite =
+  | { kind: 'written'; createdAt: Date; remainingMs: number }
+  | { kind: 'existing' }
+  | { kind: 'locked' };
+
+/**
+ * In one statement: tries each key's advisory lock, in the given order and without waiting (so
+ * write batches never deadlock on each other; a lock lasts until the transaction ends), then
+ * inserts the records whose lock it got, or replaces their expired records (an expired key runs
+ * as new). A record that already exists and is live stays as it is and reads `existing`: ON
+ * CONFLICT sees rows committed after this statement's snapshot, so none is missed.
+ * `created_at` is when the request arrived (what a replay reports) and the retention counts from
+ * it; whether a record has expired is always decided on the database's clock (`now()`).
+ */
+export async function lockAndInsertRecords(
+  em: EntityManager,
+  records: readonly (NewRecord & { lockKey: string })[],
+  retentionMs: number,
+): Promise<RecordWrite[]> {
+  if (records.length === 0) return [];
+  const { rows } = await runSql<{
+    position: number;
+    locked: boolean;
+    created_ms: number | null;
+    remaining_ms: number | null;
+  }>(
+    em,
+    `WITH locks AS MATERIALIZED (
+       SELECT t.position, pg_try_advisory_xact_lock(t.lock_key) AS locked
+         FROM unnest($1::bigint[]) WITH ORDINALITY AS t(lock_key, position)
+        ORDER BY t.position
+     ),
+     inserted AS (
+       INSERT INTO idempotency_records AS r
+         (scope_key, account_id, api_key_id, idempotency_key, method, route, fingerprint,
+          response_status, response_headers, response_body, resource_ids, request_id, created_at, expires_at)
+       SELECT t.scope_key, t.account_id, t.api_key_id, t.idempotency_key, t.method, t.route,
+              decode(t.fingerprint, 'hex'), t.response_status, t.response_headers, t.response_body,
+              ARRAY(SELECT jsonb_array_elements_text(t.resource_ids)), t.request_id, t.created_at,
+              t.created_at + $15::bigint * interval '1 millisecond'
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                     $9::smallint[], $10::jsonb[], $11::text[], $12::jsonb[], $13::text[], $14::timestamptz[])
+              WITH ORDINALITY
+              AS t(scope_key, account_id, api_key_id, idempotency_key, method, route, fingerprint,
+                   response_status, response_headers, response_body, resource_ids, request_id, created_at,
+                   position)
+         JOIN locks ON locks.position = t.position AND locks.locked
+       ON CONFLICT (scope_key) DO UPDATE SET
+              account_id = EXCLUDED.account_id, api_key_id = EXCLUDED.api_key_id,
+              idempotency_key = EXCLUDED.idempotency_key, method = EXCLUDED.method, route = EXCLUDED.route,
+              fingerprint = EXCLUDED.fingerprint, response_status = EXCLUDED.response_status,
+              response_headers = EXCLUDED.response_headers, response_body = EXCLUDED.response_body,
+              resource_ids = EXCLUDED.resource_ids, request_id = EXCLUDED.request_id,
+              created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+        WHERE r.expires_at <= now()
+       RETURNING r.scope_key, extract(epoch FROM r.created_at) * 1000 AS created_ms,
+                 extract(epoch FROM r.expires_at - now()) * 1000 AS remaining_ms
+     )
+     SELECT l.position::int AS position, l.locked, i.created_ms, i.remaining_ms
+       FROM locks l
+       JOIN unnest($2::text[]) WITH ORDINALITY AS s(scope_key, position) ON s.position = l.position
+       LEFT JOIN inserted i ON i.scope_key = s.scope_key
+      ORDER BY l.position`,
+    [
+      records.map((record) => record.lockKey),
+      records.map((record) => record.scopeKey),
+      records.map((record) => record.accountId),
+      records.map((record) => record.apiKeyId),
+      records.map((record) => record.key),
+      records.map((record) => record.method),
+      records.map((record) => record.route),
+      records.map((record) => record.fingerprint.toString('hex')),
+      records.map((record) => record.reply.status),
+      records.map((record) => JSON.stringify(record.reply.headers)),
+      records.map((record) => record.reply.body),
+      records.map((record) => JSON.stringify(record.resourceIds)),
+      records.map((record) => record.requestId),
+      records.map((record) => record.requestedAt.toISOString()),
+      retentionMs,
+    ],
+  );
+  return rows.map((row): RecordWrite => {
+    if (!row.locked) return { kind: 'locked' };
+    if (row.created_ms === null) return { kind: 'existing' };
+    return {
+      kind: 'written',
+      createdAt: new Date(Number(row.created_ms)),
+      remainingMs: Number(row.remaining_ms),
+    };
+  });
+}
+
+/** Waits for one key's advisory lock (the caller's transaction bounds the wait); false on timeout. */
+export async function waitForScopeLock(em: EntityManager, lockKey: string): Promise<boolean> {
+  try {
+    await runSql(em, 'SELECT pg_advisory_xact_lock($1::bigint)', [lockKey]);
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code === '55P03') return false;
+    throw error;
+  }
+}
+
+/**
+ * The keys whose advisory lock some session holds right now, read from `pg_locks` (a bigint
+ * lock key shows there as classid = high 32 bits, objid = low 32 bits, objsubid = 1). Reading
+ * takes no lock, so asking never makes a request look in flight.
+ */
+export async function scopesInProgress(em: EntityManager, lockKeys: readonly string[]): Promise<Set<string>> {
+  if (lockKeys.length === 0) return new Set();
+  const halves = lockKeys.map((lockKey) => {
+    const unsigned = BigInt.asUintN(64, BigInt(lockKey));
+    return { lockKey, high: String(unsigned >> 32n), low: String(unsigned & 0xffffffffn) };
+  });
+  const { rows } = await runSql<{ high: string; low: string }>(
+    em,
+    `SELECT classid::text AS high, objid::text AS low
+       FROM pg_locks
+      WHERE locktype = 'advisory' AND objsubid = 1 AND granted
+        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND (classid::bigint, objid::bigint) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))`,
+    [halves.map((half) => half.high), halves.map((half) => half.low)],
+  );
+  const held = new Set(rows.map((row) => `${row.high}/${row.low}`));
+  return new Set(halves.filter((half) => held.has(`${half.high}/${half.low}`)).map((half) => half.lockKey));
+}
+
+/**
+ * Deletes up to `limit` expired records, oldest first, skipping rows another transaction holds
+ * (a request replacing that expired key right now); returns how many it deleted.
+ */
+export async function deleteExpiredRecords(em: EntityManager, limit: number): Promise<number> {
+  const { rowCount } = await runSql(
+    em,
+    `DELETE FROM idempotency_records
+      WHERE scope_key IN (SELECT scope_key FROM idempotency_records
+                           WHERE expires_at <= now()
+                           ORDER BY expires_at
+                           LIMIT $1
+                           FOR UPDATE SKIP LOCKED)`,
+    [limit],
+  );
+  return rowCount;
+}

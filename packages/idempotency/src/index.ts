@@ -1,0 +1,29 @@
+export {
+  createIdempotencyEngine,
+  type ExecutionRequest,
+  type IdempotencyEngine,
+  type IdempotencyEngineOptions,
+  type IdempotencyOutcome,
+  type KeyState,
+  type PreparedExecution,
+} from './createIdempotencyEngine.js';
+export {
+  type IdempotencyPluginOptions,
+  idempotencyPlugin,
+  keyScopeOf,
+  replayHeaders,
+} from './idempotencyPlugin.js';
+export {
+  IdempotencyProfile,
+  type IdempotencyProfileName,
+  IdempotentMethod,
+  idempotencyProfileNames,
+  idempotencyProfiles,
+  KeyCharset,
+  resolveProfile,
+} from './idempotencyProfiles.js';
+export type { EntityManager, StoredReply } from './idempotencyRecords.js';
+export { NaturalBatcher, type NaturalBatcherOptions } from './naturalBatcher.js';
+export { type ParsedIdempotencyKey, parseIdempotencyKey } from './parseIdempotencyKey.js';
+export { requestFingerprint } from './requestFingerprint.js';
+export { advisoryLockKey, type KeyScope, scopeKeyOf } from './scopeKey.js';

@@ -1,0 +1,69 @@
+export interface NaturalBatcherOptions<Item, Result> {
+  /** Handles a batch; returns one result per item, in order. A throw fails every item of the batch. */
+  run: (items: Item[]) => Promise<Result[]>;
+  maxBatchSize: number;
+  /** Batches handled at once; items that arrive meanwhile wait and form the next batch. */
+  maxConcurrent: number;
+}
+
+interface Pending<Item, Result> {
+  item: Item;
+  resolve: (result: Result) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit without a timer: an item arriving while fewer than `maxConcurrent` batches run
+ * starts a batch at once (no added latency when idle); items arriving while all run queue up and
+ * leave together as the next batch. Under load batches grow by themselves, when idle they are 1.
+ */
+export class NaturalBatcher<Item, Result> {
+  private readonly queue: Pending<Item, Result>[] = [];
+  private running = 0;
+  private idleWaiters: (() => void)[] = [];
+  private readonly options: NaturalBatcherOptions<Item, Result>;
+
+  constructor(options: NaturalBatcherOptions<Item, Result>) {
+    this.options = options;
+  }
+
+  submit(item: Item): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Resolves once nothing is queued or running. */
+  async drained(): Promise<void> {
+    if (this.running === 0 && this.queue.length === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.running < this.options.maxConcurrent && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.options.maxBatchSize);
+      this.running += 1;
+      void this.runBatch(batch);
+    }
+  }
+
+  private async runBatch(batch: Pending<Item, Result>[]): Promise<void> {
+    try {
+      const results = await this.options.run(batch.map((pending) => pending.item));
+      batch.forEach((pending, index) => {
+        pending.resolve(results[index] as Result);
+      });
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+    } finally {
+      this.running -= 1;
+      this.pump();
+      if (this.running === 0 && this.queue.length === 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const resolve of waiters) resolve();
+      }
+    }
+  }
+}

@@ -1,0 +1,205 @@
+import {
+  type IdempotencyKeyState,
+  type MessageBatchResource,
+  type MessagePage,
+  type MessageResource,
+  type MessageStatus,
+  SendMessage,
+  SendMessageBatch,
+} from '@exactly/contracts';
+import { type Clock, systemClock } from './clock.js';
+import { ExactlyApiError } from './errors.js';
+import { defaultRetryPolicy, type RetryPolicy } from './retryPolicy.js';
+import { type ApiResponse, callApi, type RetryEvent, type TransportOptions } from './transport.js';
+
+export interface ExactlyClientOptions {
+  /** The API's base URL, for example `http://127.0.0.1:3000`. */
+  baseUrl: string;
+  apiKey: string;
+  /** Per attempt (default 10 s). */
+  timeoutMs?: number;
+  /** Retries after the first attempt (default 4). */
+  maxRetries?: number;
+  retry?: Partial<Omit<RetryPolicy, 'maxRetries'>>;
+  /** The header the server reads the key from (default `Idempotency-Key`). */
+  idempotencyHeader?: string;
+  /** Makes the key of a call that gives none (default: a random UUID). */
+  generateIdempotencyKey?: () => string;
+  /** Checks commands against the contract before sending (default true). */
+  validate?: boolean;
+  fetch?: typeof globalThis.fetch;
+  clock?: Clock;
+  random?: () => number;
+  userAgent?: string;
+  /** Called before each retry: for logs and counters. */
+  onRetry?: (event: RetryEvent) => void;
+}
+
+export interface CallOptions {
+  /** Your key for this logical call; by default the client makes one and reuses it for every retry. */
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+export interface SendResult {
+  message: MessageResource;
+  /** True when the server answered with the stored reply of an earlier request with this key. */
+  replayed: boolean;
+  idempotencyKey: string;
+  status: number;
+}
+
+export interface BatchResult {
+  messages: MessageResource[];
+  replayed: boolean;
+  idempotencyKey: string;
+  status: number;
+}
+
+export interface ListOptions {
+  status?: MessageStatus;
+  /** Page size (the server's default when absent). */
+  limit?: number;
+  signal?: AbortSignal;
+}
+
+/** Every message matching the filter, newest first, fetched page by page as you iterate. */
+export interface MessageList extends AsyncIterable<MessageResource> {
+  pages(): AsyncIterable<MessagePage>;
+}
+
+export interface ExactlyClient {
+  messages: {
+    send(command: SendMessage, options?: CallOptions): Promise<SendResult>;
+    sendBatch(commands: SendMessage[], options?: CallOptions): Promise<BatchResult>;
+    get(id: string, options?: { signal?: AbortSignal }): Promise<MessageResource>;
+    list(options?: ListOptions): MessageList;
+  };
+  idempotencyKeys: {
+    get(key: string, options?: { signal?: AbortSignal }): Promise<IdempotencyKeyState>;
+  };
+}
+
+const replayed = (response: ApiResponse<unknown>) => response.headers.get('idempotent-replayed') === 'true';
+
+/** A client for the Exactly API. Safe to share; it keeps no per-call state. */
+export function createClient(options: ExactlyClientOptions): ExactlyClient {
+  const transport: TransportOptions = {
+    baseUrl: options.baseUrl,
+    apiKey: options.apiKey,
+    timeoutMs: options.timeoutMs ?? 10_000,
+    retry: {
+      ...defaultRetryPolicy,
+      ...options.retry,
+      maxRetries: options.maxRetries ?? defaultRetryPolicy.maxRetries,
+    },
+    idempotencyHeader: options.idempotencyHeader ?? 'Idempotency-Key',
+    fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+    clock: options.clock ?? systemClock,
+    random: options.random ?? Math.random,
+    userAgent: options.userAgent,
+    onRetry: options.onRetry,
+  };
+  const newKey = options.generateIdempotencyKey ?? (() => globalThis.crypto.randomUUID());
+  const validate = options.validate ?? true;
+
+  const check = <T>(
+    schema: { safeParse(value: unknown): { success: boolean; error?: unknown } },
+    value: T,
+  ): T => {
+    if (!validate) return value;
+    const result = schema.safeParse(value);
+    if (result.success) return value;
+    const issues = (result.error as { issues: { path: PropertyKey[]; message: string }[] }).issues;
+    const errors = issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+    throw new ExactlyApiError(
+      400,
+      {
+        code: 'invalid_request',
+        detail: 'the command does not match the contract (checked before sending)',
+        errors,
+      },
+      undefined,
+      false,
+    );
+  };
+
+  const list = (listOptions: ListOptions = {}): MessageList => {
+    async function* pages(): AsyncGenerator<MessagePage> {
+      let cursor: string | null = null;
+      do {
+        const query = new URLSearchParams();
+        if (listOptions.status) query.set('status', listOptions.status);
+        if (listOptions.limit !== undefined) query.set('limit', String(listOptions.limit));
+        if (cursor) query.set('cursor', cursor);
+        const suffix = query.size > 0 ? `?${query}` : '';
+        const page: MessagePage = (
+          await callApi<MessagePage>(transport, {
+            method: 'GET',
+            path: `/v1/messages${suffix}`,
+            signal: listOptions.signal,
+          })
+        ).body;
+        yield page;
+        cursor = page.nextCursor;
+      } while (cursor);
+    }
+    return {
+      pages,
+      async *[Symbol.asyncIterator]() {
+        for await (const page of pages()) yield* page.data;
+      },
+    };
+  };
+
+  return {
+    messages: {
+      async send(command, callOptions = {}) {
+        const idempotencyKey = callOptions.idempotencyKey ?? newKey();
+        const response = await callApi<MessageResource>(transport, {
+          method: 'POST',
+          path: '/v1/messages',
+          body: check(SendMessage, command),
+          idempotencyKey,
+          signal: callOptions.signal,
+        });
+        return {
+          message: response.body,
+          replayed: replayed(response),
+          idempotencyKey,
+          status: response.status,
+        };
+      },
+      async sendBatch(commands, callOptions = {}) {
+        const idempotencyKey = callOptions.idempotencyKey ?? newKey();
+        const response = await callApi<MessageBatchResource>(transport, {
+          method: 'POST',
+          path: '/v1/messages/batch',
+          body: check(SendMessageBatch, { messages: commands }),
+          idempotencyKey,
+          signal: callOptions.signal,
+        });
+        return {
+          messages: response.body.messages,
+          replayed: replayed(response),
+          idempotencyKey,
+          status: response.status,
+        };
+      },
+      async get(id, getOptions = {}) {
+        const path = `/v1/messages/${encodeURIComponent(id)}`;
+        return (await callApi<MessageResource>(transport, { method: 'GET', path, signal: getOptions.signal }))
+          .body;
+      },
+      list,
+    },
+    idempotencyKeys: {
+      async get(key, getOptions = {}) {
+        const path = `/v1/idempotency-keys/${encodeURIComponent(key)}`;
+        return (
+          await callApi<IdempotencyKeyState>(transport, { method: 'GET', path, signal: getOptions.signal })
+        ).body;
+      },
+    },
+  };
+}

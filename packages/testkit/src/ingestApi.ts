@@ -1,0 +1,143 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { repoRoot } from '@exactly/infra';
+import pg from 'pg';
+import { freePort } from './freePort.js';
+import { ServiceProcess } from './serviceProcess.js';
+import { waitForHttp } from './waitForHttp.js';
+
+const databaseUrl = () => process.env.DATABASE_URL ?? '';
+
+export interface Caller {
+  accountId: string;
+  apiKey: string;
+  keyId: string;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: assertions read whatever JSON the API answered
+type Json = any;
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: Json;
+}
+
+/** A real ingest API process (services/ingest-api/dist/main.js) on a free port, with one profile. */
+export class IngestApi {
+  readonly url: string;
+  private readonly service: ServiceProcess;
+
+  private constructor(url: string, service: ServiceProcess) {
+    this.url = url;
+    this.service = service;
+  }
+
+  static async start(profile: string, env: Record<string, string> = {}): Promise<IngestApi> {
+    const port = await freePort();
+    const service = new ServiceProcess({
+      entry: 'services/ingest-api/dist/main.js',
+      name: `ingest-api:${profile}`,
+      env: {
+        DATABASE_URL: databaseUrl(),
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+        IDEMPOTENCY_PROFILE: profile,
+        ...env,
+      },
+    });
+    service.start();
+    const url = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${url}/readyz`);
+    return new IngestApi(url, service);
+  }
+
+  async stop(): Promise<void> {
+    await this.service.stop();
+  }
+
+  async request(
+    method: string,
+    path: string,
+    {
+      caller,
+      body,
+      headers = {},
+      signal,
+    }: { caller?: Caller; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {},
+  ): Promise<Answer> {
+    const response = await fetch(`${this.url}${path}`, {
+      method,
+      headers: {
+        ...(caller ? { authorization: `Bearer ${caller.apiKey}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(signal ? { signal } : {}),
+    });
+    const text = await response.text();
+    let json: Json = {};
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // not JSON: kept as text
+    }
+    return { status: response.status, headers: response.headers, text, json };
+  }
+
+  post(path: string, caller: Caller, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+    return this.request('POST', path, { caller, body, headers });
+  }
+
+  get(path: string, caller: Caller, headers: Record<string, string> = {}): Promise<Answer> {
+    return this.request('GET', path, { caller, headers });
+  }
+
+  /** The caller's messages, newest first, as the API lists them. */
+  async messages(caller: Caller): Promise<{ id: string; to: string }[]> {
+    return (await this.get('/v1/messages?limit=100', caller)).json.data;
+  }
+
+  async keyState(caller: Caller, key: string): Promise<Json> {
+    return (await this.get(`/v1/idempotency-keys/${encodeURIComponent(key)}`, caller)).json;
+  }
+}
+
+const exec = promisify(execFile);
+const cli = join(repoRoot, 'services/cli/dist/main.js');
+
+/** `exactly accounts create <name> --json`, run as the operator would. */
+export async function createAccount(name: string): Promise<Caller> {
+  const { stdout } = await exec(process.execPath, [cli, 'accounts', 'create', name, '--json'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl() },
+  });
+  return JSON.parse(stdout);
+}
+
+/** `exactly keys create <account-id> --json`: a second API key of the same account. */
+export async function createKey(accountId: string): Promise<Caller> {
+  const { stdout } = await exec(process.execPath, [cli, 'keys', 'create', accountId, '--json'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl() },
+  });
+  return JSON.parse(stdout);
+}
+
+/**
+ * Keeps the account's requests in flight: a transaction of our own locks the account's row, and
+ * every write of that account waits for it (its records and messages reference the account).
+ */
+export async function holdAccount(accountId: string): Promise<{ release(): Promise<void> }> {
+  const client = new pg.Client({ connectionString: databaseUrl() });
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query('SELECT id FROM accounts WHERE id = $1 FOR UPDATE', [accountId]);
+  return {
+    async release() {
+      await client.query('ROLLBACK');
+      await client.end();
+    },
+  };
+}

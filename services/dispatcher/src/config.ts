@@ -1,0 +1,104 @@
+import { duration, flag, kafkaBrokers, port, positiveInt, postgresUrl, readConfig } from '@exactly/config';
+import { defaultTopics } from '@exactly/contracts';
+import { z } from 'zod';
+
+const providerName = z.enum(['log', 'http', 'smtp']);
+export type ProviderName = z.infer<typeof providerName>;
+
+const nonNegativeInt = z.coerce.number().int().nonnegative();
+/** A duration, or `forever` (no clean-up). */
+const retention = z.union([z.literal('forever').transform(() => Number.POSITIVE_INFINITY), duration]);
+
+export const DispatcherConfig = z
+  .object({
+    DATABASE_URL: postgresUrl,
+    DATABASE_POOL_SIZE: positiveInt.default(10),
+    KAFKA_BROKERS: kafkaBrokers,
+    KAFKA_CLIENT_ID: z.string().default('exactly-dispatcher'),
+    KAFKA_LOG_LEVEL: z.enum(['nothing', 'error', 'warn', 'info', 'debug']).default('error'),
+    HOST: z.string().default('127.0.0.1'),
+    PORT: port.default(3002),
+
+    COMMANDS_TOPIC: z.string().default(defaultTopics.commands),
+    MESSAGE_EVENTS_TOPIC: z.string().default(defaultTopics.messageEvents),
+    DEAD_LETTER_TOPIC: z.string().default(defaultTopics.deadLetters),
+    CONSUMER_GROUP: z.string().default('exactly-dispatcher'),
+    /** Partitions whose batches this process works on at the same time. */
+    PARTITIONS_CONCURRENTLY: positiveInt.default(4),
+    CONSUMER_MAX_BYTES_PER_PARTITION: positiveInt.default(1_048_576),
+    CONSUMER_SESSION_TIMEOUT: duration.default(30_000),
+    /** How long a fetch waits for records on an idle partition (also bounds how long stopping waits). */
+    CONSUMER_MAX_WAIT: duration.default(1_000),
+    /** Longest wait between tries of a batch that failed on a transient error. */
+    BATCH_RETRY_MAX_DELAY: duration.default(10_000),
+
+    INBOX_RETENTION: retention.default(30 * 86_400_000),
+    /** The longest a command can wait in the outbox before the relay publishes it (again). */
+    RELAY_MAX_LAG: duration.default(86_400_000),
+    INBOX_CLEANUP_INTERVAL: duration.default(600_000),
+    INBOX_CLEANUP_BATCH: positiveInt.default(5_000),
+
+    /** Effects claimed per statement at most. */
+    EFFECT_CLAIM_BATCH: positiveInt.default(500),
+    /** How long a claimed attempt may run before recovery resumes it (longer than PROVIDER_TIMEOUT). */
+    EFFECT_LEASE: duration.default(60_000),
+    EFFECT_POLL_INTERVAL: duration.default(1_000),
+    EFFECT_MAX_ATTEMPTS: positiveInt.default(5),
+    RETRY_BASE_DELAY: duration.default(1_000),
+    RETRY_MAX_DELAY: duration.default(300_000),
+    PROVIDER_TIMEOUT: duration.default(10_000),
+
+    PROVIDER_EMAIL: providerName.default('log'),
+    PROVIDER_SMS: providerName.default('log'),
+    PROVIDER_VOICE: providerName.default('log'),
+    LOG_PROVIDER_FILE: z.string().default('.exactly/dispatcher/sends.log'),
+    LOG_PROVIDER_RATE_LIMIT: nonNegativeInt.default(0),
+    LOG_PROVIDER_CONCURRENCY: positiveInt.default(1_000),
+    HTTP_PROVIDER_URL: z.url().optional(),
+    HTTP_PROVIDER_KEY_HEADER: z.string().default('Idempotency-Key'),
+    HTTP_PROVIDER_RATE_LIMIT: nonNegativeInt.default(0),
+    HTTP_PROVIDER_CONCURRENCY: positiveInt.default(64),
+    SMTP_HOST: z.string().default('127.0.0.1'),
+    SMTP_PORT: port.default(25),
+    SMTP_SECURE: flag.default(false),
+    SMTP_USER: z.string().optional(),
+    SMTP_PASSWORD: z.string().optional(),
+    /** The domain part of the Message-ID derived from the message id. */
+    SMTP_MESSAGE_ID_DOMAIN: z.string().default('exactly.local'),
+    SMTP_RATE_LIMIT: nonNegativeInt.default(0),
+    SMTP_CONCURRENCY: positiveInt.default(5),
+  })
+  .superRefine((config, context) => {
+    for (const channel of ['SMS', 'VOICE'] as const) {
+      if (config[`PROVIDER_${channel}`] === 'smtp') {
+        context.addIssue({
+          code: 'custom',
+          path: [`PROVIDER_${channel}`],
+          message: 'smtp sends email only; use log or http',
+        });
+      }
+    }
+    const usesHttp = [config.PROVIDER_EMAIL, config.PROVIDER_SMS, config.PROVIDER_VOICE].includes('http');
+    if (usesHttp && config.HTTP_PROVIDER_URL === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['HTTP_PROVIDER_URL'],
+        message: 'required when a channel uses the http provider',
+      });
+    }
+    if (config.EFFECT_LEASE <= config.PROVIDER_TIMEOUT) {
+      context.addIssue({
+        code: 'custom',
+        path: ['EFFECT_LEASE'],
+        message: `must be longer than PROVIDER_TIMEOUT (${config.PROVIDER_TIMEOUT} ms), or a slow call is resumed while it still runs`,
+      });
+    }
+  });
+export type DispatcherConfig = z.infer<typeof DispatcherConfig>;
+
+/** Reads and validates the dispatcher's environment once; a bad value names the variable. */
+export function readDispatcherConfig(
+  env: Record<string, string | undefined> = process.env,
+): DispatcherConfig {
+  return readConfig(DispatcherConfig, env);
+}

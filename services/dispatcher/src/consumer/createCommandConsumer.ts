@@ -1,0 +1,211 @@
+import type { Channel } from '@exactly/contracts';
+import type { Logger } from '@exactly/observability';
+import type { Orm } from '@exactly/persistence';
+import type { Batch, Consumer, Kafka } from 'kafkajs';
+import { delay } from '../delay.js';
+import type { DispatcherMetrics } from '../dispatcherMetrics.js';
+import { type DecodedRecord, decodeRecord, headersToStrings } from './decodeRecord.js';
+import { isDeterministicFailure } from './isDeterministicFailure.js';
+import {
+  type PartitionBatchContext,
+  type PartitionBatchResult,
+  processPartitionBatch,
+} from './processPartitionBatch.js';
+
+export interface CommandConsumerOptions {
+  kafka: Kafka;
+  orm: Orm;
+  logger: Logger;
+  metrics: DispatcherMetrics;
+  groupId: string;
+  topic: string;
+  eventsTopic: string;
+  deadLetterTopic: string;
+  partitionsConcurrently: number;
+  maxBytesPerPartition: number;
+  sessionTimeoutMs: number;
+  maxWaitMs: number;
+  batchRetryMaxDelayMs: number;
+  maxAttempts: number;
+  providerFor: (channel: Channel) => string;
+  /** Called after a batch that queued effects or outbox rows committed. */
+  onCommitted: (result: PartitionBatchResult) => void;
+  /** The consumer crashed and kafkajs will not restart it: the process should exit. */
+  onFatal: (error: Error) => void;
+}
+
+export interface CommandConsumer {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Undefined when the consumer has joined its group and runs; else what it is waiting for. */
+  problem(): string | undefined;
+}
+
+/**
+ * The kafkajs consumer of the commands topic. Each partition batch is one PostgreSQL transaction
+ * (`processPartitionBatch`); its offset is resolved (and committed to Kafka, for tooling and lag)
+ * only after that transaction committed. A transient failure retries the batch with backoff and
+ * skips nothing; a record that fails the same way every time is isolated and dead-lettered.
+ */
+export function createCommandConsumer(options: CommandConsumerOptions): CommandConsumer {
+  const { logger, metrics } = options;
+  let consumer: Consumer | undefined;
+  let problem: string | undefined = 'not started';
+  const stopping = new AbortController();
+
+  const contextFor = (batch: Batch): PartitionBatchContext => ({
+    groupId: options.groupId,
+    topic: batch.topic,
+    partition: batch.partition,
+    highWatermark: batch.highWatermark,
+    eventsTopic: options.eventsTopic,
+    deadLetterTopic: options.deadLetterTopic,
+    providerFor: options.providerFor,
+    maxAttempts: options.maxAttempts,
+    transactionIdleTimeoutMs: options.sessionTimeoutMs,
+  });
+
+  /** Tries a batch until it commits; undefined when the consumer stops or loses the partition first. */
+  async function processWithRetries(
+    context: PartitionBatchContext,
+    records: readonly DecodedRecord[],
+    control: { heartbeat: () => Promise<void>; isRunning: () => boolean; isStale: () => boolean },
+  ): Promise<PartitionBatchResult | undefined> {
+    for (let attempt = 1; ; attempt += 1) {
+      if (!control.isRunning() || control.isStale() || stopping.signal.aborted) return undefined;
+      try {
+        const timer = metrics.batchSeconds.startTimer();
+        const result = await processPartitionBatch(options.orm, context, records);
+        timer();
+        return result;
+      } catch (error) {
+        if (isDeterministicFailure(error)) {
+          if (records.length > 1) return isolate(context, records, control);
+          const [only] = records;
+          if (only !== undefined && only.kind === 'command') {
+            logger.error(
+              { err: error, topic: context.topic, partition: context.partition, offset: only.record.offset },
+              'a record fails the same way on every try; dead-lettering it',
+            );
+            return processWithRetries(
+              context,
+              [{ kind: 'invalid', record: only.record, code: 'processing_failed', reason: String(error) }],
+              control,
+            );
+          }
+        }
+        metrics.batchRetries.inc();
+        const wait = Math.min(options.batchRetryMaxDelayMs, 100 * 2 ** Math.min(attempt, 10));
+        logger.warn(
+          { err: error, topic: context.topic, partition: context.partition, attempt, retryInMs: wait },
+          'batch failed; trying it again',
+        );
+        await delay(wait, stopping.signal);
+        await control.heartbeat();
+      }
+    }
+  }
+
+  /** Record by record, each in its own transaction, so the one that fails is found and set aside. */
+  async function isolate(
+    context: PartitionBatchContext,
+    records: readonly DecodedRecord[],
+    control: { heartbeat: () => Promise<void>; isRunning: () => boolean; isStale: () => boolean },
+  ): Promise<PartitionBatchResult | undefined> {
+    let merged: PartitionBatchResult | undefined;
+    for (const record of records) {
+      const result = await processWithRetries(context, [record], control);
+      if (result === undefined) return undefined;
+      merged = merged === undefined ? result : mergeResults(merged, result);
+    }
+    return merged;
+  }
+
+  return {
+    async start() {
+      consumer = options.kafka.consumer({
+        groupId: options.groupId,
+        sessionTimeout: options.sessionTimeoutMs,
+        heartbeatInterval: Math.max(1_000, Math.floor(options.sessionTimeoutMs / 10)),
+        maxBytesPerPartition: options.maxBytesPerPartition,
+        maxWaitTimeInMs: options.maxWaitMs,
+        allowAutoTopicCreation: false,
+      });
+      const { GROUP_JOIN, CRASH } = consumer.events;
+      consumer.on(GROUP_JOIN, ({ payload }) => {
+        problem = undefined;
+        const assigned = payload.memberAssignment[options.topic] ?? [];
+        metrics.consumerLag.reset();
+        logger.info(
+          { groupId: options.groupId, topic: options.topic, partitions: assigned },
+          'dispatcher consuming',
+        );
+      });
+      consumer.on(CRASH, ({ payload }) => {
+        problem = `consumer crashed: ${payload.error.message}`;
+        logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+        if (!payload.restart) options.onFatal(payload.error);
+      });
+      await consumer.connect();
+      // A new group starts at the beginning: no command is skipped because the group is new.
+      await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+      problem = 'joining the consumer group';
+      await consumer.run({
+        partitionsConsumedConcurrently: options.partitionsConcurrently,
+        eachBatchAutoResolve: false,
+        autoCommit: true,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          if (batch.messages.length === 0) return;
+          const records = batch.messages.map((message) =>
+            decodeRecord({
+              offset: message.offset,
+              key: message.key ?? null,
+              value: message.value ?? null,
+              headers: headersToStrings(message.headers),
+            }),
+          );
+          metrics.batchRecords.observe(records.length);
+          const context = contextFor(batch);
+          const result = await processWithRetries(context, records, { heartbeat, isRunning, isStale });
+          if (result === undefined) return;
+          // Only now, with the transaction committed: Kafka's offset follows PostgreSQL's.
+          resolveOffset((result.nextOffset - 1n).toString());
+          metrics.commandsProcessed.inc(result.dispatched);
+          if (result.duplicates.batch > 0)
+            metrics.duplicatesDropped.inc({ where: 'batch' }, result.duplicates.batch);
+          if (result.duplicates.inbox > 0)
+            metrics.duplicatesDropped.inc({ where: 'inbox' }, result.duplicates.inbox);
+          if (result.skipped > 0) metrics.recordsSkipped.inc(result.skipped);
+          for (const letter of result.deadLetters) metrics.deadLettered.inc({ code: letter.code });
+          const lag = BigInt(batch.highWatermark) - result.nextOffset;
+          metrics.consumerLag.set(
+            { topic: batch.topic, partition: String(batch.partition) },
+            Number(lag > 0n ? lag : 0n),
+          );
+          options.onCommitted(result);
+          await heartbeat();
+        },
+      });
+    },
+    async stop() {
+      stopping.abort();
+      problem = 'stopping';
+      await consumer?.disconnect();
+    },
+    problem: () => problem,
+  };
+}
+
+/** `b` came from the records after `a`'s, so its next offset is the one to keep. */
+function mergeResults(a: PartitionBatchResult, b: PartitionBatchResult): PartitionBatchResult {
+  return {
+    nextOffset: b.nextOffset,
+    dispatched: a.dispatched + b.dispatched,
+    duplicates: {
+      batch: a.duplicates.batch + b.duplicates.batch,
+      inbox: a.duplicates.inbox + b.duplicates.inbox,
+    },
+    skipped: a.skipped + b.skipped,
+    deadLetters: [...a.deadLetters, ...b.deadLetters],
+  };
+}

@@ -1,0 +1,248 @@
+import type { Logger } from '@exactly/observability';
+import type { Orm } from '@exactly/persistence';
+import { isDeterministicFailure } from '../consumer/isDeterministicFailure.js';
+import { delay } from '../delay.js';
+import type { DispatcherMetrics } from '../dispatcherMetrics.js';
+import type { ProviderLane } from '../providers/createProviders.js';
+import { failure, type SendOutcome } from '../providers/provider.js';
+import { Wakeup } from '../wakeup.js';
+import { type ClaimedEffect, claimEffects } from './claimEffects.js';
+import { type AttemptOutcome, type RecordedOutcome, recordOutcomes } from './recordOutcomes.js';
+import type { RetryPolicy } from './retryDelay.js';
+
+export interface EffectExecutorOptions {
+  orm: Orm;
+  /**
+   * The providers this process calls, by name, each with its concurrency (calls claimed and not
+   * yet recorded) and rate limit. Effects of other providers are left to processes that have them.
+   */
+  lanes: ReadonlyMap<string, ProviderLane>;
+  logger: Logger;
+  metrics: DispatcherMetrics;
+  claimBatch: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+  providerTimeoutMs: number;
+  retry: RetryPolicy;
+  eventsTopic: string;
+  /** Outcomes per recording transaction at most (default 500). */
+  recordBatch?: number;
+  /** Recording transactions at once at most (default 4). */
+  recordConcurrency?: number;
+  /** Called after outcomes (and their outbox rows) committed. */
+  onRecorded?: () => void;
+}
+
+export interface EffectExecutor {
+  start(): void;
+  /** New effects may be due: claim now rather than at the next poll. */
+  wake(): void;
+  /** Stops claiming, lets calls in flight finish and record (up to `graceMs`), then returns. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+interface Waiting {
+  item: AttemptOutcome;
+  done: () => void;
+}
+
+/**
+ * Works the durable effect queue off the consumer's path: claims due effects (recording the
+ * attempt before the call), calls the providers with bounded concurrency and per-provider rate
+ * limits, and records outcomes in batched transactions. A process that dies mid-call leaves its
+ * attempts in flight; when their lease ends another executor resumes them with the same key.
+ */
+export function createEffectExecutor(options: EffectExecutorOptions): EffectExecutor {
+  const { orm, lanes, logger, metrics, claimBatch, leaseMs } = options;
+  const recordBatch = options.recordBatch ?? 500;
+  const recordConcurrency = options.recordConcurrency ?? 4;
+  // Woken by new work (the consumer) and by freed slots.
+  const wakeup = new Wakeup();
+  const stopping = new AbortController();
+  let running = false;
+  let loopDone: Promise<void> = Promise.resolve();
+  const inFlight = new Map<string, number>([...lanes.keys()].map((name) => [name, 0]));
+  let totalInFlight = 0;
+  let allDone: (() => void) | undefined;
+
+  const waiting: Waiting[] = [];
+  const drains = new Set<Promise<void>>();
+
+  function record(item: AttemptOutcome): Promise<void> {
+    return new Promise((done) => {
+      waiting.push({ item, done });
+      if (drains.size < recordConcurrency) {
+        const drain = drainOutcomes();
+        drains.add(drain);
+        void drain.finally(() => drains.delete(drain));
+      }
+    });
+  }
+
+  // Up to `recordConcurrency` recording transactions at once, each taking what has queued up.
+  // A drain finds the queue empty and ends in one synchronous step, so an outcome pushed at any
+  // instant is either taken by a running drain or starts a new one.
+  async function drainOutcomes(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    while (waiting.length > 0) {
+      const batch = waiting.splice(0, recordBatch);
+      await recordWithRetries(batch.map((entry) => entry.item));
+      for (const entry of batch) entry.done();
+    }
+  }
+
+  async function recordWithRetries(outcomes: AttemptOutcome[]): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      let recorded: RecordedOutcome[];
+      try {
+        recorded = await recordOutcomes(orm, outcomes, {
+          eventsTopic: options.eventsTopic,
+          retry: options.retry,
+        });
+      } catch (error) {
+        if (isDeterministicFailure(error) && outcomes.length > 1) {
+          // One outcome may fail the batch every time: record them one by one, so the others get
+          // through.
+          logger.warn({ err: error, outcomes: outcomes.length }, 'recording a batch failed; one by one');
+          for (const outcome of outcomes) await recordWithRetries([outcome]);
+          return;
+        }
+        if (isDeterministicFailure(error) || (!running && attempt >= 3)) {
+          // Given up: the attempt stays in flight and recovery resumes it with the same key once
+          // its lease ends (the provider then answers with a replay).
+          logger.error(
+            { err: error, outcomes: outcomes.length },
+            'could not record outcomes; leaving them to recovery',
+          );
+          return;
+        }
+        logger.warn({ err: error, attempt }, 'recording outcomes failed; trying again');
+        await delay(Math.min(5_000, 100 * 2 ** Math.min(attempt, 6)));
+        continue;
+      }
+      observe(recorded, outcomes.length);
+      options.onRecorded?.();
+      return;
+    }
+  }
+
+  function observe(recorded: readonly RecordedOutcome[], submitted: number) {
+    if (recorded.length < submitted) metrics.staleOutcomes.inc(submitted - recorded.length);
+    for (const { effect, outcome, decision, finishedAt } of recorded) {
+      const label =
+        decision === 'accepted' && outcome.status === 'accepted' && outcome.replayed ? 'replayed' : decision;
+      metrics.effectOutcomes.inc({ provider: effect.provider, outcome: label });
+      if (decision !== 'retry_scheduled') {
+        metrics.effectLatencySeconds.observe(
+          { provider: effect.provider },
+          (finishedAt.getTime() - effect.createdAt.getTime()) / 1_000,
+        );
+      }
+    }
+  }
+
+  async function execute(effect: ClaimedEffect, lane: ProviderLane): Promise<void> {
+    const wait = lane.rateLimit.reserve();
+    if (wait > 0) await delay(wait);
+    const started = performance.now();
+    const timeout = AbortSignal.timeout(options.providerTimeoutMs);
+    let outcome: SendOutcome;
+    try {
+      outcome = await lane.provider.send(
+        {
+          idempotencyKey: effect.idempotencyKey,
+          messageId: effect.messageId,
+          accountId: effect.accountId,
+          attempt: effect.attempt,
+          message: effect.request,
+        },
+        timeout,
+      );
+    } catch (error) {
+      outcome = failure(error, true);
+    }
+    // SMTP cannot be asked whether a timed-out send arrived: the retry may deliver it again.
+    if (effect.provider === 'smtp' && outcome.status === 'failed' && timeout.aborted) {
+      metrics.smtpPossibleRepeatSends.inc();
+    }
+    metrics.providerCallSeconds.observe({ provider: effect.provider }, (performance.now() - started) / 1_000);
+    await record({ effect, outcome, finishedAt: new Date() });
+  }
+
+  function launch(effect: ClaimedEffect, lane: ProviderLane) {
+    const name = effect.provider;
+    inFlight.set(name, (inFlight.get(name) ?? 0) + 1);
+    totalInFlight += 1;
+    metrics.effectsInFlight.set(totalInFlight);
+    if (effect.resumed) {
+      metrics.effectResumes.inc({ provider: name });
+      if (name === 'smtp') metrics.smtpPossibleRepeatSends.inc();
+      logger.warn(
+        { effectId: effect.id, messageId: effect.messageId, attempt: effect.attempt, provider: name },
+        'resuming an attempt left without outcome (same idempotency key)',
+      );
+    }
+    void execute(effect, lane).finally(() => {
+      inFlight.set(name, (inFlight.get(name) ?? 1) - 1);
+      totalInFlight -= 1;
+      metrics.effectsInFlight.set(totalInFlight);
+      wakeup.notify();
+      if (totalInFlight === 0) allDone?.();
+    });
+  }
+
+  /** Claims for one provider if it has room; returns how many it claimed. */
+  async function claimFor(name: string, lane: ProviderLane): Promise<number> {
+    const free = lane.concurrency - (inFlight.get(name) ?? 0);
+    // Claim again only when a fair share of the slots is free: fewer, larger claims.
+    if (free < Math.max(1, Math.floor(Math.min(claimBatch, lane.concurrency) / 4))) return 0;
+    const limit = Math.min(free, claimBatch, lane.rateLimit.availableWithin(leaseMs / 4));
+    if (limit <= 0) return 0;
+    const claimed = await claimEffects(orm.em.fork(), { provider: name, limit, leaseMs });
+    for (const effect of claimed) launch(effect, lane);
+    return claimed.length;
+  }
+
+  async function loop() {
+    let failures = 0;
+    while (running) {
+      let claimed = 0;
+      for (const [name, lane] of lanes) {
+        if (!running) break;
+        try {
+          claimed += await claimFor(name, lane);
+          failures = 0;
+        } catch (error) {
+          failures += 1;
+          logger.warn({ err: error, provider: name }, 'claiming effects failed; trying again');
+          await delay(Math.min(10_000, 100 * 2 ** failures), stopping.signal);
+        }
+      }
+      if (claimed === 0) await wakeup.wait(options.pollIntervalMs);
+    }
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      loopDone = loop();
+    },
+    wake() {
+      wakeup.notify();
+    },
+    async stop(graceMs = 10_000) {
+      running = false;
+      stopping.abort();
+      wakeup.notify();
+      await loopDone;
+      if (totalInFlight > 0) {
+        const finished = new Promise<void>((resolve) => {
+          allDone = resolve;
+        });
+        await Promise.race([finished, delay(graceMs)]);
+      }
+      await Promise.all(drains);
+    },
+  };
+}

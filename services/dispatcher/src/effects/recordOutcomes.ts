@@ -1,0 +1,203 @@
+import { type MessageEventType, type MessageStatus, statusAfter } from '@exactly/contracts';
+import {
+  inTransaction,
+  type MessageEventsAppend,
+  type NewEvent,
+  type Orm,
+  recordMessageEvents,
+  runSql,
+} from '@exactly/persistence';
+import type { SendOutcome } from '../providers/provider.js';
+import type { ClaimedEffect } from './claimEffects.js';
+import { type RetryPolicy, retryDelay } from './retryDelay.js';
+
+export interface AttemptOutcome {
+  effect: ClaimedEffect;
+  outcome: SendOutcome;
+  finishedAt: Date;
+}
+
+export type EffectDecision = 'accepted' | 'retry_scheduled' | 'failed';
+
+export interface RecordedOutcome extends AttemptOutcome {
+  decision: EffectDecision;
+}
+
+export interface RecordOptions {
+  eventsTopic: string;
+  retry: RetryPolicy;
+  random?: () => number;
+}
+
+interface Plan extends AttemptOutcome {
+  decision: EffectDecision;
+  state: 'succeeded' | 'pending' | 'failed';
+  dueAt: Date;
+  events: NewEvent[];
+}
+
+/**
+ * Records attempt outcomes in ONE transaction: the effect's new state (fenced by its claim
+ * token, so the outcome of an attempt that recovery already resumed elsewhere is dropped), the
+ * attempt row, the message's events (`ProviderAccepted`; `ProviderCallFailed` + `RetryScheduled`;
+ * `ProviderCallFailed` + `MessageFailed`) and its projection. Returns the outcomes it recorded.
+ */
+export async function recordOutcomes(
+  orm: Orm,
+  outcomes: readonly AttemptOutcome[],
+  { eventsTopic, retry, random = Math.random }: RecordOptions,
+): Promise<RecordedOutcome[]> {
+  if (outcomes.length === 0) return [];
+  const plans = outcomes.map((item) => plan(item, retry, random));
+  // inTransaction: the connection goes back to the pool even when the server ended the session.
+  return inTransaction(orm, async (tx) => {
+    // The same effect can appear twice when its lease ended while its call was still running and
+    // it was resumed: only the outcome carrying the current claim token counts.
+    const { rows } = await runSql<{ id: string; claim_token: string }>(
+      tx,
+      `UPDATE effects e SET state = v.state, due_at = v.due_at, last_error = v.error, claim_token = NULL,
+              finished_at = CASE WHEN v.state = 'pending' THEN NULL ELSE now() END
+         FROM unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[], $5::text[])
+           AS v(id, claim_token, state, due_at, error)
+        WHERE e.id = v.id AND e.claim_token = v.claim_token AND e.state = 'in_flight'
+       RETURNING e.id, v.claim_token`,
+      [
+        plans.map((item) => item.effect.id),
+        plans.map((item) => item.effect.claimToken),
+        plans.map((item) => item.state),
+        plans.map((item) => item.dueAt),
+        plans.map((item) => (item.outcome.status === 'failed' ? item.outcome.error : null)),
+      ],
+    );
+    const current = new Set(rows.map((row) => `${row.id}/${row.claim_token}`));
+    const recorded = plans.filter((item) => current.has(`${item.effect.id}/${item.effect.claimToken}`));
+    if (recorded.length === 0) return [];
+
+    await runSql(
+      tx,
+      `INSERT INTO effect_attempts
+         (effect_id, attempt, provider, outcome, replayed, provider_message_id, error, resumes, started_at, finished_at)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::bool[], $6::text[], $7::text[],
+                            $8::int[], $9::timestamptz[], $10::timestamptz[])`,
+      [
+        recorded.map((item) => item.effect.id),
+        recorded.map((item) => item.effect.attempt),
+        recorded.map((item) => item.effect.provider),
+        recorded.map((item) => attemptOutcome(item.outcome)),
+        recorded.map((item) => item.outcome.status === 'accepted' && item.outcome.replayed),
+        recorded.map((item) =>
+          item.outcome.status === 'accepted' ? (item.outcome.providerMessageId ?? null) : null,
+        ),
+        recorded.map((item) => (item.outcome.status === 'failed' ? item.outcome.error : null)),
+        recorded.map((item) => item.effect.resumes),
+        recorded.map((item) => item.effect.attemptStartedAt),
+        recorded.map((item) => item.finishedAt),
+      ],
+    );
+
+    // No row lock needed: the effect row locked by the UPDATE above is the only writer of these
+    // streams now; the event store's primary key would still catch a concurrent append.
+    const { rows: messages } = await runSql<{ id: string; version: number; status: MessageStatus }>(
+      tx,
+      'SELECT id, version, status FROM messages WHERE id = ANY($1::text[])',
+      [recorded.map((item) => item.effect.messageId)],
+    );
+    const byId = new Map(messages.map((message) => [message.id, message]));
+    const appends: MessageEventsAppend[] = [];
+    const projections: { id: string; status: MessageStatus; version: number }[] = [];
+    for (const item of recorded) {
+      const message = byId.get(item.effect.messageId);
+      if (message === undefined) continue;
+      appends.push({
+        streamId: message.id,
+        accountId: item.effect.accountId,
+        expectedVersion: message.version,
+        events: item.events,
+      });
+      projections.push({
+        id: message.id,
+        status: item.events.reduce(
+          (status, event) => statusAfter(status, event.type as MessageEventType),
+          message.status,
+        ),
+        version: message.version + item.events.length,
+      });
+    }
+    await recordMessageEvents(tx, appends, { topic: eventsTopic });
+    await runSql(
+      tx,
+      `UPDATE messages m SET status = v.status, version = v.version, updated_at = now()
+         FROM unnest($1::text[], $2::text[], $3::int[]) AS v(id, status, version)
+        WHERE m.id = v.id`,
+      [
+        projections.map((projection) => projection.id),
+        projections.map((projection) => projection.status),
+        projections.map((projection) => projection.version),
+      ],
+    );
+    return recorded.map(({ effect, outcome, finishedAt, decision }) => ({
+      effect,
+      outcome,
+      finishedAt,
+      decision,
+    }));
+  });
+}
+
+function attemptOutcome(outcome: SendOutcome): 'accepted' | 'retryable' | 'permanent' {
+  if (outcome.status === 'accepted') return 'accepted';
+  return outcome.retryable ? 'retryable' : 'permanent';
+}
+
+function plan(item: AttemptOutcome, retry: RetryPolicy, random: () => number): Plan {
+  const { effect, outcome, finishedAt } = item;
+  if (outcome.status === 'accepted') {
+    return {
+      ...item,
+      decision: 'accepted',
+      state: 'succeeded',
+      dueAt: finishedAt,
+      events: [
+        {
+          type: 'ProviderAccepted',
+          data: {
+            provider: effect.provider,
+            attempt: effect.attempt,
+            ...(outcome.providerMessageId === undefined
+              ? {}
+              : { providerMessageId: outcome.providerMessageId }),
+            replayed: outcome.replayed,
+          },
+        },
+      ],
+    };
+  }
+  const another = outcome.retryable && effect.attempt < effect.maxAttempts;
+  const failed: NewEvent = {
+    type: 'ProviderCallFailed',
+    data: { provider: effect.provider, attempt: effect.attempt, error: outcome.error, retryable: another },
+  };
+  if (another) {
+    const at = new Date(finishedAt.getTime() + retryDelay(effect.attempt, retry, random));
+    return {
+      ...item,
+      decision: 'retry_scheduled',
+      state: 'pending',
+      dueAt: at,
+      events: [
+        failed,
+        { type: 'RetryScheduled', data: { attempt: effect.attempt + 1, at: at.toISOString() } },
+      ],
+    };
+  }
+  const reason = outcome.retryable
+    ? `gave up after ${effect.attempt} attempts; last error: ${outcome.error}`
+    : `the provider refused the send: ${outcome.error}`;
+  return {
+    ...item,
+    decision: 'failed',
+    state: 'failed',
+    dueAt: finishedAt,
+    events: [failed, { type: 'MessageFailed', data: { reason, attempts: effect.attempt } }],
+  };
+}

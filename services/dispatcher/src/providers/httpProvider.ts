@@ -1,0 +1,72 @@
+import { failure, type Provider, type SendOutcome, type SendRequest, storableError } from './provider.js';
+
+export interface HttpProviderOptions {
+  url: string;
+  /** The header that carries the idempotency key (default `Idempotency-Key`). */
+  keyHeader?: string;
+  fetch?: typeof globalThis.fetch;
+}
+
+/** Statuses that a later try can get past: timeout, in progress under the same key, too early, too many. */
+const retryable4xx = new Set([408, 409, 425, 429]);
+
+/**
+ * POSTs each send as JSON to one URL with the idempotency key in a header. 2xx (or a replay of
+ * an earlier 2xx) is accepted; 408, 409, 425, 429, 5xx, timeouts and network errors are
+ * retryable; any other status is a permanent failure.
+ */
+export function createHttpProvider({
+  url,
+  keyHeader = 'Idempotency-Key',
+  fetch = globalThis.fetch,
+}: HttpProviderOptions): Provider {
+  return {
+    name: 'http',
+    async send(request: SendRequest, signal: AbortSignal): Promise<SendOutcome> {
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          signal,
+          headers: {
+            'content-type': 'application/json',
+            [keyHeader]: request.idempotencyKey,
+            'exactly-message-id': request.messageId,
+            'exactly-attempt': String(request.attempt),
+          },
+          body: JSON.stringify({
+            messageId: request.messageId,
+            accountId: request.accountId,
+            ...request.message,
+          }),
+        });
+        const body = await response.text();
+        return classifyHttpResponse(response.status, response.headers, body);
+      } catch (error) {
+        return failure(error, true);
+      }
+    },
+    async close() {},
+  };
+}
+
+/** The outcome of a provider's HTTP answer (exported for its unit test). */
+export function classifyHttpResponse(status: number, headers: Headers, body: string): SendOutcome {
+  if (status >= 200 && status < 300) {
+    const replayed =
+      headers.get('idempotent-replayed') === 'true' || headers.get('x-idempotent-replayed') === 'true';
+    const providerMessageId = providerIdFrom(body);
+    return { status: 'accepted', replayed, ...(providerMessageId ? { providerMessageId } : {}) };
+  }
+  const error = storableError(`HTTP ${status}${body ? `: ${body.slice(0, 200)}` : ''}`);
+  if (status >= 500 || retryable4xx.has(status)) return { status: 'failed', retryable: true, error };
+  return { status: 'failed', retryable: false, error };
+}
+
+function providerIdFrom(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { id?: unknown };
+    return typeof parsed.id === 'string' ? storableError(parsed.id.slice(0, 200)) : undefined;
+  } catch {
+    return undefined;
+  }
+}

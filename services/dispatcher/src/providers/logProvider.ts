@@ -1,0 +1,107 @@
+import { once } from 'node:events';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import { type Orm, runSql } from '@exactly/persistence';
+import { failure, type Provider, type SendOutcome, type SendRequest } from './provider.js';
+
+export interface LogProviderOptions {
+  orm: Orm;
+  /** Each new send is appended to this file as one JSON line. */
+  file: string;
+  /** Sends written per statement at most (default 1,000). */
+  maxBatch?: number;
+}
+
+interface Pending {
+  request: SendRequest;
+  resolve: (outcome: SendOutcome) => void;
+}
+
+/**
+ * The local provider: records each send in `log_provider_sends` (the idempotency key is the
+ * primary key, so a repeated key is a replay, never a second send) and appends it to a file.
+ * Calls that arrive together are written in one statement; that is invisible to callers, who
+ * still get one outcome per send. The table is the record; the file is for people, written after
+ * the row commits (a crash in between can leave a send out of the file, never twice in it).
+ */
+export function createLogProvider({ orm, file, maxBatch = 1_000 }: LogProviderOptions): Provider {
+  mkdirSync(dirname(file), { recursive: true });
+  const out: WriteStream = createWriteStream(file, { flags: 'a' });
+  const queue: Pending[] = [];
+  let scheduled = false;
+  const flushing = new Set<Promise<void>>();
+
+  const flush = () => {
+    const running = write();
+    flushing.add(running);
+    void running.finally(() => flushing.delete(running));
+    return running;
+  };
+
+  const write = async () => {
+    scheduled = false;
+    const batch = queue.splice(0, maxBatch);
+    if (queue.length > 0) schedule();
+    if (batch.length === 0) return;
+    try {
+      // One multi-row insert per tick; ON CONFLICT DO NOTHING is what makes the key honoured.
+      const { rows } = await runSql<{ idempotency_key: string; sent_at: string }>(
+        orm.em.fork(),
+        `INSERT INTO log_provider_sends (idempotency_key, message_id, account_id, channel, recipient, attempt)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[])
+         ON CONFLICT (idempotency_key) DO NOTHING
+         RETURNING idempotency_key, sent_at`,
+        [
+          batch.map((item) => item.request.idempotencyKey),
+          batch.map((item) => item.request.messageId),
+          batch.map((item) => item.request.accountId),
+          batch.map((item) => item.request.message.channel),
+          batch.map((item) => item.request.message.to),
+          batch.map((item) => item.request.attempt),
+        ],
+      );
+      const sentAt = new Map(rows.map((row) => [row.idempotency_key, row.sent_at]));
+      const lines: string[] = [];
+      for (const { request, resolve } of batch) {
+        const at = sentAt.get(request.idempotencyKey);
+        if (at !== undefined) {
+          lines.push(
+            `${JSON.stringify({ at, key: request.idempotencyKey, accountId: request.accountId, attempt: request.attempt, ...request.message })}\n`,
+          );
+        }
+        resolve({
+          status: 'accepted',
+          replayed: at === undefined,
+          providerMessageId: request.idempotencyKey,
+        });
+      }
+      if (lines.length > 0) out.write(lines.join(''));
+    } catch (error) {
+      for (const { resolve } of batch) resolve(failure(error, true));
+    }
+  };
+
+  function schedule() {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => void flush());
+  }
+
+  return {
+    name: 'log',
+    send(request: SendRequest, signal: AbortSignal): Promise<SendOutcome> {
+      if (signal.aborted) return Promise.resolve(failure(signal.reason, true));
+      return new Promise((resolve) => {
+        queue.push({ request, resolve });
+        if (queue.length >= maxBatch) void flush();
+        else schedule();
+      });
+    },
+    async close() {
+      while (queue.length > 0) await flush();
+      await Promise.all(flushing);
+      out.end();
+      await once(out, 'close');
+    },
+  };
+}

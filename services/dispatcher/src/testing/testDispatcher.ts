@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createKafka } from '@exactly/messaging';
+import { createLogger, createMetricsRegistry } from '@exactly/observability';
+import type { Orm } from '@exactly/persistence';
+import type { Admin, Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import { readDispatcherConfig } from '../config.js';
+import { createDispatcher, type Dispatcher } from '../createDispatcher.js';
+
+export const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
+export const databaseUrl = process.env.DATABASE_URL ?? '';
+
+export function testKafka(clientId = 'dispatcher-test'): Kafka {
+  return createKafka({ brokers, clientId });
+}
+
+const logFiles: string[] = [];
+
+/** Where a test dispatcher's log provider writes (removed by `removeTestFiles`). */
+function logFileFor(topic: string): string {
+  const file = join(tmpdir(), 'exactly-dispatcher-test', `${topic}.log`);
+  logFiles.push(file);
+  return file;
+}
+
+/** Removes the log provider files of this file's tests. */
+export async function removeTestFiles(): Promise<void> {
+  await Promise.all(logFiles.splice(0).map((file) => rm(file, { force: true })));
+}
+
+/** A random topic (and consumer group name) for one test. */
+export async function createTestTopic(
+  admin: Admin,
+  partitions = 3,
+): Promise<{ topic: string; group: string }> {
+  const suffix = randomUUID().slice(0, 12);
+  const topic = `dispatcher-test-${suffix}`;
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  return { topic, group: `dispatcher-test-${suffix}` };
+}
+
+/** The environment a test dispatcher runs with: quick leases, polls and retries. */
+export function testEnvironment(topic: string, group: string, extra: Record<string, string> = {}) {
+  return {
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: brokers.join(','),
+    COMMANDS_TOPIC: topic,
+    MESSAGE_EVENTS_TOPIC: `${topic}-events`,
+    DEAD_LETTER_TOPIC: `${topic}-dead-letters`,
+    CONSUMER_GROUP: group,
+    CONSUMER_SESSION_TIMEOUT: '10s',
+    CONSUMER_MAX_WAIT: '250ms',
+    EFFECT_POLL_INTERVAL: '100ms',
+    EFFECT_LEASE: '3s',
+    PROVIDER_TIMEOUT: '1s',
+    RETRY_BASE_DELAY: '50ms',
+    RETRY_MAX_DELAY: '200ms',
+    BATCH_RETRY_MAX_DELAY: '500ms',
+    LOG_PROVIDER_FILE: logFileFor(topic),
+    ...extra,
+  };
+}
+
+export interface RunningDispatcher {
+  dispatcher: Dispatcher;
+  registry: Registry;
+  stop(): Promise<void>;
+}
+
+/** Runs a dispatcher in this process against the test's topic and database, once it consumes. */
+export async function startTestDispatcher(orm: Orm, env: Record<string, string>): Promise<RunningDispatcher> {
+  const config = readDispatcherConfig(env);
+  const registry = createMetricsRegistry('dispatcher-test');
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'dispatcher-test' });
+  const dispatcher = createDispatcher({
+    config,
+    orm,
+    kafka,
+    logger: createLogger('dispatcher-test', process.env.LOG_LEVEL ?? 'silent'),
+    registry,
+  });
+  await dispatcher.start();
+  const deadline = Date.now() + 30_000;
+  while ((await dispatcher.readiness()) !== undefined) {
+    if (Date.now() > deadline) throw new Error(`dispatcher not ready: ${await dispatcher.readiness()}`);
+    await sleep(50);
+  }
+  return { dispatcher, registry, stop: () => dispatcher.stop() };
+}
+
+/** Polls `check` until it returns true, or throws with `what` after `timeoutMs`. */
+export async function eventually(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** The value of a counter (summed over label sets matching `labels`). */
+export async function metricValue(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const metric = await registry.getSingleMetric(name)?.get();
+  return (metric?.values ?? [])
+    .filter((value) => Object.entries(labels).every(([key, wanted]) => value.labels[key] === wanted))
+    .reduce((sum, value) => sum + value.value, 0);
+}

@@ -1,0 +1,76 @@
+import { duration, flag, port, positiveInt, postgresUrl, readConfig } from '@exactly/config';
+import { defaultTopics } from '@exactly/contracts';
+import {
+  type IdempotencyProfile,
+  IdempotentMethod,
+  idempotencyProfileNames,
+  KeyCharset,
+  resolveProfile,
+} from '@exactly/idempotency';
+import { z } from 'zod';
+
+export const localDatabaseUrl = 'postgres://postgres:exactly@127.0.0.1:54320/exactly';
+
+/** The ingest API's environment; every variable and its default is listed in the README. */
+export const IngestConfig = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.default(3000),
+  DATABASE_URL: postgresUrl.default(localDatabaseUrl),
+  DATABASE_POOL_SIZE: positiveInt.default(16),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT: positiveInt.default(5 * 1024 * 1024),
+  COMMANDS_TOPIC: z.string().min(1).default(defaultTopics.commands),
+  MESSAGE_EVENTS_TOPIC: z.string().min(1).default(defaultTopics.messageEvents),
+  AUTH_CACHE_TTL: duration.default(2_000),
+  IDEMPOTENCY_PROFILE: z.enum(idempotencyProfileNames).default('default'),
+  IDEMPOTENCY_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/)
+    .optional(),
+  IDEMPOTENCY_KEY_MAX_LENGTH: positiveInt.max(1024).optional(),
+  IDEMPOTENCY_KEY_CHARSET: KeyCharset.optional(),
+  IDEMPOTENCY_KEY_REQUIRED: flag.optional(),
+  IDEMPOTENCY_SCOPE: z.enum(['account', 'api_key']).optional(),
+  IDEMPOTENCY_PER_ENDPOINT: flag.optional(),
+  IDEMPOTENCY_METHODS: z
+    .string()
+    .transform((value) => value.split(',').map((method) => method.trim().toUpperCase()))
+    .pipe(z.array(IdempotentMethod).min(1))
+    .optional(),
+  IDEMPOTENCY_RETENTION: duration.optional(),
+  IDEMPOTENCY_MISMATCH_STATUS: z.coerce
+    .number()
+    .pipe(z.union([z.literal(400), z.literal(409), z.literal(422)]))
+    .optional(),
+  IDEMPOTENCY_IN_FLIGHT: z.enum(['wait', 'conflict']).optional(),
+  IDEMPOTENCY_WAIT_TIMEOUT: duration.default(10_000),
+  IDEMPOTENCY_LEASE: duration.default(15_000),
+  IDEMPOTENCY_CLEANUP_INTERVAL: duration.default(60_000),
+  IDEMPOTENCY_CLEANUP_BATCH: positiveInt.default(1_000),
+  IDEMPOTENCY_REPLAY_CACHE: z.coerce.number().int().min(0).default(10_000),
+  WRITE_BATCH_MAX: positiveInt.max(1_000).default(256),
+  WRITE_CONCURRENCY: positiveInt.default(2),
+  SHUTDOWN_TIMEOUT: duration.default(10_000),
+});
+export type IngestConfig = z.infer<typeof IngestConfig>;
+
+/** Reads the configuration once; a bad value throws `config_invalid` naming the variable. */
+export function readIngestConfig(env: Record<string, string | undefined> = process.env): IngestConfig {
+  return readConfig(IngestConfig, env);
+}
+
+/** The configured profile with the individual overrides applied. */
+export function profileFromConfig(config: IngestConfig): IdempotencyProfile {
+  return resolveProfile(config.IDEMPOTENCY_PROFILE, {
+    header: config.IDEMPOTENCY_HEADER,
+    keyMaxLength: config.IDEMPOTENCY_KEY_MAX_LENGTH,
+    keyCharset: config.IDEMPOTENCY_KEY_CHARSET,
+    keyRequired: config.IDEMPOTENCY_KEY_REQUIRED,
+    scope: config.IDEMPOTENCY_SCOPE,
+    perEndpoint: config.IDEMPOTENCY_PER_ENDPOINT,
+    methods: config.IDEMPOTENCY_METHODS,
+    retentionMs: config.IDEMPOTENCY_RETENTION,
+    mismatchStatus: config.IDEMPOTENCY_MISMATCH_STATUS,
+    inFlight: config.IDEMPOTENCY_IN_FLIGHT,
+  });
+}

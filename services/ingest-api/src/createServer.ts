@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { ExactlyError } from '@exactly/errors';
+import {
+  createIdempotencyEngine,
+  type IdempotencyEngine,
+  type IdempotencyProfile,
+  idempotencyPlugin,
+} from '@exactly/idempotency';
+import { type Logger, registerOpsRoutes } from '@exactly/observability';
+import { newId as defaultNewId, type Orm, runSql } from '@exactly/persistence';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import type { Registry } from 'prom-client';
+import type { AcceptedMessages } from './acceptMessages.js';
+import { type IngestConfig, profileFromConfig } from './config.js';
+import { createApiKeyAuthenticator, type Principal } from './createApiKeyAuthenticator.js';
+import { createIngestMetrics } from './createIngestMetrics.js';
+import { createOutboxNotifier } from './createOutboxNotifier.js';
+import { idempotencyKeysRoutes } from './idempotencyKeysRoutes.js';
+import { messagesRoutes } from './messagesRoutes.js';
+import { openApiDocument } from './openApiDocument.js';
+import { registerJsonBodyParser } from './registerJsonBodyParser.js';
+import { registerProblemDetails } from './registerProblemDetails.js';
+import { type EffectsWriter, writeAcceptedMessages } from './writeAcceptedMessages.js';
+
+export interface ServerDependencies {
+  config: IngestConfig;
+  orm: Orm;
+  logger: Logger;
+  registry: Registry;
+  clock?: { now(): Date };
+  newId?: (prefix: string) => string;
+  /** The profile; by default the configured one with its overrides. */
+  profile?: IdempotencyProfile;
+  /** Wraps the writer of accepted messages (fault tests pause or break it mid-transaction). */
+  wrapWriter?: (writer: EffectsWriter) => EffectsWriter;
+}
+
+export interface IngestServer {
+  app: FastifyInstance;
+  engine: IdempotencyEngine<AcceptedMessages>;
+  /** Stops taking requests, finishes those in flight and the queued writes (the ORM stays open). */
+  close(): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | undefined;
+  }
+}
+
+const requestIdPattern = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** Builds the ingest API from explicit dependencies; `main.ts` reads the configuration and listens. */
+export async function createServer(deps: ServerDependencies): Promise<IngestServer> {
+  const { config, orm, logger, registry } = deps;
+  const now = () => deps.clock?.now() ?? new Date();
+  const newId = deps.newId ?? defaultNewId;
+  const profile = deps.profile ?? profileFromConfig(config);
+  const metrics = createIngestMetrics(registry);
+  const notifier = createOutboxNotifier(orm, logger);
+  const writer = writeAcceptedMessages({
+    commands: config.COMMANDS_TOPIC,
+    messageEvents: config.MESSAGE_EVENTS_TOPIC,
+  });
+  const engine = createIdempotencyEngine<AcceptedMessages>({
+    orm,
+    profile,
+    writeEffects: deps.wrapWriter ? deps.wrapWriter(writer) : writer,
+    afterCommit: notifier.notify,
+    leaseMs: config.IDEMPOTENCY_LEASE,
+    waitTimeoutMs: config.IDEMPOTENCY_WAIT_TIMEOUT,
+    maxBatchSize: config.WRITE_BATCH_MAX,
+    writeConcurrency: config.WRITE_CONCURRENCY,
+    replayCacheSize: config.IDEMPOTENCY_REPLAY_CACHE,
+    onBatch: metrics.observeBatch,
+  });
+  const authenticator = createApiKeyAuthenticator({ orm, cacheTtlMs: config.AUTH_CACHE_TTL });
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // One log line per request, written by the metrics hook with its status and duration.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.BODY_LIMIT,
+    // Keys up to 256 characters arrive URL-encoded in /v1/idempotency-keys/{key}.
+    routerOptions: { maxParamLength: 1_024 },
+    return503OnClosing: true,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      // Request ids need no time order: node's pooled randomUUID is much cheaper than a UUIDv7.
+      return typeof given === 'string' && requestIdPattern.test(given)
+        ? given
+        : `req_${randomUUID().replaceAll('-', '')}`;
+    },
+  });
+  app.decorateRequest('principal', undefined);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  registerJsonBodyParser(app);
+  registerProblemDetails(app);
+  metrics.instrument(app);
+  registerOpsRoutes(app, {
+    registry,
+    readiness: async () => {
+      await runSql(orm.em.fork(), 'SELECT 1');
+      return undefined;
+    },
+  });
+  const document = JSON.stringify(openApiDocument(profile));
+  app.get('/openapi.json', { logLevel: 'warn' }, async (_request, reply) =>
+    reply.type('application/json; charset=utf-8').send(document),
+  );
+
+  await app.register(idempotencyPlugin, {
+    profile,
+    onOutcome: (outcome, request) => metrics.countOutcome(outcome, request.routeOptions.url ?? 'unmatched'),
+  });
+  const principalOf = (request: FastifyRequest): Principal => {
+    if (request.principal === undefined) throw new ExactlyError('unauthenticated', 'not authenticated');
+    return request.principal;
+  };
+  await app.register(async (v1) => {
+    v1.addHook('onRequest', async (request) => {
+      request.principal = await authenticator.authenticate(request.headers.authorization);
+    });
+    await v1.register(messagesRoutes, { orm, engine, now, newId, principalOf });
+    await v1.register(idempotencyKeysRoutes, { engine, principalOf });
+  });
+
+  engine.startCleanup({
+    intervalMs: config.IDEMPOTENCY_CLEANUP_INTERVAL,
+    batchSize: config.IDEMPOTENCY_CLEANUP_BATCH,
+    maxBatches: 100,
+    onDeleted: metrics.countExpiredDeleted,
+    onError: (error) =>
+      logger.warn({ err: error }, 'deleting expired idempotency records failed; next round retries'),
+  });
+
+  return {
+    app,
+    engine,
+    async close() {
+      await app.close();
+      await engine.close();
+      await notifier.close();
+    },
+  };
+}

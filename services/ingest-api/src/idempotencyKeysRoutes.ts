@@ -1,0 +1,38 @@
+import type { IdempotencyKeyState } from '@exactly/contracts';
+import { ExactlyError } from '@exactly/errors';
+import { type IdempotencyEngine, parseIdempotencyKey } from '@exactly/idempotency';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AcceptedMessages } from './acceptMessages.js';
+import type { Principal } from './createApiKeyAuthenticator.js';
+import { idempotentEndpoints } from './messagesRoutes.js';
+
+export interface IdempotencyKeysRoutesOptions {
+  engine: IdempotencyEngine<AcceptedMessages>;
+  principalOf: (request: FastifyRequest) => Principal;
+}
+
+/** `GET /v1/idempotency-keys/{key}`: the state of the caller's key, so a client can stop retrying blind. */
+export async function idempotencyKeysRoutes(
+  app: FastifyInstance,
+  { engine, principalOf }: IdempotencyKeysRoutesOptions,
+): Promise<void> {
+  app.get<{ Params: { key: string } }>('/v1/idempotency-keys/:key', async (request, reply) => {
+    const parsed = parseIdempotencyKey([engine.profile.header, request.params.key], engine.profile);
+    if (parsed.kind !== 'key') {
+      throw new ExactlyError(
+        'idempotency_key_invalid',
+        parsed.kind === 'invalid' ? parsed.reason : 'the key is empty',
+        { details: { header: engine.profile.header } },
+      );
+    }
+    const found = await engine.keyState(principalOf(request), parsed.key, idempotentEndpoints);
+    const body: IdempotencyKeyState = {
+      key: parsed.key,
+      state: found.state,
+      ...(found.resourceIds.length > 0 ? { messageIds: found.resourceIds } : {}),
+      ...(found.createdAt ? { createdAt: found.createdAt.toISOString() } : {}),
+      ...(found.expiresAt ? { expiresAt: found.expiresAt.toISOString() } : {}),
+    };
+    return reply.type('application/json; charset=utf-8').send(JSON.stringify(body));
+  });
+}

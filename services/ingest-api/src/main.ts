@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+import { toExactlyError } from '@exactly/errors';
+import { createLogger, createMetricsRegistry } from '@exactly/observability';
+import { type Orm, openOrm } from '@exactly/persistence';
+import { profileFromConfig, readIngestConfig } from './config.js';
+import { createServer, type IngestServer } from './createServer.js';
+
+const bootLogger = createLogger('ingest-api');
+let config: ReturnType<typeof readIngestConfig>;
+try {
+  config = readIngestConfig();
+} catch (error) {
+  bootLogger.fatal(toExactlyError(error).message);
+  process.exit(1);
+}
+
+const logger = createLogger('ingest-api', config.LOG_LEVEL);
+let orm: Orm;
+let server: IngestServer;
+try {
+  orm = await openOrm({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
+  server = await createServer({ config, orm, logger, registry: createMetricsRegistry('ingest-api') });
+  const address = await server.app.listen({ host: config.HOST, port: config.PORT });
+  const profile = profileFromConfig(config);
+  logger.info(
+    { address, profile },
+    `ingest API listening on ${address} (idempotency profile ${profile.name})`,
+  );
+} catch (error) {
+  logger.fatal({ err: error }, `ingest API failed to start: ${toExactlyError(error).message}`);
+  process.exit(1);
+}
+
+let stopping = false;
+async function shutdown(signal: NodeJS.Signals): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down: finishing requests in flight');
+  const forced = setTimeout(() => {
+    logger.error('shutdown took too long; exiting');
+    process.exit(1);
+  }, config.SHUTDOWN_TIMEOUT);
+  forced.unref();
+  try {
+    await server.close();
+    await orm.close();
+    logger.info('stopped');
+  } catch (error) {
+    logger.error({ err: error }, 'shutdown failed');
+    process.exitCode = 1;
+  }
+}
+process.once('SIGTERM', (signal) => void shutdown(signal));
+process.once('SIGINT', (signal) => void shutdown(signal));

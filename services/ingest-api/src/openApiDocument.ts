@@ -1,0 +1,151 @@
+import {
+  IdempotencyKeyState,
+  MessageBatchResource,
+  MessagePage,
+  MessageResource,
+  MessageStatus,
+  SendMessage,
+  SendMessageBatch,
+} from '@exactly/contracts';
+import type { IdempotencyProfile } from '@exactly/idempotency';
+import { z } from 'zod';
+
+/** RFC 9457 problem details as this API sends them. */
+export const ProblemDetailsSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  code: z.string(),
+  instance: z.string().optional(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io,
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
+  return rest;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
+
+/** The OpenAPI 3.1 description of the API under a profile, generated from the zod contracts. */
+export function openApiDocument(profile: IdempotencyProfile): Record<string, unknown> {
+  const wrap = (schema: unknown) =>
+    profile.envelope === 'data'
+      ? { type: 'object', properties: { data: schema }, required: ['data'] }
+      : schema;
+  const problem = (description: string) => ({
+    description,
+    content: { 'application/problem+json': { schema: ref('ProblemDetails') } },
+  });
+  const errors = {
+    '400': problem('Invalid body, malformed JSON, or an invalid idempotency key'),
+    '401': problem('Missing, unknown or revoked API key'),
+  };
+  const keyParameter = {
+    name: profile.header,
+    in: 'header',
+    required: profile.keyRequired,
+    description: `Idempotency key (profile \`${profile.name}\`): at most ${profile.keyMaxLength} characters (${profile.keyCharset}), remembered ${profile.retentionMs / 3_600_000} h; a retry with the same key and request replays the first reply.`,
+    schema: { type: 'string', minLength: 1, maxLength: profile.keyMaxLength },
+  };
+  const createResponses = (resource: unknown) => {
+    const responses: Record<string, unknown> = {
+      [String(profile.createdStatus)]: {
+        description: 'Accepted (or, marked Idempotent-Replayed: true, the replay of the first reply)',
+        ...json(wrap(resource)),
+      },
+      ...errors,
+      '409': problem('A request with this key is still in flight (see Retry-After)'),
+      '413': problem('The body is too large'),
+      '415': problem('The body is not application/json'),
+    };
+    const mismatch = String(profile.mismatchStatus);
+    const earlier = (responses[mismatch] as { description?: string } | undefined)?.description;
+    responses[mismatch] = problem(
+      `${earlier ? `${earlier}; or ` : ''}the key was already used with a different request`,
+    );
+    return responses;
+  };
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Exactly ingest API',
+      version: '1.0.0',
+      description: 'Send commands (email, SMS, voice), each accepted exactly once per idempotency key.',
+    },
+    security: [{ apiKey: [] }],
+    paths: {
+      '/v1/messages': {
+        post: {
+          operationId: 'sendMessage',
+          parameters: [keyParameter],
+          requestBody: { required: true, ...json(ref('SendMessage')) },
+          responses: createResponses(ref('MessageResource')),
+        },
+        get: {
+          operationId: 'listMessages',
+          parameters: [
+            { name: 'status', in: 'query', schema: jsonSchema(MessageStatus, 'input') },
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+            },
+            { name: 'cursor', in: 'query', schema: { type: 'string' } },
+          ],
+          responses: { '200': { description: 'Newest first', ...json(ref('MessagePage')) }, ...errors },
+        },
+      },
+      '/v1/messages/batch': {
+        post: {
+          operationId: 'sendMessageBatch',
+          parameters: [keyParameter],
+          requestBody: { required: true, ...json(ref('SendMessageBatch')) },
+          responses: createResponses(ref('MessageBatchResource')),
+        },
+      },
+      '/v1/messages/{id}': {
+        get: {
+          operationId: 'getMessage',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: 'The message with its event timeline', ...json(ref('MessageResource')) },
+            '404': problem('No such message for this account'),
+            ...errors,
+          },
+        },
+      },
+      '/v1/idempotency-keys/{key}': {
+        get: {
+          operationId: 'getIdempotencyKey',
+          parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': {
+              description: 'In progress, completed (with message ids) or unknown',
+              ...json(ref('IdempotencyKeyState')),
+            },
+            ...errors,
+          },
+        },
+      },
+    },
+    components: {
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: ex_...' } },
+      schemas: {
+        SendMessage: jsonSchema(SendMessage, 'input'),
+        SendMessageBatch: jsonSchema(SendMessageBatch, 'input'),
+        MessageResource: jsonSchema(MessageResource, 'output'),
+        MessageBatchResource: jsonSchema(MessageBatchResource, 'output'),
+        MessagePage: jsonSchema(MessagePage, 'output'),
+        IdempotencyKeyState: jsonSchema(IdempotencyKeyState, 'output'),
+        ProblemDetails: jsonSchema(ProblemDetailsSchema, 'output'),
+      },
+    },
+  };
+}

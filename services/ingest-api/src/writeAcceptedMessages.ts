@@ -1,0 +1,106 @@
+import {
+  commandSchemaVersion,
+  jsonContentType,
+  recordHeaders,
+  type SendMessageCommand,
+} from '@exactly/contracts';
+import type { EntityManager } from '@exactly/idempotency';
+import { enqueueOutbox, recordMessageEvents, runSql } from '@exactly/persistence';
+import type { AcceptedMessages } from './acceptMessages.js';
+
+export interface Topics {
+  commands: string;
+  messageEvents: string;
+}
+
+export type EffectsWriter = (em: EntityManager, effects: AcceptedMessages[]) => Promise<void>;
+
+/**
+ * Writes accepted messages inside the idempotency transaction, for a whole batch of requests at
+ * once: the `messages` rows (status accepted, version 1), event v1 `MessageAccepted` of each
+ * stream (queued for the events topic), and one command per message on the commands topic.
+ */
+export function writeAcceptedMessages(topics: Topics): EffectsWriter {
+  return async (em, effects) => {
+    const messages = effects.flatMap((effect) => effect.messages);
+    if (messages.length === 0) return;
+    // Raw multi-row insert: one statement for every message of every request in the batch.
+    await runSql(
+      em,
+      `INSERT INTO messages (id, account_id, idempotency_key, batch_id, channel, recipient, sender, content,
+                             status, version, created_at, updated_at)
+       SELECT t.id, t.account_id, t.idempotency_key, t.batch_id, t.channel, t.recipient, t.sender, t.content,
+              'accepted', 1, t.created_at, t.created_at
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                     $8::jsonb[], $9::timestamptz[])
+              AS t(id, account_id, idempotency_key, batch_id, channel, recipient, sender, content, created_at)`,
+      [
+        messages.map((message) => message.id),
+        messages.map((message) => message.accountId),
+        messages.map((message) => message.idempotencyKey),
+        messages.map((message) => message.batchId ?? null),
+        messages.map((message) => message.command.channel),
+        messages.map((message) => message.command.to),
+        messages.map((message) => message.command.from),
+        messages.map((message) => JSON.stringify(message.command)),
+        messages.map((message) => message.createdAt.toISOString()),
+      ],
+    );
+    await recordMessageEvents(
+      em,
+      messages.map((message) => ({
+        streamId: message.id,
+        accountId: message.accountId,
+        expectedVersion: 0,
+        events: [
+          {
+            type: 'MessageAccepted',
+            data: {
+              messageId: message.id,
+              accountId: message.accountId,
+              channel: message.command.channel,
+              to: message.command.to,
+              from: message.command.from,
+              idempotencyKey: message.idempotencyKey,
+              ...(message.batchId === undefined ? {} : { batchId: message.batchId }),
+            },
+            metadata: { requestId: message.requestId, traceparent: message.traceparent },
+          },
+        ],
+      })),
+      { topic: topics.messageEvents, at: messages[0]?.createdAt ?? new Date() },
+    );
+    await enqueueOutbox(
+      em,
+      messages.map((message) => {
+        const payload: SendMessageCommand = {
+          type: 'SendMessage',
+          data: {
+            messageId: message.id,
+            accountId: message.accountId,
+            message: message.command,
+            acceptedAt: message.createdAt.toISOString(),
+          },
+          metadata: {
+            schemaVersion: commandSchemaVersion,
+            idempotencyKey: message.idempotencyKey,
+            requestId: message.requestId,
+            ...(message.batchId === undefined ? {} : { batchId: message.batchId }),
+          },
+        };
+        return {
+          topic: topics.commands,
+          kafkaKey: `${message.accountId}/${message.idempotencyKey}`,
+          payload,
+          headers: {
+            [recordHeaders.messageId]: message.id,
+            [recordHeaders.accountId]: message.accountId,
+            [recordHeaders.schemaVersion]: String(commandSchemaVersion),
+            [recordHeaders.contentType]: jsonContentType,
+            [recordHeaders.traceparent]: message.traceparent,
+          },
+        };
+      }),
+    );
+  };
+}

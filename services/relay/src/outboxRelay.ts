@@ -1,0 +1,408 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '@exactly/observability';
+import type { Message } from 'kafkajs';
+import { backoffDelay } from './backoff.js';
+import { classifySendError, type KafkaPublisher } from './kafkaPublisher.js';
+import { reasonCode, toKafkaMessage } from './kafkaRecord.js';
+import type { ClaimedRow, OutboxStore } from './outboxStore.js';
+import type { OutboxWakeup } from './outboxWakeup.js';
+import type { RelayMetrics } from './relayMetrics.js';
+import { type ShardLeases, shardCount } from './shardLeases.js';
+
+export interface OutboxRelayOptions {
+  relayId: string;
+  store: OutboxStore;
+  leases: ShardLeases;
+  publisher: KafkaPublisher;
+  wakeup: OutboxWakeup;
+  metrics: RelayMetrics;
+  logger: Logger;
+  /** `max.message.bytes` of each topic the relay publishes to; rows for other topics are set aside. */
+  maxMessageBytes: ReadonlyMap<string, number>;
+  batchSize: number;
+  pollMinMs: number;
+  pollMaxMs: number;
+  retryMinMs: number;
+  retryMaxMs: number;
+  /** Published rows are deleted at once instead of marked when there is no retention. */
+  deleteOnPublish: boolean;
+}
+
+interface Sendable {
+  row: ClaimedRow;
+  topic: string;
+  message: Message;
+  bytes: number;
+}
+
+interface BatchState {
+  /** Rows not yet acknowledged, set aside or handed back. */
+  unresolved: number;
+  /** Rows not yet marked, set aside or handed back (their statement has not committed). */
+  pending: number;
+  /** Some rows were handed back after a failed send: the journal entry must stay for the next holder. */
+  keepJournal: boolean;
+  /** The statement that marked the batch's last rows deleted its journal entry too. */
+  journalGone: boolean;
+}
+
+/**
+ * The publishing loop. Claims a batch of unpublished rows of the shards this relay leases while
+ * the batch before is being sent, and marks each batch published (in the background, on another
+ * connection) once Kafka acknowledged it, so PostgreSQL and the broker work side by side.
+ * Batches are sent strictly one after another and a batch only once the one before it was
+ * acknowledged in full, so rows of one key reach Kafka in order. A failed send is retried with
+ * capped backoff for as long as it takes; rows are never skipped.
+ */
+export class OutboxRelay {
+  private readonly options: OutboxRelayOptions;
+  /** Rows claimed and not yet marked (or set aside or handed back): excluded from further claims. */
+  private readonly inFlight = new Map<string, number>();
+  private readonly inFlightPerShard = new Int32Array(shardCount);
+  private readonly batches = new Map<number, BatchState>();
+  /** Rows other relays claimed and did not mark (from their journal): publishing them is a re-publish. */
+  private readonly orphans = new Set<string>();
+  private readonly background = new Set<Promise<void>>();
+  private readonly stopping = new AbortController();
+  private nextBatch = 1;
+  private loop: Promise<void> | undefined;
+
+  constructor(options: OutboxRelayOptions) {
+    this.options = options;
+  }
+
+  /** Whether rows of `shard` are claimed and not yet marked (its lease must not be handed over). */
+  readonly hasInFlight = (shard: number): boolean => (this.inFlightPerShard[shard] ?? 0) > 0;
+
+  /** Before rows of newly leased shards are claimed: learn what their previous holders left. */
+  readonly takeOver = async (shards: number[]): Promise<void> => {
+    const orphans = await this.options.store.orphanedClaims(this.options.relayId, shards);
+    for (const id of orphans) this.orphans.add(id);
+    if (orphans.length > 0) {
+      this.options.logger.info(
+        { shards, rows: orphans.length },
+        'rows claimed by a previous holder and not marked will be published again',
+      );
+    }
+  };
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Stops claiming, finishes (or hands back) the batch in hand, and marks what was acknowledged. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    this.options.wakeup.notify();
+    await this.loop;
+    while (this.background.size > 0) await Promise.all(this.background);
+  }
+
+  /** Deletes journal entries left by other relays once their rows are all published. */
+  async deleteSettledClaims(): Promise<number> {
+    return this.options.store.deleteSettledClaims(this.options.relayId);
+  }
+
+  private get stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
+  private async run(): Promise<void> {
+    const { store, leases, wakeup, metrics, logger, batchSize, pollMinMs, pollMaxMs } = this.options;
+    let sending: Promise<void> = Promise.resolve();
+    let idleWait = pollMinMs;
+    let failures = 0;
+    let busyShards = 0;
+    while (!this.stopped) {
+      const shards = leases.claimable().map((lease) => lease.shard);
+      if (shards.length === 0) {
+        await wakeup.wait(pollMaxMs);
+        continue;
+      }
+      // Rows per shard: about the batch spread over the shards that had rows last time. Reading
+      // `batchSize` candidates from every shard to keep only `batchSize` would cost 10x more.
+      const perShard = Math.ceil(
+        batchSize / Math.max(1, Math.min(shards.length, busyShards || shards.length)),
+      );
+      const batch = this.nextBatch++;
+      let rows: ClaimedRow[];
+      try {
+        rows = await store.claim({
+          relayId: this.options.relayId,
+          batch,
+          shards,
+          perShard,
+          limit: batchSize,
+          exclude: [...this.inFlight.keys()],
+        });
+        failures = 0;
+      } catch (error) {
+        metrics.errors.inc({ kind: 'database' });
+        logger.error({ err: error }, 'claiming outbox rows failed; retrying');
+        await this.pause(failures++);
+        continue;
+      }
+      busyShards = new Set(rows.map((row) => row.shard)).size;
+      if (rows.length === 0) {
+        // Adaptive poll: at once after a notification, otherwise backing off to pollMaxMs.
+        await wakeup.wait(idleWait);
+        idleWait = Math.min(idleWait * 2, pollMaxMs);
+        continue;
+      }
+      idleWait = pollMinMs;
+      metrics.batchSize.observe(rows.length);
+      this.batches.set(batch, {
+        unresolved: rows.length,
+        pending: rows.length,
+        keepJournal: false,
+        journalGone: false,
+      });
+      for (const row of rows) {
+        this.inFlight.set(row.id, row.shard);
+        this.inFlightPerShard[row.shard] = (this.inFlightPerShard[row.shard] ?? 0) + 1;
+      }
+      const again = rows.filter((row) => this.orphans.delete(row.id)).length;
+      if (again > 0) {
+        metrics.republished.inc({ reason: 'earlier_attempt' }, again);
+        logger.info({ rows: again }, 'publishing rows again that a previous holder claimed and did not mark');
+      }
+      await sending;
+      if (this.stopped) {
+        this.handBack(rows, false);
+        break;
+      }
+      sending = this.publish(rows);
+    }
+    await sending;
+  }
+
+  /** Publishes a claimed batch, retrying until every row is acknowledged, set aside or handed back. */
+  private async publish(rows: ClaimedRow[]): Promise<void> {
+    const { leases, metrics, logger } = this.options;
+    let remaining = rows;
+    let failures = 0;
+    while (remaining.length > 0) {
+      // A shard whose lease lapsed or moved belongs to its new holder now: leave its rows alone.
+      const lost = remaining.filter((row) => !leases.holds(row.shard, row.epoch));
+      if (lost.length > 0) {
+        logger.warn(
+          { rows: lost.length },
+          'lease lost before publishing; leaving the rows to the new holder',
+        );
+        this.handBack(lost, failures > 0);
+        remaining = remaining.filter((row) => leases.holds(row.shard, row.epoch));
+        continue;
+      }
+      if (failures > 0 && this.stopped) {
+        this.handBack(remaining, true);
+        return;
+      }
+      // A throw here would be a bug: keep every row (a duplicate beats a lost row) and retry.
+      const outcome = await this.sendInOrder(remaining, failures > 0).catch((error: unknown) => ({
+        left: remaining,
+        error,
+      }));
+      remaining = outcome.left;
+      if (outcome.error !== undefined) {
+        const failure = classifySendError(outcome.error);
+        metrics.errors.inc({ kind: 'kafka' });
+        logger.error(
+          { err: outcome.error, rows: remaining.length, attempt: failures + 1 },
+          'publishing to Kafka failed; retrying with backoff',
+        );
+        if (failure.kind === 'transient' && failure.resetProducer) await this.options.publisher.reset();
+        await this.pause(failures++);
+      }
+    }
+  }
+
+  /**
+   * Sends the rows in order, in chunks no larger than the smallest `max.message.bytes` among
+   * their topics. Rows that can never be records are set aside first. A chunk the broker refuses
+   * for its records is split in halves (in order) down to the single row, which is set aside.
+   * Stops at a transient failure and returns the rows not yet acknowledged with the error.
+   */
+  private async sendInOrder(
+    rows: ClaimedRow[],
+    isRetry: boolean,
+  ): Promise<{ left: ClaimedRow[]; error?: unknown }> {
+    const { publisher, maxMessageBytes, metrics } = this.options;
+    const sendable: Sendable[] = [];
+    const poison: { row: ClaimedRow; reason: string }[] = [];
+    for (const row of rows) {
+      const check = toKafkaMessage(row, maxMessageBytes.get(row.topic));
+      if (check.ok) sendable.push({ row, topic: row.topic, message: check.message, bytes: check.bytes });
+      else poison.push({ row, reason: check.reason });
+    }
+    if (poison.length > 0) this.setAside(poison);
+
+    const queue = chunkByBytes(sendable, (topic) => maxMessageBytes.get(topic) ?? 0);
+    let retrying = isRetry;
+    while (queue.length > 0) {
+      const chunk = queue[0] as Sendable[];
+      if (retrying) metrics.republished.inc({ reason: 'send_retry' }, chunk.length);
+      try {
+        await publisher.send(chunk);
+      } catch (error) {
+        const failure = classifySendError(error);
+        if (failure.kind !== 'record') return { left: queue.flat().map((item) => item.row), error };
+        // The partitions of this chunk that the broker accepted get their rows again: counted above.
+        await publisher.reset();
+        retrying = true;
+        if (chunk.length === 1) {
+          queue.shift();
+          this.setAside([{ row: (chunk[0] as Sendable).row, reason: `rejected_by_broker: ${failure.type}` }]);
+        } else {
+          const half = Math.ceil(chunk.length / 2);
+          queue.splice(0, 1, chunk.slice(0, half), chunk.slice(half));
+        }
+        continue;
+      }
+      queue.shift();
+      this.acknowledged(chunk);
+      retrying = false;
+    }
+    return { left: [] };
+  }
+
+  /** Kafka holds these rows now: count them and mark them (with the journal of the batches they complete). */
+  private acknowledged(chunk: readonly Sendable[]): void {
+    const { metrics, store, deleteOnPublish, relayId } = this.options;
+    const now = Date.now();
+    const perTopic = new Map<string, number>();
+    const finished: number[] = [];
+    for (const { row, topic } of chunk) {
+      perTopic.set(topic, (perTopic.get(topic) ?? 0) + 1);
+      metrics.publishLatency.observe((now - row.createdAt) / 1_000);
+      const batch = this.batches.get(row.batch);
+      if (batch && --batch.unresolved === 0 && !batch.keepJournal) {
+        batch.journalGone = true;
+        finished.push(row.batch);
+      }
+    }
+    for (const [topic, count] of perTopic) metrics.published.inc({ topic }, count);
+    const rows = chunk.map((item) => item.row);
+    this.inBackground('marking published rows', async () => {
+      await store.markPublished(
+        rows.map((row) => row.id),
+        { deleteOnPublish, relayId, finished },
+      );
+      this.settle(rows, false);
+    });
+  }
+
+  private setAside(rows: readonly { row: ClaimedRow; reason: string }[]): void {
+    const { store, metrics, logger } = this.options;
+    for (const { row, reason } of rows) {
+      this.resolve(row);
+      metrics.setAsideTotal.inc({ reason: reasonCode(reason) });
+      logger.warn({ outboxId: row.id, topic: row.topic, reason }, 'set aside an unpublishable outbox row');
+    }
+    this.inBackground('setting rows aside', async () => {
+      await store.setAside(rows.map(({ row, reason }) => ({ id: row.id, reason })));
+      this.settle(
+        rows.map(({ row }) => row),
+        false,
+      );
+    });
+  }
+
+  /**
+   * Leaves claimed rows unpublished for the shard's holder. The journal keeps rows of a failed
+   * send (they may be on Kafka, so the next publish is a re-publish) and forgets rows never sent.
+   */
+  private handBack(rows: readonly ClaimedRow[], maybeSent: boolean): void {
+    for (const row of rows) this.resolve(row);
+    if (!maybeSent) {
+      for (const batch of new Set(rows.map((row) => row.batch))) {
+        const ids = rows.filter((row) => row.batch === batch).map((row) => row.id);
+        // Best effort: a journal entry left behind only makes a later publish count as a re-publish.
+        this.inBackground(
+          'forgetting a claim',
+          () => this.options.store.forgetClaim(this.options.relayId, batch, ids),
+          1,
+        );
+      }
+    }
+    this.settle(rows, maybeSent);
+  }
+
+  private resolve(row: ClaimedRow): void {
+    const batch = this.batches.get(row.batch);
+    if (batch) batch.unresolved -= 1;
+  }
+
+  /** Rows are done with (marked, set aside or handed back); a finished batch leaves the journal. */
+  private settle(rows: readonly ClaimedRow[], keepJournal: boolean): void {
+    for (const row of rows) {
+      if (!this.inFlight.delete(row.id)) continue;
+      this.inFlightPerShard[row.shard] = (this.inFlightPerShard[row.shard] ?? 1) - 1;
+      const batch = this.batches.get(row.batch);
+      if (!batch) continue;
+      batch.pending -= 1;
+      batch.keepJournal ||= keepJournal;
+      if (batch.pending === 0) {
+        this.batches.delete(row.batch);
+        if (!batch.keepJournal && !batch.journalGone) {
+          // Best effort: a journal entry left behind only makes a later publish count as a re-publish.
+          this.inBackground(
+            'forgetting a claim',
+            () => this.options.store.forgetClaim(this.options.relayId, row.batch),
+            1,
+          );
+        }
+      }
+    }
+  }
+
+  /** Runs a database write until it succeeds (or `attempts` failed), off the loop. */
+  private inBackground(what: string, write: () => Promise<void>, attempts = Number.POSITIVE_INFINITY): void {
+    const { metrics, logger } = this.options;
+    const task = (async () => {
+      for (let failures = 0; failures < attempts; failures++) {
+        try {
+          await write();
+          return;
+        } catch (error) {
+          metrics.errors.inc({ kind: 'database' });
+          logger.error({ err: error }, `${what} failed; retrying`);
+          if (this.stopped && failures >= 3) return;
+          await sleep(backoffDelay(failures, this.options.retryMinMs, this.options.retryMaxMs));
+        }
+      }
+    })();
+    this.background.add(task);
+    void task.finally(() => this.background.delete(task));
+  }
+
+  private async pause(failures: number): Promise<void> {
+    const delay = backoffDelay(failures, this.options.retryMinMs, this.options.retryMaxMs);
+    await sleep(delay, undefined, { signal: this.stopping.signal }).catch(() => {});
+  }
+}
+
+/** Splits rows, in order, into chunks whose byte total stays within the smallest topic limit in the chunk. */
+export function chunkByBytes<T extends { topic: string; bytes: number }>(
+  items: readonly T[],
+  limitOf: (topic: string) => number,
+): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  let limit = Number.POSITIVE_INFINITY;
+  for (const item of items) {
+    const nextLimit = Math.min(limit, limitOf(item.topic));
+    if (current.length > 0 && bytes + item.bytes > nextLimit) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+      limit = limitOf(item.topic);
+    } else {
+      limit = nextLimit;
+    }
+    current.push(item);
+    bytes += item.bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}

@@ -1,0 +1,184 @@
+import type { Logger } from '@exactly/observability';
+import { type Orm, runSql } from '@exactly/persistence';
+
+/** The outbox's shard count: its generated `shard` column is a hash of the Kafka key mod 32. */
+export const shardCount = 32;
+
+export interface HeldLease {
+  shard: number;
+  epoch: string;
+  /** Local monotonic time (ms) until which this relay may still publish the shard. */
+  validUntil: number;
+}
+
+export interface ShardLeasesOptions {
+  orm: Orm;
+  relayId: string;
+  ttlMs: number;
+  logger: Logger;
+  /** A monotonic clock in ms (performance.now by default). */
+  now?: () => number;
+  /** Runs when shards are taken, before any row of them can be claimed. */
+  onTakeOver?: (shards: number[]) => Promise<void>;
+}
+
+/**
+ * The shards this relay publishes. Each shard has one holder at a time (a row of
+ * `outbox_shard_leases`); every relay heartbeats, renews what it holds, gives back shards above
+ * its fair share (ceil(32 / live relays)) once nothing of theirs is in flight, and takes free or
+ * expired shards up to that share. A lease is trusted locally only until 80% of its TTL measured
+ * from before the renewal was sent, so a relay stops publishing a shard before anyone else may
+ * take it.
+ */
+export class ShardLeases {
+  private readonly held = new Map<number, HeldLease>();
+  private readonly releasing = new Set<number>();
+  private readonly options: ShardLeasesOptions;
+  private readonly now: () => number;
+  private chain: Promise<unknown> = Promise.resolve();
+  private fairShare = shardCount;
+
+  constructor(options: ShardLeasesOptions) {
+    this.options = options;
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  /** Shards to claim rows from: held, valid, and not being handed back. */
+  claimable(): HeldLease[] {
+    const now = this.now();
+    return [...this.held.values()].filter(
+      (lease) => lease.validUntil > now && !this.releasing.has(lease.shard),
+    );
+  }
+
+  /** Whether rows claimed under `epoch` may still be published now. */
+  holds(shard: number, epoch: string): boolean {
+    const lease = this.held.get(shard);
+    return lease !== undefined && lease.epoch === epoch && lease.validUntil > this.now();
+  }
+
+  get heldShards(): number[] {
+    return [...this.held.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * One round of heartbeat, renewal and rebalancing. `inFlight(shard)` says whether rows of a
+   * shard are claimed and not yet marked: such a shard is handed back only once they are.
+   * Rounds never overlap.
+   */
+  maintain(inFlight: (shard: number) => boolean): Promise<void> {
+    return this.serialised(() => this.round(inFlight));
+  }
+
+  /** Hands back every shard and leaves the group (on shutdown, after the last batch is marked). */
+  releaseAll(): Promise<void> {
+    return this.serialised(async () => {
+      const em = this.options.orm.em.fork();
+      await runSql(
+        em,
+        `UPDATE outbox_shard_leases SET relay_id = NULL, lease_until = '-infinity' WHERE relay_id = $1`,
+        [this.options.relayId],
+      );
+      await runSql(em, 'DELETE FROM outbox_relays WHERE relay_id = $1', [this.options.relayId]);
+      this.held.clear();
+      this.releasing.clear();
+    });
+  }
+
+  private serialised(work: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(work, work);
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
+  private async round(inFlight: (shard: number) => boolean): Promise<void> {
+    const { relayId, ttlMs, logger } = this.options;
+    const em = this.options.orm.em.fork();
+    const sentAt = this.now();
+    const validUntil = sentAt + ttlMs * 0.8;
+
+    const { rows: live } = await runSql<{ live: string }>(
+      em,
+      `WITH beat AS (
+         INSERT INTO outbox_relays (relay_id, alive_until) VALUES ($1, now() + $2 * interval '1 millisecond')
+         ON CONFLICT (relay_id) DO UPDATE SET alive_until = EXCLUDED.alive_until)
+       SELECT count(*) + 1 AS live FROM outbox_relays WHERE alive_until > now() AND relay_id <> $1`,
+      [relayId, ttlMs],
+    );
+    // Renewing only shards still ours: one that another relay took after it expired is not returned.
+    const { rows: renewed } = await runSql<{ shard: number; epoch: string }>(
+      em,
+      `UPDATE outbox_shard_leases SET lease_until = now() + $2 * interval '1 millisecond'
+        WHERE relay_id = $1
+       RETURNING shard, epoch::text AS epoch`,
+      [relayId, ttlMs],
+    );
+    const kept = new Map(renewed.map((row) => [Number(row.shard), row.epoch]));
+    for (const [shard, epoch] of kept) {
+      // Taken in a round that failed half-way: ours in the database, so ours here too.
+      if (!this.held.has(shard)) this.held.set(shard, { shard, epoch, validUntil });
+    }
+    for (const [shard, lease] of this.held) {
+      if (kept.get(shard) === lease.epoch) lease.validUntil = validUntil;
+      else {
+        logger.warn({ shard }, 'lost the lease of a shard (it expired and another relay took it)');
+        this.held.delete(shard);
+        this.releasing.delete(shard);
+      }
+    }
+
+    this.fairShare = Math.ceil(shardCount / Math.max(1, Number(live[0]?.live ?? 1)));
+    const surplus = this.held.size - this.fairShare - this.releasing.size;
+    if (surplus > 0) {
+      for (const shard of this.heldShards.filter((s) => !this.releasing.has(s)).slice(-surplus)) {
+        this.releasing.add(shard);
+      }
+    }
+    const idle = [...this.releasing].filter((shard) => !inFlight(shard));
+    if (idle.length > 0) {
+      await runSql(
+        em,
+        `UPDATE outbox_shard_leases SET relay_id = NULL, lease_until = '-infinity'
+          WHERE relay_id = $1 AND shard = ANY($2::smallint[])`,
+        [relayId, idle],
+      );
+      for (const shard of idle) {
+        this.held.delete(shard);
+        this.releasing.delete(shard);
+      }
+      logger.info({ shards: idle, fairShare: this.fairShare }, 'handed back shards above the fair share');
+    }
+
+    const wanted = this.fairShare - this.held.size;
+    if (wanted > 0 && this.releasing.size === 0) {
+      const { rows: taken } = await runSql<{ shard: number; epoch: string }>(
+        em,
+        `UPDATE outbox_shard_leases l
+            SET relay_id = $1, lease_until = now() + $2 * interval '1 millisecond', epoch = l.epoch + 1
+           FROM (SELECT shard FROM outbox_shard_leases
+                  WHERE relay_id IS NULL OR lease_until < now()
+                  ORDER BY shard
+                  LIMIT $3
+                  FOR UPDATE SKIP LOCKED) free
+          WHERE l.shard = free.shard
+         RETURNING l.shard, l.epoch::text AS epoch`,
+        [relayId, ttlMs, wanted],
+      );
+      const shards = taken.map((row) => Number(row.shard));
+      if (shards.length > 0) {
+        await this.options.onTakeOver?.(shards).catch((error: unknown) => {
+          logger.warn({ err: error, shards }, 'reading what the previous holders left failed');
+        });
+      }
+      for (const row of taken) {
+        this.held.set(Number(row.shard), { shard: Number(row.shard), epoch: row.epoch, validUntil });
+      }
+      if (taken.length > 0) {
+        logger.info({ shards, fairShare: this.fairShare }, 'took shard leases');
+      }
+    }
+    await runSql(em, `DELETE FROM outbox_relays WHERE alive_until < now() - $1 * interval '1 millisecond'`, [
+      ttlMs * 10,
+    ]);
+  }
+}

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { createKafka } from '@exactly/messaging';
+import { createLogger, createMetricsRegistry } from '@exactly/observability';
+import { type Orm, openOrm } from '@exactly/persistence';
+import pg from 'pg';
+import { readRelayConfig } from '../config.js';
+import { createRelay, type Relay } from '../createRelay.js';
+
+export const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
+
+/** Topic names of their own for one test, and the relay variables that name them. */
+export function testTopics() {
+  const base = `relay-test-${randomUUID()}`;
+  const topics = {
+    commands: `${base}.commands`,
+    events: `${base}.events`,
+    deadLetters: `${base}.dead-letters`,
+  };
+  return {
+    ...topics,
+    all: Object.values(topics),
+    env: {
+      COMMANDS_TOPIC: topics.commands,
+      MESSAGE_EVENTS_TOPIC: topics.events,
+      DEAD_LETTER_TOPIC: topics.deadLetters,
+      RELAY_TOPIC_PARTITIONS: '3',
+    },
+  };
+}
+
+/** A relay in this process, as main.ts builds it, with the given variables. */
+export async function startInProcessRelay(
+  env: Record<string, string>,
+): Promise<{ relay: Relay; orm: Orm; opsUrl: string; stop(): Promise<void> }> {
+  const config = readRelayConfig({
+    KAFKA_BROKERS: brokers.join(','),
+    PORT: '0',
+    RELAY_LEASE_TTL: '3s',
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+  const orm = await openOrm({ databaseUrl: config.DATABASE_URL, poolSize: 4 });
+  const relay = createRelay({
+    config,
+    orm,
+    kafka: createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'relay-test' }),
+    newListenClient: () => new pg.Client({ connectionString: config.DATABASE_URL }),
+    logger: createLogger('relay-test', process.env.EXACTLY_TEST_LOGS === '1' ? 'info' : 'silent'),
+    registry: createMetricsRegistry('relay'),
+  });
+  const { opsUrl } = await relay.start();
+  return {
+    relay,
+    orm,
+    opsUrl,
+    async stop() {
+      await relay.stop();
+      await orm.close();
+    },
+  };
+}
+
+/** The sum of a metric's series on a relay's /metrics whose labels include `labels` (0 when none). */
+export async function metricValue(opsUrl: string, name: string, labels: Record<string, string> = {}) {
+  const text = await (await fetch(`${opsUrl}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const seriesLabels = Object.fromEntries(
+      [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((label) => [label[1], label[2]]),
+    );
+    if (Object.entries(labels).every(([key, value]) => seriesLabels[key] === value)) sum += Number(match[3]);
+  }
+  return sum;
+}

@@ -1,0 +1,140 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+/** A TCP proxy in front of Kafka brokers whose traffic a test can cut and restore. */
+export interface KafkaProxy {
+  /** The proxy's addresses, to use as KAFKA_BROKERS. */
+  brokers: string;
+  /** Resets every open connection and every new one until `restore`: Kafka looks down. */
+  cut(): void;
+  restore(): void;
+  close(): Promise<void>;
+}
+
+const metadataApiKey = 3;
+
+/**
+ * Starts one listener per broker on 127.0.0.1. Clients learn broker addresses from Metadata
+ * responses, so those are rewritten to point at the proxy's listeners (Metadata v1 to v8, the
+ * non-flexible versions kafkajs speaks); everything else passes through untouched. This keeps a
+ * client behind the proxy even though the brokers advertise their own addresses, without
+ * touching the shared broker other tests use.
+ */
+export async function startKafkaProxy(upstreams: readonly string[]): Promise<KafkaProxy> {
+  const sockets = new Set<Socket>();
+  const servers: Server[] = [];
+  const addressOf = new Map<string, { host: string; port: number }>();
+  let down = false;
+
+  for (const upstream of upstreams) {
+    const server = createServer((client) => {
+      sockets.add(client);
+      client.on('close', () => sockets.delete(client));
+      client.on('error', () => {});
+      if (down) {
+        client.resetAndDestroy();
+        return;
+      }
+      const [host, port] = upstream.split(':') as [string, string];
+      const broker = connect({ host, port: Number(port) });
+      sockets.add(broker);
+      broker.on('close', () => {
+        sockets.delete(broker);
+        client.destroy();
+      });
+      broker.on('error', () => client.destroy());
+      client.on('close', () => broker.destroy());
+      relayConnection(client, broker, (brokerHost, brokerPort) =>
+        addressOf.get(`${brokerHost}:${brokerPort}`),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address() as { port: number };
+    addressOf.set(upstream, { host: '127.0.0.1', port: address.port });
+    servers.push(server);
+  }
+
+  return {
+    brokers: upstreams.map((upstream) => `127.0.0.1:${addressOf.get(upstream)?.port}`).join(','),
+    cut() {
+      down = true;
+      for (const socket of sockets) socket.resetAndDestroy();
+    },
+    restore() {
+      down = false;
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    },
+  };
+}
+
+type AddressMap = (host: string, port: number) => { host: string; port: number } | undefined;
+
+function relayConnection(client: Socket, broker: Socket, mapAddress: AddressMap): void {
+  const metadataVersions = new Map<number, number>();
+  let requests: Buffer = Buffer.alloc(0);
+  client.on('data', (chunk: Buffer) => {
+    broker.write(chunk);
+    requests = Buffer.concat([requests, chunk]);
+    while (requests.length >= 12) {
+      const size = requests.readInt32BE(0);
+      if (requests.length < 4 + size) break;
+      if (requests.readInt16BE(4) === metadataApiKey) {
+        metadataVersions.set(requests.readInt32BE(8), requests.readInt16BE(6));
+      }
+      requests = requests.subarray(4 + size);
+    }
+  });
+  let responses: Buffer = Buffer.alloc(0);
+  broker.on('data', (chunk: Buffer) => {
+    responses = Buffer.concat([responses, chunk]);
+    while (responses.length >= 8) {
+      const size = responses.readInt32BE(0);
+      if (responses.length < 4 + size) break;
+      let frame: Buffer = responses.subarray(0, 4 + size);
+      responses = responses.subarray(4 + size);
+      const correlationId = frame.readInt32BE(4);
+      const version = metadataVersions.get(correlationId);
+      if (version !== undefined) {
+        metadataVersions.delete(correlationId);
+        if (version >= 1 && version <= 8) frame = rewriteMetadata(frame, version, mapAddress);
+      }
+      client.write(frame);
+    }
+  });
+}
+
+/** Rewrites the brokers array of a Metadata response (v1 to v8) through `mapAddress`. */
+function rewriteMetadata(frame: Buffer, version: number, mapAddress: AddressMap): Buffer {
+  let offset = 8 + (version >= 3 ? 4 : 0);
+  const head = frame.subarray(4, offset);
+  const count = frame.readInt32BE(offset);
+  offset += 4;
+  const brokers: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const nodeId = frame.readInt32BE(offset);
+    const hostLength = frame.readInt16BE(offset + 4);
+    const host = frame.toString('utf8', offset + 6, offset + 6 + hostLength);
+    offset += 6 + hostLength;
+    const port = frame.readInt32BE(offset);
+    offset += 4;
+    const rackLength = frame.readInt16BE(offset);
+    const rack = frame.subarray(offset, offset + 2 + Math.max(0, rackLength));
+    offset += 2 + Math.max(0, rackLength);
+    const mapped = mapAddress(host, port) ?? { host, port };
+    const hostBytes = Buffer.from(mapped.host);
+    const entry = Buffer.alloc(4 + 2 + hostBytes.length + 4);
+    entry.writeInt32BE(nodeId, 0);
+    entry.writeInt16BE(hostBytes.length, 4);
+    hostBytes.copy(entry, 6);
+    entry.writeInt32BE(mapped.port, 6 + hostBytes.length);
+    brokers.push(entry, rack);
+  }
+  const countBytes = Buffer.alloc(4);
+  countBytes.writeInt32BE(count);
+  const body = Buffer.concat([head, countBytes, ...brokers, frame.subarray(offset)]);
+  const sizeBytes = Buffer.alloc(4);
+  sizeBytes.writeInt32BE(body.length);
+  return Buffer.concat([sizeBytes, body]);
+}

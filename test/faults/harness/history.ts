@@ -1,0 +1,54 @@
+/**
+ * What the client saw of one attempt, in the manner of Jepsen's histories: `ok` (a 2xx),
+ * `failed` (a definite refusal: the command did not run), or `indeterminate` (a timeout, a
+ * reset, a 5xx: it may or may not have run, so it is retried with the same key).
+ */
+export type AttemptOutcome = 'ok' | 'failed' | 'indeterminate';
+
+export interface Attempt {
+  key: string;
+  attempt: number;
+  outcome: AttemptOutcome;
+  /** The HTTP status, when there was an answer. */
+  status?: number;
+  code?: string;
+  messageId?: string;
+  replayed?: boolean;
+  at: number;
+}
+
+/** Every client attempt of a scenario, in the order they ended. */
+export class History {
+  readonly attempts: Attempt[] = [];
+
+  record(attempt: Omit<Attempt, 'at'>): void {
+    this.attempts.push({ ...attempt, at: Date.now() });
+  }
+
+  /** Keys that got a 2xx at any attempt, with the message ids the answers named. */
+  acknowledged(): Map<string, Set<string>> {
+    const acked = new Map<string, Set<string>>();
+    for (const attempt of this.attempts) {
+      if (attempt.outcome !== 'ok' || attempt.messageId === undefined) continue;
+      const ids = acked.get(attempt.key) ?? new Set<string>();
+      ids.add(attempt.messageId);
+      acked.set(attempt.key, ids);
+    }
+    return acked;
+  }
+
+  count(outcome: AttemptOutcome): number {
+    return this.attempts.filter((attempt) => attempt.outcome === outcome).length;
+  }
+
+  /** Attempts after the first of each key: the client's retries. */
+  retries(): number {
+    const keys = new Set(this.attempts.map((attempt) => attempt.key));
+    return this.attempts.length - keys.size;
+  }
+
+  /** One JSON line per attempt, for a scenario's artefacts. */
+  toJsonLines(): string {
+    return this.attempts.map((attempt) => JSON.stringify(attempt)).join('\n');
+  }
+}

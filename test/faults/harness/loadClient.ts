@@ -1,0 +1,108 @@
+import type { SendMessage } from '@exactly/contracts';
+import { createClient, ExactlyApiError, ExactlyNetworkError, type RetryEvent } from '@exactly/sdk';
+import type { History } from './history.ts';
+
+export interface LoadOptions {
+  baseUrl: string;
+  apiKey: string;
+  /** How many distinct commands (idempotency keys) to send. */
+  commands: number;
+  /** Commands in flight at once. */
+  concurrency: number;
+  /** Per attempt; shorter than the server's latency makes retries overlap the first request. */
+  timeoutMs: number;
+  /** Attempts per command before the client gives up (a bounded loop). */
+  maxAttempts: number;
+  random: () => number;
+  /** Distinguishes this run's keys from any other's. */
+  keyPrefix: string;
+  /** Commands per second at most (0: as fast as the concurrency allows). */
+  ratePerSecond?: number;
+  /** Stop early (a scenario's time limit). */
+  signal?: AbortSignal;
+}
+
+const channels = ['email', 'sms', 'voice'] as const;
+
+export function commandFor(index: number, random: () => number): SendMessage {
+  const channel = channels[Math.floor(random() * channels.length)] ?? 'sms';
+  const phone = `+1555${String(1_000_000 + index).slice(-7)}`;
+  switch (channel) {
+    case 'email':
+      return {
+        channel,
+        to: `user${index}@example.com`,
+        from: 'faults@exactly.dev',
+        subject: `#${index}`,
+        text: 'hello',
+      };
+    case 'sms':
+      return { channel, to: phone, from: 'EXACTLY', text: `message ${index}` };
+    case 'voice':
+      return { channel, to: phone, from: '+15550000000', text: `call ${index}` };
+  }
+}
+
+function describeFailure(error: unknown): {
+  outcome: 'failed' | 'indeterminate';
+  status?: number;
+  code?: string;
+} {
+  if (error instanceof ExactlyApiError) {
+    // A retryable API error (5xx, 429, 409 in flight) leaves the command's fate open.
+    return { outcome: error.retryable ? 'indeterminate' : 'failed', status: error.status, code: error.code };
+  }
+  if (error instanceof ExactlyNetworkError)
+    return { outcome: 'indeterminate', code: error.timedOut ? 'timeout' : 'network' };
+  return { outcome: 'indeterminate', code: (error as Error).message };
+}
+
+/**
+ * Drives a seeded, bounded load like a real SDK user: each command has its own key, and the
+ * SDK retries any error or timeout with that key. Every attempt lands in the history: the
+ * failed ones through the SDK's `onRetry`, the last one from the call's result or error.
+ */
+export async function runLoad(options: LoadOptions, history: History): Promise<void> {
+  let next = 0;
+  const startedAt = Date.now();
+  const worker = async () => {
+    // One client per worker, so `onRetry` knows which command's attempt it reports.
+    let current = { key: '', attempt: 0 };
+    const client = createClient({
+      baseUrl: options.baseUrl,
+      apiKey: options.apiKey,
+      timeoutMs: options.timeoutMs,
+      maxRetries: options.maxAttempts - 1,
+      retry: { initialDelayMs: 50, maxDelayMs: 2_000 },
+      random: options.random,
+      onRetry: (event: RetryEvent) => {
+        current.attempt += 1;
+        history.record({ key: current.key, attempt: current.attempt, ...describeFailure(event.error) });
+      },
+    });
+    while (next < options.commands && !options.signal?.aborted) {
+      const index = next++;
+      if (options.ratePerSecond) {
+        const due = startedAt + (index * 1_000) / options.ratePerSecond;
+        if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+      }
+      current = { key: `${options.keyPrefix}-${index}`, attempt: 0 };
+      try {
+        const result = await client.messages.send(commandFor(index, options.random), {
+          idempotencyKey: current.key,
+        });
+        history.record({
+          key: current.key,
+          attempt: current.attempt + 1,
+          outcome: 'ok',
+          status: result.status,
+          messageId: result.message.id,
+          replayed: result.replayed,
+        });
+      } catch (error) {
+        history.record({ key: current.key, attempt: current.attempt + 1, ...describeFailure(error) });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+}
