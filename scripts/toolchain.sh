@@ -48,7 +48,7 @@ export PATH
 if [ "${1:-}" = "stack" ]; then
   shift
   turbo run build --output-logs=errors-only >&2
-  exec node infra/dist/stack.js "$@"
+  exec node --disable-warning=TimeoutNegativeWarning infra/dist/stack.js "$@"
 fi
 
 exec "$@"
