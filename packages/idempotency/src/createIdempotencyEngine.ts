@@ -275,7 +275,7 @@ export function createIdempotencyEngine<Effect>(
             resourceIds: prepared.resourceIds,
             requestId: request.requestId,
             createdAt: result.createdAt,
-            expiresAt: new Date(result.createdAt.getTime() + profile.retentionMs),
+            expiresAt: result.expiresAt ?? new Date(result.createdAt.getTime() + profile.retentionMs),
             remainingMs: result.remainingMs,
           };
           replayCache.set(record, record.remainingMs);

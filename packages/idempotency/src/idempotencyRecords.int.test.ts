@@ -1,6 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inTransaction, newId, type Orm, openOrm, runSql } from '@exactly/persistence';
-import { findLiveRecords, lockAndInsertRecords, type NewRecord } from './idempotencyRecords.js';
+import {
+  deleteExpiredRecords,
+  findLiveRecords,
+  lockAndInsertRecords,
+  type NewRecord,
+} from './idempotencyRecords.js';
 import { advisoryLockKey } from './scopeKey.js';
 
 const databaseUrl = process.env.DATABASE_URL ?? '';
@@ -42,6 +47,7 @@ describe('locking keys and inserting their records in one statement', () => {
     expect(written).toEqual({
       kind: 'written',
       createdAt: first.requestedAt,
+      expiresAt: expect.any(Date),
       remainingMs: expect.any(Number),
     });
     expect((written as { remainingMs: number }).remainingMs).toBeGreaterThan(59_000);
@@ -85,5 +91,20 @@ describe('locking keys and inserting their records in one statement', () => {
     expect((await findLiveRecords(orm.em.fork(), [old.scopeKey])).get(old.scopeKey)?.reply.body).toBe(
       'renewed',
     );
+  });
+});
+
+describe('a record written by an API whose clock runs behind the database by more than the retention', () => {
+  it('lives for the whole retention on the database clock: found live, never replaced, never purged', async () => {
+    const skewed = { ...record('skewed'), requestedAt: new Date(Date.now() - 120_000) };
+    const [written] = await inTransaction(orm, (em) => lockAndInsertRecords(em, [skewed], 60_000));
+    expect(written).toMatchObject({ kind: 'written', createdAt: skewed.requestedAt });
+    expect((written as { remainingMs: number }).remainingMs).toBeGreaterThan(59_000);
+    const [again] = await inTransaction(orm, (em) =>
+      lockAndInsertRecords(em, [record('skewed', 'retry')], 60_000),
+    );
+    expect(again).toEqual({ kind: 'existing' });
+    await deleteExpiredRecords(orm.em.fork(), 1_000);
+    expect((await findLiveRecords(orm.em.fork(), [skewed.scopeKey])).has(skewed.scopeKey)).toBe(true);
   });
 });

@@ -87,7 +87,7 @@ function toLiveRecord(row: RecordRow): LiveRecord {
 
 /** What became of one record: written, already there (live), or its key locked by another transaction. */
 export type RecordWrite =
-  | { kind: 'written'; createdAt: Date; remainingMs: number }
+  | { kind: 'written'; createdAt: Date; expiresAt?: Date; remainingMs: number }
   | { kind: 'existing' }
   | { kind: 'locked' };
 
@@ -97,8 +97,11 @@ export type RecordWrite =
  * inserts the records whose lock it got, or replaces their expired records (an expired key runs
  * as new). A record that already exists and is live stays as it is and reads `existing`: ON
  * CONFLICT sees rows committed after this statement's snapshot, so none is missed.
- * `created_at` is when the request arrived (what a replay reports) and the retention counts from
- * it; whether a record has expired is always decided on the database's clock (`now()`).
+ * `created_at` is when the request arrived by the API's clock (what a replay reports). The
+ * retention counts from the write on the database's clock (`expires_at = now() + retention`),
+ * the clock that also decides whether a record has expired and when the clean-up deletes it: an
+ * API process whose clock runs behind must not write records that are born expired (they would
+ * run again on the next retry, and be purged inside their retention).
  */
 export async function lockAndInsertRecords(
   em: EntityManager,
@@ -110,6 +113,7 @@ export async function lockAndInsertRecords(
     position: number;
     locked: boolean;
     created_ms: number | null;
+    expires_ms: number | null;
     remaining_ms: number | null;
   }>(
     em,
@@ -125,7 +129,7 @@ export async function lockAndInsertRecords(
        SELECT t.scope_key, t.account_id, t.api_key_id, t.idempotency_key, t.method, t.route,
               decode(t.fingerprint, 'hex'), t.response_status, t.response_headers, t.response_body,
               ARRAY(SELECT jsonb_array_elements_text(t.resource_ids)), t.request_id, t.created_at,
-              t.created_at + $15::bigint * interval '1 millisecond'
+              now() + $15::bigint * interval '1 millisecond'
          FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                      $9::smallint[], $10::jsonb[], $11::text[], $12::jsonb[], $13::text[], $14::timestamptz[])
               WITH ORDINALITY
@@ -142,9 +146,10 @@ export async function lockAndInsertRecords(
               created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
         WHERE r.expires_at <= now()
        RETURNING r.scope_key, extract(epoch FROM r.created_at) * 1000 AS created_ms,
+                 extract(epoch FROM r.expires_at) * 1000 AS expires_ms,
                  extract(epoch FROM r.expires_at - now()) * 1000 AS remaining_ms
      )
-     SELECT l.position::int AS position, l.locked, i.created_ms, i.remaining_ms
+     SELECT l.position::int AS position, l.locked, i.created_ms, i.expires_ms, i.remaining_ms
        FROM locks l
        JOIN unnest($2::text[]) WITH ORDINALITY AS s(scope_key, position) ON s.position = l.position
        LEFT JOIN inserted i ON i.scope_key = s.scope_key
@@ -173,6 +178,7 @@ export async function lockAndInsertRecords(
     return {
       kind: 'written',
       createdAt: new Date(Number(row.created_ms)),
+      expiresAt: new Date(Number(row.expires_ms)),
       remainingMs: Number(row.remaining_ms),
     };
   });

@@ -98,4 +98,27 @@ describe('the effect queue', () => {
       expect(again).toMatchObject({ attempt: 2, resumed: false });
     });
   });
+
+  describe('a retryable failure recorded by a process whose clock runs a minute ahead', () => {
+    it('is due after its backoff on the database clock, not a minute later', async () => {
+      await dispatched();
+      const [claimed] = await claimEffects(orm.em.fork(), { provider, limit: 10, leaseMs: 60_000 });
+      if (!claimed) throw new Error('not claimed');
+      const skewedNow = new Date(Date.now() + 60_000);
+      await recordOutcomes(
+        orm,
+        [
+          {
+            effect: claimed,
+            outcome: { status: 'failed', retryable: true, error: 'HTTP 503' },
+            finishedAt: skewedNow,
+          },
+        ],
+        { eventsTopic: 't', retry, random: () => 0.5 },
+      );
+      await sleep(800);
+      const [again] = await claimEffects(orm.em.fork(), { provider, limit: 10, leaseMs: 60_000 });
+      expect(again).toMatchObject({ id: claimed.id, attempt: 2 });
+    });
+  });
 });

@@ -32,7 +32,8 @@ export interface RecordOptions {
 interface Plan extends AttemptOutcome {
   decision: EffectDecision;
   state: 'succeeded' | 'pending' | 'failed';
-  dueAt: Date;
+  /** The retry's backoff: due_at is set from the database's clock, which the claim compares it with. */
+  delayMs: number;
   events: NewEvent[];
 }
 
@@ -55,17 +56,20 @@ export async function recordOutcomes(
     // it was resumed: only the outcome carrying the current claim token counts.
     const { rows } = await runSql<{ id: string; claim_token: string }>(
       tx,
-      `UPDATE effects e SET state = v.state, due_at = v.due_at, last_error = v.error, claim_token = NULL,
+      // due_at from the database's clock, not the process's: the claim compares it with now(), and
+      // a process whose clock runs ahead would otherwise delay its retries by the skew.
+      `UPDATE effects e SET state = v.state, due_at = clock_timestamp() + v.delay_ms * interval '1 millisecond',
+              last_error = v.error, claim_token = NULL,
               finished_at = CASE WHEN v.state = 'pending' THEN NULL ELSE now() END
-         FROM unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[], $5::text[])
-           AS v(id, claim_token, state, due_at, error)
+         FROM unnest($1::text[], $2::uuid[], $3::text[], $4::bigint[], $5::text[])
+           AS v(id, claim_token, state, delay_ms, error)
         WHERE e.id = v.id AND e.claim_token = v.claim_token AND e.state = 'in_flight'
        RETURNING e.id, v.claim_token`,
       [
         plans.map((item) => item.effect.id),
         plans.map((item) => item.effect.claimToken),
         plans.map((item) => item.state),
-        plans.map((item) => item.dueAt),
+        plans.map((item) => item.delayMs),
         plans.map((item) => (item.outcome.status === 'failed' ? item.outcome.error : null)),
       ],
     );
@@ -156,7 +160,7 @@ function plan(item: AttemptOutcome, retry: RetryPolicy, random: () => number): P
       ...item,
       decision: 'accepted',
       state: 'succeeded',
-      dueAt: finishedAt,
+      delayMs: 0,
       events: [
         {
           type: 'ProviderAccepted',
@@ -178,12 +182,13 @@ function plan(item: AttemptOutcome, retry: RetryPolicy, random: () => number): P
     data: { provider: effect.provider, attempt: effect.attempt, error: outcome.error, retryable: another },
   };
   if (another) {
-    const at = new Date(finishedAt.getTime() + retryDelay(effect.attempt, retry, random));
+    const delayMs = retryDelay(effect.attempt, retry, random);
+    const at = new Date(finishedAt.getTime() + delayMs);
     return {
       ...item,
       decision: 'retry_scheduled',
       state: 'pending',
-      dueAt: at,
+      delayMs,
       events: [
         failed,
         { type: 'RetryScheduled', data: { attempt: effect.attempt + 1, at: at.toISOString() } },
@@ -197,7 +202,7 @@ function plan(item: AttemptOutcome, retry: RetryPolicy, random: () => number): P
     ...item,
     decision: 'failed',
     state: 'failed',
-    dueAt: finishedAt,
+    delayMs: 0,
     events: [failed, { type: 'MessageFailed', data: { reason, attempts: effect.attempt } }],
   };
 }

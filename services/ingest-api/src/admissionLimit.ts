@@ -1,0 +1,33 @@
+import { ExactlyError } from '@exactly/errors';
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * Load shedding for the create routes: at most `limit` POST requests are in flight in this
+ * process; one more is answered `503 overloaded` with `Retry-After: 1` in `onRequest`, before
+ * its body is read and before anything is stored, so a shed command was never accepted and a
+ * retry with the same key is safe. Without a bound, excess requests queue in memory until
+ * clients time out and retry, which adds load exactly when there is too much (0: no limit).
+ */
+export function registerAdmissionLimit(
+  app: FastifyInstance,
+  { limit, onShed }: { limit: number; onShed?: () => void },
+): void {
+  if (limit <= 0) return;
+  let inFlight = 0;
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'POST') return;
+    if (inFlight >= limit) {
+      onShed?.();
+      throw new ExactlyError(
+        'overloaded',
+        `more than ${limit} create requests are in flight; retry later with the same idempotency key`,
+        { details: { retryAfterSeconds: 1 } },
+      );
+    }
+    inFlight += 1;
+    // 'close' comes once the response is sent or the connection is gone, whichever is first.
+    reply.raw.once('close', () => {
+      inFlight -= 1;
+    });
+  });
+}
