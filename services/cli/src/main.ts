@@ -1,25 +1,15 @@
 #!/usr/bin/env node
-import { postgresUrl, readConfig } from '@exactly/config';
-import { isExactlyError, toExactlyError } from '@exactly/errors';
-import { CommanderError } from 'commander';
-import { z } from 'zod';
-import { createProgram } from './createProgram.js';
+import { processOutput } from './output.js';
+import { runCli } from './runCli.js';
 
-const localDatabaseUrl = 'postgres://postgres:exactly@127.0.0.1:54320/exactly';
-
-try {
-  const { DATABASE_URL } = readConfig(z.object({ DATABASE_URL: postgresUrl.default(localDatabaseUrl) }));
-  const program = createProgram({ databaseUrl: DATABASE_URL, print: (text) => console.log(text) });
-  await program.parseAsync(process.argv);
-} catch (thrown) {
-  if (thrown instanceof CommanderError) {
-    // Commander printed the usage or the error itself; help and version exit 0.
-    process.exitCode = thrown.exitCode;
-  } else {
-    const error = toExactlyError(thrown);
-    console.error(
-      `exactly: ${isExactlyError(thrown) ? error.message : `unexpected error: ${error.message}`}`,
-    );
-    process.exitCode = 1;
-  }
+// SIGINT/SIGTERM ask a long-running command (the dispatcher supervisor) to stop cleanly; a second
+// one exits at once.
+const stop = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stop.signal.aborted) process.exit(130);
+    stop.abort();
+  });
 }
+
+process.exitCode = await runCli(process.argv.slice(2), { out: processOutput(), signal: stop.signal });

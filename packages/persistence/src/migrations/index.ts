@@ -3,6 +3,7 @@ import { Migration20261122000002MessagesAndOutbox } from './Migration20261122000
 import { Migration20261122000010Ingest } from './Migration20261122000010Ingest.js';
 import { Migration20261122000020Relay } from './Migration20261122000020Relay.js';
 import { Migration20261122000030Dispatcher } from './Migration20261122000030Dispatcher.js';
+import { Migration20261122000040DeadLetterRedrives } from './Migration20261122000040DeadLetterRedrives.js';
 
 /** Every migration, oldest first. A new migration is a new file here; an applied one never changes. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   Migration20261122000010Ingest,
   Migration20261122000020Relay,
   Migration20261122000030Dispatcher,
+  Migration20261122000040DeadLetterRedrives,
 ];

@@ -1,0 +1,58 @@
+export { createAccount } from './accounts/createAccount.js';
+export { type AccountSummary, listAccounts } from './accounts/listAccounts.js';
+export { type ApiKeySummary, listApiKeys } from './accounts/listApiKeys.js';
+export { type AccountRevocation, revokeAccountKeys } from './accounts/revokeAccountKeys.js';
+export {
+  type DeadLetterFilter,
+  type DeadLetterSummary,
+  listDeadLetters,
+} from './deadLetters/listDeadLetters.js';
+export {
+  type RedriveOutcome,
+  type RedriveSelection,
+  redriveDeadLetters,
+  redriveHeader,
+} from './deadLetters/redriveDeadLetters.js';
+export {
+  type ConsumerGroupReport,
+  type DescribeGroupsOptions,
+  describeConsumerGroups,
+  type GroupMember,
+  type GroupTopic,
+  type PartitionLag,
+} from './groups/describeConsumerGroups.js';
+export {
+  commitGroupOffsets,
+  type OffsetCommitOutcome,
+  type PartitionOffset,
+} from './kafka/commitGroupOffsets.js';
+export { type PartitionRange, readTopicOffsets } from './kafka/readTopicOffsets.js';
+export { type OutboxStats, type OutboxTopicBacklog, readOutboxStats } from './outbox/readOutboxStats.js';
+export {
+  checkMessageProjections,
+  type ProjectionCheck,
+  type ProjectionCheckOptions,
+} from './projections/checkMessageProjections.js';
+export {
+  computeReplayPlan,
+  type ReplayPartition,
+  type ReplayPlan,
+  type ReplayRefusal,
+  type ReplayRefusalReason,
+  type ReplayStart,
+  type ReplayState,
+} from './replay/computeReplayPlan.js';
+export { executeReplay, type ReplayOutcome } from './replay/executeReplay.js';
+export { type InboxRetention, inboxHorizon } from './replay/inboxHorizon.js';
+export {
+  formatDuration,
+  planReplay,
+  type ReplayDependencies,
+  type ReplayRequest,
+} from './replay/planReplay.js';
+export { readRecordTimestamps } from './replay/readRecordTimestamps.js';
+export {
+  type ReprocessReport,
+  type ReprocessRequest,
+  reprocessMessageEvents,
+} from './replay/reprocessMessageEvents.js';
