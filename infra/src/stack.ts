@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ExactlyError, toExactlyError } from '@exactly/errors';
@@ -19,7 +20,7 @@ import {
   startLocalPostgres,
   stopLocalPostgres,
 } from './localPostgres.js';
-import { repoRoot } from './stateDir.js';
+import { repoRoot, stateDir } from './stateDir.js';
 
 const usage = `usage: exactly-stack <command>
 
@@ -34,10 +35,18 @@ const usage = `usage: exactly-stack <command>
 DATABASE_URL and KAFKA_BROKERS point at servers you run yourself; then nothing is started.`;
 
 /** The deployables `start` runs, in start order. */
+/**
+ * The deployables `start` runs, in start order. `PORT` in the environment is the ingest API's;
+ * the relay and the dispatcher keep their own ports (RELAY_PORT / DISPATCHER_PORT override them).
+ */
 const services = [
-  { name: 'ingest-api', entry: 'services/ingest-api/dist/main.js' },
-  { name: 'relay', entry: 'services/relay/dist/main.js' },
-  { name: 'dispatcher', entry: 'services/dispatcher/dist/main.js' },
+  { name: 'ingest-api', entry: 'services/ingest-api/dist/main.js', port: process.env.PORT ?? '3000' },
+  { name: 'relay', entry: 'services/relay/dist/main.js', port: process.env.RELAY_PORT ?? '3001' },
+  {
+    name: 'dispatcher',
+    entry: 'services/dispatcher/dist/main.js',
+    port: process.env.DISPATCHER_PORT ?? '3002',
+  },
 ];
 
 function infrastructureEnv(infrastructure: Infrastructure): NodeJS.ProcessEnv {
@@ -46,6 +55,31 @@ function infrastructureEnv(infrastructure: Infrastructure): NodeJS.ProcessEnv {
     DATABASE_URL: infrastructure.databaseUrl,
     KAFKA_BROKERS: infrastructure.kafkaBrokers.join(','),
   };
+}
+
+/**
+ * The ingest API's operator dashboard, on out of the box: a token made once and kept in
+ * `.exactly/operator-token` (OPERATOR_TOKEN overrides it), and the relay's and dispatcher's
+ * metrics to scrape for the counters only they hold.
+ */
+async function dashboardEnv(): Promise<{ env: Record<string, string>; token: string }> {
+  let token = process.env.OPERATOR_TOKEN;
+  if (token === undefined) {
+    const file = join(stateDir(), 'operator-token');
+    token = (await readFile(file, 'utf8').catch(() => '')).trim();
+    if (token === '') {
+      token = `op_${randomBytes(24).toString('base64url')}`;
+      await mkdir(stateDir(), { recursive: true });
+      await writeFile(file, `${token}\n`, { mode: 0o600 });
+    }
+  }
+  const metricsUrls =
+    process.env.DASHBOARD_METRICS_URLS ??
+    services
+      .filter((service) => service.name !== 'ingest-api')
+      .map((service) => `http://127.0.0.1:${service.port}/metrics`)
+      .join(',');
+  return { env: { OPERATOR_TOKEN: token, DASHBOARD_METRICS_URLS: metricsUrls }, token };
 }
 
 async function up(withCluster: boolean): Promise<void> {
@@ -112,10 +146,11 @@ async function start(): Promise<void> {
   const infrastructure = await bringUpInfrastructure();
   await migrate(infrastructure.databaseUrl);
   const env = infrastructureEnv(infrastructure);
+  const dashboard = await dashboardEnv();
   const runnable = services.filter((service) => existsSync(join(repoRoot, service.entry)));
   const children = runnable.map((service) => {
     const child = spawn(process.execPath, [join(repoRoot, service.entry)], {
-      env,
+      env: { ...env, PORT: service.port, ...(service.name === 'ingest-api' ? dashboard.env : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     prefixOutput(child, service.name);
@@ -126,6 +161,9 @@ async function start(): Promise<void> {
   if (runnable.some((service) => service.name === 'ingest-api')) {
     console.log(
       `ingest API: http://${env.HOST ?? '127.0.0.1'}:${env.PORT ?? '3000'} (Ctrl-C stops everything)`,
+    );
+    console.log(
+      `dashboard: http://${env.HOST ?? '127.0.0.1'}:${env.PORT ?? '3000'}/dashboard (operator token: ${dashboard.token})`,
     );
   }
   if (children.length === 0)

@@ -8,6 +8,7 @@ import {
   resolveProfile,
 } from '@exactly/idempotency';
 import { z } from 'zod';
+import { DashboardConfig } from './dashboard/dashboardConfig.js';
 
 export const localDatabaseUrl = 'postgres://postgres:exactly@127.0.0.1:54320/exactly';
 
@@ -51,6 +52,10 @@ export const IngestConfig = z.object({
   WRITE_BATCH_MAX: positiveInt.max(1_000).default(256),
   WRITE_CONCURRENCY: positiveInt.default(2),
   SHUTDOWN_TIMEOUT: duration.default(10_000),
+  /** Create requests in flight at most; more are shed with 503 `overloaded` before anything runs (0: no limit). */
+  ADMISSION_LIMIT: z.coerce.number().int().min(0).default(2_048),
+  /** The operator dashboard (see the README's Dashboard section). */
+  ...DashboardConfig.shape,
 });
 export type IngestConfig = z.infer<typeof IngestConfig>;
 

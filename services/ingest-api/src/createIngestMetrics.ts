@@ -6,6 +6,8 @@ export interface IngestMetrics {
   countOutcome(outcome: IdempotencyOutcome, route: string): void;
   observeBatch(size: number, seconds: number): void;
   countExpiredDeleted(count: number): void;
+  /** A create request refused by the admission limit. */
+  countShed(): void;
   /** Counts every request by route and status, with its latency. */
   instrument(app: FastifyInstance): void;
 }
@@ -68,7 +70,15 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
     help: 'Expired idempotency records deleted by the cleanup job',
     registers: [registry],
   });
+  const shed = new Counter({
+    name: 'exactly_ingest_shed_total',
+    help: 'Create requests refused with 503 overloaded by the admission limit (nothing stored)',
+    registers: [registry],
+  });
   return {
+    countShed() {
+      shed.inc();
+    },
     countOutcome(outcome, route) {
       outcomes[outcome.kind].inc({ route });
     },

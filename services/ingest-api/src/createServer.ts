@@ -16,10 +16,12 @@ import Fastify, {
 } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { AcceptedMessages } from './acceptMessages.js';
+import { registerAdmissionLimit } from './admissionLimit.js';
 import { type IngestConfig, profileFromConfig } from './config.js';
 import { createApiKeyAuthenticator, type Principal } from './createApiKeyAuthenticator.js';
 import { createIngestMetrics } from './createIngestMetrics.js';
 import { createOutboxNotifier } from './createOutboxNotifier.js';
+import { registerDashboard } from './dashboard/registerDashboard.js';
 import { idempotencyKeysRoutes } from './idempotencyKeysRoutes.js';
 import { messagesRoutes } from './messagesRoutes.js';
 import { openApiDocument } from './openApiDocument.js';
@@ -104,6 +106,7 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
   registerJsonBodyParser(app);
   registerProblemDetails(app);
   metrics.instrument(app);
+  registerAdmissionLimit(app, { limit: config.ADMISSION_LIMIT, onShed: metrics.countShed });
   registerOpsRoutes(app, {
     registry,
     readiness: async () => {
@@ -131,6 +134,7 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
     await v1.register(messagesRoutes, { orm, engine, now, newId, principalOf });
     await v1.register(idempotencyKeysRoutes, { engine, principalOf });
   });
+  const dashboard = await registerDashboard(app, { config, orm, logger, registry });
 
   engine.startCleanup({
     intervalMs: config.IDEMPOTENCY_CLEANUP_INTERVAL,
@@ -146,6 +150,7 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
     engine,
     async close() {
       await app.close();
+      await dashboard.close();
       await engine.close();
       await notifier.close();
     },

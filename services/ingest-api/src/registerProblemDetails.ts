@@ -26,7 +26,11 @@ export function registerProblemDetails(app: FastifyInstance): void {
     const error = normalise(thrown);
     if (error.status >= 500) request.log.error({ err: thrown, code: error.code }, 'request failed');
     else request.log.info({ code: error.code, detail: error.message }, 'request refused');
-    if (error.code === 'idempotency_key_in_flight' || error.code === 'unavailable') {
+    if (
+      error.code === 'idempotency_key_in_flight' ||
+      error.code === 'unavailable' ||
+      error.code === 'overloaded'
+    ) {
       const seconds = error.details?.retryAfterSeconds;
       reply.header('retry-after', String(typeof seconds === 'number' ? seconds : 1));
     }

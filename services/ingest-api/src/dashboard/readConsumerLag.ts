@@ -1,0 +1,67 @@
+import type { ConsumerLagView } from '@exactly/dashboard';
+import { describeConsumerGroups, readTopicOffsets } from '@exactly/operations';
+import { runSql } from '@exactly/persistence';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Admin } from 'kafkajs';
+
+/**
+ * The consumer group's position per partition of the commands topic: with Kafka, the lag from the
+ * high watermarks (`describeConsumerGroups` of @exactly/operations, which counts from the furthest
+ * of Kafka's committed offset and the stored one); without, the stored offsets only.
+ */
+export async function readConsumerLag(
+  { em, admin }: { em: EntityManager; admin: Admin | undefined },
+  { group, topic }: { group: string; topic: string },
+): Promise<ConsumerLagView> {
+  if (admin === undefined) {
+    const { rows } = await runSql<{ partition: number; next_offset: string }>(
+      em,
+      'SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2 ORDER BY partition',
+      [group, topic],
+    );
+    return {
+      group,
+      topic,
+      source: 'database',
+      state: null,
+      members: null,
+      partitions: rows.map((row) => ({
+        partition: row.partition,
+        memberId: null,
+        stored: Number(row.next_offset),
+        committed: null,
+        high: null,
+        lag: null,
+      })),
+      total: null,
+    };
+  }
+  const [report] = await describeConsumerGroups({ admin, em }, { groupIds: [group], topic });
+  // A group that has not consumed the topic yet has all of it still to do.
+  const partitions =
+    report?.topics.find((entry) => entry.topic === topic)?.partitions ??
+    (await readTopicOffsets(admin, topic)).map((range) => ({
+      partition: range.partition,
+      memberId: null,
+      stored: null,
+      committed: null,
+      high: range.high,
+      lag: range.high - range.low,
+    }));
+  return {
+    group,
+    topic,
+    source: 'kafka',
+    state: report?.state ?? null,
+    members: report?.members.length ?? 0,
+    partitions: partitions.map((partition) => ({
+      partition: partition.partition,
+      memberId: partition.memberId,
+      stored: partition.stored,
+      committed: partition.committed,
+      high: partition.high,
+      lag: partition.lag,
+    })),
+    total: partitions.reduce((sum, partition) => sum + partition.lag, 0),
+  };
+}
