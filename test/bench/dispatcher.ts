@@ -1,5 +1,6 @@
 // The dispatcher's benchmark: `node test/bench/dispatcher.ts [flags]` (build first; PostgreSQL
-// and Kafka running). It makes a database of its own on DATABASE_URL's server and drops it after.
+// and Kafka running), or a phase of `npm run bench`. It makes a database of its own on
+// DATABASE_URL's server and drops it after.
 //
 // 1. Throughput: N commands on a 12-partition topic. A raw kafkajs consumer group reads the topic
 //    and does nothing (the baseline); then one dispatcher process (log provider) processes the
@@ -7,86 +8,86 @@
 //    effect queued, the log provider's send and ProviderAccepted recorded. Both rates run from
 //    the first record handled to the last, so group joins are not counted. Rounds alternate.
 //    Afterwards every command is checked: one send row, one DispatchRequested, one ProviderAccepted.
-//    The figure is the median of the rounds' ratios (dispatcher / raw).
-// 2. Memory: one dispatcher fed at a steady rate for a while; its resident memory (VmRSS) is
+//    The figure is the median of the rounds' ratios (dispatcher / raw). PostgreSQL's view of the
+//    dispatcher's rounds: WAL bytes and row writes per command, and a sampling profile of its
+//    sessions (pg_stat_activity); CPU per process.
+// 2. The peer: `pg-transactional-outbox` (peers/outboxInboxPeer.ts) processing as many commands
+//    of the same kind, seeded the same way, on a topic of their own, through its inbox.
+// 3. Optionally a CPU profile of one dispatcher round (`node --cpu-prof`).
+// 4. Memory: one dispatcher fed at a steady rate for a while; its resident memory (VmRSS) is
 //    sampled every 5 s, with the lag at each sample.
 //
 // Flags: --commands 50000  --rounds 3  --rate 2000  --seconds 60 (memory phase)
-//        --skip-throughput  --skip-memory  --partitions-concurrently 4
-//        --env KEY=VALUE (dispatcher configuration; repeatable)
+//        --skip-throughput  --skip-memory  --skip-peer  --peer-timeout 120  --partitions-concurrently 4
+//        --cpu-profile <dir>  --env KEY=VALUE (dispatcher configuration; repeatable)
 // Variables: DATABASE_URL (the server; default the local one), KAFKA_BROKERS.
 
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createKafka } from '@exactly/messaging';
-import { type Orm, openOrm, runMigrations, runSql } from '@exactly/persistence';
-import { freePort, ServiceProcess, waitForHttp, withDatabase } from '@exactly/testkit';
-import type { Admin } from 'kafkajs';
-import pg from 'pg';
+import { type Orm, openOrm, runSql } from '@exactly/persistence';
+import { freePort, ServiceProcess, waitForHttp } from '@exactly/testkit';
+import type { Admin, Kafka } from 'kafkajs';
 import { type BenchCommand, produce, seedAccount, seedCommands } from './dispatcherSeed.ts';
+import { type ProfileSummary, summariseCpuProfile } from './lib/cpuProfile.ts';
+import { createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
+import { type PostgresDelta, postgresView } from './lib/postgresView.ts';
+import { cpuMeter, metricValue, residentMb, scrape } from './lib/processes.ts';
+import { median, round, slope } from './lib/stats.ts';
 
-const { values: flags } = parseArgs({
-  options: {
-    commands: { type: 'string', default: '50000' },
-    rounds: { type: 'string', default: '3' },
-    rate: { type: 'string', default: '2000' },
-    seconds: { type: 'string', default: '60' },
-    'partitions-concurrently': { type: 'string', default: '4' },
-    'skip-throughput': { type: 'boolean', default: false },
-    'skip-memory': { type: 'boolean', default: false },
-    /** Extra dispatcher configuration, KEY=VALUE, repeatable. */
-    env: { type: 'string', multiple: true, default: [] },
-  },
-});
-const dispatcherEnv = Object.fromEntries(
-  (flags.env ?? []).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
-);
-const commandCount = Number(flags.commands);
-const rounds = Number(flags.rounds);
-const rate = Number(flags.rate);
-const seconds = Number(flags.seconds);
-const partitionsConcurrently = Number(flags['partitions-concurrently']);
-const partitions = 12;
-
-const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres:exactly@127.0.0.1:54320/exactly';
-const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
-const log = (...parts: unknown[]) => console.error('bench:', ...parts);
-const kafka = createKafka({ brokers, clientId: 'dispatcher-bench' });
-const suffix = randomBytes(5).toString('hex');
-const database = `exactly_bench_dispatcher_${suffix}`;
-const databaseUrl = withDatabase(serverUrl, database);
-const topics: string[] = [];
-const sendsFile = `/tmp/exactly-bench-dispatcher-${suffix}.log`;
-
-async function admin(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
+export interface DispatcherBenchOptions {
+  commands: number;
+  rounds: number;
+  partitionsConcurrently?: number;
+  /** Extra dispatcher configuration. */
+  env?: Record<string, string>;
+  throughput?: boolean;
+  /** Run the pg-transactional-outbox peer on as many commands; give up after `peerTimeoutSeconds`. */
+  peer?: boolean;
+  /** Commands for the peer (default `commands`). */
+  peerCommands?: number;
+  peerTimeoutSeconds?: number;
+  /** Write a CPU profile of one more dispatcher round into this folder and summarise it. */
+  cpuProfileDir?: string;
+  /** The memory phase: `rate` commands/s for `seconds`. */
+  memory?: { rate: number; seconds: number };
 }
 
-async function newTopic(kafkaAdmin: Admin, name: string): Promise<string> {
-  const topic = `bench-dispatcher-${name}-${suffix}`;
-  await kafkaAdmin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
-  topics.push(topic);
+const partitions = 12;
+
+interface Context {
+  kafka: Kafka;
+  admin: Admin;
+  orm: Orm;
+  databaseUrl: string;
+  databaseName: string;
+  suffix: string;
+  topics: string[];
+  sendsFile: string;
+  partitionsConcurrently: number;
+  env: Record<string, string>;
+}
+
+async function newTopic(context: Context, name: string): Promise<string> {
+  const topic = `bench-dispatcher-${name}-${context.suffix}`;
+  await context.admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  context.topics.push(topic);
   return topic;
 }
 
 /** The raw baseline: a consumer group that reads every record and does nothing with it. */
-async function rawConsumerRate(topic: string, expected: number): Promise<number> {
-  const consumer = kafka.consumer({ groupId: `bench-raw-${randomBytes(4).toString('hex')}` });
+async function rawConsumerRate(context: Context, topic: string, expected: number): Promise<number> {
+  const consumer = context.kafka.consumer({ groupId: `bench-raw-${randomBytes(4).toString('hex')}` });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let seen = 0;
   let first = 0;
   const done = new Promise<number>((resolve) => {
     void consumer.run({
-      partitionsConsumedConcurrently: partitionsConcurrently,
+      partitionsConsumedConcurrently: context.partitionsConcurrently,
       eachBatch: async ({ batch }) => {
         if (first === 0) first = performance.now();
         seen += batch.messages.length;
@@ -99,31 +100,22 @@ async function rawConsumerRate(topic: string, expected: number): Promise<number>
   return expected / ((last - first) / 1_000);
 }
 
-function metric(text: string, name: string, labels = ''): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${name}{`) && line.includes(labels))
-      total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}
-
-function startDispatcher(topic: string, group: string, port: number, extra: Record<string, string> = {}) {
+function startDispatcher(context: Context, topic: string, group: string, port: number, extra = {}) {
   const service = new ServiceProcess({
     entry: 'services/dispatcher/dist/main.js',
     name: 'dispatcher',
     env: {
-      DATABASE_URL: databaseUrl,
-      KAFKA_BROKERS: brokers.join(','),
+      DATABASE_URL: context.databaseUrl,
+      KAFKA_BROKERS: kafkaBrokers().join(','),
       COMMANDS_TOPIC: topic,
       MESSAGE_EVENTS_TOPIC: `${topic}-events`,
       DEAD_LETTER_TOPIC: `${topic}-dead-letters`,
       CONSUMER_GROUP: group,
       PORT: String(port),
-      PARTITIONS_CONCURRENTLY: String(partitionsConcurrently),
-      LOG_PROVIDER_FILE: sendsFile,
+      PARTITIONS_CONCURRENTLY: String(context.partitionsConcurrently),
+      LOG_PROVIDER_FILE: context.sendsFile,
       LOG_LEVEL: 'warn',
-      ...dispatcherEnv,
+      ...context.env,
       ...extra,
     },
   });
@@ -131,46 +123,11 @@ function startDispatcher(topic: string, group: string, port: number, extra: Reco
   return service;
 }
 
-/** One dispatcher from first command processed to last command sent; checks exactly once after. */
-async function dispatcherRate(orm: Orm, topic: string, commands: readonly BenchCommand[]) {
-  const port = await freePort();
-  const service = startDispatcher(topic, `bench-dispatcher-${randomBytes(4).toString('hex')}`, port);
-  const metricsUrl = `http://127.0.0.1:${port}/metrics`;
-  await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
-  let first = 0;
-  let consumed = 0;
-  let sent = 0;
-  const deadline = Date.now() + 600_000;
-  let nextProgress = Date.now() + 1_000;
-  while (sent === 0) {
-    if (Date.now() > deadline) {
-      await service.stop();
-      throw new Error(`the dispatcher did not finish in 10 minutes:\n${service.logs.slice(-5_000)}`);
-    }
-    const text = await (await fetch(metricsUrl)).text();
-    const processed = metric(text, 'dispatcher_commands_processed_total');
-    const accepted = metric(text, 'dispatcher_effect_outcomes_total', 'outcome="accepted"');
-    const now = performance.now();
-    if (Date.now() > nextProgress) {
-      log(`dispatcher: ${processed} processed, ${accepted} sent`);
-      if (process.env.BENCH_DEBUG)
-        log(
-          text
-            .split('\n')
-            .filter((line) => line.startsWith('dispatcher_'))
-            .join('\n'),
-        );
-      nextProgress += 1_000;
-    }
-    if (first === 0 && processed > 0) first = now;
-    if (consumed === 0 && processed >= commands.length) consumed = now;
-    if (accepted >= commands.length) sent = now;
-    await sleep(50);
-  }
-  await service.stop();
+/** Every command: one send row, one DispatchRequested, one ProviderAccepted, no dead letter. */
+async function checkExactlyOnce(context: Context, topic: string, commands: readonly BenchCommand[]) {
   const ids = commands.map((command) => command.messageId);
   const { rows } = await runSql<{ sends: string; dispatches: string; accepts: string; letters: string }>(
-    orm.em.fork(),
+    context.orm.em.fork(),
     `SELECT (SELECT count(*) FROM log_provider_sends WHERE idempotency_key = ANY($1)) AS sends,
             (SELECT count(*) FROM message_events WHERE stream_id = ANY($1) AND type = 'DispatchRequested') AS dispatches,
             (SELECT count(*) FROM message_events WHERE stream_id = ANY($1) AND type = 'ProviderAccepted') AS accepts,
@@ -183,48 +140,133 @@ async function dispatcherRate(orm: Orm, topic: string, commands: readonly BenchC
     Number(check?.dispatches) === ids.length &&
     Number(check?.accepts) === ids.length &&
     Number(check?.letters) === 0;
-  if (!exactlyOnce) throw new Error(`exactly-once check failed: ${JSON.stringify(check)}`);
-  return {
-    sentPerSecond: commands.length / ((sent - first) / 1_000),
-    consumedPerSecond: commands.length / ((consumed - first) / 1_000),
-  };
+  return { exactlyOnce, check };
 }
 
-async function throughput(orm: Orm, kafkaAdmin: Admin) {
-  const producer = kafka.producer();
+/** One dispatcher from first command processed to last command sent; checks exactly once after. */
+async function dispatcherRate(
+  context: Context,
+  topic: string,
+  commands: readonly BenchCommand[],
+  extra: Record<string, string> = {},
+) {
+  const view = await postgresView(context.databaseUrl, context.databaseName);
+  const before = await view.snapshot();
+  const port = await freePort();
+  const spawnedAt = performance.now();
+  const service = startDispatcher(
+    context,
+    topic,
+    `bench-dispatcher-${randomBytes(4).toString('hex')}`,
+    port,
+    extra,
+  );
+  const metricsUrl = `http://127.0.0.1:${port}/metrics`;
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
+    let first = 0;
+    let consumed = 0;
+    let sent = 0;
+    const deadline = Date.now() + 600_000;
+    let nextProgress = Date.now() + 2_000;
+    let meter: ReturnType<typeof cpuMeter> | undefined;
+    while (sent === 0) {
+      if (Date.now() > deadline)
+        throw new Error(`the dispatcher did not finish in 10 minutes:\n${service.logs.slice(-5_000)}`);
+      const text = await scrape(metricsUrl);
+      const processed = metricValue(text, 'dispatcher_commands_processed_total');
+      const accepted = metricValue(text, 'dispatcher_effect_outcomes_total', 'outcome="accepted"');
+      const now = performance.now();
+      if (Date.now() > nextProgress) {
+        log(`dispatcher: ${processed} processed, ${accepted} sent`);
+        nextProgress += 2_000;
+      }
+      if (first === 0 && processed > 0) {
+        first = now;
+        meter = cpuMeter();
+        view.startActivitySampler();
+      }
+      if (consumed === 0 && processed >= commands.length) consumed = now;
+      if (accepted >= commands.length) sent = now;
+      await sleep(50);
+    }
+    const cpuPercent = meter?.stop() ?? {};
+    await service.stop();
+    // Before the check: its own reads are not the dispatcher's work.
+    const postgres = await view.delta(before, commands.length);
+    const { exactlyOnce, check } = await checkExactlyOnce(context, topic, commands);
+    if (!exactlyOnce) throw new Error(`exactly-once check failed: ${JSON.stringify(check)}`);
+    return {
+      sentPerSecond: commands.length / ((sent - first) / 1_000),
+      consumedPerSecond: commands.length / ((consumed - first) / 1_000),
+      cpuPercent,
+      postgres,
+      /** Seconds after the process started when the work began and ended (for its CPU profile). */
+      window: { skipSeconds: (first - spawnedAt) / 1_000, untilSeconds: (sent - spawnedAt) / 1_000 },
+    };
+  } finally {
+    await service.stop();
+    await view.close();
+  }
+}
+
+async function seedRound(context: Context, name: string, count: number) {
+  const topic = await newTopic(context, name);
+  // Seeded on connections of their own, closed after: a backend's statistics reach
+  // pg_stat_user_tables when it exits, so the seeding is not counted as the work measured next.
+  const seeder = await openOrm({ databaseUrl: context.databaseUrl, poolSize: 2 });
+  const accountId = await seedAccount(seeder);
+  log(`dispatcher: ${name}: seeding ${count} messages`);
+  const commands = await seedCommands(seeder, accountId, count);
+  await runSql(seeder.em.fork(), 'VACUUM ANALYZE messages').catch(() => {});
+  await seeder.close();
+  await sleep(500);
+  const producer = context.kafka.producer();
   await producer.connect();
-  const results: { raw: number; sent: number; consumed: number }[] = [];
+  await produce(
+    producer,
+    topic,
+    commands.map((command) => command.record),
+  );
+  await producer.disconnect();
+  return { topic, commands };
+}
+
+async function throughput(context: Context, commandCount: number, rounds: number) {
+  const results: {
+    raw: number;
+    sent: number;
+    consumed: number;
+    cpuPercent: Record<string, number>;
+    postgres: PostgresDelta;
+  }[] = [];
   for (let round = 1; round <= rounds; round += 1) {
-    const topic = await newTopic(kafkaAdmin, `throughput-${round}`);
-    const accountId = await seedAccount(orm);
-    log(`round ${round}: seeding ${commandCount} messages`);
-    const commands = await seedCommands(orm, accountId, commandCount);
-    await produce(
-      producer,
-      topic,
-      commands.map((command) => command.record),
-    );
-    await runSql(orm.em.fork(), 'VACUUM ANALYZE messages').catch(() => {});
-    const raw = await rawConsumerRate(topic, commands.length);
-    log(`round ${round}: raw kafkajs consumer ${Math.round(raw)} records/s`);
-    const dispatcher = await dispatcherRate(orm, topic, commands);
+    const { topic, commands } = await seedRound(context, `throughput-${round}`, commandCount);
+    const raw = await rawConsumerRate(context, topic, commands.length);
+    log(`dispatcher: round ${round}: raw kafkajs consumer ${Math.round(raw)} records/s`);
+    const dispatcher = await dispatcherRate(context, topic, commands);
     log(
-      `round ${round}: dispatcher ${Math.round(dispatcher.sentPerSecond)} commands/s sent exactly once ` +
+      `dispatcher: round ${round}: ${Math.round(dispatcher.sentPerSecond)} commands/s sent exactly once ` +
         `(consumer stage ${Math.round(dispatcher.consumedPerSecond)}/s), ratio ${(dispatcher.sentPerSecond / raw).toFixed(3)}`,
     );
-    results.push({ raw, sent: dispatcher.sentPerSecond, consumed: dispatcher.consumedPerSecond });
+    results.push({
+      raw,
+      sent: dispatcher.sentPerSecond,
+      consumed: dispatcher.consumedPerSecond,
+      cpuPercent: dispatcher.cpuPercent,
+      postgres: dispatcher.postgres,
+    });
   }
-  await producer.disconnect();
-  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
   const raw = median(results.map((result) => result.raw));
   const sent = median(results.map((result) => result.sent));
   // The ratio of each round (raw and dispatcher ran side by side), then their median.
   const ratio = median(results.map((result) => result.sent / result.raw));
+  const last = results.at(-1);
   return {
     commands: commandCount,
     rounds,
     partitions,
-    partitionsConcurrently,
+    partitionsConcurrently: context.partitionsConcurrently,
     rawConsumerPerSecond: Math.round(raw),
     dispatcherSentExactlyOncePerSecond: Math.round(sent),
     dispatcherConsumerStagePerSecond: Math.round(median(results.map((result) => result.consumed))),
@@ -234,35 +276,121 @@ async function throughput(orm: Orm, kafkaAdmin: Admin) {
       sent: Math.round(result.sent),
       consumed: Math.round(result.consumed),
     })),
+    /** CPU of each program while the last round's dispatcher worked, in percent of one core. */
+    cpuPercent: last?.cpuPercent,
+    /** PostgreSQL's view of the last round. */
+    postgres: last?.postgres,
   };
 }
 
-function residentMegabytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kilobytes = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
-  return kilobytes / 1_024;
+/** The pg-transactional-outbox peer on `count` fresh commands: first processed to last. */
+async function peerRate(context: Context, count: number, timeoutSeconds: number) {
+  const { topic, commands } = await seedRound(context, 'peer', count);
+  const view = await postgresView(context.databaseUrl, context.databaseName);
+  const before = await view.snapshot();
+  const peer = new ServiceProcess({
+    entry: 'test/bench/peers/outboxInboxPeer.ts',
+    name: 'outboxInboxPeer',
+    env: {
+      DATABASE_URL: context.databaseUrl,
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      COMMANDS_TOPIC: topic,
+      CONSUMER_GROUP: `bench-peer-${context.suffix}`,
+      PARTITIONS_CONCURRENTLY: String(context.partitionsConcurrently),
+    },
+  });
+  peer.start();
+  try {
+    await peer.waitForOutput(/consuming/, 60_000);
+    const count = async (where: string) => {
+      const { rows } = await runSql<{ n: string }>(
+        context.orm.em.fork(),
+        `SELECT count(*) AS n FROM peer.inbox WHERE ${where}`,
+      );
+      return Number(rows[0]?.n ?? 0);
+    };
+    let first = 0;
+    let processed = 0;
+    let meter: ReturnType<typeof cpuMeter> | undefined;
+    const deadline = performance.now() + timeoutSeconds * 1_000;
+    let nextProgress = Date.now() + 2_000;
+    while (processed < commands.length && performance.now() < deadline) {
+      processed = await count('processed_at IS NOT NULL');
+      if (first === 0 && processed > 0) {
+        first = performance.now();
+        meter = cpuMeter();
+        view.startActivitySampler();
+      }
+      if (Date.now() > nextProgress) {
+        log(`dispatcher: peer: ${processed} processed`);
+        nextProgress += 2_000;
+      }
+      if (!peer.running) throw new Error(`the peer exited:\n${peer.logs.slice(-3_000)}`);
+      await sleep(200);
+    }
+    const elapsed = (performance.now() - (first || performance.now())) / 1_000;
+    const cpuPercent = meter?.stop() ?? {};
+    const abandoned = await count('abandoned_at IS NOT NULL');
+    if (processed < commands.length) log(`dispatcher: peer output:\n${peer.logs.slice(-3_000)}`);
+    await peer.stop();
+    const finished = processed >= commands.length;
+    const postgres = await view.delta(before, Math.max(1, processed));
+    const { exactlyOnce, check } = finished
+      ? await checkExactlyOnce(context, topic, commands)
+      : { exactlyOnce: false, check: undefined };
+    return {
+      name: 'pg-transactional-outbox (polling inbox listener)',
+      commands: commands.length,
+      processed,
+      abandoned,
+      finished,
+      timeoutSeconds,
+      sentPerSecond: Math.round(processed / Math.max(elapsed, 0.001)),
+      exactlyOnce,
+      check,
+      cpuPercent,
+      postgres,
+    };
+  } finally {
+    await peer.stop();
+    await view.close();
+  }
 }
 
-async function memory(orm: Orm, kafkaAdmin: Admin) {
-  const topic = await newTopic(kafkaAdmin, 'memory');
+async function profiled(
+  context: Context,
+  commandCount: number,
+  dir: string,
+): Promise<ProfileSummary | undefined> {
+  const target = join(dir, 'dispatcher');
+  mkdirSync(target, { recursive: true });
+  const { topic, commands } = await seedRound(context, 'profile', commandCount);
+  log(`dispatcher: CPU profile of a dispatcher processing ${commandCount} commands...`);
+  const { window } = await dispatcherRate(context, topic, commands, {
+    NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${target}`,
+  });
+  const file = readdirSync(target).find((name) => name.endsWith('.cpuprofile'));
+  return file ? summariseCpuProfile(join(target, file), window) : undefined;
+}
+
+async function memory(context: Context, rate: number, seconds: number) {
+  const topic = await newTopic(context, 'memory');
   const total = rate * seconds;
-  const accountId = await seedAccount(orm);
-  log(`memory: seeding ${total} messages for ${seconds} s at ${rate}/s`);
-  const commands = await seedCommands(orm, accountId, total);
-  await runSql(orm.em.fork(), 'VACUUM ANALYZE messages').catch(() => {});
+  const accountId = await seedAccount(context.orm);
+  log(`dispatcher: memory: seeding ${total} messages for ${seconds} s at ${rate}/s`);
+  const commands = await seedCommands(context.orm, accountId, total);
+  await runSql(context.orm.em.fork(), 'VACUUM ANALYZE messages').catch(() => {});
   const port = await freePort();
-  const service = startDispatcher(topic, `bench-memory-${suffix}`, port);
+  const service = startDispatcher(context, topic, `bench-memory-${context.suffix}`, port);
   const metricsUrl = `http://127.0.0.1:${port}/metrics`;
   await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
   const pid = service.pid ?? 0;
-  const producer = kafka.producer();
+  const producer = context.kafka.producer();
   await producer.connect();
   const samples: {
     second: number;
     rssMb: number;
     heapMb: number;
-    heapTotalMb: number;
-    externalMb: number;
     produced: number;
     sent: number;
   }[] = [];
@@ -282,17 +410,15 @@ async function memory(orm: Orm, kafkaAdmin: Admin) {
       produced = due;
     }
     if (elapsed >= nextSample) {
-      const text = await (await fetch(metricsUrl)).text();
+      const text = await scrape(metricsUrl);
       samples.push({
         second: Math.round(elapsed),
-        rssMb: Number(residentMegabytes(pid).toFixed(1)),
-        heapMb: Number((metric(text, 'nodejs_heap_size_used_bytes') / 1_048_576).toFixed(1)),
-        heapTotalMb: Number((metric(text, 'nodejs_heap_size_total_bytes') / 1_048_576).toFixed(1)),
-        externalMb: Number((metric(text, 'nodejs_external_memory_bytes') / 1_048_576).toFixed(1)),
+        rssMb: residentMb(pid),
+        heapMb: round(metricValue(text, 'nodejs_heap_size_used_bytes') / 1_048_576),
         produced,
-        sent: metric(text, 'dispatcher_effect_outcomes_total', 'outcome="accepted"'),
+        sent: metricValue(text, 'dispatcher_effect_outcomes_total', 'outcome="accepted"'),
       });
-      log(`memory: ${JSON.stringify(samples.at(-1))}`);
+      log(`dispatcher: memory: ${JSON.stringify(samples.at(-1))}`);
       nextSample += 5;
     }
     await sleep(100);
@@ -301,11 +427,6 @@ async function memory(orm: Orm, kafkaAdmin: Admin) {
   await service.stop();
   // Least-squares slope of RSS over the second half (after warm-up), in MB per minute.
   const tail = samples.slice(Math.floor(samples.length / 2));
-  const meanX = tail.reduce((sum, s) => sum + s.second, 0) / tail.length;
-  const meanY = tail.reduce((sum, s) => sum + s.rssMb, 0) / tail.length;
-  const slope =
-    tail.reduce((sum, s) => sum + (s.second - meanX) * (s.rssMb - meanY), 0) /
-    tail.reduce((sum, s) => sum + (s.second - meanX) ** 2, 0);
   const last = samples.at(-1);
   return {
     rate,
@@ -314,31 +435,99 @@ async function memory(orm: Orm, kafkaAdmin: Admin) {
     rssMbFirst: samples[0]?.rssMb,
     rssMbMax: Math.max(...samples.map((s) => s.rssMb)),
     rssMbLast: last?.rssMb,
-    rssSlopeSecondHalfMbPerMinute: Number((slope * 60).toFixed(2)),
+    rssSlopeSecondHalfMbPerMinute: round(slope(tail.map((s) => [s.second, s.rssMb])) * 60, 2),
     lagAtEnd: last ? last.produced - last.sent : undefined,
     samplesDetail: samples,
   };
 }
 
-async function main() {
-  await admin(serverUrl, `CREATE DATABASE ${database}`);
-  const kafkaAdmin = kafka.admin();
-  await kafkaAdmin.connect();
+export async function runDispatcherBench(options: DispatcherBenchOptions) {
+  const database = await createBenchDatabase('dispatcher');
+  const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'dispatcher-bench' });
+  const admin = kafka.admin();
+  await admin.connect();
+  const suffix = randomBytes(5).toString('hex');
   let orm: Orm | undefined;
+  const context = {
+    kafka,
+    admin,
+    databaseUrl: database.url,
+    databaseName: database.name,
+    suffix,
+    topics: [] as string[],
+    sendsFile: `/tmp/exactly-bench-dispatcher-${suffix}.log`,
+    partitionsConcurrently: options.partitionsConcurrently ?? 4,
+    env: options.env ?? {},
+  };
   try {
-    await runMigrations(databaseUrl);
-    orm = await openOrm({ databaseUrl, poolSize: 4 });
-    const result: Record<string, unknown> = {};
-    if (!flags['skip-throughput']) result.throughput = await throughput(orm, kafkaAdmin);
-    if (!flags['skip-memory']) result.memory = await memory(orm, kafkaAdmin);
-    console.log(JSON.stringify(result, null, 2));
+    orm = await openOrm({ databaseUrl: database.url, poolSize: 4 });
+    const ready: Context = { ...context, orm };
+    const result: {
+      throughput?: Awaited<ReturnType<typeof throughput>>;
+      peer?: Awaited<ReturnType<typeof peerRate>>;
+      peerRatio?: number;
+      cpuProfile?: ProfileSummary;
+      memory?: Awaited<ReturnType<typeof memory>>;
+    } = {};
+    if (options.throughput !== false)
+      result.throughput = await throughput(ready, options.commands, options.rounds);
+    if (options.peer) {
+      result.peer = await peerRate(
+        ready,
+        options.peerCommands ?? options.commands,
+        options.peerTimeoutSeconds ?? 120,
+      );
+      if (result.throughput)
+        result.peerRatio = round(
+          result.throughput.dispatcherSentExactlyOncePerSecond / result.peer.sentPerSecond,
+          2,
+        );
+      log('dispatcher: peer:', { ...result.peer, postgres: undefined });
+    }
+    if (options.cpuProfileDir)
+      result.cpuProfile = await profiled(ready, options.commands, options.cpuProfileDir);
+    if (options.memory) result.memory = await memory(ready, options.memory.rate, options.memory.seconds);
+    return result;
   } finally {
     await orm?.close();
-    await kafkaAdmin.deleteTopics({ topics }).catch(() => {});
-    await kafkaAdmin.disconnect();
-    await admin(serverUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    rmSync(sendsFile, { force: true });
+    await admin.deleteTopics({ topics: context.topics }).catch(() => {});
+    await admin.disconnect();
+    await database.drop();
+    rmSync(context.sendsFile, { force: true });
   }
 }
 
-await main();
+export type DispatcherBenchResult = Awaited<ReturnType<typeof runDispatcherBench>>;
+
+if (import.meta.main) {
+  const { values: flags } = parseArgs({
+    options: {
+      commands: { type: 'string', default: '50000' },
+      rounds: { type: 'string', default: '3' },
+      rate: { type: 'string', default: '2000' },
+      seconds: { type: 'string', default: '60' },
+      'partitions-concurrently': { type: 'string', default: '4' },
+      'skip-throughput': { type: 'boolean', default: false },
+      'skip-memory': { type: 'boolean', default: false },
+      'skip-peer': { type: 'boolean', default: false },
+      'peer-timeout': { type: 'string', default: '120' },
+      'cpu-profile': { type: 'string' },
+      /** Extra dispatcher configuration, KEY=VALUE, repeatable. */
+      env: { type: 'string', multiple: true, default: [] },
+    },
+  });
+  const result = await runDispatcherBench({
+    commands: Number(flags.commands),
+    rounds: Number(flags.rounds),
+    partitionsConcurrently: Number(flags['partitions-concurrently']),
+    env: Object.fromEntries(
+      (flags.env ?? []).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+    ),
+    throughput: !flags['skip-throughput'],
+    peer: !flags['skip-peer'],
+    peerTimeoutSeconds: Number(flags['peer-timeout']),
+    ...(flags['cpu-profile'] ? { cpuProfileDir: flags['cpu-profile'] } : {}),
+    ...(flags['skip-memory'] ? {} : { memory: { rate: Number(flags.rate), seconds: Number(flags.seconds) } }),
+  });
+  console.log(JSON.stringify(result, null, 2));
+}

@@ -1,239 +1,63 @@
-// The ingest API's benchmark: `node test/bench/ingest.ts` (build first; PostgreSQL running).
+// The ingest API's benchmark: `node test/bench/ingest.ts` (build first; PostgreSQL running), or a
+// phase of `npm run bench`.
 //
-// 1. Raw SQL ceiling: a `pg` script with 64 connections runs, for each command, the transaction
-//    the API runs (lease, advisory try-lock, idempotency record, message, event v1, its outbox
-//    row, the command's outbox row), one command per transaction: the same SQL without HTTP,
+// 1. Raw SQL ceiling: a `pg` script on 64 connections runs, for each command, the transaction the
+//    API runs (lease, advisory try-lock, idempotency record, message, event v1, its outbox row,
+//    the command's outbox row), one command per transaction: the same SQL without HTTP,
 //    validation or the engine. Run before and after the API phases; the ceiling is their mean.
-// 2. Ingest: autocannon, 64 connections, every request a new idempotency key; accepted commands
-//    per second (2xx only) and latency p50/p99.
-// 3. Replays: the same 64 connections re-sending 2,000 keys already accepted (same bodies); then
-//    again on a fresh API process with the replay cache off (IDEMPOTENCY_REPLAY_CACHE=0), where
-//    every replay reads its record from PostgreSQL.
-// 4. For reference: the raw SQL with commands grouped per transaction as the API's group commit
-//    grouped them (its mean batch size, 4 connections like WRITE_CONCURRENCY).
+// 2. Ingest: autocannon, every request a new idempotency key, at each connection count of the
+//    sweep (64 is the headline); accepted commands per second (2xx only) and latency p50/p99.
+// 3. Replays: 64 connections re-sending 2,000 keys already accepted (same bodies); then again on a
+//    fresh API process with the replay cache off, where every replay reads PostgreSQL.
+// 4. The batch endpoint: 100 commands per request, 8 connections.
+// 5. The peer: `@node-idempotency/core` guarding a minimal Fastify route that writes the same
+//    rows (peers/idempotencyPeer.ts), same sweep, same database.
+// 6. The raw SQL at the sweep's other connection counts, and grouped per transaction as the
+//    API's group commit grouped it (its mean batch size, 2 connections like WRITE_CONCURRENCY).
+// 7. Optionally a CPU profile of the API under the 64-connection load (`node --cpu-prof`).
 //
-// Each run uses a database of its own (created, migrated, dropped). Variables: DATABASE_URL
-// (server), BENCH_SECONDS (30), BENCH_CONNECTIONS (64), BENCH_PROFILE (default), BENCH_ENV (extra
-// ingest API variables as JSON).
+// Each run uses a database of its own (created, migrated, dropped). Variables when run alone:
+// DATABASE_URL (server), BENCH_SECONDS (10), BENCH_CONNECTIONS (sweep, "8,32,64,128"),
+// BENCH_PROFILE (default), BENCH_ENV (extra ingest API variables as JSON), BENCH_CPU_PROFILE=1.
 
-import { randomBytes, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Account, issueApiKey, newId, openOrm, runMigrations } from '@exactly/persistence';
-import { freePort, ServiceProcess, waitForHttp, withDatabase } from '@exactly/testkit';
-import autocannon from 'autocannon';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Account, issueApiKey, newId, openOrm } from '@exactly/persistence';
+import { freePort, ServiceProcess, waitForHttp } from '@exactly/testkit';
 import pg from 'pg';
+import { type ProfileSummary, summariseCpuProfile } from './lib/cpuProfile.ts';
+import { createBenchDatabase, log } from './lib/environment.ts';
+import { body, command, rawTransaction } from './lib/ingestSql.ts';
+import { type CannonResult, cannon } from './lib/load.ts';
+import { metricValue, scrape } from './lib/processes.ts';
+import { round } from './lib/stats.ts';
 
-const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres:exactly@127.0.0.1:54320/exactly';
-const seconds = Number(process.env.BENCH_SECONDS ?? 30);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const profile = process.env.BENCH_PROFILE ?? 'default';
-const extraEnv = JSON.parse(process.env.BENCH_ENV ?? '{}') as Record<string, string>;
+export interface IngestBenchOptions {
+  seconds: number;
+  /** Connection counts of the sweep; the headline figures are at `headlineConnections`. */
+  connections: number[];
+  headlineConnections?: number;
+  profile?: string;
+  extraEnv?: Record<string, string>;
+  /** Run the `@node-idempotency/core` peer on the same sweep. */
+  peer?: boolean;
+  /** Replays with the cache off on a fresh process (another `seconds`). */
+  uncachedReplays?: boolean;
+  /** Write a CPU profile of the API under load into this folder and summarise it. */
+  cpuProfileDir?: string;
+}
+
+export interface RawResult {
+  connections: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
 const replayKeys = 2_000;
-
-const log = (...parts: unknown[]) => console.error('bench:', ...parts);
-const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
-
-/** The command every request sends: a small email, about 300 bytes of JSON. */
-const command = {
-  channel: 'email',
-  to: 'ada@example.com',
-  from: 'orders@acme.com',
-  subject: 'Order confirmed',
-  text: 'Your order 1042 is confirmed and will ship tomorrow. Thank you for shopping with Acme.',
-  metadata: { order: '1042' },
-};
-const body = JSON.stringify(command);
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-// ---- the raw SQL: the statements of the API's write transaction, copied -----------------------
-
-interface RawCommand {
-  key: string;
-  messageId: string;
-}
-
-function rawParameters(accountId: string, keyId: string, commands: RawCommand[]) {
-  const now = new Date();
-  const requestId = newId('req');
-  const traceparent = `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
-  return {
-    now,
-    lockKeys: commands.map(() => BigInt.asIntN(64, randomBytes(8).readBigUInt64BE()).toString()),
-    record: [
-      commands.map((c) => `${accountId}|POST /v1/messages|${c.key}`),
-      commands.map(() => accountId),
-      commands.map(() => keyId),
-      commands.map((c) => c.key),
-      commands.map(() => 'POST'),
-      commands.map(() => '/v1/messages'),
-      commands.map(() => randomBytes(32).toString('hex')),
-      commands.map(() => 202),
-      commands.map((c) =>
-        JSON.stringify({
-          'content-type': 'application/json; charset=utf-8',
-          location: `/v1/messages/${c.messageId}`,
-        }),
-      ),
-      commands.map((c) =>
-        JSON.stringify({
-          id: c.messageId,
-          status: 'accepted',
-          channel: 'email',
-          to: command.to,
-          from: command.from,
-          metadata: command.metadata,
-          createdAt: now.toISOString(),
-        }),
-      ),
-      commands.map((c) => JSON.stringify([c.messageId])),
-      commands.map(() => requestId),
-      commands.map(() => now.toISOString()),
-      86_400_000,
-    ],
-    message: [
-      commands.map((c) => c.messageId),
-      commands.map(() => accountId),
-      commands.map((c) => c.key),
-      commands.map(() => null),
-      commands.map(() => 'email'),
-      commands.map(() => command.to),
-      commands.map(() => command.from),
-      commands.map(() => body),
-      commands.map(() => now.toISOString()),
-    ],
-    event: [
-      commands.map((c) => c.messageId),
-      commands.map(() => 1),
-      commands.map(() => 'MessageAccepted'),
-      commands.map((c) =>
-        JSON.stringify({
-          messageId: c.messageId,
-          accountId,
-          channel: 'email',
-          to: command.to,
-          from: command.from,
-          idempotencyKey: c.key,
-        }),
-      ),
-      commands.map(() => JSON.stringify({ requestId, traceparent })),
-    ],
-    eventOutbox: [
-      commands.map(() => 'exactly.message-events'),
-      commands.map((c) => c.messageId),
-      commands.map((c) =>
-        JSON.stringify({
-          type: 'MessageAccepted',
-          data: {
-            messageId: c.messageId,
-            accountId,
-            channel: 'email',
-            to: command.to,
-            from: command.from,
-            idempotencyKey: c.key,
-          },
-          metadata: { streamId: c.messageId, version: 1, accountId, at: now.toISOString() },
-        }),
-      ),
-      commands.map((c) =>
-        JSON.stringify({
-          'exactly-message-id': c.messageId,
-          'exactly-account-id': accountId,
-          'exactly-schema-version': '1',
-          'content-type': 'application/json',
-        }),
-      ),
-    ],
-    commandOutbox: [
-      commands.map(() => 'exactly.send-commands'),
-      commands.map((c) => `${accountId}/${c.key}`),
-      commands.map((c) =>
-        JSON.stringify({
-          type: 'SendMessage',
-          data: { messageId: c.messageId, accountId, message: command, acceptedAt: now.toISOString() },
-          metadata: { schemaVersion: 1, idempotencyKey: c.key, requestId },
-        }),
-      ),
-      commands.map((c) =>
-        JSON.stringify({
-          'exactly-message-id': c.messageId,
-          'exactly-account-id': accountId,
-          'exactly-schema-version': '1',
-          'content-type': 'application/json',
-          traceparent,
-        }),
-      ),
-    ],
-  };
-}
-
-const sql = {
-  lease: `SELECT set_config('transaction_timeout', $1, true), set_config('idle_in_transaction_session_timeout', $1, true)`,
-  lock: `SELECT t.lock_key::text AS lock_key, pg_try_advisory_xact_lock(t.lock_key) AS locked
-           FROM unnest($1::bigint[]) WITH ORDINALITY AS t(lock_key, position) ORDER BY t.position`,
-  record: `INSERT INTO idempotency_records AS r
-             (scope_key, account_id, api_key_id, idempotency_key, method, route, fingerprint,
-              response_status, response_headers, response_body, resource_ids, request_id, created_at, expires_at)
-           SELECT t.scope_key, t.account_id, t.api_key_id, t.idempotency_key, t.method, t.route,
-                  decode(t.fingerprint, 'hex'), t.response_status, t.response_headers, t.response_body,
-                  ARRAY(SELECT jsonb_array_elements_text(t.resource_ids)), t.request_id, t.created_at,
-                  t.created_at + $14::bigint * interval '1 millisecond'
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                         $8::smallint[], $9::jsonb[], $10::text[], $11::jsonb[], $12::text[], $13::timestamptz[])
-                  AS t(scope_key, account_id, api_key_id, idempotency_key, method, route, fingerprint,
-                       response_status, response_headers, response_body, resource_ids, request_id, created_at)
-           ON CONFLICT (scope_key) DO UPDATE SET
-                  account_id = EXCLUDED.account_id, api_key_id = EXCLUDED.api_key_id,
-                  idempotency_key = EXCLUDED.idempotency_key, method = EXCLUDED.method, route = EXCLUDED.route,
-                  fingerprint = EXCLUDED.fingerprint, response_status = EXCLUDED.response_status,
-                  response_headers = EXCLUDED.response_headers, response_body = EXCLUDED.response_body,
-                  resource_ids = EXCLUDED.resource_ids, request_id = EXCLUDED.request_id,
-                  created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
-            WHERE r.expires_at <= now()
-           RETURNING r.scope_key, extract(epoch FROM r.created_at) * 1000 AS created_ms`,
-  message: `INSERT INTO messages (id, account_id, idempotency_key, batch_id, channel, recipient, sender, content,
-                                 status, version, created_at, updated_at)
-            SELECT t.id, t.account_id, t.idempotency_key, t.batch_id, t.channel, t.recipient, t.sender, t.content,
-                   'accepted', 1, t.created_at, t.created_at
-              FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                          $8::jsonb[], $9::timestamptz[])
-                   AS t(id, account_id, idempotency_key, batch_id, channel, recipient, sender, content, created_at)`,
-  event: `INSERT INTO message_events (stream_id, version, type, data, metadata)
-          SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::jsonb[], $5::jsonb[])`,
-  outbox: `INSERT INTO outbox (topic, kafka_key, payload, headers)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[])`,
-};
-
-async function rawTransaction(
-  client: pg.PoolClient,
-  accountId: string,
-  keyId: string,
-  commands: RawCommand[],
-) {
-  const p = rawParameters(accountId, keyId, commands);
-  await client.query('BEGIN');
-  try {
-    await client.query(sql.lease, ['15000']);
-    await client.query(sql.lock, [p.lockKeys]);
-    await client.query(sql.record, p.record);
-    await client.query(sql.message, p.message);
-    await client.query(sql.event, p.event);
-    await client.query(sql.outbox, p.eventOutbox);
-    await client.query(sql.outbox, p.commandOutbox);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  }
-}
+const batchSize = 100;
+const batchConnections = 8;
 
 /** Runs the raw transaction on `workers` connections for `seconds`; commands per second and latency. */
 async function rawCeiling(
@@ -242,7 +66,8 @@ async function rawCeiling(
   keyId: string,
   workers: number,
   perTransaction: number,
-) {
+  seconds: number,
+): Promise<RawResult> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: workers });
   const latencies: number[] = [];
   let committed = 0;
@@ -270,81 +95,70 @@ async function rawCeiling(
   latencies.sort((a, b) => a - b);
   const at = (p: number) =>
     round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN, 2);
-  return { perSecond: round(committed / seconds), p50: at(0.5), p99: at(0.99) };
+  return { connections: workers, perSecond: round(committed / seconds), p50: at(0.5), p99: at(0.99) };
 }
 
-// ---- the API -----------------------------------------------------------------------------------
+const auth = (apiKey: string) => ({
+  authorization: `Bearer ${apiKey}`,
+  'content-type': 'application/json',
+});
 
-async function cannon(url: string, apiKey: string, nextKey: () => string) {
-  const result = await autocannon({
-    url,
-    connections,
-    duration: seconds,
-    requests: [
-      {
-        method: 'POST',
-        path: '/v1/messages',
-        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-        body,
-        setupRequest: (request) => ({
-          ...request,
-          headers: { ...request.headers, 'idempotency-key': nextKey() },
-        }),
-      },
-    ],
-  });
-  return {
-    perSecond: round(result['2xx'] / seconds),
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    ok: result['2xx'],
-    failed: result.non2xx + result.errors + result.timeouts,
-  };
-}
+const batchBody = JSON.stringify({ messages: Array.from({ length: batchSize }, () => command) });
 
-async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text
-    .split('\n')
-    .find((candidate) => candidate.startsWith(`${name}{`) || candidate.startsWith(`${name} `));
-  return Number(line?.split(' ').at(-1) ?? Number.NaN);
-}
-
-async function main(): Promise<void> {
-  const database = `exactly_bench_${randomBytes(4).toString('hex')}`;
-  const databaseUrl = withDatabase(serverUrl, database);
-  log(`database ${database}; ${connections} connections, ${seconds} s per phase, profile ${profile}`);
-  await admin(`CREATE DATABASE ${database}`);
-  let service: ServiceProcess | undefined;
+export async function runIngestBench(options: IngestBenchOptions) {
+  const { seconds } = options;
+  const headline = options.headlineConnections ?? 64;
+  const sweep = [...new Set([...options.connections, headline])].sort((a, b) => a - b);
+  const profile = options.profile ?? 'default';
+  const database = await createBenchDatabase('ingest');
+  log(`ingest: database ${database.name}; sweep ${sweep.join(', ')} connections, ${seconds} s per phase`);
+  const processes: ServiceProcess[] = [];
   try {
-    await runMigrations(databaseUrl);
-    const orm = await openOrm({ databaseUrl, poolSize: 2 });
+    const orm = await openOrm({ databaseUrl: database.url, poolSize: 2 });
     const accountId = newId('acc');
     const em = orm.em.fork();
     em.create(Account, { id: accountId, name: 'bench' });
     await em.flush();
     const { apiKey, keyId } = await issueApiKey(orm.em.fork(), accountId);
     await orm.close();
+    const raw = (connections: number, perTransaction = 1) =>
+      rawCeiling(database.url, accountId, keyId, connections, perTransaction, seconds);
 
-    log('raw SQL ceiling (before)...');
-    const rawBefore = await rawCeiling(databaseUrl, accountId, keyId, connections, 1);
-    log('raw SQL ceiling (before):', rawBefore);
+    log('ingest: raw SQL ceiling (before)...');
+    const rawBefore = await raw(headline);
+    log('ingest: raw SQL ceiling (before):', rawBefore);
 
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    service = new ServiceProcess({
-      entry: 'services/ingest-api/dist/main.js',
-      name: 'ingest-api',
-      env: {
-        DATABASE_URL: databaseUrl,
-        PORT: String(port),
-        LOG_LEVEL: 'warn',
-        IDEMPOTENCY_PROFILE: profile,
-        ...extraEnv,
-      },
-    });
-    service.start();
-    await waitForHttp(`${url}/readyz`);
+    const startApi = async (env: Record<string, string> = {}) => {
+      const port = await freePort();
+      const service = new ServiceProcess({
+        entry: 'services/ingest-api/dist/main.js',
+        name: 'ingest-api',
+        env: {
+          DATABASE_URL: database.url,
+          PORT: String(port),
+          LOG_LEVEL: 'warn',
+          IDEMPOTENCY_PROFILE: profile,
+          ...options.extraEnv,
+          ...env,
+        },
+      });
+      processes.push(service);
+      const spawnedAt = performance.now();
+      service.start();
+      const url = `http://127.0.0.1:${port}`;
+      await waitForHttp(`${url}/readyz`, 60_000);
+      return { service, url, spawnedAt };
+    };
+    const post = (url: string, connections: number, nextKey: () => string, path = '/v1/messages') =>
+      cannon({
+        url,
+        path,
+        connections,
+        seconds,
+        headers: auth(apiKey),
+        body: path === '/v1/messages' ? body : batchBody,
+        perRequest: () => ({ 'idempotency-key': nextKey() }),
+      });
 
     const accepted: string[] = [];
     let counter = 0;
@@ -353,68 +167,141 @@ async function main(): Promise<void> {
       if (accepted.length < replayKeys) accepted.push(key);
       return key;
     };
-    log('warm-up...');
-    await autocannon({
-      url,
-      connections,
-      duration: 3,
-      requests: [
-        {
-          method: 'POST',
-          path: '/v1/messages',
-          headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-          body,
-          setupRequest: (request) => ({
-            ...request,
-            headers: { ...request.headers, 'idempotency-key': `warm-${randomUUID()}` },
-          }),
-        },
-      ],
+
+    let api = await startApi();
+    log('ingest: warm-up...');
+    await cannon({
+      url: api.url,
+      path: '/v1/messages',
+      connections: headline,
+      seconds: 3,
+      headers: auth(apiKey),
+      body,
+      perRequest: () => ({ 'idempotency-key': `warm-${randomUUID()}` }),
     });
-    const batchesBefore = await metric(url, 'exactly_ingest_write_batch_size_count');
-    const requestsBefore = await metric(url, 'exactly_ingest_write_batch_size_sum');
+    const apiSweep: CannonResult[] = [];
+    let meanBatch = Number.NaN;
+    for (const connections of sweep) {
+      const text = await scrape(`${api.url}/metrics`);
+      const batches = metricValue(text, 'exactly_ingest_write_batch_size_count');
+      const requests = metricValue(text, 'exactly_ingest_write_batch_size_sum');
+      const result = await post(api.url, connections, uniqueKey);
+      apiSweep.push(result);
+      if (connections === headline) {
+        const after = await scrape(`${api.url}/metrics`);
+        meanBatch = round(
+          (metricValue(after, 'exactly_ingest_write_batch_size_sum') - requests) /
+            (metricValue(after, 'exactly_ingest_write_batch_size_count') - batches),
+        );
+      }
+      log(`ingest: API at ${connections} connections:`, result);
+    }
+    const ingest = apiSweep.find((result) => result.connections === headline) as CannonResult;
 
-    log('ingest (a new key per request)...');
-    const ingest = await cannon(url, apiKey, uniqueKey);
-    const meanBatch = round(
-      ((await metric(url, 'exactly_ingest_write_batch_size_sum')) - requestsBefore) /
-        ((await metric(url, 'exactly_ingest_write_batch_size_count')) - batchesBefore),
-    );
-    log('ingest:', ingest, 'mean batch', meanBatch);
-
-    log(`replays (${accepted.length} accepted keys, cycled)...`);
+    log(`ingest: replays (${accepted.length} accepted keys, cycled)...`);
     let replayIndex = 0;
-    const replay = await cannon(url, apiKey, () => accepted[replayIndex++ % accepted.length] as string);
-    const replayed = await metric(url, 'exactly_idempotency_replays_total');
-    log('replays:', replay, 'replays counted', replayed);
-    await service.stop();
+    const replayKey = () => accepted[replayIndex++ % accepted.length] as string;
+    const replay = await post(api.url, headline, replayKey);
+    log('ingest: replays:', replay);
 
-    log('replays with the replay cache off (a fresh process; every replay reads PostgreSQL)...');
-    service.start({ IDEMPOTENCY_REPLAY_CACHE: '0' });
-    await waitForHttp(`${url}/readyz`);
-    replayIndex = 0;
-    const uncachedReplay = await cannon(
-      url,
-      apiKey,
-      () => accepted[replayIndex++ % accepted.length] as string,
+    log(`ingest: batch endpoint (${batchSize} commands per request, ${batchConnections} connections)...`);
+    const batchRequests = await post(
+      api.url,
+      batchConnections,
+      () => `batch-${randomUUID()}`,
+      '/v1/messages/batch',
     );
-    log('replays (cache off):', uncachedReplay);
-    await service.stop();
-    service = undefined;
+    const batch = {
+      commandsPerSecond: round(batchRequests.perSecond * batchSize),
+      requestsPerSecond: batchRequests.perSecond,
+      p50Ms: batchRequests.p50,
+      p99Ms: batchRequests.p99,
+      failed: batchRequests.failed,
+    };
+    log('ingest: batch endpoint:', batch);
+    await api.service.stop();
 
-    log('raw SQL ceiling (after)...');
-    const rawAfter = await rawCeiling(databaseUrl, accountId, keyId, connections, 1);
-    log('raw SQL ceiling (after):', rawAfter);
-    log(
-      `raw SQL grouped like the API (4 connections x ${Math.max(1, Math.round(meanBatch))} commands per transaction)...`,
-    );
-    const rawGrouped = await rawCeiling(databaseUrl, accountId, keyId, 4, Math.max(1, Math.round(meanBatch)));
-    log('raw SQL grouped:', rawGrouped);
+    let uncachedReplay: CannonResult | undefined;
+    if (options.uncachedReplays !== false) {
+      log('ingest: replays with the replay cache off (a fresh process; every replay reads PostgreSQL)...');
+      api = await startApi({ IDEMPOTENCY_REPLAY_CACHE: '0' });
+      replayIndex = 0;
+      uncachedReplay = await post(api.url, headline, replayKey);
+      log('ingest: replays (cache off):', uncachedReplay);
+      await api.service.stop();
+    }
+
+    let cpuProfile: ProfileSummary | undefined;
+    if (options.cpuProfileDir) {
+      const dir = join(options.cpuProfileDir, 'ingest-api');
+      mkdirSync(dir, { recursive: true });
+      log(`ingest: CPU profile of the API under ${headline} connections...`);
+      api = await startApi({ NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` });
+      const loadStart = performance.now();
+      await post(api.url, headline, () => `prof-${randomUUID()}`);
+      const loadEnd = performance.now();
+      await api.service.stop();
+      const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
+      if (file)
+        cpuProfile = summariseCpuProfile(join(dir, file), {
+          skipSeconds: (loadStart - api.spawnedAt) / 1_000,
+          untilSeconds: (loadEnd - api.spawnedAt) / 1_000,
+        });
+    }
+
+    let peerSweep: CannonResult[] = [];
+    if (options.peer !== false) {
+      const port = await freePort();
+      const peer = new ServiceProcess({
+        entry: 'test/bench/peers/idempotencyPeer.ts',
+        name: 'idempotencyPeer',
+        env: { DATABASE_URL: database.url, PORT: String(port), DATABASE_POOL_SIZE: '16' },
+      });
+      processes.push(peer);
+      peer.start();
+      const url = `http://127.0.0.1:${port}`;
+      await waitForHttp(`${url}/healthz`, 60_000);
+      log('ingest: peer @node-idempotency/core warm-up...');
+      await cannon({
+        url,
+        path: '/v1/messages',
+        connections: headline,
+        seconds: 2,
+        headers: auth(apiKey),
+        body,
+        perRequest: () => ({ 'idempotency-key': `warm-${randomUUID()}` }),
+      });
+      peerSweep = [];
+      for (const connections of sweep) {
+        const result = await post(url, connections, () => `peer-${randomUUID()}`);
+        peerSweep.push(result);
+        log(`ingest: peer at ${connections} connections:`, result);
+      }
+      await peer.stop();
+    }
+
+    const rawSweep: RawResult[] = [];
+    for (const connections of sweep) {
+      if (connections === headline) continue;
+      const result = await raw(connections);
+      rawSweep.push(result);
+      log(`ingest: raw SQL at ${connections} connections:`, result);
+    }
+    log('ingest: raw SQL ceiling (after)...');
+    const rawAfter = await raw(headline);
+    log('ingest: raw SQL ceiling (after):', rawAfter);
+    const groupSize = Math.max(1, Math.round(meanBatch || 1));
+    log(`ingest: raw SQL grouped like the API (2 connections x ${groupSize} commands per transaction)...`);
+    const rawGrouped = await raw(2, groupSize);
+    log('ingest: raw SQL grouped:', rawGrouped);
 
     const ceiling = round((rawBefore.perSecond + rawAfter.perSecond) / 2);
-    const results = {
+    rawSweep.push({ ...rawAfter, perSecond: ceiling });
+    rawSweep.sort((a, b) => a.connections - b.connections);
+    const peerAtHeadline = peerSweep.find((result) => result.connections === headline);
+    return {
       profile,
-      connections,
+      headlineConnections: headline,
       seconds,
       ingest: {
         commandsPerSecond: ingest.perSecond,
@@ -424,12 +311,21 @@ async function main(): Promise<void> {
         failed: ingest.failed,
         meanBatchSize: meanBatch,
       },
+      sweep: { api: apiSweep, rawSql: rawSweep, peer: peerSweep },
       replays: { perSecond: replay.perSecond, p50Ms: replay.p50, p99Ms: replay.p99, failed: replay.failed },
-      replaysWithoutCache: {
+      replaysWithoutCache: uncachedReplay && {
         perSecond: uncachedReplay.perSecond,
         p50Ms: uncachedReplay.p50,
         p99Ms: uncachedReplay.p99,
         failed: uncachedReplay.failed,
+      },
+      batch,
+      peer: peerAtHeadline && {
+        name: '@node-idempotency/core',
+        commandsPerSecond: peerAtHeadline.perSecond,
+        p50Ms: peerAtHeadline.p50,
+        p99Ms: peerAtHeadline.p99,
+        failed: peerAtHeadline.failed,
       },
       rawSql: {
         before: rawBefore,
@@ -441,15 +337,28 @@ async function main(): Promise<void> {
         ingestToRawCeiling: round(ingest.perSecond / ceiling, 2),
         ingestToRawGrouped: round(ingest.perSecond / rawGrouped.perSecond, 2),
         replaysToIngest: round(replay.perSecond / ingest.perSecond, 2),
-        replaysWithoutCacheToIngest: round(uncachedReplay.perSecond / ingest.perSecond, 2),
+        replaysWithoutCacheToIngest: uncachedReplay && round(uncachedReplay.perSecond / ingest.perSecond, 2),
+        batchToRawCeiling: round(batch.commandsPerSecond / ceiling, 2),
+        peerToRawCeiling: peerAtHeadline && round(peerAtHeadline.perSecond / ceiling, 2),
+        ingestToPeer: peerAtHeadline && round(ingest.perSecond / peerAtHeadline.perSecond, 2),
       },
+      cpuProfile,
     };
-    console.log(JSON.stringify(results, null, 2));
-    await sleep(0);
   } finally {
-    await service?.stop();
-    await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    for (const service of processes) await service.stop();
+    await database.drop();
   }
 }
 
-await main();
+export type IngestBenchResult = Awaited<ReturnType<typeof runIngestBench>>;
+
+if (import.meta.main) {
+  const result = await runIngestBench({
+    seconds: Number(process.env.BENCH_SECONDS ?? 10),
+    connections: (process.env.BENCH_CONNECTIONS ?? '8,32,64,128').split(',').map(Number),
+    profile: process.env.BENCH_PROFILE ?? 'default',
+    extraEnv: JSON.parse(process.env.BENCH_ENV ?? '{}') as Record<string, string>,
+    ...(process.env.BENCH_CPU_PROFILE === '1' ? { cpuProfileDir: '/tmp/exactly-bench-profiles' } : {}),
+  });
+  console.log(JSON.stringify(result, null, 2));
+}

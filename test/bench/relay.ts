@@ -1,23 +1,25 @@
-// The relay's benchmark: `node test/bench/relay.ts` (build first; PostgreSQL and Kafka running).
+// The relay's benchmark: `node test/bench/relay.ts` (build first; PostgreSQL and Kafka running),
+// or a phase of `npm run bench`.
 //
 // 1. Throughput: N outbox rows committed at once, drained by one relay process (from the commit
 //    to the last record on the topic, by Kafka's offsets), beside a raw kafkajs idempotent producer (acks all, one request
 //    in flight) sending the same records in batches of the same size to the same broker. Rounds
-//    alternate; the figure is the median relay rate as a ratio of the median raw rate. Twice:
-//    with RELAY_PUBLISHED_RETENTION=1h (rows marked, kept) and with the default 0 (deleted).
+//    alternate; the figure is the median relay rate as a ratio of the median raw rate. With
+//    RELAY_PUBLISHED_RETENTION=1h (rows marked, kept) and/or the default 0 (deleted).
 // 2. Commit-to-publish latency at a steady rate (one row per transaction, NOTIFY after commit),
 //    with the retention of 1h so that published_at can be read:
 //    published_at (stamped right after Kafka's acknowledgement) minus the writer's commit time;
 //    beside the raw producer's send-to-acknowledgement latency at the same rate. Also without
 //    the NOTIFY (adaptive poll only), and at a low rate, to show what the wake-up buys.
 // 3. CPU of the idle relay.
+// 4. Optionally a CPU profile of the relay draining the rows (`node --cpu-prof`).
 //
-// Variables: DATABASE_URL (server), KAFKA_BROKERS, BENCH_ROWS (50000), BENCH_ROUNDS (3),
-// BENCH_RATE (1000), BENCH_LATENCY_SECONDS (15), BENCH_IDLE_SECONDS (10).
+// Variables when run alone: DATABASE_URL (server), KAFKA_BROKERS, BENCH_ROWS (50000),
+// BENCH_ROUNDS (3), BENCH_RATE (1000), BENCH_LATENCY_SECONDS (15), BENCH_IDLE_SECONDS (10).
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka } from '@exactly/messaging';
 import {
@@ -26,27 +28,37 @@ import {
   type Orm,
   type OutboxEntry,
   openOrm,
-  runMigrations,
   runSql,
 } from '@exactly/persistence';
-import { freePort, ServiceProcess, waitForHttp, withDatabase } from '@exactly/testkit';
+import { freePort, ServiceProcess, waitForHttp } from '@exactly/testkit';
 import { type Admin, type Message, Partitioners, type Producer } from 'kafkajs';
-import pg from 'pg';
 import { seededRandom } from '../support/seededRandom.ts';
+import { type ProfileSummary, summariseCpuProfile } from './lib/cpuProfile.ts';
+import { createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
+import { paced } from './lib/load.ts';
+import { cpuByProgram, cpuSeconds } from './lib/processes.ts';
+import { type Distribution, distribution, median, round } from './lib/stats.ts';
 
-const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres:exactly@127.0.0.1:54320/exactly';
-const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
-const rows = Number(process.env.BENCH_ROWS ?? 50_000);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const rate = Number(process.env.BENCH_RATE ?? 1_000);
-const latencySeconds = Number(process.env.BENCH_LATENCY_SECONDS ?? 15);
-const idleSeconds = Number(process.env.BENCH_IDLE_SECONDS ?? 10);
+export interface RelayBenchOptions {
+  rows: number;
+  rounds: number;
+  /** Rows per second of the latency phase. */
+  rate: number;
+  latencySeconds: number;
+  idleSeconds: number;
+  /** `mark`: RELAY_PUBLISHED_RETENTION=1h (also runs the latency phase); `delete`: the default. */
+  variants: ('mark' | 'delete')[];
+  /** Latency without NOTIFY and at 20 rows/s too. */
+  latencyVariants?: boolean;
+  /** Write a CPU profile of a relay draining `rows` into this folder and summarise it. */
+  cpuProfileDir?: string;
+}
+
 const batchSize = 500;
 const partitions = 12;
 const relayEntry = 'services/relay/dist/main.js';
 
 const random = seededRandom(42);
-const log = (...parts: unknown[]) => console.error('bench:', ...parts);
 
 /** A send command like the ingest API's (about 700 bytes of JSON), with the headers it sets. */
 function commandEntry(topic: string, key: string): OutboxEntry {
@@ -82,15 +94,6 @@ function commandEntry(topic: string, key: string): OutboxEntry {
   };
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-const median = (values: readonly number[]) =>
-  percentile(
-    [...values].sort((a, b) => a - b),
-    50,
-  );
 const medianBy = (samples: readonly Record<string, number>[]) =>
   Object.fromEntries(
     [...new Set(samples.flatMap(Object.keys))].map((key) => [
@@ -98,17 +101,6 @@ const medianBy = (samples: readonly Record<string, number>[]) =>
       median(samples.map((sample) => sample[key] ?? 0)),
     ]),
   );
-const round1 = (value: number) => Math.round(value * 10) / 10;
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 async function scalar(orm: Orm, sql: string, parameters: unknown[] = []): Promise<number> {
   const { rows: result } = await runSql<{ value: string | number | null }>(orm.em.fork(), sql, parameters);
@@ -165,7 +157,7 @@ async function startRelay(databaseUrl: string, relayTopics: string[], extra: Rec
     name: 'relay',
     env: {
       DATABASE_URL: databaseUrl,
-      KAFKA_BROKERS: brokers.join(','),
+      KAFKA_BROKERS: kafkaBrokers().join(','),
       PORT: String(port),
       COMMANDS_TOPIC: relayTopics[0] as string,
       MESSAGE_EVENTS_TOPIC: relayTopics[1] as string,
@@ -182,6 +174,7 @@ async function startRelay(databaseUrl: string, relayTopics: string[], extra: Rec
 /** Alternating rounds of the raw producer and the relay; medians and their ratio. */
 async function throughput(
   label: string,
+  rounds: number,
   orm: Orm,
   admin: Admin,
   producer: Producer,
@@ -206,7 +199,7 @@ async function throughput(
     relayed.push(relay.rate);
     relayCpu.push(relay.cpu);
     log(
-      `${label} round ${r + 1}: raw ${Math.round(raw[r] ?? 0)} rows/s, relay ${Math.round(relayed[r] ?? 0)} rows/s`,
+      `relay: ${label} round ${r + 1}: raw ${Math.round(raw[r] ?? 0)} rows/s, relay ${Math.round(relayed[r] ?? 0)} rows/s`,
     );
   }
   await runSql(orm.em.fork(), 'DELETE FROM outbox');
@@ -234,48 +227,13 @@ async function rawRound(producer: Producer, topic: string, messages: Message[]):
   return (messages.length / (performance.now() - started)) * 1_000;
 }
 
-interface LatencyResult {
+interface LatencyResult extends Distribution {
   label: string;
-  rows: number;
   achievedRate: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
 }
 
 function summarise(label: string, latencies: number[], seconds: number): LatencyResult {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  return {
-    label,
-    rows: sorted.length,
-    achievedRate: round1(sorted.length / seconds),
-    p50: round1(percentile(sorted, 50)),
-    p90: round1(percentile(sorted, 90)),
-    p99: round1(percentile(sorted, 99)),
-    max: round1(sorted.at(-1) ?? Number.NaN),
-  };
-}
-
-/** Runs `work(i)` for i = 0.. at `perSecond`, on schedule, at most 64 at a time. */
-async function paced(
-  perSecond: number,
-  seconds: number,
-  work: (i: number) => Promise<void>,
-): Promise<number> {
-  const total = Math.round(perSecond * seconds);
-  const interval = 1_000 / perSecond;
-  const running = new Set<Promise<void>>();
-  const started = performance.now();
-  for (let i = 0; i < total; i++) {
-    const wait = started + i * interval - performance.now();
-    if (wait > 1) await sleep(wait);
-    while (running.size >= 64) await Promise.race(running);
-    const task = work(i).finally(() => running.delete(task));
-    running.add(task);
-  }
-  await Promise.all(running);
-  return (performance.now() - started) / 1_000;
+  return { label, achievedRate: round(latencies.length / seconds), ...distribution(latencies) };
 }
 
 async function relayLatency(
@@ -288,12 +246,17 @@ async function relayLatency(
 ): Promise<LatencyResult> {
   const run = randomUUID().slice(0, 8);
   const committed = new Map<string, number>();
-  const elapsed = await paced(perSecond, seconds, async (i) => {
-    const entry = commandEntry(topic, `lat-${run}/${i}`);
-    await orm.em.fork().transactional((tx) => enqueueOutbox(tx, [entry]));
-    committed.set(entry.kafkaKey, Date.now());
-    if (notify) await notifyOutbox(orm.em.fork());
-  });
+  const { elapsed } = await paced(
+    perSecond,
+    seconds,
+    async (i) => {
+      const entry = commandEntry(topic, `lat-${run}/${i}`);
+      await orm.em.fork().transactional((tx) => enqueueOutbox(tx, [entry]));
+      committed.set(entry.kafkaKey, Date.now());
+      if (notify) await notifyOutbox(orm.em.fork());
+    },
+    64,
+  );
   await waitDrained(orm);
   const { rows: published } = await runSql<{ kafka_key: string; published_ms: number }>(
     orm.em.fork(),
@@ -314,64 +277,40 @@ async function rawLatency(
   seconds: number,
 ): Promise<LatencyResult> {
   const latencies: number[] = [];
-  const elapsed = await paced(perSecond, seconds, async (i) => {
-    const entry = commandEntry(topic, `raw-lat/${i}`);
-    const sentAt = performance.now();
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: [{ key: entry.kafkaKey, value: JSON.stringify(entry.payload), headers: entry.headers }],
-    });
-    latencies.push(performance.now() - sentAt);
-  });
+  const { elapsed } = await paced(
+    perSecond,
+    seconds,
+    async (i) => {
+      const entry = commandEntry(topic, `raw-lat/${i}`);
+      const sentAt = performance.now();
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: [{ key: entry.kafkaKey, value: JSON.stringify(entry.payload), headers: entry.headers }],
+      });
+      latencies.push(performance.now() - sentAt);
+    },
+    64,
+  );
   return summarise(`raw kafkajs producer, ${perSecond} rows/s`, latencies, elapsed);
-}
-
-/** CPU seconds of every process whose command line matches, by name: where a round's CPU went. */
-function cpuByProgram(): Record<string, number> {
-  const totals: Record<string, number> = {};
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      const program = command.includes('kafka.Kafka')
-        ? 'kafka'
-        : command.startsWith('postgres')
-          ? 'postgres'
-          : command.includes('relay/dist/main.js')
-            ? 'relay'
-            : Number(entry) === process.pid
-              ? 'bench'
-              : undefined;
-      if (program) totals[program] = (totals[program] ?? 0) + cpuSeconds(Number(entry));
-    } catch {
-      // The process ended while we read it.
-    }
-  }
-  return totals;
 }
 
 function cpuDelta(before: Record<string, number>, after: Record<string, number>, rowsDone: number) {
   return Object.fromEntries(
-    Object.keys(after).map((program) => [
-      program,
-      round1((((after[program] ?? 0) - (before[program] ?? 0)) * 1_000_000) / rowsDone),
-    ]),
+    Object.keys(after)
+      .filter((program) => program !== 'other')
+      .map((program) => [
+        program,
+        round((((after[program] ?? 0) - (before[program] ?? 0)) * 1_000_000) / rowsDone),
+      ]),
   );
 }
 
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  // utime and stime, fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-async function main(): Promise<void> {
+export async function runRelayBench(options: RelayBenchOptions) {
+  const { rows, rounds, rate, latencySeconds, idleSeconds } = options;
   if (!existsSync(relayEntry)) throw new Error(`${relayEntry} is missing: build first (turbo run build)`);
-  const database = `exactly_bench_${randomBytes(6).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${database}`);
-  const databaseUrl = withDatabase(serverUrl, database);
-  const kafka = createKafka({ brokers, clientId: 'relay-bench' });
+  const database = await createBenchDatabase('relay');
+  const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'relay-bench' });
   const admin = kafka.admin();
   const base = `bench-relay-${randomUUID().slice(0, 8)}`;
   const topics = { commands: `${base}.commands`, raw: `${base}.raw` };
@@ -380,8 +319,7 @@ async function main(): Promise<void> {
   let orm: Orm | undefined;
   let producer: Producer | undefined;
   try {
-    await runMigrations(databaseUrl);
-    orm = await openOrm({ databaseUrl, poolSize: 16 });
+    orm = await openOrm({ databaseUrl: database.url, poolSize: 16 });
     await admin.connect();
     await admin.createTopics({
       topics: [{ topic: topics.raw, numPartitions: partitions }],
@@ -413,96 +351,153 @@ async function main(): Promise<void> {
     });
     await producer.connect();
 
-    log(`throughput: ${rows} rows of ~${Math.round(bytes)} bytes, ${rounds} rounds, batches of ${batchSize}`);
-    relay = await startRelay(databaseUrl, relayTopics, { RELAY_PUBLISHED_RETENTION: '1h' });
-    const kept = await throughput(
-      'retention 1h (mark)',
-      orm,
-      admin,
-      producer,
-      topics.raw,
-      topics.commands,
-      entries,
-      messages,
-    );
+    log(`relay: ${rows} rows of ~${Math.round(bytes)} bytes, ${rounds} rounds, batches of ${batchSize}`);
+    const runs = [];
+    const latency: LatencyResult[] = [];
+    let idleCpuPercent: number | undefined;
+    if (options.variants.includes('mark')) {
+      relay = await startRelay(database.url, relayTopics, { RELAY_PUBLISHED_RETENTION: '1h' });
+      runs.push(
+        await throughput(
+          'retention 1h (mark)',
+          rounds,
+          orm,
+          admin,
+          producer,
+          topics.raw,
+          topics.commands,
+          entries,
+          messages,
+        ),
+      );
 
-    log(`latency: ${rate} rows/s for ${latencySeconds} s, one row per transaction`);
-    const latency = [
-      await rawLatency(producer, topics.raw, rate, Math.min(latencySeconds, 10)),
-      await relayLatency(
-        orm,
-        topics.commands,
-        `relay, ${rate} rows/s, NOTIFY after commit`,
-        rate,
-        latencySeconds,
-        true,
-      ),
-      await relayLatency(
-        orm,
-        topics.commands,
-        `relay, ${rate} rows/s, no NOTIFY (adaptive poll only)`,
-        rate,
-        10,
-        false,
-      ),
-      await relayLatency(orm, topics.commands, 'relay, 20 rows/s, NOTIFY after commit', 20, 5, true),
-      await relayLatency(
-        orm,
-        topics.commands,
-        'relay, 20 rows/s, no NOTIFY (adaptive poll only)',
-        20,
-        5,
-        false,
-      ),
-    ];
+      log(`relay: latency at ${rate} rows/s for ${latencySeconds} s, one row per transaction`);
+      latency.push(await rawLatency(producer, topics.raw, rate, latencySeconds));
+      latency.push(
+        await relayLatency(
+          orm,
+          topics.commands,
+          `relay, ${rate} rows/s, NOTIFY after commit`,
+          rate,
+          latencySeconds,
+          true,
+        ),
+      );
+      if (options.latencyVariants !== false) {
+        latency.push(
+          await relayLatency(
+            orm,
+            topics.commands,
+            `relay, ${rate} rows/s, no NOTIFY (adaptive poll only)`,
+            rate,
+            Math.min(10, latencySeconds),
+            false,
+          ),
+          await relayLatency(orm, topics.commands, 'relay, 20 rows/s, NOTIFY after commit', 20, 5, true),
+          await relayLatency(
+            orm,
+            topics.commands,
+            'relay, 20 rows/s, no NOTIFY (adaptive poll only)',
+            20,
+            5,
+            false,
+          ),
+        );
+      }
 
-    log(`idle CPU over ${idleSeconds} s`);
-    await runSql(orm.em.fork(), 'DELETE FROM outbox');
-    await sleep(2_000);
-    const pid = relay.pid as number;
-    const cpuBefore = cpuSeconds(pid);
-    await sleep(idleSeconds * 1_000);
-    const idleCpuPercent = ((cpuSeconds(pid) - cpuBefore) / idleSeconds) * 100;
-    await relay.stop();
+      if (idleSeconds > 0) {
+        log(`relay: idle CPU over ${idleSeconds} s`);
+        await runSql(orm.em.fork(), 'DELETE FROM outbox');
+        await sleep(2_000);
+        const pid = relay.pid as number;
+        const cpuBefore = cpuSeconds(pid);
+        await sleep(idleSeconds * 1_000);
+        idleCpuPercent = round(((cpuSeconds(pid) - cpuBefore) / idleSeconds) * 100, 2);
+      }
+      await relay.stop();
+    }
 
-    relay = await startRelay(databaseUrl, relayTopics, {});
-    const deleted = await throughput(
-      'default, retention 0 (delete)',
-      orm,
-      admin,
-      producer,
-      topics.raw,
-      topics.commands,
-      entries,
-      messages,
-    );
+    if (options.variants.includes('delete')) {
+      relay = await startRelay(database.url, relayTopics, {});
+      runs.push(
+        await throughput(
+          'default, retention 0 (delete)',
+          rounds,
+          orm,
+          admin,
+          producer,
+          topics.raw,
+          topics.commands,
+          entries,
+          messages,
+        ),
+      );
+      await relay.stop();
+    }
 
-    const [rawLat, steady] = latency as [LatencyResult, LatencyResult];
-    const summary = {
-      machine: `${cpus().length} cores, load average at the end ${loadavg()
-        .map((load) => load.toFixed(1))
-        .join(' ')}`,
+    let cpuProfile: ProfileSummary | undefined;
+    if (options.cpuProfileDir) {
+      const dir = join(options.cpuProfileDir, 'relay');
+      mkdirSync(dir, { recursive: true });
+      log(`relay: CPU profile of a relay draining ${rows} rows...`);
+      const spawnedAt = performance.now();
+      relay = await startRelay(database.url, relayTopics, {
+        NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}`,
+      });
+      await sleep(1_000);
+      const loadStart = performance.now();
+      await relayRound(orm, admin, topics.commands, entries);
+      const loadEnd = performance.now();
+      await relay.stop();
+      const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
+      if (file)
+        cpuProfile = summariseCpuProfile(join(dir, file), {
+          skipSeconds: (loadStart - spawnedAt) / 1_000,
+          untilSeconds: (loadEnd - spawnedAt) / 1_000,
+        });
+    }
+
+    const rawLat = latency[0];
+    const steady = latency[1];
+    const headline = runs.find((run) => run.relay.startsWith('default')) ?? runs[0];
+    return {
       throughput: {
         rows,
         recordBytes: Math.round(bytes),
         batchSize,
         target: '>= 0.7',
-        runs: [kept, deleted],
+        ratioToRaw: headline?.ratioToRaw,
+        runs,
       },
       latencyMs: latency,
-      latencyRatioToRaw: { p50: round1(steady.p50 / rawLat.p50), p99: round1(steady.p99 / rawLat.p99) },
-      latencyTarget: 'relay p99 < 50 ms at 1000 rows/s',
-      idleCpuPercentOfOneCore: Math.round(idleCpuPercent * 100) / 100,
+      latencyRatioToRaw:
+        rawLat && steady
+          ? { p50: round(steady.p50 / rawLat.p50), p99: round(steady.p99 / rawLat.p99) }
+          : undefined,
+      latencyTarget: `relay p99 < 50 ms at ${rate} rows/s`,
+      idleCpuPercentOfOneCore: idleCpuPercent,
+      cpuProfile,
     };
-    console.log(JSON.stringify(summary, null, 2));
   } finally {
     await producer?.disconnect().catch(() => {});
     await relay?.stop();
     await orm?.close();
     await admin.deleteTopics({ topics: [topics.raw, ...relayTopics] }).catch(() => {});
     await admin.disconnect();
-    await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await database.drop();
   }
 }
 
-await main();
+export type RelayBenchResult = Awaited<ReturnType<typeof runRelayBench>>;
+
+if (import.meta.main) {
+  const result = await runRelayBench({
+    rows: Number(process.env.BENCH_ROWS ?? 50_000),
+    rounds: Number(process.env.BENCH_ROUNDS ?? 3),
+    rate: Number(process.env.BENCH_RATE ?? 1_000),
+    latencySeconds: Number(process.env.BENCH_LATENCY_SECONDS ?? 15),
+    idleSeconds: Number(process.env.BENCH_IDLE_SECONDS ?? 10),
+    variants: ['mark', 'delete'],
+  });
+  console.log(JSON.stringify(result, null, 2));
+}

@@ -1,0 +1,425 @@
+// The pipeline end to end: `node test/bench/endToEnd.ts` (build first; PostgreSQL and Kafka
+// running), or a phase of `npm run bench`. The ingest API, the relay and the dispatcher run as
+// real processes on a database and topics of their own; the dispatcher sends through its `http`
+// provider to a fake provider (a worker thread of this process that honours idempotency keys).
+//
+// 1. Latency at fixed rates (open loop, one command per POST, a new key each): from the client's
+//    send to the provider's receipt of the command's first call, p50/p95/p99 and the
+//    distribution; commands not received within the drain time are counted, never dropped.
+// 2. Sustained throughput, exactly once: as many single POSTs as 64 connections get accepted
+//    for a while, then until the provider received every accepted command; and the same through
+//    the batch endpoint (100 commands per request). Commands per second from the first POST to
+//    the last receipt. Every accepted command must reach the provider once (replays counted).
+// 3. Resident memory (VmRSS) of each service, sampled every second through all of it, and the
+//    CPU of every process per phase.
+//
+// Variables when run alone: DATABASE_URL (server), KAFKA_BROKERS, BENCH_RATES ("500,2000"),
+// BENCH_SECONDS (20), BENCH_DRAIN_SECONDS (30), BENCH_THROUGHPUT_SECONDS (10), BENCH_DISPATCHER_ENV
+// (extra dispatcher variables as JSON).
+
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createKafka } from '@exactly/messaging';
+import { Account, issueApiKey, newId, openOrm } from '@exactly/persistence';
+import { freePort, ServiceProcess, waitForHttp } from '@exactly/testkit';
+import pg from 'pg';
+import { createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
+import { type FakeProviderHandle, startFakeProvider } from './lib/fakeProvider.ts';
+import { body, command } from './lib/ingestSql.ts';
+import { cannon, httpClient, paced } from './lib/load.ts';
+import { cpuMeter, type MemorySeries, memorySampler } from './lib/processes.ts';
+import { cdf, type Distribution, distribution, mean, round } from './lib/stats.ts';
+
+export interface EndToEndOptions {
+  /** Commands per second of the latency phases. */
+  rates: number[];
+  seconds: number;
+  /** Longest wait for the provider to receive every accepted command after a phase. */
+  drainSeconds: number;
+  throughputSeconds: number;
+  /** Connections of the closed-loop single-POST phase. */
+  connections?: number;
+  /** Extra dispatcher configuration (say, HTTP_PROVIDER_CONCURRENCY). */
+  dispatcherEnv?: Record<string, string>;
+  /**
+   * After the main phases, the dispatcher restarted with this configuration, then the first
+   * latency rate and the batch phase again: what a configuration change buys, in the same run.
+   */
+  variant?: { label: string; dispatcherEnv: Record<string, string> };
+  batchSize?: number;
+  batchConnections?: number;
+}
+
+export interface LatencyPhase {
+  rate: number;
+  seconds: number;
+  /** POSTs answered 202. */
+  accepted: number;
+  failed: number;
+  /** Sends that left more than 10 ms after their schedule (the client fell behind). */
+  lateSends: number;
+  /** Accepted commands the provider had not received when the drain time ran out. */
+  notDelivered: number;
+  /** POST to 202 (ms). */
+  ingestMs: Distribution;
+  /** Client send to provider receipt (ms). */
+  endToEndMs: Distribution;
+  cdf: [number, number][];
+  cpuPercent: Record<string, number>;
+  rssMb: Record<string, { mean: number; max: number }>;
+  /** Where each command's time went, from the rows' own timestamps (ms). */
+  stages: Record<string, Distribution>;
+}
+
+/**
+ * Splits each command's end-to-end time at the moments the database recorded: the start of the
+ * ingest transaction (event v1's created_at), of the dispatcher's inbox transaction (event v2's
+ * created_at), the effect's claim (attempt_started_at). Same machine, same clock.
+ */
+async function stagesOf(
+  databaseUrl: string,
+  sentAt: Map<string, number>,
+  receivedAt: Map<string, number>,
+): Promise<Record<string, Distribution>> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{
+      id: string;
+      accepted: number;
+      dispatched: number;
+      claimed: number;
+    }>(
+      `SELECT e1.stream_id AS id,
+              (extract(epoch FROM e1.created_at) * 1000)::float8 AS accepted,
+              (extract(epoch FROM e2.created_at) * 1000)::float8 AS dispatched,
+              (extract(epoch FROM f.attempt_started_at) * 1000)::float8 AS claimed
+         FROM message_events e1
+         JOIN message_events e2 ON e2.stream_id = e1.stream_id AND e2.version = 2
+         JOIN effects f ON f.message_id = e1.stream_id
+        WHERE e1.version = 1 AND e1.stream_id = ANY($1::text[])`,
+      [[...sentAt.keys()]],
+    );
+    const stages: Record<string, number[]> = {
+      'client send → ingest transaction starts (HTTP, auth, validation, group-commit queue)': [],
+      'ingest transaction → dispatcher inbox transaction (ingest commit and reply, NOTIFY, relay claim, Kafka, consumer fetch)':
+        [],
+      'dispatcher inbox transaction → effect claimed (commit, executor wake-up, claim)': [],
+      'effect claimed → provider receives the call (HTTP call)': [],
+    };
+    const [toIngest, toDispatch, toClaim, toProvider] = Object.values(stages) as number[][];
+    for (const row of rows) {
+      const sent = sentAt.get(row.id);
+      const received = receivedAt.get(row.id);
+      if (sent === undefined || received === undefined) continue;
+      toIngest?.push(row.accepted - sent);
+      toDispatch?.push(row.dispatched - row.accepted);
+      toClaim?.push(row.claimed - row.dispatched);
+      toProvider?.push(received - row.claimed);
+    }
+    return Object.fromEntries(Object.entries(stages).map(([name, values]) => [name, distribution(values)]));
+  } finally {
+    await client.end();
+  }
+}
+
+export interface ThroughputPhase {
+  endpoint: string;
+  connections: number;
+  loadSeconds: number;
+  accepted: number;
+  failed: number;
+  delivered: number;
+  /** Accepted commands per second while the load ran (ingest alone). */
+  acceptedPerSecond: number;
+  /** Commands received by the provider per second while the load ran. */
+  deliveredPerSecondDuringLoad: number;
+  /** Commands received / (last receipt − first POST): sustained, exactly once, end to end. */
+  endToEndPerSecond: number;
+  /** Every accepted command reached the provider within the drain time. */
+  allDelivered: boolean;
+  drainSeconds: number;
+  replays: number;
+  cpuPercent: Record<string, number>;
+}
+
+/**
+ * Waits until the provider received `expected` keys and then nothing more for 1 s (requests in
+ * flight when a closed-loop load stopped are accepted after its count was taken), or the time
+ * runs out; returns the keys received.
+ */
+async function waitDelivered(
+  provider: FakeProviderHandle,
+  expected: number,
+  seconds: number,
+  account?: string,
+) {
+  const deadline = performance.now() + seconds * 1_000;
+  let keys = 0;
+  let stableSince = 0;
+  while (performance.now() < deadline) {
+    const now = (await provider.count(account)).keys;
+    if (now !== keys) stableSince = performance.now();
+    keys = now;
+    if (keys >= expected && performance.now() - stableSince >= 1_000) break;
+    await sleep(100);
+  }
+  return keys;
+}
+
+function rssIn(series: Record<string, MemorySeries>, from: number, to: number) {
+  return Object.fromEntries(
+    Object.entries(series).map(([name, { points }]) => {
+      const values = points.filter(([at]) => at >= from && at <= to).map(([, mb]) => mb);
+      return [name, { mean: round(mean(values)), max: round(Math.max(...values)) }];
+    }),
+  );
+}
+
+export async function runEndToEndBench(options: EndToEndOptions) {
+  const connections = options.connections ?? 64;
+  const batchSize = options.batchSize ?? 100;
+  const batchConnections = options.batchConnections ?? 8;
+  const database = await createBenchDatabase('e2e');
+  const base = `bench-e2e-${randomUUID().slice(0, 8)}`;
+  const topics = {
+    COMMANDS_TOPIC: `${base}.commands`,
+    MESSAGE_EVENTS_TOPIC: `${base}.events`,
+    DEAD_LETTER_TOPIC: `${base}.dead-letters`,
+  };
+  const provider = await startFakeProvider();
+  const services: ServiceProcess[] = [];
+  const client = { current: undefined as ReturnType<typeof httpClient> | undefined };
+  let closeOrm = async () => {};
+  try {
+    // Each phase sends as an account of its own, so the provider counts only that phase's
+    // commands even while an earlier phase's backlog is still being delivered.
+    const orm = await openOrm({ databaseUrl: database.url, poolSize: 1 });
+    closeOrm = () => orm.close();
+    const newCaller = async (name: string) => {
+      const accountId = newId('acc');
+      const em = orm.em.fork();
+      em.create(Account, { id: accountId, name });
+      await em.flush();
+      const { apiKey } = await issueApiKey(orm.em.fork(), accountId);
+      return {
+        accountId,
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      };
+    };
+
+    const start = async (name: string, extra: Record<string, string>) => {
+      const port = await freePort();
+      const service = new ServiceProcess({
+        entry: `services/${name}/dist/main.js`,
+        name,
+        env: {
+          DATABASE_URL: database.url,
+          KAFKA_BROKERS: kafkaBrokers().join(','),
+          PORT: String(port),
+          LOG_LEVEL: 'warn',
+          ...topics,
+          ...extra,
+        },
+      });
+      services.push(service);
+      service.start();
+      await waitForHttp(`http://127.0.0.1:${port}/readyz`, 90_000);
+      return { service, url: `http://127.0.0.1:${port}` };
+    };
+    // The relay creates the topics the dispatcher waits for.
+    const relay = await start('relay', {});
+    const dispatcherEnv = {
+      CONSUMER_GROUP: `${base}-dispatcher`,
+      PROVIDER_EMAIL: 'http',
+      HTTP_PROVIDER_URL: provider.url,
+      ...options.dispatcherEnv,
+    };
+    const dispatcher = await start('dispatcher', dispatcherEnv);
+    const ingest = await start('ingest-api', {});
+    log('e2e: ingest API, relay and dispatcher ready');
+    const memory = memorySampler({
+      'ingest-api': ingest.service.pid,
+      relay: relay.service.pid,
+      dispatcher: dispatcher.service.pid,
+    });
+    const http = httpClient(ingest.url);
+    // Every command accepted so far (all phases), for the wait before the variant.
+    const acceptedSoFar = { total: 0 };
+    client.current = http;
+    const batchBody = JSON.stringify({ messages: Array.from({ length: batchSize }, () => command) });
+
+    const latencyPhase = async (
+      rate: number,
+      seconds: number,
+    ): Promise<LatencyPhase & { window: [number, number] }> => {
+      const { accountId, headers } = await newCaller(`e2e-${rate}`);
+      const sentAt = new Map<string, number>();
+      const ingestMs: number[] = [];
+      let failed = 0;
+      const from = memory.now();
+      const meter = cpuMeter();
+      const { late } = await paced(rate, seconds, async (i) => {
+        const started = performance.timeOrigin + performance.now();
+        const answer = await http.post(
+          '/v1/messages',
+          { ...headers, 'idempotency-key': `e2e-${rate}-${i}-${randomUUID()}` },
+          body,
+        );
+        const answered = performance.timeOrigin + performance.now();
+        if (answer.status === 202) acceptedSoFar.total += 1;
+        if (answer.status !== 202) {
+          failed += 1;
+          return;
+        }
+        ingestMs.push(answered - started);
+        sentAt.set((JSON.parse(answer.body) as { id: string }).id, started);
+      });
+      await waitDelivered(provider, sentAt.size, options.drainSeconds, accountId);
+      const cpuPercent = meter.stop();
+      const to = memory.now();
+      const { receipts } = await provider.receipts(accountId);
+      const latencies: number[] = [];
+      for (const [key, at] of receipts) {
+        const sent = sentAt.get(key);
+        if (sent !== undefined) latencies.push(at - sent);
+      }
+      const stages = await stagesOf(database.url, sentAt, new Map(receipts));
+      const phase: LatencyPhase & { window: [number, number] } = {
+        rate,
+        seconds,
+        accepted: sentAt.size,
+        failed,
+        lateSends: late,
+        notDelivered: sentAt.size - latencies.length,
+        ingestMs: distribution(ingestMs),
+        endToEndMs: distribution(latencies),
+        cdf: cdf(latencies),
+        cpuPercent,
+        // Filled in from the memory series when it stops.
+        rssMb: {},
+        stages,
+        window: [from, to],
+      };
+      log(`e2e: ${rate}/s:`, { ...phase, cdf: undefined, cpuPercent: undefined, stages: undefined });
+      return phase;
+    };
+
+    const throughputPhase = async (endpoint: 'single' | 'batch'): Promise<ThroughputPhase> => {
+      const { accountId, headers } = await newCaller(`e2e-${endpoint}`);
+      const perRequest = endpoint === 'single' ? 1 : batchSize;
+      const conns = endpoint === 'single' ? connections : batchConnections;
+      const meter = cpuMeter();
+      const started = performance.timeOrigin + performance.now();
+      const result = await cannon({
+        url: ingest.url,
+        path: endpoint === 'single' ? '/v1/messages' : '/v1/messages/batch',
+        connections: conns,
+        seconds: options.throughputSeconds,
+        headers,
+        body: endpoint === 'single' ? body : batchBody,
+        perRequest: () => ({ 'idempotency-key': `e2e-${endpoint}-${randomUUID()}` }),
+      });
+      const loadEnded = performance.timeOrigin + performance.now();
+      const answered = result.ok * perRequest;
+      acceptedSoFar.total += answered;
+      const delivered = await waitDelivered(provider, answered, options.drainSeconds, accountId);
+      // Requests still in flight when the load stopped were accepted too: count what arrived.
+      const accepted = Math.max(answered, delivered);
+      const cpuPercent = meter.stop();
+      const { receipts, replays } = await provider.receipts(accountId);
+      const last = Math.max(...receipts.map(([, at]) => at));
+      const duringLoad = receipts.filter(([, at]) => at <= loadEnded).length;
+      const phase: ThroughputPhase = {
+        endpoint:
+          endpoint === 'single' ? 'POST /v1/messages' : `POST /v1/messages/batch (${batchSize} per request)`,
+        connections: conns,
+        loadSeconds: options.throughputSeconds,
+        accepted,
+        failed: result.failed,
+        delivered,
+        acceptedPerSecond: round(answered / options.throughputSeconds),
+        deliveredPerSecondDuringLoad: round(duringLoad / options.throughputSeconds),
+        endToEndPerSecond: round(delivered / ((last - started) / 1_000)),
+        allDelivered: delivered >= answered,
+        drainSeconds: round((last - loadEnded) / 1_000),
+        replays,
+        cpuPercent,
+      };
+      log(`e2e: sustained throughput, ${phase.endpoint}:`, { ...phase, cpuPercent: undefined });
+      return phase;
+    };
+
+    log('e2e: warm-up (200/s for 3 s)...');
+    await latencyPhase(200, 3);
+    const latency: (LatencyPhase & { window: [number, number] })[] = [];
+    for (const rate of options.rates) {
+      log(`e2e: latency at ${rate} commands/s for ${options.seconds} s...`);
+      latency.push(await latencyPhase(rate, options.seconds));
+    }
+    const single = await throughputPhase('single');
+    const batch = await throughputPhase('batch');
+    const series = memory.stop();
+    let variant:
+      | {
+          label: string;
+          dispatcherEnv: Record<string, string>;
+          backlogAtStart: number;
+          batch: ThroughputPhase;
+        }
+      | undefined;
+    if (options.variant) {
+      log(`e2e: variant: ${options.variant.label}`);
+      await dispatcher.service.stop();
+      await start('dispatcher', { ...dispatcherEnv, ...options.variant.dispatcherEnv });
+      // Earlier phases' commands still on the way would compete with this one: let them arrive.
+      const expected = acceptedSoFar.total;
+      await waitDelivered(provider, expected, options.drainSeconds);
+      const backlogAtStart = Math.max(0, expected - (await provider.count()).keys);
+      variant = { ...options.variant, backlogAtStart, batch: await throughputPhase('batch') };
+    }
+    for (const phase of latency) phase.rssMb = rssIn(series, phase.window[0], phase.window[1]);
+    http.close();
+    client.current = undefined;
+    return {
+      latency: latency.map(({ window: _window, ...phase }) => phase),
+      throughput: { single, batch },
+      variant,
+      memory: Object.fromEntries(
+        Object.entries(series).map(([name, s]) => [
+          name,
+          { firstMb: s.firstMb, maxMb: s.maxMb, lastMb: s.lastMb, points: s.points },
+        ]),
+      ),
+    };
+  } finally {
+    client.current?.close();
+    for (const service of services.reverse()) await service.stop();
+    await closeOrm();
+    await provider.close();
+    const admin = createKafka({ brokers: kafkaBrokers(), clientId: 'bench-e2e' }).admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
+    await admin.disconnect();
+    await database.drop();
+  }
+}
+
+export type EndToEndResult = Awaited<ReturnType<typeof runEndToEndBench>>;
+
+if (import.meta.main) {
+  const result = await runEndToEndBench({
+    rates: (process.env.BENCH_RATES ?? '500,2000').split(',').map(Number),
+    seconds: Number(process.env.BENCH_SECONDS ?? 20),
+    drainSeconds: Number(process.env.BENCH_DRAIN_SECONDS ?? 30),
+    throughputSeconds: Number(process.env.BENCH_THROUGHPUT_SECONDS ?? 10),
+    dispatcherEnv: JSON.parse(process.env.BENCH_DISPATCHER_ENV ?? '{}') as Record<string, string>,
+  });
+  console.log(
+    JSON.stringify(
+      { ...result, latency: result.latency.map((phase) => ({ ...phase, cdf: undefined })) },
+      null,
+      2,
+    ),
+  );
+}

@@ -1,0 +1,206 @@
+// The ingest API's write transaction as raw SQL, copied from the API: the baseline of the
+// ingest benchmark (the same SQL without HTTP, validation or the engine) and the rows the
+// `@node-idempotency/core` peer writes for each command.
+
+import { randomBytes } from 'node:crypto';
+import { newId } from '@exactly/persistence';
+import type pg from 'pg';
+
+/** The command every request sends: a small email, about 300 bytes of JSON. */
+export const command = {
+  channel: 'email',
+  to: 'ada@example.com',
+  from: 'orders@acme.com',
+  subject: 'Order confirmed',
+  text: 'Your order 1042 is confirmed and will ship tomorrow. Thank you for shopping with Acme.',
+  metadata: { order: '1042' },
+};
+export const body = JSON.stringify(command);
+
+export interface RawCommand {
+  key: string;
+  messageId: string;
+}
+
+export function rawParameters(accountId: string, keyId: string, commands: RawCommand[]) {
+  const now = new Date();
+  const requestId = newId('req');
+  const traceparent = `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+  return {
+    now,
+    lockKeys: commands.map(() => BigInt.asIntN(64, randomBytes(8).readBigUInt64BE()).toString()),
+    record: [
+      commands.map((c) => `${accountId}|POST /v1/messages|${c.key}`),
+      commands.map(() => accountId),
+      commands.map(() => keyId),
+      commands.map((c) => c.key),
+      commands.map(() => 'POST'),
+      commands.map(() => '/v1/messages'),
+      commands.map(() => randomBytes(32).toString('hex')),
+      commands.map(() => 202),
+      commands.map((c) =>
+        JSON.stringify({
+          'content-type': 'application/json; charset=utf-8',
+          location: `/v1/messages/${c.messageId}`,
+        }),
+      ),
+      commands.map((c) =>
+        JSON.stringify({
+          id: c.messageId,
+          status: 'accepted',
+          channel: 'email',
+          to: command.to,
+          from: command.from,
+          metadata: command.metadata,
+          createdAt: now.toISOString(),
+        }),
+      ),
+      commands.map((c) => JSON.stringify([c.messageId])),
+      commands.map(() => requestId),
+      commands.map(() => now.toISOString()),
+      86_400_000,
+    ],
+    message: [
+      commands.map((c) => c.messageId),
+      commands.map(() => accountId),
+      commands.map((c) => c.key),
+      commands.map(() => null),
+      commands.map(() => 'email'),
+      commands.map(() => command.to),
+      commands.map(() => command.from),
+      commands.map(() => body),
+      commands.map(() => now.toISOString()),
+    ],
+    event: [
+      commands.map((c) => c.messageId),
+      commands.map(() => 1),
+      commands.map(() => 'MessageAccepted'),
+      commands.map((c) =>
+        JSON.stringify({
+          messageId: c.messageId,
+          accountId,
+          channel: 'email',
+          to: command.to,
+          from: command.from,
+          idempotencyKey: c.key,
+        }),
+      ),
+      commands.map(() => JSON.stringify({ requestId, traceparent })),
+    ],
+    eventOutbox: [
+      commands.map(() => 'exactly.message-events'),
+      commands.map((c) => c.messageId),
+      commands.map((c) =>
+        JSON.stringify({
+          type: 'MessageAccepted',
+          data: {
+            messageId: c.messageId,
+            accountId,
+            channel: 'email',
+            to: command.to,
+            from: command.from,
+            idempotencyKey: c.key,
+          },
+          metadata: { streamId: c.messageId, version: 1, accountId, at: now.toISOString() },
+        }),
+      ),
+      commands.map((c) =>
+        JSON.stringify({
+          'exactly-message-id': c.messageId,
+          'exactly-account-id': accountId,
+          'exactly-schema-version': '1',
+          'content-type': 'application/json',
+        }),
+      ),
+    ],
+    commandOutbox: [
+      commands.map(() => 'exactly.send-commands'),
+      commands.map((c) => `${accountId}/${c.key}`),
+      commands.map((c) =>
+        JSON.stringify({
+          type: 'SendMessage',
+          data: { messageId: c.messageId, accountId, message: command, acceptedAt: now.toISOString() },
+          metadata: { schemaVersion: 1, idempotencyKey: c.key, requestId },
+        }),
+      ),
+      commands.map((c) =>
+        JSON.stringify({
+          'exactly-message-id': c.messageId,
+          'exactly-account-id': accountId,
+          'exactly-schema-version': '1',
+          'content-type': 'application/json',
+          traceparent,
+        }),
+      ),
+    ],
+  };
+}
+
+export const sql = {
+  lease: `SELECT set_config('transaction_timeout', $1, true), set_config('idle_in_transaction_session_timeout', $1, true)`,
+  lock: `SELECT t.lock_key::text AS lock_key, pg_try_advisory_xact_lock(t.lock_key) AS locked
+           FROM unnest($1::bigint[]) WITH ORDINALITY AS t(lock_key, position) ORDER BY t.position`,
+  record: `INSERT INTO idempotency_records AS r
+             (scope_key, account_id, api_key_id, idempotency_key, method, route, fingerprint,
+              response_status, response_headers, response_body, resource_ids, request_id, created_at, expires_at)
+           SELECT t.scope_key, t.account_id, t.api_key_id, t.idempotency_key, t.method, t.route,
+                  decode(t.fingerprint, 'hex'), t.response_status, t.response_headers, t.response_body,
+                  ARRAY(SELECT jsonb_array_elements_text(t.resource_ids)), t.request_id, t.created_at,
+                  t.created_at + $14::bigint * interval '1 millisecond'
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                         $8::smallint[], $9::jsonb[], $10::text[], $11::jsonb[], $12::text[], $13::timestamptz[])
+                  AS t(scope_key, account_id, api_key_id, idempotency_key, method, route, fingerprint,
+                       response_status, response_headers, response_body, resource_ids, request_id, created_at)
+           ON CONFLICT (scope_key) DO UPDATE SET
+                  account_id = EXCLUDED.account_id, api_key_id = EXCLUDED.api_key_id,
+                  idempotency_key = EXCLUDED.idempotency_key, method = EXCLUDED.method, route = EXCLUDED.route,
+                  fingerprint = EXCLUDED.fingerprint, response_status = EXCLUDED.response_status,
+                  response_headers = EXCLUDED.response_headers, response_body = EXCLUDED.response_body,
+                  resource_ids = EXCLUDED.resource_ids, request_id = EXCLUDED.request_id,
+                  created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+            WHERE r.expires_at <= now()
+           RETURNING r.scope_key, extract(epoch FROM r.created_at) * 1000 AS created_ms`,
+  message: `INSERT INTO messages (id, account_id, idempotency_key, batch_id, channel, recipient, sender, content,
+                                 status, version, created_at, updated_at)
+            SELECT t.id, t.account_id, t.idempotency_key, t.batch_id, t.channel, t.recipient, t.sender, t.content,
+                   'accepted', 1, t.created_at, t.created_at
+              FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                          $8::jsonb[], $9::timestamptz[])
+                   AS t(id, account_id, idempotency_key, batch_id, channel, recipient, sender, content, created_at)`,
+  event: `INSERT INTO message_events (stream_id, version, type, data, metadata)
+          SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::jsonb[], $5::jsonb[])`,
+  outbox: `INSERT INTO outbox (topic, kafka_key, payload, headers)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[])`,
+};
+
+/** The API's write transaction for `commands`, as raw SQL: lease, locks, records, then the rows. */
+export async function rawTransaction(
+  client: pg.ClientBase,
+  accountId: string,
+  keyId: string,
+  commands: RawCommand[],
+) {
+  const p = rawParameters(accountId, keyId, commands);
+  await client.query('BEGIN');
+  try {
+    await client.query(sql.lease, ['15000']);
+    await client.query(sql.lock, [p.lockKeys]);
+    await client.query(sql.record, p.record);
+    await writeCommandRows(client, p);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  }
+}
+
+/** The rows of the commands (message, event v1, its outbox row, the command's outbox row). */
+export async function writeCommandRows(
+  client: pg.ClientBase,
+  p: ReturnType<typeof rawParameters>,
+): Promise<void> {
+  await client.query(sql.message, p.message);
+  await client.query(sql.event, p.event);
+  await client.query(sql.outbox, p.eventOutbox);
+  await client.query(sql.outbox, p.commandOutbox);
+}

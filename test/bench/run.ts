@@ -1,0 +1,249 @@
+// `npm run bench`: every benchmark in one bounded run (at most 15 minutes; `--quick` about 3),
+// each figure beside its baseline measured in the same run, then a report:
+// test/bench/results/<date>.json, <date>.md and its SVG plots, and test/bench/REPORT.md (the latest
+// full run). Brings up PostgreSQL and Kafka like `npm test` does (or uses DATABASE_URL /
+// KAFKA_BROKERS) and stops only what it started.
+//
+// Flags: --quick (short phases, to check the tooling), --only ingest,relay,dispatcher,e2e,
+//        --no-profile (no CPU profiles), --budget-minutes N (default 15, quick 6),
+//        --from results/<stamp>.json (no run: write that run's report again).
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { bringUpInfrastructure, repoRoot, takeDownInfrastructure } from '@exactly/infra';
+import { runDispatcherBench } from './dispatcher.ts';
+import { runEndToEndBench } from './endToEnd.ts';
+import { runIngestBench } from './ingest.ts';
+import { adminQuery, log } from './lib/environment.ts';
+import { loadSampler } from './lib/processes.ts';
+import { type BenchReport, type PhaseRecord, writeReport } from './lib/report.ts';
+import { round } from './lib/stats.ts';
+import { runRelayBench } from './relay.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'no-profile': { type: 'boolean', default: false },
+    'budget-minutes': { type: 'string' },
+    /** Only write the report again from a results file (after a change to the report). */
+    from: { type: 'string' },
+  },
+});
+const quick = flags.quick ?? false;
+const budgetMinutes = Number(flags['budget-minutes'] ?? (quick ? 6 : 15));
+const only = new Set((flags.only ?? 'ingest,relay,dispatcher,e2e').split(','));
+const startedAt = new Date();
+const started = performance.now();
+const deadline = started + budgetMinutes * 60_000;
+const stamp = startedAt.toISOString().slice(0, 16).replace(':', '') + (quick ? '-quick' : '');
+const resultsDir = join(repoRoot, 'test/bench/results');
+const profileDir = flags['no-profile'] ? undefined : join(resultsDir, `${stamp}-profiles`);
+
+/** What each phase runs with, full and quick; each estimate is what its budget check assumes. */
+const plan = quick
+  ? {
+      ingest: { seconds: 3, connections: [8, 64], uncachedReplays: false, estimate: 70 },
+      relay: { rows: 5_000, rounds: 1, latencySeconds: 4, variants: ['mark'] as const, estimate: 45 },
+      dispatcher: { commands: 3_000, rounds: 1, peerCommands: 1_000, peerTimeout: 20, estimate: 70 },
+      e2e: { rates: [500, 2000], seconds: 5, drain: 20, throughput: 4, estimate: 110 },
+    }
+  : {
+      ingest: { seconds: 8, connections: [4, 16, 64, 128], uncachedReplays: true, estimate: 200 },
+      relay: {
+        rows: 20_000,
+        rounds: 2,
+        latencySeconds: 10,
+        variants: ['mark', 'delete'] as const,
+        estimate: 120,
+      },
+      dispatcher: { commands: 20_000, rounds: 2, peerCommands: 4_000, peerTimeout: 60, estimate: 200 },
+      e2e: { rates: [500, 2000], seconds: 20, drain: 30, throughput: 10, estimate: 300 },
+    };
+
+/** Ends every child process still running (services and peers of a phase cut short). */
+function stopChildren(): void {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.split(') ')[1]?.split(' ')[1]);
+      if (parent === process.pid) process.kill(Number(entry), 'SIGTERM');
+    } catch {
+      // gone already
+    }
+  }
+}
+
+function versionOf(name: string): string {
+  const require = createRequire(join(repoRoot, 'test/package.json'));
+  try {
+    return (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string })
+      .version;
+  } catch {
+    // Packages whose exports hide package.json: find it next to the entry point.
+    const entry = require.resolve(name);
+    const root = entry.slice(0, entry.lastIndexOf(`node_modules/${name}/`) + `node_modules/${name}/`.length);
+    return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  }
+}
+
+function kafkaVersion(): string {
+  try {
+    const jar = readdirSync(join(repoRoot, 'infra/kafka/lib')).find((name) =>
+      /^kafka_2\.13-.*\.jar$/.test(name),
+    );
+    if (jar) return jar.replace(/^kafka_2\.13-(.*)\.jar$/, '$1');
+  } catch {
+    // not resolved yet
+  }
+  const pom = readFileSync(join(repoRoot, 'infra/kafka/pom.xml'), 'utf8');
+  return /<kafka\.version>([^<]+)</.exec(pom)?.[1] ?? 'unknown';
+}
+
+async function main(): Promise<number> {
+  log(`${quick ? 'quick' : 'full'} run, budget ${budgetMinutes} min, phases ${[...only].join(', ')}`);
+  const infrastructure = await bringUpInfrastructure();
+  process.env.DATABASE_URL = infrastructure.databaseUrl;
+  process.env.KAFKA_BROKERS = infrastructure.kafkaBrokers.join(',');
+  const load = loadSampler();
+  const report: BenchReport = {
+    date: startedAt.toISOString(),
+    stamp,
+    mode: quick ? 'quick' : 'full',
+    command: `npm run bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    machine: {
+      cores: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memoryGiB: round(totalmem() / 2 ** 30),
+      kernel: release(),
+      loadAverageAtStart: loadavg().map((value) => round(value, 2)),
+    },
+    versions: {},
+    phases: {},
+    durationSeconds: 0,
+  };
+  const watchdog = setTimeout(
+    () => {
+      log(`the run passed its budget of ${budgetMinutes} min by 1 min: stopping, writing what it has`);
+      report.aborted = true;
+      stopChildren();
+      finish(report, load.stop());
+      process.exit(2);
+    },
+    deadline - started + 60_000,
+  );
+  watchdog.unref();
+  try {
+    const [postgres] = await adminQuery<{ server_version: string }>('SHOW server_version');
+    report.versions = {
+      node: process.version,
+      postgres: postgres?.server_version ?? 'unknown',
+      kafka: kafkaVersion(),
+      kafkajs: versionOf('kafkajs'),
+      '@mikro-orm/core': versionOf('@mikro-orm/core'),
+      fastify: versionOf('fastify'),
+      pg: versionOf('pg'),
+      autocannon: versionOf('autocannon'),
+      'pg-transactional-outbox': versionOf('pg-transactional-outbox'),
+      '@node-idempotency/core': versionOf('@node-idempotency/core'),
+    };
+    log('versions', report.versions);
+
+    const phase = async <T>(
+      name: 'ingest' | 'relay' | 'dispatcher' | 'e2e',
+      estimate: number,
+      run: () => Promise<T>,
+    ) => {
+      if (!only.has(name)) return;
+      const left = (deadline - performance.now()) / 1_000;
+      const record: PhaseRecord = { loadBefore: round(loadavg()[0] as number, 2) };
+      report.phases[name] = record;
+      if (left < estimate) {
+        record.skipped = `${Math.round(left)} s of the budget left, the phase needs about ${estimate} s`;
+        log(`skipping ${name}: ${record.skipped}`);
+        return;
+      }
+      const phaseStarted = performance.now();
+      log(`--- ${name} (about ${estimate} s) ---`);
+      try {
+        record.result = await run();
+      } catch (error) {
+        record.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        log(`${name} failed:`, record.error);
+        stopChildren();
+      }
+      record.seconds = round((performance.now() - phaseStarted) / 1_000);
+      record.loadAfter = round(loadavg()[0] as number, 2);
+    };
+
+    await phase('ingest', plan.ingest.estimate, () =>
+      runIngestBench({
+        seconds: plan.ingest.seconds,
+        connections: plan.ingest.connections,
+        uncachedReplays: plan.ingest.uncachedReplays,
+        peer: true,
+        ...(profileDir ? { cpuProfileDir: profileDir } : {}),
+      }),
+    );
+    await phase('relay', plan.relay.estimate, () =>
+      runRelayBench({
+        rows: plan.relay.rows,
+        rounds: plan.relay.rounds,
+        rate: 1_000,
+        latencySeconds: plan.relay.latencySeconds,
+        idleSeconds: quick ? 0 : 5,
+        variants: [...plan.relay.variants],
+        latencyVariants: !quick,
+        ...(profileDir ? { cpuProfileDir: profileDir } : {}),
+      }),
+    );
+    await phase('dispatcher', plan.dispatcher.estimate, () =>
+      runDispatcherBench({
+        commands: plan.dispatcher.commands,
+        rounds: plan.dispatcher.rounds,
+        peer: true,
+        peerCommands: plan.dispatcher.peerCommands,
+        peerTimeoutSeconds: plan.dispatcher.peerTimeout,
+        ...(profileDir ? { cpuProfileDir: profileDir } : {}),
+      }),
+    );
+    await phase('e2e', plan.e2e.estimate, () =>
+      runEndToEndBench({
+        rates: plan.e2e.rates,
+        seconds: plan.e2e.seconds,
+        drainSeconds: plan.e2e.drain,
+        throughputSeconds: plan.e2e.throughput,
+        // Proposal 6 of the report, by configuration alone: provider slots no longer the limit.
+        variant: {
+          label: 'HTTP_PROVIDER_CONCURRENCY=1000 (default 64)',
+          dispatcherEnv: { HTTP_PROVIDER_CONCURRENCY: '1000' },
+        },
+      }),
+    );
+  } finally {
+    clearTimeout(watchdog);
+    await takeDownInfrastructure(infrastructure);
+  }
+  finish(report, load.stop());
+  const failed = Object.values(report.phases).filter((record) => record?.error).length;
+  return failed > 0 ? 1 : 0;
+}
+
+function finish(report: BenchReport, load: ReturnType<ReturnType<typeof loadSampler>['stop']>): void {
+  report.durationSeconds = round((performance.now() - started) / 1_000);
+  report.load = load;
+  const written = writeReport(report, resultsDir, { latest: !quick && !report.aborted });
+  log(`wrote ${written.join(', ')}`);
+}
+
+if (flags.from) {
+  const report = JSON.parse(readFileSync(flags.from, 'utf8')) as BenchReport;
+  const written = writeReport(report, resultsDir, { latest: report.mode === 'full' && !report.aborted });
+  log(`wrote ${written.join(', ')}`);
+} else {
+  process.exitCode = await main();
+}
