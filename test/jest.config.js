@@ -3,7 +3,10 @@ import base from '../jest.config.base.js';
 // Suites across services. Benchmarks (bench/) are not tests: `node bench/<name>.ts` runs one.
 export default {
   ...base,
-  testMatch: ['<rootDir>/{e2e,conformance,faults}/**/*.test.ts'],
+  // `npm run test:faults` (EXACTLY_FAULTS=full, or scenario names) runs the fault suite alone.
+  testMatch: process.env.EXACTLY_FAULTS
+    ? ['<rootDir>/faults/**/*.test.ts']
+    : ['<rootDir>/{e2e,conformance,faults}/**/*.test.ts'],
   globalSetup: '<rootDir>/jest.globalSetup.js',
   globalTeardown: '@exactly/testkit/jestGlobalTeardown',
 };

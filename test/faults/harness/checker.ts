@@ -1,6 +1,6 @@
 import { recordHeaders } from '@exactly/contracts';
 import { createKafka } from '@exactly/messaging';
-import { compareMessageProjections, openOrm, runSql } from '@exactly/persistence';
+import { compareMessageProjections, type Orm, openOrm, runSql } from '@exactly/persistence';
 import type { FakeProvider } from '@exactly/testkit';
 import type { History } from './history.ts';
 
@@ -8,31 +8,47 @@ export interface CheckInput {
   databaseUrl: string;
   accountId: string;
   history: History;
-  provider: FakeProvider;
+  /** What the provider saw: the fake provider, or a view of it limited to one run. */
+  provider: Pick<FakeProvider, 'sentKeys' | 'calls'>;
   kafkaBrokers: string[];
-  deadLetterTopic: string;
+  topics: { commands: string; deadLetters: string };
   /** How long to wait for every accepted message to reach `sent` or `failed`. */
   settleTimeoutMs: number;
+  /**
+   * Dead letters the scenario caused on purpose, by code (`command_not_accepted: 5`, say); any
+   * other dead letter is a violation, and so is a different count of an expected code.
+   */
+  expectedDeadLetters?: Record<string, number>;
+  /** Read the dead-letter topic and compare it with the table (seconds); false checks the table only. */
+  readDeadLetterTopic?: boolean;
+  /** How often to look whether everything settled (default 250 ms). */
+  pollMs?: number;
+  /** An open ORM to use (a model run checks often); by default one is opened and closed. */
+  orm?: Orm;
 }
 
 /** A scenario's figures, as RESULTS.md reports them. */
 export interface Figures {
+  /** Distinct keys the client tried. */
+  commands: number;
   /** Distinct commands the system accepted (messages rows of the scenario's account). */
   accepted: number;
-  /** Commands the client saw a 2xx for. */
+  /** Keys the client saw a 2xx for. */
   acknowledged: number;
   clientRetries: number;
   indeterminate: number;
-  /** Messages the provider sent (distinct idempotency keys). */
+  /** Attempts refused by load shedding (`overloaded`, `rate_limited`). */
+  shed: number;
+  /** Messages the provider sent (distinct idempotency keys of this run's messages). */
   sends: number;
   /** Extra provider calls with a key it had already sent for: what a provider that ignores keys would have sent twice. */
   providerRepeatCalls: number;
-  /** Commands run twice: a client key with two messages, or a second send. */
+  /** Commands run twice: a key with two messages, a second dispatch, a second recorded send. */
   duplicates: number;
-  /** Acknowledged commands missing, or accepted ones never sent nor failed with a reason. */
+  /** Acknowledged commands missing, or accepted ones never sent. */
   losses: number;
   deadLetters: number;
-  /** From the end of the load until every accepted message was sent or failed. */
+  /** From the end of the faults until every accepted message was sent or failed. */
   settleMs: number;
 }
 
@@ -46,24 +62,48 @@ interface MessageRow {
   id: string;
   idempotency_key: string;
   status: string;
+  version: number;
 }
 
+const settled = (row: MessageRow) => row.status === 'sent' || row.status === 'failed';
+
+async function readMessages(orm: Orm, accountId: string): Promise<MessageRow[]> {
+  const { rows } = await runSql<MessageRow>(
+    orm.em.fork(),
+    'SELECT id, idempotency_key, status, version FROM messages WHERE account_id = $1',
+    [accountId],
+  );
+  return rows;
+}
+
+/** Waits until every message is sent or failed and the run's dead letters have left the outbox. */
 async function waitForSettled(
-  read: () => Promise<MessageRow[]>,
-  timeoutMs: number,
+  orm: Orm,
+  input: CheckInput,
 ): Promise<{ rows: MessageRow[]; settleMs: number }> {
   const started = Date.now();
   for (;;) {
-    const rows = await read();
-    const open = rows.filter((row) => row.status !== 'sent' && row.status !== 'failed');
-    if (open.length === 0 || Date.now() - started > timeoutMs)
+    const rows = await readMessages(orm, input.accountId).catch(() => undefined);
+    const { rows: pending } = await runSql<{ n: string }>(
+      orm.em.fork(),
+      'SELECT count(*) AS n FROM outbox WHERE topic = $1 AND published_at IS NULL',
+      [input.topics.deadLetters],
+    ).catch(() => ({ rows: [{ n: '1' }] }));
+    const done = (rows?.every(settled) ?? false) && Number(pending[0]?.n) === 0;
+    if (rows !== undefined && (done || Date.now() - started > input.settleTimeoutMs))
       return { rows, settleMs: Date.now() - started };
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, input.pollMs ?? 250));
   }
 }
 
-/** Every record on the dead-letter topic, with its headers. */
-async function readDeadLetters(brokers: string[], topic: string): Promise<Record<string, string>[]> {
+interface DeadLetterSeen {
+  code: string;
+  reason: string;
+  source: string;
+}
+
+/** Every record on the dead-letter topic, read from the beginning (bounded: 30 s at most). */
+async function readDeadLetterTopic(brokers: string[], topic: string): Promise<DeadLetterSeen[]> {
   const kafka = createKafka({ brokers, clientId: 'faults-checker' });
   const admin = kafka.admin();
   await admin.connect();
@@ -72,17 +112,21 @@ async function readDeadLetters(brokers: string[], topic: string): Promise<Record
   await admin.disconnect();
   const expected = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
   if (expected === 0) return [];
-  const consumer = kafka.consumer({ groupId: `faults-checker-${Date.now()}` });
-  const records: Record<string, string>[] = [];
+  const groupId = `faults-checker-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const consumer = kafka.consumer({ groupId });
+  const records: DeadLetterSeen[] = [];
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, 30_000);
     void consumer.run({
       eachMessage: async ({ message }) => {
-        records.push(
-          Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
-        );
+        const header = (name: string) => message.headers?.[name]?.toString() ?? '';
+        records.push({
+          code: header(recordHeaders.deadLetterCode),
+          reason: header(recordHeaders.deadLetterReason),
+          source: `${header(recordHeaders.originalPartition)}/${header(recordHeaders.originalOffset)}`,
+        });
         if (records.length >= expected) {
           clearTimeout(timer);
           resolve();
@@ -91,28 +135,26 @@ async function readDeadLetters(brokers: string[], topic: string): Promise<Record
     });
   });
   await consumer.disconnect();
+  const deleter = kafka.admin();
+  await deleter.connect();
+  await deleter.deleteGroups([groupId]).catch(() => {});
+  await deleter.disconnect();
   return records;
 }
 
 /**
  * Checks the promises of DESIGN.md from the database, the topics and the fake provider, after
- * the load stopped and faults were lifted: every acknowledged command sent exactly once, no send
- * without an accepted command, every stream whole and its projection equal to a rebuild, every
- * dead letter with a reason.
+ * the faults were lifted: every acknowledged command sent exactly once, nothing stored for a
+ * command that was refused outright, no send without an accepted command, every stream whole
+ * (versions 1..n, one acceptance, one dispatch, one recorded send) and its projection equal to a
+ * rebuild, every dead letter on the topic with a reason, matching the dispatcher's own table, and
+ * none the scenario did not cause.
  */
 export async function checkInvariants(input: CheckInput): Promise<Verdict> {
   const violations: string[] = [];
-  const orm = await openOrm({ databaseUrl: input.databaseUrl, poolSize: 2 });
+  const orm = input.orm ?? (await openOrm({ databaseUrl: input.databaseUrl, poolSize: 2 }));
   try {
-    const readMessages = async () =>
-      (
-        await runSql<MessageRow>(
-          orm.em.fork(),
-          'SELECT id, idempotency_key, status FROM messages WHERE account_id = $1',
-          [input.accountId],
-        )
-      ).rows;
-    const { rows, settleMs } = await waitForSettled(readMessages, input.settleTimeoutMs);
+    const { rows, settleMs } = await waitForSettled(orm, input);
     const byId = new Map(rows.map((row) => [row.id, row]));
     const messagesPerKey = new Map<string, string[]>();
     for (const row of rows)
@@ -138,29 +180,38 @@ export async function checkInvariants(input: CheckInput): Promise<Verdict> {
         }
       }
     }
+    for (const key of input.history.refusedOnly()) {
+      if (messagesPerKey.has(key))
+        violations.push(`key ${key} was refused at every attempt, yet a message was stored for it`);
+    }
 
     const sent = input.provider.sentKeys;
+    const where = await locateUnsettled(
+      orm,
+      rows.filter((row) => !settled(row)),
+    );
     for (const row of rows) {
-      if (row.status === 'sent' && !sent.has(row.id)) {
-        violations.push(`message ${row.id} is marked sent but the provider never sent it`);
-      }
-      if (row.status !== 'sent' && row.status !== 'failed') {
+      if (!settled(row)) {
         losses += 1;
         violations.push(
-          `message ${row.id} (key ${row.idempotency_key}) is still ${row.status} after ${settleMs} ms`,
+          `message ${row.id} (key ${row.idempotency_key}) is still ${row.status} after ${settleMs} ms (${where.get(row.id)})`,
         );
+      } else if (row.status === 'failed') {
+        // The fake provider never refuses a send in these scenarios: a failed message was given up on.
+        losses += 1;
+        violations.push(`message ${row.id} (key ${row.idempotency_key}) failed`);
+      } else if (!sent.has(row.id)) {
+        violations.push(`message ${row.id} is marked sent but the provider never sent it`);
       }
     }
-    let sends = 0;
+    const sends = [...sent].filter((key) => byId.has(key)).length;
+    // The provider serves this scenario only: a key it sent for must be an accepted message.
     for (const key of sent) {
-      if (!byId.has(key)) continue;
-      sends += 1;
+      if (!byId.has(key)) violations.push(`the provider sent ${key}, which no accepted command names`);
     }
-    const strangers = [...sent].filter((key) => !byId.has(key) && key.startsWith('msg_'));
-    // The provider is shared by the scenario only; a key it sent for must be an accepted message.
-    for (const key of strangers) violations.push(`the provider sent ${key}, which no accepted command names`);
-
     const providerRepeatCalls = input.provider.calls.filter((call) => call.outcome === 'replayed').length;
+
+    duplicates += await checkStreams(orm, rows, violations);
 
     const projection = await compareMessageProjections(orm.em.fork(), { accountId: input.accountId });
     for (const mismatch of projection.mismatches.slice(0, 20)) {
@@ -169,28 +220,145 @@ export async function checkInvariants(input: CheckInput): Promise<Verdict> {
       );
     }
 
-    const deadLetters = await readDeadLetters(input.kafkaBrokers, input.deadLetterTopic);
-    for (const [index, headers] of deadLetters.entries()) {
-      if (!headers[recordHeaders.deadLetterReason])
-        violations.push(`dead letter #${index} has no reason header`);
-    }
+    const deadLetters = await checkDeadLetters(orm, input, violations);
 
     return {
       violations,
       figures: {
+        commands: input.history.keys(),
         accepted: rows.length,
         acknowledged: acknowledged.size,
         clientRetries: input.history.retries(),
         indeterminate: input.history.count('indeterminate'),
+        shed: input.history.attempts.filter((a) => a.code === 'overloaded' || a.code === 'rate_limited')
+          .length,
         sends,
         providerRepeatCalls,
         duplicates,
         losses,
-        deadLetters: deadLetters.length,
+        deadLetters,
         settleMs,
       },
     };
   } finally {
-    await orm.close();
+    if (!input.orm) await orm.close();
   }
+}
+
+/** Where each unsettled message is stuck: its outbox row, the inbox, its effect. */
+async function locateUnsettled(orm: Orm, rows: MessageRow[]): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  if (rows.length === 0) return found;
+  const ids = rows.map((row) => row.id);
+  const { rows: facts } = await runSql<{
+    id: string;
+    outbox: string | null;
+    inbox: string | null;
+    effect: string | null;
+  }>(
+    orm.em.fork(),
+    `SELECT m.id,
+            (SELECT string_agg('outbox row ' || o.id || ' shard ' || o.shard ||
+                               CASE WHEN o.published_at IS NULL THEN ' unpublished' ELSE ' published' END ||
+                               coalesce(' (claimed by ' || (SELECT c.relay_id FROM outbox_claims c
+                                 WHERE o.id = ANY(c.ids) LIMIT 1) || ')', ''), ', ')
+               FROM outbox o WHERE o.payload -> 'data' ->> 'messageId' = m.id) AS outbox,
+            (SELECT 'inbox partition ' || i.partition || ' offset ' || i."offset" FROM inbox i WHERE i.message_id = m.id) AS inbox,
+            (SELECT 'effect ' || e.state || ' attempt ' || e.attempt FROM effects e WHERE e.message_id = m.id) AS effect
+       FROM messages m WHERE m.id = ANY($1::text[])`,
+    [ids],
+  ).catch((error: unknown) => ({
+    rows: ids.map((id) => ({ id, outbox: `cannot tell: ${error}`, inbox: null, effect: null })),
+  }));
+  for (const fact of facts)
+    found.set(
+      fact.id,
+      [
+        fact.outbox ?? 'no outbox row (published)',
+        fact.inbox ?? 'not in the inbox',
+        fact.effect ?? 'no effect',
+      ].join('; '),
+    );
+  return found;
+}
+
+/** Each stream is versions 1..n with one acceptance, one dispatch and one recorded send; returns the extra runs. */
+async function checkStreams(orm: Orm, rows: MessageRow[], violations: string[]): Promise<number> {
+  const ids = rows.map((row) => row.id);
+  const { rows: events } = await runSql<{ stream_id: string; version: number; type: string }>(
+    orm.em.fork(),
+    'SELECT stream_id, version, type FROM message_events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, version',
+    [ids],
+  );
+  const { rows: accepted } = await runSql<{ message_id: string; n: string }>(
+    orm.em.fork(),
+    `SELECT e.message_id, count(*) AS n FROM effect_attempts a JOIN effects e ON e.id = a.effect_id
+      WHERE e.message_id = ANY($1::text[]) AND a.outcome = 'accepted' GROUP BY e.message_id`,
+    [ids],
+  );
+  const streams = new Map<string, { version: number; type: string }[]>();
+  for (const event of events) streams.set(event.stream_id, [...(streams.get(event.stream_id) ?? []), event]);
+  let extra = 0;
+  for (const row of rows) {
+    const stream = streams.get(row.id) ?? [];
+    const gap = stream.findIndex((event, index) => Number(event.version) !== index + 1);
+    if (gap >= 0)
+      violations.push(`message ${row.id}: its stream skips from version ${gap} to ${stream[gap]?.version}`);
+    const count = (type: string) => stream.filter((event) => event.type === type).length;
+    if (count('MessageAccepted') !== 1 || stream[0]?.type !== 'MessageAccepted')
+      violations.push(`message ${row.id}: its stream does not start with exactly one MessageAccepted`);
+    for (const type of ['DispatchRequested', 'ProviderAccepted']) {
+      if (count(type) > 1) {
+        extra += count(type) - 1;
+        violations.push(`message ${row.id}: ${count(type)} ${type} events`);
+      }
+    }
+  }
+  for (const { message_id, n } of accepted) {
+    if (Number(n) > 1) {
+      extra += Number(n) - 1;
+      violations.push(`message ${message_id}: ${n} provider attempts recorded as accepted`);
+    }
+  }
+  return extra;
+}
+
+/** Compares the dead-letter topic with the dispatcher's table and the scenario's expectations; returns the count. */
+async function checkDeadLetters(orm: Orm, input: CheckInput, violations: string[]): Promise<number> {
+  const { rows: stored } = await runSql<{ code: string; source: string }>(
+    orm.em.fork(),
+    `SELECT code, source_partition || '/' || source_offset AS source FROM dead_letters WHERE source_topic = $1`,
+    [input.topics.commands],
+  );
+  if (input.readDeadLetterTopic ?? true) {
+    const onTopic = await readDeadLetterTopic(input.kafkaBrokers, input.topics.deadLetters);
+    for (const [index, record] of onTopic.entries()) {
+      if (!record.reason || !record.code)
+        violations.push(`dead letter #${index} has no reason or code header`);
+    }
+    const topicSources = new Set(onTopic.map((record) => record.source));
+    const missing = stored.filter((row) => !topicSources.has(row.source));
+    if (missing.length > 0)
+      violations.push(
+        `${missing.length} dead letters recorded by the dispatcher never reached the dead-letter topic`,
+      );
+    const storedSources = new Set(stored.map((row) => row.source));
+    const unknown = onTopic.filter((record) => !storedSources.has(record.source));
+    if (unknown.length > 0)
+      violations.push(`${unknown.length} records on the dead-letter topic have no row in dead_letters`);
+  }
+
+  const byCode = new Map<string, number>();
+  for (const row of stored) byCode.set(row.code, (byCode.get(row.code) ?? 0) + 1);
+  const expected = input.expectedDeadLetters ?? {};
+  for (const [code, count] of byCode) {
+    if (!(code in expected)) violations.push(`${count} unexpected dead letters with code ${code}`);
+    else if (expected[code] !== count)
+      violations.push(`${count} dead letters with code ${code}, expected ${expected[code]}`);
+  }
+  for (const [code, count] of Object.entries(expected)) {
+    if (count > 0 && !byCode.has(code))
+      violations.push(`no dead letter with code ${code}, expected ${count}`);
+  }
+  return stored.length;
 }

@@ -1,7 +1,8 @@
 /**
  * What the client saw of one attempt, in the manner of Jepsen's histories: `ok` (a 2xx),
- * `failed` (a definite refusal: the command did not run), or `indeterminate` (a timeout, a
- * reset, a 5xx: it may or may not have run, so it is retried with the same key).
+ * `failed` (a definite refusal: the command did not run, such as a 4xx or load shed with
+ * `overloaded`), or `indeterminate` (a timeout, a reset, another 5xx: it may or may not have
+ * run, so it is retried with the same key).
  */
 export type AttemptOutcome = 'ok' | 'failed' | 'indeterminate';
 
@@ -45,6 +46,29 @@ export class History {
   retries(): number {
     const keys = new Set(this.attempts.map((attempt) => attempt.key));
     return this.attempts.length - keys.size;
+  }
+
+  /** Keys every attempt of which was a definite refusal: the system must have stored nothing for them. */
+  refusedOnly(): Set<string> {
+    const outcomes = new Map<string, Set<AttemptOutcome>>();
+    for (const attempt of this.attempts) {
+      const seen = outcomes.get(attempt.key) ?? new Set<AttemptOutcome>();
+      seen.add(attempt.outcome);
+      outcomes.set(attempt.key, seen);
+    }
+    return new Set(
+      [...outcomes].filter(([, seen]) => seen.size === 1 && seen.has('failed')).map(([key]) => key),
+    );
+  }
+
+  /** Distinct keys the client tried. */
+  keys(): number {
+    return new Set(this.attempts.map((attempt) => attempt.key)).size;
+  }
+
+  /** Attempts answered with this HTTP status. */
+  countStatus(status: number): number {
+    return this.attempts.filter((attempt) => attempt.status === status).length;
   }
 
   /** One JSON line per attempt, for a scenario's artefacts. */

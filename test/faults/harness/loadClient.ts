@@ -20,12 +20,15 @@ export interface LoadOptions {
   ratePerSecond?: number;
   /** Stop early (a scenario's time limit). */
   signal?: AbortSignal;
+  /** Index of the first command (a second pass with the same prefix sends the same keys and bodies again). */
+  firstIndex?: number;
 }
 
 const channels = ['email', 'sms', 'voice'] as const;
 
-export function commandFor(index: number, random: () => number): SendMessage {
-  const channel = channels[Math.floor(random() * channels.length)] ?? 'sms';
+/** The command of index `index`: always the same body for the same index, so a resend is a true retry. */
+export function commandFor(index: number): SendMessage {
+  const channel = channels[index % channels.length] ?? 'sms';
   const phone = `+1555${String(1_000_000 + index).slice(-7)}`;
   switch (channel) {
     case 'email':
@@ -49,7 +52,10 @@ function describeFailure(error: unknown): {
   code?: string;
 } {
   if (error instanceof ExactlyApiError) {
-    // A retryable API error (5xx, 429, 409 in flight) leaves the command's fate open.
+    // Load shedding answers before anything runs: a definite refusal, though worth retrying.
+    if (error.code === 'overloaded' || error.code === 'rate_limited')
+      return { outcome: 'failed', status: error.status, code: error.code };
+    // Any other retryable API error (5xx, 409 in flight) leaves the command's fate open.
     return { outcome: error.retryable ? 'indeterminate' : 'failed', status: error.status, code: error.code };
   }
   if (error instanceof ExactlyNetworkError)
@@ -63,7 +69,9 @@ function describeFailure(error: unknown): {
  * failed ones through the SDK's `onRetry`, the last one from the call's result or error.
  */
 export async function runLoad(options: LoadOptions, history: History): Promise<void> {
-  let next = 0;
+  const first = options.firstIndex ?? 0;
+  let next = first;
+  const end = first + options.commands;
   const startedAt = Date.now();
   const worker = async () => {
     // One client per worker, so `onRetry` knows which command's attempt it reports.
@@ -80,15 +88,15 @@ export async function runLoad(options: LoadOptions, history: History): Promise<v
         history.record({ key: current.key, attempt: current.attempt, ...describeFailure(event.error) });
       },
     });
-    while (next < options.commands && !options.signal?.aborted) {
+    while (next < end && !options.signal?.aborted) {
       const index = next++;
       if (options.ratePerSecond) {
-        const due = startedAt + (index * 1_000) / options.ratePerSecond;
+        const due = startedAt + ((index - first) * 1_000) / options.ratePerSecond;
         if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
       }
       current = { key: `${options.keyPrefix}-${index}`, attempt: 0 };
       try {
-        const result = await client.messages.send(commandFor(index, options.random), {
+        const result = await client.messages.send(commandFor(index), {
           idempotencyKey: current.key,
         });
         history.record({

@@ -1,24 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runMigrations } from '@exactly/persistence';
 import type { Caller } from '@exactly/testkit';
-import { FakeProvider } from '@exactly/testkit';
+import { FakeProvider, TcpProxy, withDatabase } from '@exactly/testkit';
+import pg from 'pg';
 import { seededRandom } from '../../support/seededRandom.ts';
 import { checkInvariants, type Figures } from './checker.ts';
 import { History } from './history.ts';
 import { type LoadOptions, runLoad } from './loadClient.ts';
 import { Pipeline, type PipelineOptions } from './pipeline.ts';
 
+/** Where the run's servers are: the scenario may bring its own (a scratch PostgreSQL, the cluster). */
+export interface ScenarioEnvironment {
+  databaseUrl: string;
+  kafkaBrokers: string[];
+}
+
 export interface ScenarioContext {
   pipeline: Pipeline;
   provider: FakeProvider;
   history: History;
   caller: Caller;
+  /** The fault schedule's own seeded stream (the load has another), so faults land the same way each run. */
   random: () => number;
-  /** Counts a fault as injected (for the report) and says what it was. */
-  injected(description: string): void;
+  /** Records a fault (for the report) with the time since the start of the load; `count` faults of one kind at once. */
+  injected(description: string, count?: number): void;
   /** Runs the scenario's load (with these overrides) and resolves when it is done. */
   load(overrides?: Partial<LoadOptions>): Promise<void>;
+  /** Dead letters the scenario causes on purpose (records it forged or conflicts it wrote), by code. */
+  expectDeadLetters(code: string, count: number): void;
+  /** A random duration in [min, max) from the fault stream. */
+  between(minMs: number, maxMs: number): number;
+  sleep(ms: number): Promise<void>;
+  /** The scenario did not do what it is for (no overload reached, no fault landed): it fails, whatever the checker says. */
+  problem(description: string): void;
 }
 
-export interface Scenario {
+export interface Scenario<Resources = undefined> {
   name: string;
   /** What it does to the system, in a sentence (goes into RESULTS.md). */
   description: string;
@@ -26,10 +46,30 @@ export interface Scenario {
   commands: number;
   pipeline?: Omit<PipelineOptions, 'databaseUrl' | 'kafkaBrokers' | 'providerUrl'>;
   load?: Partial<LoadOptions>;
-  /** Injects faults while the load runs; resolves when faults are over and lifted. */
-  run(context: ScenarioContext): Promise<void>;
-  /** Whether the checker must find violations (a negative control). */
+  /** Latency added in front of the fake provider (a TCP proxy), so faults catch calls in flight. */
+  providerLatencyMs?: number;
+  /**
+   * Sets up what the scenario needs before the pipeline starts (its own PostgreSQL, the
+   * cluster, a topic made in advance) and says where the servers are; `release` undoes it.
+   */
+  setUp?(base: ScenarioEnvironment): Promise<{
+    environment: ScenarioEnvironment;
+    resources: Resources;
+    /** Environment for the services that depends on what was set up (a proxy's port, say), given the run's servers. */
+    env?: (environment: ScenarioEnvironment) => PipelineOptions['env'];
+  }>;
+  release?(resources: Resources): Promise<void>;
+  /** Runs after the pipeline is built and before it starts (to make its topics in advance, say). */
+  beforeStart?(pipeline: Pipeline, resources: Resources): Promise<void>;
+  /** Drives the load and injects faults; resolves when the faults are over and lifted. */
+  run(context: ScenarioContext, resources: Resources): Promise<void>;
+  /** A negative control: the checker must find violations. */
   expectViolations?: boolean;
+  /**
+   * Share of the keys tried that must end acknowledged (default 0.9): a run in which the load
+   * made no progress proves nothing, so it fails (load shedding lowers it on purpose).
+   */
+  minAcknowledged?: number;
   settleTimeoutMs?: number;
 }
 
@@ -38,33 +78,69 @@ export interface ScenarioResult {
   description: string;
   seed: number;
   faults: string[];
+  /** Faults injected (a fault event may stand for many, such as records written). */
+  faultCount: number;
+  /** Why the scenario itself did not do its job (it then fails even as a negative control). */
+  problems: string[];
   figures: Figures;
   violations: string[];
   passed: boolean;
+  expectViolations: boolean;
   durationMs: number;
 }
 
-export interface ScenarioEnvironment {
-  databaseUrl: string;
-  kafkaBrokers: string[];
-}
+const artifactsDir = fileURLToPath(new URL('../.artifacts/', import.meta.url));
 
 /**
  * Runs one seeded scenario: starts the pipeline, drives the load while the scenario injects its
- * faults, lifts them, waits for the system to settle and checks every invariant.
+ * faults, lifts them, waits for the system to settle and checks every invariant. A failed run
+ * leaves its history, logs and violations in `test/faults/.artifacts/<name>-<seed>/`.
  */
-export async function runScenario(
-  scenario: Scenario,
-  environment: ScenarioEnvironment,
+export async function runScenario<Resources>(
+  scenario: Scenario<Resources>,
+  base: ScenarioEnvironment,
 ): Promise<ScenarioResult> {
   const started = Date.now();
-  const random = seededRandom(scenario.seed);
-  const provider = new FakeProvider({ random });
-  const providerUrl = await provider.listen();
-  const pipeline = new Pipeline({ ...scenario.pipeline, ...environment, providerUrl });
+  const loadRandom = seededRandom(scenario.seed);
+  const faultRandom = seededRandom(scenario.seed ^ 0x5bd1e995);
+  const provider = new FakeProvider({ random: faultRandom });
+  let providerUrl = await provider.listen();
+  let providerProxy: TcpProxy | undefined;
+  if (scenario.providerLatencyMs) {
+    const target = new URL(providerUrl);
+    providerProxy = new TcpProxy({ port: Number(target.port) });
+    providerProxy.setLatency(scenario.providerLatencyMs);
+    providerUrl = `http://127.0.0.1:${await providerProxy.listen()}${target.pathname}`;
+  }
+  const {
+    environment: given,
+    resources,
+    env,
+  } = scenario.setUp
+    ? await scenario.setUp(base)
+    : { environment: base, resources: undefined as Resources, env: undefined };
+  // A database of the scenario's own: the effect queue and the outbox are shared by whatever runs
+  // on a database, so what one scenario leaves behind must not reach the next one's provider.
+  const database = await createScenarioDatabase(given.databaseUrl, scenario.name);
+  const environment = { ...given, databaseUrl: database.url };
+  let keepDatabase = false;
+  const kinds = ['ingest', 'relay', 'dispatcher'] as const;
+  const pipeline = new Pipeline({
+    ...scenario.pipeline,
+    ...environment,
+    providerUrl,
+    env: Object.fromEntries(
+      kinds.map((kind) => [kind, { ...scenario.pipeline?.env?.[kind], ...env?.(environment)?.[kind] }]),
+    ),
+  });
   const history = new History();
   const faults: string[] = [];
+  let faultCount = 0;
+  const problems: string[] = [];
+  const expectedDeadLetters: Record<string, number> = {};
+  let loadStarted = Date.now();
   try {
+    await scenario.beforeStart?.(pipeline, resources);
     await pipeline.start();
     const caller = await pipeline.createAccount(`faults-${scenario.name}`);
     const loadOptions: LoadOptions = {
@@ -73,47 +149,127 @@ export async function runScenario(
       commands: scenario.commands,
       concurrency: 16,
       timeoutMs: 5_000,
-      maxAttempts: 30,
-      random,
+      maxAttempts: 40,
+      random: loadRandom,
       keyPrefix: `${scenario.name}-${scenario.seed}`,
       ...scenario.load,
     };
-    await scenario.run({
-      pipeline,
-      provider,
-      history,
-      caller,
-      random,
-      injected: (description) => faults.push(description),
-      load: (overrides = {}) => runLoad({ ...loadOptions, ...overrides }, history),
-    });
+    loadStarted = Date.now();
+    await scenario.run(
+      {
+        pipeline,
+        provider,
+        history,
+        caller,
+        random: faultRandom,
+        injected: (description, count = 1) => {
+          faultCount += count;
+          faults.push(`${((Date.now() - loadStarted) / 1000).toFixed(1)}s ${description}`);
+        },
+        load: (overrides = {}) => runLoad({ ...loadOptions, ...overrides }, history),
+        expectDeadLetters: (code, count) => {
+          expectedDeadLetters[code] = (expectedDeadLetters[code] ?? 0) + count;
+        },
+        between: (min, max) => Math.floor(min + faultRandom() * (max - min)),
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        problem: (description) => problems.push(description),
+      },
+      resources,
+    );
+    // Whatever a fault left down comes back before the check: the system must heal by itself from here.
+    await pipeline.restartStopped();
     const verdict = await checkInvariants({
       databaseUrl: environment.databaseUrl,
       accountId: caller.accountId,
       history,
       provider,
       kafkaBrokers: environment.kafkaBrokers,
-      deadLetterTopic: pipeline.topics.deadLetters,
+      topics: pipeline.topics,
       settleTimeoutMs: scenario.settleTimeoutMs ?? 60_000,
+      expectedDeadLetters,
     });
+    const acknowledgedShare = verdict.figures.acknowledged / Math.max(1, verdict.figures.commands);
+    if (acknowledgedShare < (scenario.minAcknowledged ?? 0.9))
+      problems.push(
+        `only ${verdict.figures.acknowledged} of ${verdict.figures.commands} keys were acknowledged: the load made too little progress to prove anything`,
+      );
+    // The load never sends a request the API may refuse: any refusal but load shedding is a defect.
+    const refusals = new Map<string, number>();
+    for (const attempt of history.attempts) {
+      if (attempt.outcome !== 'failed' || attempt.code === 'overloaded' || attempt.code === 'rate_limited')
+        continue;
+      const what = `${attempt.status ?? '-'} ${attempt.code ?? ''}`;
+      refusals.set(what, (refusals.get(what) ?? 0) + 1);
+    }
+    for (const [what, count] of refusals) problems.push(`${count} attempts were refused with ${what}`);
     const broken = verdict.violations.length > 0;
-    return {
+    const result: ScenarioResult = {
       name: scenario.name,
       description: scenario.description,
       seed: scenario.seed,
       faults,
+      faultCount,
+      problems,
       figures: verdict.figures,
       violations: verdict.violations,
-      passed: scenario.expectViolations ? broken : !broken,
+      passed: problems.length === 0 && (scenario.expectViolations ? broken : !broken),
+      expectViolations: scenario.expectViolations ?? false,
       durationMs: Date.now() - started,
     };
+    if (!result.passed || broken) {
+      await keepArtifacts(scenario, history, pipeline, result);
+      // A run that broke a promise keeps its database for a post-mortem (named in result.json).
+      if (!scenario.expectViolations) keepDatabase = true;
+    }
+    return result;
   } catch (error) {
+    const logs = pipeline.logs();
+    await keepArtifacts(scenario, history, pipeline).catch(() => {});
     throw new Error(
-      `scenario ${scenario.name} (seed ${scenario.seed}) failed to run: ${(error as Error).message}\n${pipeline.logs().slice(-20_000)}`,
+      `scenario ${scenario.name} (seed ${scenario.seed}) failed to run: ${(error as Error).message}\n${logs.slice(-10_000)}`,
       { cause: error },
     );
   } finally {
-    await pipeline.stop();
+    await pipeline.stop({ keepTopics: keepDatabase });
+    await providerProxy?.close();
     await provider.close();
+    if (!keepDatabase) await database.drop();
+    if (scenario.release) await scenario.release(resources);
   }
+}
+
+/** Creates and migrates a fresh database on the server of `serverUrl`; `drop` removes it. */
+export async function createScenarioDatabase(serverUrl: string, name: string) {
+  const database =
+    `faults_${name.replaceAll(/[^a-z0-9]/gi, '_')}_${randomBytes(4).toString('hex')}`.toLowerCase();
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: serverUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${database}`);
+  const url = withDatabase(serverUrl, database);
+  await runMigrations(url);
+  return { url, drop: () => admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => {}) };
+}
+
+async function keepArtifacts(
+  scenario: Scenario<unknown>,
+  history: History,
+  pipeline: Pipeline,
+  result?: ScenarioResult,
+): Promise<void> {
+  const dir = join(artifactsDir, `${scenario.name}-${scenario.seed}`);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'history.jsonl'), history.toJsonLines());
+  await writeFile(join(dir, 'services.log'), pipeline.logs());
+  if (result)
+    await writeFile(
+      join(dir, 'result.json'),
+      JSON.stringify({ ...result, databaseUrl: pipeline.databaseUrl, topics: pipeline.topics }, null, 2),
+    );
 }

@@ -1,0 +1,36 @@
+import type { Scenario } from '../harness/runScenario.ts';
+import { clientTimeouts } from './clientTimeouts.ts';
+import { clockSkewDispatcher, clockSkewIngest } from './clockSkew.ts';
+import { diskFull } from './diskFull.ts';
+import { duplicateRecords } from './duplicateRecords.ts';
+import { kafkaNodes } from './kafkaNodes.ts';
+import { killEveryService } from './killEveryService.ts';
+import { inboxHorizonControl, keyRetentionControl } from './negativeControls.ts';
+import { networkFaults } from './networkFaults.ts';
+import { overload } from './overload.ts';
+import { postgresRestart } from './postgresRestart.ts';
+import { proxyStall } from './proxyStall.ts';
+import { replayWholeTopic } from './replayWholeTopic.ts';
+import { zombieDispatcher } from './zombieDispatcher.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: each scenario has resources of its own type
+type AnyScenario = Scenario<any>;
+
+/** Every scenario, in the order the full run takes them; `ci` marks the short set `npm test` runs. */
+export const scenarios: { scenario: AnyScenario; ci: boolean }[] = [
+  { scenario: killEveryService, ci: true },
+  { scenario: zombieDispatcher, ci: false },
+  { scenario: kafkaNodes, ci: false },
+  { scenario: postgresRestart, ci: false },
+  { scenario: clientTimeouts, ci: true },
+  { scenario: duplicateRecords, ci: true },
+  { scenario: replayWholeTopic, ci: true },
+  { scenario: networkFaults, ci: false },
+  { scenario: proxyStall, ci: false },
+  { scenario: clockSkewIngest, ci: false },
+  { scenario: clockSkewDispatcher, ci: false },
+  { scenario: overload, ci: false },
+  { scenario: diskFull, ci: false },
+  { scenario: inboxHorizonControl, ci: true },
+  { scenario: keyRetentionControl, ci: false },
+];
