@@ -34,8 +34,6 @@ export interface ExecutionRequest<Effect> {
   scope: KeyScope | undefined;
   fingerprint: Buffer;
   requestId: string;
-  /** When the request arrived: the original time a replay reports. */
-  requestedAt: Date;
   /** Builds the effect and the reply: called at most once, and never for a replay. */
   prepare: () => PreparedExecution<Effect>;
 }
@@ -215,7 +213,6 @@ export function createIdempotencyEngine<Effect>(
       reply: item.prepared.reply,
       resourceIds: item.prepared.resourceIds,
       requestId: request.requestId,
-      requestedAt: request.requestedAt,
     };
   }
 

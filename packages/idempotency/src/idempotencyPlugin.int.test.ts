@@ -53,7 +53,6 @@ async function appWith(
             scope: keyScopeOf(request, { accountId, apiKeyId: 'key_plugin' }),
             fingerprint: requestFingerprint(request.method, '/things', request.body),
             requestId: request.id,
-            requestedAt: new Date(),
             prepare: () => ({
               resourceIds: [id],
               reply: {

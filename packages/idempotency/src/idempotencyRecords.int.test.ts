@@ -36,7 +36,6 @@ function record(key: string, body = 'first'): NewRecord & { lockKey: string } {
     reply: { status: 202, headers: { location: '/x' }, body },
     resourceIds: ['msg_1', 'msg_2'],
     requestId: newId('req'),
-    requestedAt: new Date(),
   };
 }
 
@@ -46,7 +45,7 @@ describe('locking keys and inserting their records in one statement', () => {
     const [written] = await inTransaction(orm, (em) => lockAndInsertRecords(em, [first], 60_000));
     expect(written).toEqual({
       kind: 'written',
-      createdAt: first.requestedAt,
+      createdAt: expect.any(Date),
       expiresAt: expect.any(Date),
       remainingMs: expect.any(Number),
     });
@@ -94,17 +93,31 @@ describe('locking keys and inserting their records in one statement', () => {
   });
 });
 
-describe('a record written by an API whose clock runs behind the database by more than the retention', () => {
-  it('lives for the whole retention on the database clock: found live, never replaced, never purged', async () => {
-    const skewed = { ...record('skewed'), requestedAt: new Date(Date.now() - 120_000) };
-    const [written] = await inTransaction(orm, (em) => lockAndInsertRecords(em, [skewed], 60_000));
-    expect(written).toMatchObject({ kind: 'written', createdAt: skewed.requestedAt });
-    expect((written as { remainingMs: number }).remainingMs).toBeGreaterThan(59_000);
+describe('the times of a record', () => {
+  it("are the database's: created at the transaction's now(), expiring exactly one retention later", async () => {
+    const { written, nowMs } = await inTransaction(orm, async (em) => {
+      const [result] = await lockAndInsertRecords(em, [record('clock')], 60_000);
+      const { rows } = await runSql<{ now_ms: string }>(
+        em,
+        'SELECT extract(epoch FROM now()) * 1000 AS now_ms',
+      );
+      return { written: result, nowMs: Number(rows[0]?.now_ms) };
+    });
+    if (written?.kind !== 'written' || !written.expiresAt) throw new Error(`not written: ${written?.kind}`);
+    expect(Math.abs(written.createdAt.getTime() - nowMs)).toBeLessThan(1);
+    expect(written.expiresAt.getTime() - written.createdAt.getTime()).toBe(60_000);
+  });
+});
+
+describe('a record whose key is sent again after the clean-up ran', () => {
+  it('is found live and never replaced or purged inside its retention', async () => {
+    const first = record('kept');
+    await inTransaction(orm, (em) => lockAndInsertRecords(em, [first], 60_000));
+    await deleteExpiredRecords(orm.em.fork(), 1_000);
     const [again] = await inTransaction(orm, (em) =>
-      lockAndInsertRecords(em, [record('skewed', 'retry')], 60_000),
+      lockAndInsertRecords(em, [record('kept', 'retry')], 60_000),
     );
     expect(again).toEqual({ kind: 'existing' });
-    await deleteExpiredRecords(orm.em.fork(), 1_000);
-    expect((await findLiveRecords(orm.em.fork(), [skewed.scopeKey])).has(skewed.scopeKey)).toBe(true);
+    expect((await findLiveRecords(orm.em.fork(), [first.scopeKey])).has(first.scopeKey)).toBe(true);
   });
 });

@@ -37,7 +37,6 @@ export interface NewRecord {
   reply: StoredReply;
   resourceIds: string[];
   requestId: string;
-  requestedAt: Date;
 }
 
 interface RecordRow {
@@ -97,11 +96,11 @@ export type RecordWrite =
  * inserts the records whose lock it got, or replaces their expired records (an expired key runs
  * as new). A record that already exists and is live stays as it is and reads `existing`: ON
  * CONFLICT sees rows committed after this statement's snapshot, so none is missed.
- * `created_at` is when the request arrived by the API's clock (what a replay reports). The
- * retention counts from the write on the database's clock (`expires_at = now() + retention`),
- * the clock that also decides whether a record has expired and when the clean-up deletes it: an
- * API process whose clock runs behind must not write records that are born expired (they would
- * run again on the next retry, and be purged inside their retention).
+ * Both times are on the database's clock (`created_at = now()`, `expires_at = now() +
+ * retention`), the clock that also decides whether a record has expired and when the clean-up
+ * deletes it: an API process whose clock runs behind must not write records that are born
+ * expired (they would run again on the next retry, and be purged inside their retention), and a
+ * key's reported lifetime (`expiresAt - createdAt`) is exactly the retention.
  */
 export async function lockAndInsertRecords(
   em: EntityManager,
@@ -128,14 +127,13 @@ export async function lockAndInsertRecords(
           response_status, response_headers, response_body, resource_ids, request_id, created_at, expires_at)
        SELECT t.scope_key, t.account_id, t.api_key_id, t.idempotency_key, t.method, t.route,
               decode(t.fingerprint, 'hex'), t.response_status, t.response_headers, t.response_body,
-              ARRAY(SELECT jsonb_array_elements_text(t.resource_ids)), t.request_id, t.created_at,
-              now() + $15::bigint * interval '1 millisecond'
+              ARRAY(SELECT jsonb_array_elements_text(t.resource_ids)), t.request_id, now(),
+              now() + $14::bigint * interval '1 millisecond'
          FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                     $9::smallint[], $10::jsonb[], $11::text[], $12::jsonb[], $13::text[], $14::timestamptz[])
+                     $9::smallint[], $10::jsonb[], $11::text[], $12::jsonb[], $13::text[])
               WITH ORDINALITY
               AS t(scope_key, account_id, api_key_id, idempotency_key, method, route, fingerprint,
-                   response_status, response_headers, response_body, resource_ids, request_id, created_at,
-                   position)
+                   response_status, response_headers, response_body, resource_ids, request_id, position)
          JOIN locks ON locks.position = t.position AND locks.locked
        ON CONFLICT (scope_key) DO UPDATE SET
               account_id = EXCLUDED.account_id, api_key_id = EXCLUDED.api_key_id,
@@ -168,7 +166,6 @@ export async function lockAndInsertRecords(
       records.map((record) => record.reply.body),
       records.map((record) => JSON.stringify(record.resourceIds)),
       records.map((record) => record.requestId),
-      records.map((record) => record.requestedAt.toISOString()),
       retentionMs,
     ],
   );

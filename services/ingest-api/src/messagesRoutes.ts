@@ -44,7 +44,6 @@ export async function messagesRoutes(app: FastifyInstance, options: MessagesRout
       scope: keyScopeOf(request, principal),
       fingerprint: requestFingerprint(request.method, route, request.body),
       requestId: request.id,
-      requestedAt,
       // Message ids and the reply are made only when the request executes, never for a replay.
       prepare: () =>
         acceptMessages({

@@ -13,8 +13,8 @@ import type { RetryPolicy } from './retryDelay.js';
 export interface EffectExecutorOptions {
   orm: Orm;
   /**
-   * The providers this process calls, by name, each with its concurrency (calls claimed and not
-   * yet recorded) and rate limit. Effects of other providers are left to processes that have them.
+   * The providers this process calls, by name, each with its concurrency (provider calls in
+   * progress) and rate limit. Effects of other providers are left to processes that have them.
    */
   lanes: ReadonlyMap<string, ProviderLane>;
   logger: Logger;
@@ -67,6 +67,10 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
 
   const waiting: Waiting[] = [];
   const drains = new Set<Promise<void>>();
+  // Outcomes returned by providers and not yet recorded. A provider slot is free as soon as its
+  // call returns (a call never waits for a recording transaction), so this bounds what may queue
+  // up behind a slow database instead.
+  const maxUnrecorded = recordBatch * recordConcurrency;
 
   function record(item: AttemptOutcome): Promise<void> {
     return new Promise((done) => {
@@ -88,6 +92,7 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
       const batch = waiting.splice(0, recordBatch);
       await recordWithRetries(batch.map((entry) => entry.item));
       for (const entry of batch) entry.done();
+      wakeup.notify();
     }
   }
 
@@ -141,7 +146,7 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
     }
   }
 
-  async function execute(effect: ClaimedEffect, lane: ProviderLane): Promise<void> {
+  async function call(effect: ClaimedEffect, lane: ProviderLane): Promise<AttemptOutcome> {
     const wait = lane.rateLimit.reserve();
     if (wait > 0) await delay(wait);
     const started = performance.now();
@@ -166,7 +171,7 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
       metrics.smtpPossibleRepeatSends.inc();
     }
     metrics.providerCallSeconds.observe({ provider: effect.provider }, (performance.now() - started) / 1_000);
-    await record({ effect, outcome, finishedAt: new Date() });
+    return { effect, outcome, finishedAt: new Date() };
   }
 
   function launch(effect: ClaimedEffect, lane: ProviderLane) {
@@ -182,17 +187,25 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
         'resuming an attempt left without outcome (same idempotency key)',
       );
     }
-    void execute(effect, lane).finally(() => {
-      inFlight.set(name, (inFlight.get(name) ?? 1) - 1);
-      totalInFlight -= 1;
-      metrics.effectsInFlight.set(totalInFlight);
-      wakeup.notify();
-      if (totalInFlight === 0) allDone?.();
-    });
+    void call(effect, lane)
+      // Queued for recording (a drain now holds it, which stop() waits for) before the slot is freed.
+      .then((outcome) => void record(outcome))
+      .catch((error: unknown) => {
+        // Never expected (call() turns provider errors into outcomes); recovery resumes the attempt.
+        logger.error({ err: error, effectId: effect.id }, 'provider call crashed; leaving it to recovery');
+      })
+      .finally(() => {
+        inFlight.set(name, (inFlight.get(name) ?? 1) - 1);
+        totalInFlight -= 1;
+        metrics.effectsInFlight.set(totalInFlight);
+        wakeup.notify();
+        if (totalInFlight === 0) allDone?.();
+      });
   }
 
   /** Claims for one provider if it has room; returns how many it claimed. */
   async function claimFor(name: string, lane: ProviderLane): Promise<number> {
+    if (waiting.length >= maxUnrecorded) return 0;
     const free = lane.concurrency - (inFlight.get(name) ?? 0);
     // Claim again only when a fair share of the slots is free: fewer, larger claims.
     if (free < Math.max(1, Math.floor(Math.min(claimBatch, lane.concurrency) / 4))) return 0;

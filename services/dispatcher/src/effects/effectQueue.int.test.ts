@@ -1,10 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createLogger, createMetricsRegistry } from '@exactly/observability';
 import { type Orm, openOrm, readStream, runSql } from '@exactly/persistence';
 import { effectIdFor } from '../consumer/processPartitionBatch.js';
+import { createDispatcherMetrics } from '../dispatcherMetrics.js';
+import type { Provider, SendRequest } from '../providers/provider.js';
 import { seedAccount, seedMessages } from '../testing/seedCommands.js';
 import { databaseUrl } from '../testing/testDispatcher.js';
 import { claimEffects } from './claimEffects.js';
+import { createEffectExecutor } from './createEffectExecutor.js';
 import { recordOutcomes } from './recordOutcomes.js';
+import { TokenBucket } from './tokenBucket.js';
 
 const retry = { baseDelayMs: 1_000, maxDelayMs: 1_000 };
 
@@ -21,7 +26,7 @@ describe('the effect queue', () => {
   });
 
   /** A dispatched message (stream at version 2) with its pending effect. */
-  async function dispatched() {
+  async function dispatched(providerName = provider) {
     const [command] = await seedMessages(orm, await seedAccount(orm), 1);
     if (!command) throw new Error('no command');
     await runSql(
@@ -38,7 +43,7 @@ describe('the effect queue', () => {
         effectIdFor(command.messageId),
         command.messageId,
         command.accountId,
-        provider,
+        providerName,
         JSON.stringify(command.command.data.message),
       ],
     );
@@ -119,6 +124,75 @@ describe('the effect queue', () => {
       await sleep(800);
       const [again] = await claimEffects(orm.em.fork(), { provider, limit: 10, leaseMs: 60_000 });
       expect(again).toMatchObject({ id: claimed.id, attempt: 2 });
+    });
+  });
+
+  describe('an executor whose outcome transactions are held up by the database', () => {
+    it('keeps calling the provider: a slot is freed when the call returns, not when its outcome is recorded', async () => {
+      const lane = `slot-test-${Date.now()}`;
+      const commands = [await dispatched(lane), await dispatched(lane), await dispatched(lane)];
+      const ids = commands.map((command) => command.messageId);
+      const calls: SendRequest[] = [];
+      const recording: Provider = {
+        name: lane,
+        send: async (request) => {
+          calls.push(request);
+          return { status: 'accepted', replayed: false };
+        },
+        close: async () => {},
+      };
+      // Its own pool: one connection for the held-up recording transaction, one for the claims.
+      const executorOrm = await openOrm({ databaseUrl, poolSize: 2 });
+      const executor = createEffectExecutor({
+        orm: executorOrm,
+        recordConcurrency: 1,
+        lanes: new Map([[lane, { provider: recording, concurrency: 1, rateLimit: new TokenBucket(0) }]]),
+        logger: createLogger('effect-executor-test', 'silent'),
+        metrics: createDispatcherMetrics(createMetricsRegistry('effect-executor-test')),
+        claimBatch: 10,
+        leaseMs: 60_000,
+        pollIntervalMs: 50,
+        providerTimeoutMs: 1_000,
+        retry,
+        eventsTopic: 't',
+      });
+      // The messages rows locked: every outcome transaction waits on its projection update.
+      let release = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let locked = () => {};
+      const lockHeld = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      const holder = orm.em.fork().transactional(async (em) => {
+        await runSql(em, 'SELECT id FROM messages WHERE id = ANY($1::text[]) FOR UPDATE', [ids]);
+        locked();
+        await released;
+      });
+      await lockHeld;
+      executor.start();
+      try {
+        for (let waited = 0; calls.length < 3 && waited < 5_000; waited += 50) await sleep(50);
+        expect(calls.map((call) => call.messageId).sort()).toEqual([...ids].sort());
+        const { rows: unrecorded } = await runSql<{ state: string }>(
+          orm.em.fork(),
+          'SELECT state FROM effects WHERE message_id = ANY($1::text[])',
+          [ids],
+        );
+        expect(unrecorded.map((row) => row.state)).toEqual(['in_flight', 'in_flight', 'in_flight']);
+      } finally {
+        release();
+        await holder;
+        await executor.stop(5_000);
+        await executorOrm.close();
+      }
+      const { rows: recorded } = await runSql<{ state: string }>(
+        orm.em.fork(),
+        'SELECT state FROM effects WHERE message_id = ANY($1::text[])',
+        [ids],
+      );
+      expect(recorded.map((row) => row.state)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     });
   });
 });
