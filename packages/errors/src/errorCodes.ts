@@ -33,6 +33,11 @@ export const errorCodes = {
   // Errors that never reach an HTTP client.
   config_invalid: { status: 500, retryable: false, title: 'The configuration is not valid' },
   infra_failed: { status: 500, retryable: false, title: 'Local infrastructure failed' },
+  database_unsupported: {
+    status: 500,
+    retryable: false,
+    title: 'The PostgreSQL server is older than the services need',
+  },
   schema_invalid: { status: 400, retryable: false, title: 'A record does not match its schema' },
   payload_conflict: {
     status: 409,
