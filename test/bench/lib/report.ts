@@ -555,7 +555,7 @@ function markdown(report: BenchReport, images: Record<string, string>): string {
       '',
       ...(e2e.variant
         ? [
-            `Same run, the dispatcher restarted with ${e2e.variant.label} (configuration only: the effect executor's provider slots stop being the limit, which is what proposal 6 below does in code), once the earlier phases' commands had arrived (${fmt(e2e.variant.backlogAtStart)} still on the way), then the batch phase again:`,
+            `Same run, the dispatcher restarted with ${e2e.variant.label} (configuration only: more provider calls at once; since the fix listed under "Applied" below a slot is only held for the call itself), once the earlier phases' commands had arrived (${fmt(e2e.variant.backlogAtStart)} still on the way), then the batch phase again:`,
             '',
             table(
               ['batch endpoint, 100 per request', 'default', e2e.variant.label],
@@ -721,7 +721,11 @@ function proposals(dispatcher?: DispatcherBenchResult, relay?: RelayBenchResult)
   const relayRun =
     relay?.throughput.runs.find((run) => run.relay.startsWith('default')) ?? relay?.throughput.runs[0];
   return [
-    "## Proposed fixes (not applied: services are not the benchmark's to change)",
+    '## Applied after an earlier run',
+    '',
+    '**A provider slot is freed when the call returns, not when its outcome is recorded** (`services/dispatcher/src/effects/createEffectExecutor.ts`). A call used to hold its lane slot (`HTTP_PROVIDER_CONCURRENCY`, 64) until its outcome transaction committed, so under load effects queued behind PostgreSQL: in the run of 2026-11-22 19:13 the stage "dispatcher inbox transaction → effect claimed" took 3,056 ms at p50 and 8,676 ms at p99 at 500 commands/s, and the end-to-end p99 was 10.6 s. Outcomes waiting to be recorded are now bounded on their own (they stop further claims when the database falls behind). In the run of 2026-11-22 20:02 that stage took 54 ms at p50 and 222 ms at p99, and the end-to-end p99 at 500/s was 970 ms (a quieter machine helped too: compare the ratio to ingest alone, 2.9× then, 2× now).',
+    '',
+    '## Proposed fixes (not applied yet)',
     '',
     '### Dispatcher (the target it misses by the widest margin)',
     '',
@@ -732,8 +736,7 @@ function proposals(dispatcher?: DispatcherBenchResult, relay?: RelayBenchResult)
     '3. **Combine the send and its outcome for the `log` provider.** The log provider inserts into `log_provider_sends` in a commit of its own, then the outcome is recorded in another; write the send row inside the outcome transaction (the provider is the database). One commit per batch less; same exactly-once guarantee (the row and the outcome commit together).',
     '4. **Write fewer rows per success.** Skip the `effect_attempts` row for a first attempt that succeeded (the `ProviderAccepted` event carries the provider, attempt and provider message id), and consider projecting `messages` once per outcome instead of also at `DispatchRequested` (the `dispatching` status is then derived from the effect row at read time). Up to 2 row writes per command less.',
     '5. **Fewer round trips per transaction.** The inbox transaction is 8 statements (offset lock, messages read, inbox insert, events, outbox, projection, effects, offset upsert) and the outcome transaction 5, each a round trip while the transaction holds its locks. Fold each into one statement with data-modifying CTEs (or one server-side function taking the batch as arrays): the "idle in transaction" time above is what that removes.',
-    '6. **Free a provider slot when the call returns, not when its outcome is recorded.** In `createEffectExecutor.ts` a call holds its lane slot (`HTTP_PROVIDER_CONCURRENCY`, 64 by default) until `record()` resolves, so the executor\'s rate is at most concurrency ÷ (call time + time to record the outcome). Under load the outcome transactions take hundreds of milliseconds and effects queue behind them: that is the "dispatcher inbox transaction → effect claimed" stage, the largest in the end-to-end stage tables. Release the slot after the call and bound the outcomes waiting to be recorded separately (they are already batched). Recovery is unaffected: an unrecorded attempt keeps its lease. The end-to-end variant above shows what removing the limit buys by configuration alone (`HTTP_PROVIDER_CONCURRENCY=1000`).',
-    "7. **Keep `effects` updates HOT-friendly.** `effects_due_idx (provider, due_at) WHERE state IN ('pending', 'in_flight')` is touched by every claim and outcome (`due_at` and `state` change). With (2) the claim update disappears; with `fillfactor = 80` and the index kept as is, the outcome update still is not HOT (it leaves the predicate), which is fine once it is the only one.",
+    "6. **Keep `effects` updates HOT-friendly.** `effects_due_idx (provider, due_at) WHERE state IN ('pending', 'in_flight')` is touched by every claim and outcome (`due_at` and `state` change). With (2) the claim update disappears; with `fillfactor = 80` and the index kept as is, the outcome update still is not HOT (it leaves the predicate), which is fine once it is the only one.",
     '',
     '### Relay',
     '',
@@ -741,7 +744,7 @@ function proposals(dispatcher?: DispatcherBenchResult, relay?: RelayBenchResult)
     '',
     '### End-to-end latency',
     '',
-    'The stage tables show where each command waits: mostly between the dispatcher\'s inbox transaction and the effect claim (proposal 6: provider slots held while outcomes are recorded), then in the ingest queue and the relay/Kafka hop, which grow with the load on the shared cores. The call itself is tens of milliseconds. The p99 target at 500 commands/s needs proposal 6 first, then fewer commits per command (1–5) so that PostgreSQL, which takes the largest CPU share in every phase, does less per command. On this machine the open-loop client also falls behind ("late sends") whenever the API\'s answers slow down, because everything shares two cores.',
+    'The stage tables show where each command waits. With provider slots no longer held while outcomes are recorded (see "Applied"), the largest stage is the hop from the ingest transaction to the dispatcher\'s inbox transaction: the relay\'s claim and publish, Kafka, and the consumer working its partition batches, each batch a PostgreSQL transaction, four partitions at a time. It grows with PostgreSQL\'s load because every stage commits to the same server, which takes the largest CPU share in every phase. The p99 target of 50 ms at 500 commands/s needs fewer commits and row writes per command (proposals 1–5), and on this 2-core machine, where PostgreSQL, Kafka, three services and the load generator share the cores, probably a machine of its own for PostgreSQL. The open-loop client also falls behind ("late sends") whenever the API\'s answers slow down, because everything shares two cores.',
     '',
   ];
 }
