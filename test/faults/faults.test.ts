@@ -17,6 +17,8 @@ const named = new Set(mode.split(',').map((name) => name.trim()));
 const selected = scenarios.filter(({ scenario, ci }) =>
   full ? true : mode === 'ci' ? ci : named.has(scenario.name),
 );
+/** EXACTLY_FAULTS_SEED runs the selected scenarios with another seed (other fault timings and load). */
+const seedOverride = process.env.EXACTLY_FAULTS_SEED ? Number(process.env.EXACTLY_FAULTS_SEED) : undefined;
 /** The short set runs each scenario's load at this share of its full size. */
 const scale = full || mode !== 'ci' ? 1 : 0.4;
 
@@ -49,7 +51,11 @@ describe(`the pipeline under faults (${mode}: ${selected.length} scenarios)`, ()
   });
 
   for (const { scenario } of selected) {
-    const sized = { ...scenario, commands: Math.max(100, Math.round(scenario.commands * scale)) };
+    const sized = {
+      ...scenario,
+      seed: seedOverride ?? scenario.seed,
+      commands: Math.max(100, Math.round(scenario.commands * scale)),
+    };
     it(`${scenario.name}: ${scenario.description}`, async () => {
       const result = await runScenario(sized, environment);
       results.push(result);

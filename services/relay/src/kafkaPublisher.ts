@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
 
 /** Broker errors about the records themselves: the same records can never succeed. */
@@ -15,6 +16,31 @@ const producerStateErrors = new Set([
   'INVALID_PRODUCER_EPOCH',
   'INVALID_PRODUCER_ID_MAPPING',
 ]);
+
+/**
+ * A send kafkajs reported as done although some of its partitions never got an answer from a
+ * broker. kafkajs 2.2.4 keeps the brokers' answers across its internal retries of one send and
+ * resends only to brokers without an answer: when a failed partition's leadership moves to a
+ * broker that had already answered for other partitions, that partition's records are never
+ * sent and the send still resolves (tulios/kafkajs#1303, #1798). Transient: the relay sends the
+ * whole chunk again (the partitions that were written get their records twice, which the
+ * dispatcher's inbox drops).
+ */
+export class IncompleteSendError extends Error {
+  override readonly name = 'IncompleteSendError';
+  readonly type = 'INCOMPLETE_SEND';
+  readonly missing: readonly string[];
+
+  constructor(missing: readonly string[]) {
+    super(
+      `Kafka never answered for ${missing.join(', ')} although the send resolved; sending the chunk again`,
+    );
+    this.missing = missing;
+  }
+}
+
+/** The partitions the partitioner chose for the records of the send in progress, per send. */
+const chosenPartitions = new AsyncLocalStorage<Set<string>>();
 
 /** How a failed send is handled: `record` errors split the batch down to the row to set aside. */
 export type SendFailure = { kind: 'record'; type: string } | { kind: 'transient'; resetProducer: boolean };
@@ -61,10 +87,17 @@ export class KafkaPublisher {
       if (messages) messages.push(message);
       else byTopic.set(topic, [message]);
     }
-    await producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-    });
+    const chosen = new Set<string>();
+    const answers = await chosenPartitions.run(chosen, () =>
+      producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      }),
+    );
+    // Every partition a record went to must have an answer: see IncompleteSendError.
+    const answered = new Set(answers.map((answer) => `${answer.topicName}/${answer.partition}`));
+    const missing = [...chosen].filter((partition) => !answered.has(partition));
+    if (missing.length > 0) throw new IncompleteSendError(missing);
   }
 
   /** Drops the producer; the next send starts a new producer session (a new producer id). */
@@ -84,8 +117,9 @@ export class KafkaPublisher {
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
-        // Few retries inside kafkajs: the relay's own loop retries for ever, with capped backoff.
+        createPartitioner: recordingPartitioner,
+        // Few retries inside kafkajs (it refuses none for an idempotent producer): the relay's own
+        // loop retries for ever, with capped backoff.
         retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
       });
       const connecting = producer.connect().then(() => producer);
@@ -97,3 +131,13 @@ export class KafkaPublisher {
     return this.producer;
   }
 }
+
+/** kafkajs' default partitioner (murmur2 of the key), noting each choice for the send in progress. */
+const recordingPartitioner: typeof Partitioners.DefaultPartitioner = () => {
+  const partition = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const chosen = partition(args);
+    chosenPartitions.getStore()?.add(`${args.topic}/${chosen}`);
+    return chosen;
+  };
+};

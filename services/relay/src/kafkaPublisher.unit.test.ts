@@ -1,5 +1,5 @@
-import kafkajs from 'kafkajs';
-import { classifySendError } from './kafkaPublisher.js';
+import kafkajs, { type Kafka, type ProducerBatch, type ProducerConfig, type RecordMetadata } from 'kafkajs';
+import { classifySendError, IncompleteSendError, KafkaPublisher } from './kafkaPublisher.js';
 
 const {
   KafkaJSProtocolError,
@@ -47,5 +47,68 @@ describe('classifying a failed send', () => {
       resetProducer: false,
     });
     expect(classifySendError(undefined)).toEqual({ kind: 'transient', resetProducer: false });
+  });
+});
+
+/**
+ * Stands in for kafkajs: partitions each record with the producer's partitioner as kafkajs does,
+ * then answers for the partitions `answerFor` keeps (kafkajs 2.2.4 answers for fewer when a
+ * retry skipped a partition whose leader moved to a broker that had already answered).
+ */
+function kafkaAnswering(answerFor: (partitions: number[]) => number[]): Kafka {
+  const partitionMetadata = [0, 1, 2, 3].map((partitionId) => ({
+    partitionId,
+    leader: 1,
+    replicas: [1],
+    isr: [1],
+    partitionErrorCode: 0,
+  }));
+  return {
+    producer: (config: ProducerConfig) => {
+      const partitioner = config.createPartitioner?.();
+      return {
+        connect: async () => {},
+        disconnect: async () => {},
+        sendBatch: async ({ topicMessages = [] }: ProducerBatch): Promise<RecordMetadata[]> => {
+          const answers: RecordMetadata[] = [];
+          for (const { topic, messages } of topicMessages) {
+            const partitions = [
+              ...new Set(
+                messages.map((message) => partitioner?.({ topic, partitionMetadata, message }) ?? 0),
+              ),
+            ];
+            for (const partition of answerFor(partitions))
+              answers.push({ topicName: topic, partition, errorCode: 0, baseOffset: '0' });
+          }
+          return answers;
+        },
+      };
+    },
+  } as unknown as Kafka;
+}
+
+const records = Array.from({ length: 40 }, (_, index) => ({
+  topic: 'commands',
+  message: { key: `acc/key-${index}`, value: `${index}` },
+}));
+
+describe('a send kafkajs resolves', () => {
+  it('is complete when every partition a record went to has an answer', async () => {
+    const publisher = new KafkaPublisher(kafkaAnswering((partitions) => partitions));
+    await expect(publisher.send(records)).resolves.toBeUndefined();
+  });
+
+  it('fails as transient, naming the partition, when a partition got no answer (tulios/kafkajs#1303)', async () => {
+    let dropped = -1;
+    const publisher = new KafkaPublisher(
+      kafkaAnswering((partitions) => {
+        dropped = partitions[partitions.length - 1] ?? -1;
+        return partitions.slice(0, -1);
+      }),
+    );
+    const failure = await publisher.send(records).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(IncompleteSendError);
+    expect((failure as IncompleteSendError).missing).toEqual([`commands/${dropped}`]);
+    expect(classifySendError(failure)).toEqual({ kind: 'transient', resetProducer: false });
   });
 });

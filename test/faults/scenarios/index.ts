@@ -20,7 +20,7 @@ type AnyScenario = Scenario<any>;
 export const scenarios: { scenario: AnyScenario; ci: boolean }[] = [
   { scenario: killEveryService, ci: true },
   { scenario: zombieDispatcher, ci: false },
-  { scenario: kafkaNodes, ci: false },
+  { scenario: kafkaNodes, ci: true },
   { scenario: postgresRestart, ci: false },
   { scenario: clientTimeouts, ci: true },
   { scenario: duplicateRecords, ci: true },
