@@ -740,7 +740,7 @@ function proposals(dispatcher?: DispatcherBenchResult, relay?: RelayBenchResult)
     '',
     '### Relay',
     '',
-    `Throughput was ${x(relayRun?.ratioToRaw)} of the raw producer in this run (target 0.7). The profile above shows the relay process's CPU mostly in kafkajs itself (CRC32C in JavaScript, the murmur2 partitioner, buffer copies) — the same work the raw producer does — plus PostgreSQL's claim and delete (CPU ms per 1,000 rows in the relay table). Proposals: claim larger batches (\`RELAY_BATCH_SIZE\` 500 → 2,000) so each claim, mark and Kafka request is amortised over more rows; keep more than one batch in flight when they belong to different partitions (the idempotent producer keeps order per partition with up to 5 requests in flight), so PostgreSQL's delete of batch n overlaps Kafka's write of batch n+1 and n+2.`,
+    `Throughput was ${x(relayRun?.ratioToRaw)} of the raw producer in this run (target 0.7). The profile above shows the relay process's CPU mostly in kafkajs itself (CRC32C in JavaScript, the murmur2 partitioner, buffer copies) — the same work the raw producer does — plus PostgreSQL's claim and delete (CPU ms per 1,000 rows in the relay table). Larger claims do not help: a rerun of this phase alone (2026-11-22 21:30, 20,000 rows, 2 rounds) gave 0.61× with \`RELAY_BATCH_SIZE=500\` and 0.62× with 2,000. Proposal: keep more than one batch in flight when they belong to different partitions (the idempotent producer keeps order per partition with up to 5 requests in flight), so PostgreSQL's delete of batch n overlaps Kafka's write of batch n+1 and n+2.`,
     '',
     '### End-to-end latency',
     '',
