@@ -72,6 +72,11 @@ export function serverProperties(topology: KafkaTopology, node: KafkaNode): stri
     'num.partitions=1',
     'group.initial.rebalance.delay.ms=0',
     'unclean.leader.election.enable=false',
+    // Expired segments are deleted by a check 30 s after start and then every interval (5 minutes
+    // by default). Hourly here: the fault suite's inbox-horizon control makes a topic with a 1 s
+    // retention and needs its records to stay until it rewinds, which a check landing mid-scenario
+    // broke. Local brokers keep expired data up to an hour longer; nothing else depends on it.
+    'log.retention.check.interval.ms=3600000',
     '',
   ].join('\n');
 }

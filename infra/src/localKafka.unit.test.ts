@@ -20,6 +20,10 @@ describe('the single-node topology', () => {
     expect(property(properties, 'transaction.state.log.replication.factor')).toBe('1');
     expect(property(properties, 'transaction.state.log.min.isr')).toBe('1');
   });
+
+  it('checks for expired segments hourly, so a topic with a 1 s retention keeps its records through a test', () => {
+    expect(property(properties, 'log.retention.check.interval.ms')).toBe('3600000');
+  });
 });
 
 describe('the three-node topology', () => {

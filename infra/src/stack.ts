@@ -247,15 +247,25 @@ async function test(turboArgs: string[]): Promise<number> {
   }
   const totals = await printTestSummary(dirs);
   if (totals.failed > 0 || totals.total === 0) return exitCode || 1;
+  // A full run where a workspace's tests never wrote their results (interrupted, crashed) fails,
+  // whatever turbo's exit code says (it exits 0 when stopped by a signal).
+  const filtered = turboArgs.some((arg) => arg.startsWith('--filter'));
+  if (!filtered && totals.unfinished.length > 0) return exitCode || 1;
   return exitCode;
 }
 
-async function printTestSummary(dirs: string[]): Promise<{ failed: number; total: number }> {
+async function printTestSummary(
+  dirs: string[],
+): Promise<{ failed: number; total: number; unfinished: string[] }> {
   const totals = { passed: 0, failed: 0, skipped: 0, total: 0, suites: 0 };
+  const unfinished: string[] = [];
   console.log('\nTest results by workspace');
   for (const dir of dirs) {
     const text = await readFile(join(repoRoot, dir, jestResultsFile), 'utf8').catch(() => undefined);
-    if (!text) continue;
+    if (!text) {
+      if (await hasTestScript(dir)) unfinished.push(dir);
+      continue;
+    }
     const result = JSON.parse(text) as JestSummary;
     totals.passed += result.numPassedTests;
     totals.failed += result.numFailedTests;
@@ -266,10 +276,20 @@ async function printTestSummary(dirs: string[]): Promise<{ failed: number; total
       `  ${dir.padEnd(28)} ${String(result.numPassedTests).padStart(4)} passed, ${result.numFailedTests} failed, ${result.numPendingTests} skipped`,
     );
   }
+  for (const dir of unfinished)
+    console.log(`  ${dir.padEnd(28)} no results (its tests did not run to the end)`);
   console.log(
     `Tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped, ${totals.total} total (${totals.suites} suites)`,
   );
-  return totals;
+  return { ...totals, unfinished };
+}
+
+async function hasTestScript(dir: string): Promise<boolean> {
+  const text = await readFile(join(repoRoot, dir, 'package.json'), 'utf8').catch(() => undefined);
+  return (
+    text !== undefined &&
+    typeof (JSON.parse(text) as { scripts?: { test?: unknown } }).scripts?.test === 'string'
+  );
 }
 
 async function versions(): Promise<void> {

@@ -6,8 +6,10 @@ import { replayFromStart } from './replayWholeTopic.ts';
  * Negative control: the inbox forgets commands long before Kafka does. The commands topic is made
  * with retention.ms and segment.ms of one second, which lets the dispatcher start with an inbox
  * retention of three seconds (its start-up check counts retention.ms + segment.ms + RELAY_MAX_LAG),
- * yet the broker deletes segments only every log.retention.check.interval.ms (5 minutes) and never
- * deletes the active segment of an idle partition, so the records are all still there. The inbox
+ * yet the broker deletes segments only at its retention checks (30 s after start, then every
+ * log.retention.check.interval.ms, an hour on the local brokers: see infra's localKafka.ts), so
+ * the records are all still there. A check landing mid-scenario (every 5 minutes, Kafka's
+ * default) once deleted them and the control found nothing to report. The inbox
  * is cleaned, then the whole topic is replayed. The checker must report every replayed command.
  */
 export const inboxHorizonControl: Scenario = {
