@@ -54,11 +54,11 @@ const plan = quick
   : {
       ingest: { seconds: 8, connections: [4, 16, 64, 128], uncachedReplays: true, estimate: 200 },
       relay: {
-        rows: 20_000,
-        rounds: 2,
+        rows: 50_000,
+        rounds: 3,
         latencySeconds: 10,
         variants: ['mark', 'delete'] as const,
-        estimate: 120,
+        estimate: 180,
       },
       dispatcher: { commands: 20_000, rounds: 2, peerCommands: 4_000, peerTimeout: 60, estimate: 200 },
       e2e: { rates: [500, 2000], seconds: 20, drain: 30, throughput: 10, estimate: 300 },

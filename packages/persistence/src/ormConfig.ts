@@ -8,10 +8,13 @@ export interface OrmSettings {
   /** Connections in the pool (default 10). */
   poolSize?: number;
   debug?: boolean;
+  /** Settings of every session of the pool (startup `options`), e.g. `{ enable_bitmapscan: 'off' }`. */
+  sessionSettings?: Readonly<Record<string, string>>;
 }
 
 /** The MikroORM configuration every service uses: explicit entities, migrations from a list (never schema sync). */
-export function ormConfig({ databaseUrl, poolSize = 10, debug = false }: OrmSettings) {
+export function ormConfig({ databaseUrl, poolSize = 10, debug = false, sessionSettings = {} }: OrmSettings) {
+  const options = Object.entries(sessionSettings).map(([name, value]) => `-c ${name}=${value}`);
   return defineConfig({
     clientUrl: databaseUrl,
     entities,
@@ -23,6 +26,7 @@ export function ormConfig({ databaseUrl, poolSize = 10, debug = false }: OrmSett
       silent: true,
     },
     pool: { min: 0, max: poolSize },
+    ...(options.length > 0 ? { driverOptions: { options: options.join(' ') } } : {}),
     debug,
     // Services validate and shape data themselves; the identity map is forked per request or batch.
     allowGlobalContext: false,

@@ -8,6 +8,7 @@ import {
   openOrm,
   runSql,
 } from '@exactly/persistence';
+import { outboxSessionSettings } from './outboxStore.js';
 import { brokers, metricValue, startInProcessRelay, testTopics } from './testing/inProcessRelay.js';
 import { countRows, readTopic, seedOutbox, waitForDrained } from './testing/outboxFixtures.js';
 import { createTestDatabase, type TestDatabase } from './testing/testDatabase.js';
@@ -30,7 +31,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   database = await createTestDatabase();
-  orm = await openOrm({ databaseUrl: database.url, poolSize: 2 });
+  orm = await openOrm({ databaseUrl: database.url, poolSize: 2, sessionSettings: outboxSessionSettings });
 });
 
 afterEach(async () => {

@@ -4,12 +4,17 @@ import { openOrm } from '@exactly/persistence';
 import pg from 'pg';
 import { readRelayConfig } from './config.js';
 import { createRelay } from './createRelay.js';
+import { outboxSessionSettings } from './outboxStore.js';
 
 const logger = createLogger('relay');
 
 async function main(): Promise<void> {
   const config = readRelayConfig();
-  const orm = await openOrm({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
+  const orm = await openOrm({
+    databaseUrl: config.DATABASE_URL,
+    poolSize: config.DATABASE_POOL_SIZE,
+    sessionSettings: outboxSessionSettings,
+  });
   const relay = createRelay({
     config,
     orm,

@@ -35,6 +35,41 @@ export interface OutboxStats {
   setAside: number;
 }
 
+/**
+ * Session settings the relay's connections need (`openOrm({ sessionSettings })`). No bitmap
+ * scans: a claim must take each shard's rows by walking `outbox_unpublished_idx` in id order and
+ * stop after `perShard`. An outbox is usually empty when autovacuum analyses it, and with those
+ * statistics the planner prefers a bitmap scan that reads the whole backlog of every shard and
+ * sorts it, on every claim: with 20,000 rows waiting, 27 ms of PostgreSQL per claim of 500
+ * instead of 1.7 ms, and the drain slows down as the backlog grows. Every other statement here
+ * is an index lookup either way.
+ */
+export const outboxSessionSettings = { enable_bitmapscan: 'off' } as const;
+
+/**
+ * The claim: $1 relay id, $2 batch number, $3 shards, $4 rows per shard, $5 limit, $6 ids to skip.
+ * Exported for the test of its plan.
+ */
+export const claimStatement = `WITH picked AS (
+     SELECT c.*, l.epoch
+       FROM outbox_shard_leases l
+      CROSS JOIN LATERAL (
+            SELECT o.id, o.shard, o.topic, o.kafka_key, o.payload, o.headers, o.created_at
+              FROM outbox o
+             WHERE o.shard = l.shard AND o.published_at IS NULL AND o.id <> ALL($6::bigint[])
+             ORDER BY o.id
+             LIMIT $4) c
+      WHERE l.shard = ANY($3::smallint[]) AND l.relay_id = $1 AND l.lease_until > now()
+      ORDER BY c.id
+      LIMIT $5),
+   journal AS (
+     INSERT INTO outbox_claims (relay_id, batch_no, ids)
+     SELECT $1, $2, array_agg(id) FROM picked HAVING count(*) > 0)
+   SELECT picked.id::text AS id, topic, kafka_key, payload::text AS payload, headers, shard,
+          epoch::text AS epoch, (extract(epoch FROM created_at) * 1000)::float8 AS created_ms
+     FROM picked
+    ORDER BY picked.id`;
+
 // Every statement here is a single parameterised statement run through runSql in autocommit:
 // these are the relay's hot path (claims of hundreds of rows, array parameters, CROSS JOIN
 // LATERAL, data-modifying CTEs), which the ORM's unit of work does not express, and one round
@@ -65,36 +100,14 @@ export class OutboxStore {
       shard: number;
       epoch: string;
       created_ms: number;
-    }>(
-      this.orm.em.fork(),
-      `WITH picked AS (
-         SELECT c.*, l.epoch
-           FROM outbox_shard_leases l
-          CROSS JOIN LATERAL (
-                SELECT o.id, o.shard, o.topic, o.kafka_key, o.payload, o.headers, o.created_at
-                  FROM outbox o
-                 WHERE o.shard = l.shard AND o.published_at IS NULL AND o.id <> ALL($6::bigint[])
-                 ORDER BY o.id
-                 LIMIT $4) c
-          WHERE l.shard = ANY($3::smallint[]) AND l.relay_id = $1 AND l.lease_until > now()
-          ORDER BY c.id
-          LIMIT $5),
-       journal AS (
-         INSERT INTO outbox_claims (relay_id, batch_no, ids)
-         SELECT $1, $2, array_agg(id) FROM picked HAVING count(*) > 0)
-       SELECT picked.id::text AS id, topic, kafka_key, payload::text AS payload, headers, shard,
-              epoch::text AS epoch, (extract(epoch FROM created_at) * 1000)::float8 AS created_ms
-         FROM picked
-        ORDER BY picked.id`,
-      [
-        request.relayId,
-        request.batch,
-        request.shards,
-        request.perShard,
-        request.limit,
-        idArray(request.exclude),
-      ],
-    );
+    }>(this.orm.em.fork(), claimStatement, [
+      request.relayId,
+      request.batch,
+      request.shards,
+      request.perShard,
+      request.limit,
+      idArray(request.exclude),
+    ]);
     return rows.map((row) => ({
       id: row.id,
       topic: row.topic,

@@ -5,6 +5,7 @@ import { type Orm, openOrm } from '@exactly/persistence';
 import pg from 'pg';
 import { readRelayConfig } from '../config.js';
 import { createRelay, type Relay } from '../createRelay.js';
+import { outboxSessionSettings } from '../outboxStore.js';
 
 export const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
 
@@ -39,7 +40,11 @@ export async function startInProcessRelay(
     LOG_LEVEL: 'warn',
     ...env,
   });
-  const orm = await openOrm({ databaseUrl: config.DATABASE_URL, poolSize: 4 });
+  const orm = await openOrm({
+    databaseUrl: config.DATABASE_URL,
+    poolSize: 4,
+    sessionSettings: outboxSessionSettings,
+  });
   const relay = createRelay({
     config,
     orm,
