@@ -8,7 +8,9 @@
 //    effect queued, the log provider's send and ProviderAccepted recorded. Both rates run from
 //    the first record handled to the last, so group joins are not counted. Rounds alternate.
 //    Afterwards every command is checked: one send row, one DispatchRequested, one ProviderAccepted.
-//    The figure is the median of the rounds' ratios (dispatcher / raw). PostgreSQL's view of the
+//    The figure is the median of the rounds' ratios (dispatcher / raw). Each round also measures
+//    the database's floor (dispatcherFloor.ts): the inbox transaction's rows as bare SQL, in a
+//    database of its own on the same server. PostgreSQL's view of the
 //    dispatcher's rounds: WAL bytes and row writes per command, and a sampling profile of its
 //    sessions (pg_stat_activity); CPU per process.
 // 2. The peer: `pg-transactional-outbox` (peers/outboxInboxPeer.ts) processing as many commands
@@ -31,6 +33,7 @@ import { createKafka } from '@exactly/messaging';
 import { type Orm, openOrm, runSql } from '@exactly/persistence';
 import { freePort, ServiceProcess, waitForHttp } from '@exactly/testkit';
 import type { Admin, Kafka } from 'kafkajs';
+import { floorRate } from './dispatcherFloor.ts';
 import { type BenchCommand, produce, seedAccount, seedCommands } from './dispatcherSeed.ts';
 import { type ProfileSummary, summariseCpuProfile } from './lib/cpuProfile.ts';
 import { createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
@@ -232,9 +235,31 @@ async function seedRound(context: Context, name: string, count: number) {
   return { topic, commands };
 }
 
+/**
+ * The database floor of this round (see dispatcherFloor.ts), in a database of its own on the same
+ * server (its effect rows must not reach the dispatcher's executor).
+ */
+async function floorRates(count: number) {
+  const database = await createBenchDatabase('dispatcher_floor');
+  const orm = await openOrm({ databaseUrl: database.url, poolSize: 4 });
+  try {
+    const accountId = await seedAccount(orm);
+    const commands = await seedCommands(orm, accountId, count);
+    await runSql(orm.em.fork(), 'VACUUM ANALYZE messages').catch(() => {});
+    const inboxTransaction = await floorRate(orm, accountId, commands, 'inbox transaction');
+    const fresh = commands.map((command) => ({ ...command, messageId: `${command.messageId}_only` }));
+    const inboxRowsOnly = await floorRate(orm, accountId, fresh, 'inbox rows only');
+    return { inboxTransaction, inboxRowsOnly };
+  } finally {
+    await orm.close();
+    await database.drop();
+  }
+}
+
 async function throughput(context: Context, commandCount: number, rounds: number) {
   const results: {
     raw: number;
+    floor: { inboxTransaction: number; inboxRowsOnly: number };
     sent: number;
     consumed: number;
     cpuPercent: Record<string, number>;
@@ -249,8 +274,14 @@ async function throughput(context: Context, commandCount: number, rounds: number
       `dispatcher: round ${round}: ${Math.round(dispatcher.sentPerSecond)} commands/s sent exactly once ` +
         `(consumer stage ${Math.round(dispatcher.consumedPerSecond)}/s), ratio ${(dispatcher.sentPerSecond / raw).toFixed(3)}`,
     );
+    const floor = await floorRates(commandCount);
+    log(
+      `dispatcher: round ${round}: database floor: inbox transaction as bare SQL ${Math.round(floor.inboxTransaction)}/s, ` +
+        `inbox rows only ${Math.round(floor.inboxRowsOnly)}/s`,
+    );
     results.push({
       raw,
+      floor,
       sent: dispatcher.sentPerSecond,
       consumed: dispatcher.consumedPerSecond,
       cpuPercent: dispatcher.cpuPercent,
@@ -271,6 +302,20 @@ async function throughput(context: Context, commandCount: number, rounds: number
     dispatcherSentExactlyOncePerSecond: Math.round(sent),
     dispatcherConsumerStagePerSecond: Math.round(median(results.map((result) => result.consumed))),
     ratio: Number(ratio.toFixed(3)),
+    /** The database's floor (dispatcherFloor.ts), medians, and as ratios to the raw consumer. */
+    floor: {
+      inboxTransactionPerSecond: Math.round(median(results.map((result) => result.floor.inboxTransaction))),
+      inboxRowsOnlyPerSecond: Math.round(median(results.map((result) => result.floor.inboxRowsOnly))),
+      inboxTransactionToRaw: Number(
+        median(results.map((result) => result.floor.inboxTransaction / result.raw)).toFixed(3),
+      ),
+      inboxRowsOnlyToRaw: Number(
+        median(results.map((result) => result.floor.inboxRowsOnly / result.raw)).toFixed(3),
+      ),
+      dispatcherConsumerStageToFloor: Number(
+        median(results.map((result) => result.consumed / result.floor.inboxTransaction)).toFixed(3),
+      ),
+    },
     rounds_detail: results.map((result) => ({
       raw: Math.round(result.raw),
       sent: Math.round(result.sent),

@@ -1,0 +1,94 @@
+// The database's floor under the dispatcher's consumer stage: the rows its inbox transaction
+// must write for each new command (inbox row, DispatchRequested event, projection update, effect
+// row, the event's outbox row, the partition's offset), written as bare SQL — one statement per
+// batch of 1,000 commands, four connections at once, nothing read from Kafka, nothing decoded or
+// validated, no round trip inside the transaction. No implementation that keeps the dispatcher
+// issue's guarantees in PostgreSQL can process commands faster than this on the same machine;
+// "inbox rows only" is the dedup step alone, the least any inbox-based consumer must write.
+
+import { randomBytes } from 'node:crypto';
+import { type Orm, runSql } from '@exactly/persistence';
+import type { BenchCommand } from './dispatcherSeed.ts';
+
+const batchSize = 1_000;
+const connections = 4;
+
+export type FloorVariant = 'inbox transaction' | 'inbox rows only';
+
+const statements: Record<FloorVariant, string> = {
+  'inbox transaction': `
+    WITH fresh AS (
+           INSERT INTO inbox (message_id, fingerprint, topic, partition, "offset")
+           SELECT id, fingerprint, $4, $5, "offset" FROM unnest($1::text[], $2::bytea[], $3::bigint[])
+             AS v(id, fingerprint, "offset")
+           ON CONFLICT (message_id) DO NOTHING
+           RETURNING message_id),
+         events AS (
+           INSERT INTO message_events (stream_id, version, type, data)
+           SELECT message_id, 2, 'DispatchRequested',
+                  jsonb_build_object('provider', 'log', 'effectId', 'eff_' || message_id)
+             FROM fresh),
+         projection AS (
+           UPDATE messages m SET status = 'dispatching', version = 2, updated_at = now()
+             FROM fresh WHERE m.id = fresh.message_id),
+         effects AS (
+           INSERT INTO effects (id, message_id, account_id, channel, provider, idempotency_key, request, max_attempts)
+           SELECT 'eff_' || v.id, v.id, $6, 'email', 'log', v.id, v.request, 5
+             FROM unnest($1::text[], $7::jsonb[]) AS v(id, request)
+             JOIN fresh ON fresh.message_id = v.id),
+         outbox_rows AS (
+           INSERT INTO outbox (topic, kafka_key, payload, headers)
+           SELECT 'floor.events', message_id,
+                  jsonb_build_object('type', 'DispatchRequested', 'streamId', message_id, 'version', 2),
+                  '{}'
+             FROM fresh)
+    INSERT INTO consumer_offsets (group_id, topic, partition, next_offset)
+    VALUES ('floor', $4, $5, (SELECT max(o) + 1 FROM unnest($3::bigint[]) AS o))
+    ON CONFLICT (group_id, topic, partition)
+    DO UPDATE SET next_offset = excluded.next_offset, updated_at = now()`,
+  'inbox rows only': `
+    INSERT INTO inbox (message_id, fingerprint, topic, partition, "offset")
+    SELECT id, fingerprint, $4, $5, "offset" FROM unnest($1::text[], $2::bytea[], $3::bigint[])
+      AS v(id, fingerprint, "offset")
+    ON CONFLICT (message_id) DO NOTHING`,
+};
+
+/** Commands per second for one variant over `commands` (seeded messages no one processed yet). */
+export async function floorRate(
+  orm: Orm,
+  accountId: string,
+  commands: readonly BenchCommand[],
+  variant: FloorVariant,
+): Promise<number> {
+  const batches: unknown[][] = [];
+  for (let start = 0; start < commands.length; start += batchSize) {
+    const chunk = commands.slice(start, start + batchSize);
+    const partition = batches.length % 12;
+    const parameters: unknown[] = [
+      chunk.map((command) => command.messageId),
+      chunk.map(() => randomBytes(32)),
+      chunk.map((_, index) => start + index),
+      'floor.commands',
+      partition,
+    ];
+    if (variant === 'inbox transaction') {
+      parameters.push(
+        accountId,
+        chunk.map((command) =>
+          JSON.stringify((JSON.parse(command.record.value) as { data: { message: unknown } }).data.message),
+        ),
+      );
+    }
+    batches.push(parameters);
+  }
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      for (let batch = batches[next++]; batch !== undefined; batch = batches[next++]) {
+        await runSql(orm.em.fork(), statements[variant], batch);
+      }
+    }),
+  );
+  return (commands.length / (performance.now() - started)) * 1_000;
+}
