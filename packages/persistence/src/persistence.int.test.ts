@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Account, type Orm, openOrm, runMigrations } from './index.js';
+import { Account, inTransaction, type Orm, openOrm, runMigrations, runSql } from './index.js';
 
 const databaseUrl = process.env.DATABASE_URL ?? '';
 
@@ -34,5 +34,38 @@ describe('the schema made by migrations', () => {
       .fork()
       .execute<{ version: number }[]>("SELECT current_setting('server_version_num')::int AS version");
     expect(rows[0]?.version).toBeGreaterThanOrEqual(140_000);
+  });
+
+  it('lets status updates of the projection be HOT (no index entries written)', async () => {
+    const accountId = `acc_${randomUUID()}`;
+    const messageId = `msg_${randomUUID()}`;
+    const counts = await inTransaction(orm, async (tx) => {
+      await runSql(tx, 'INSERT INTO accounts (id, name) VALUES ($1, $2)', [accountId, 'Hot Ltd']);
+      await runSql(
+        tx,
+        `INSERT INTO messages (id, account_id, idempotency_key, channel, recipient, sender, content, status, version)
+         VALUES ($1, $2, 'k', 'email', 'ada@example.com', 'billing@example.com', $3, 'accepted', 1)`,
+        [messageId, accountId, JSON.stringify({ text: 'x'.repeat(600) })],
+      );
+      // As the dispatcher does: dispatching, then the outcome.
+      for (const [status, version] of [
+        ['dispatching', 2],
+        ['sent', 3],
+      ] as const) {
+        await runSql(tx, 'UPDATE messages SET status = $2, version = $3, updated_at = now() WHERE id = $1', [
+          messageId,
+          status,
+          version,
+        ]);
+      }
+      // This transaction's own counters (pg_stat_user_tables only sees committed work, later).
+      const { rows } = await runSql<{ updated: string; hot: string }>(
+        tx,
+        `SELECT pg_stat_get_xact_tuples_updated('messages'::regclass) AS updated,
+                pg_stat_get_xact_tuples_hot_updated('messages'::regclass) AS hot`,
+      );
+      return rows[0];
+    });
+    expect(counts).toEqual({ updated: '2', hot: '2' });
   });
 });

@@ -4,6 +4,7 @@ import { Migration20261122000010Ingest } from './Migration20261122000010Ingest.j
 import { Migration20261122000020Relay } from './Migration20261122000020Relay.js';
 import { Migration20261122000030Dispatcher } from './Migration20261122000030Dispatcher.js';
 import { Migration20261122000040DeadLetterRedrives } from './Migration20261122000040DeadLetterRedrives.js';
+import { Migration20261122000050MessagesHotUpdates } from './Migration20261122000050MessagesHotUpdates.js';
 
 /** Every migration, oldest first. A new migration is a new file here; an applied one never changes. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   Migration20261122000020Relay,
   Migration20261122000030Dispatcher,
   Migration20261122000040DeadLetterRedrives,
+  Migration20261122000050MessagesHotUpdates,
 ];
