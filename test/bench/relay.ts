@@ -16,7 +16,7 @@
 //
 // Variables when run alone: DATABASE_URL (server), KAFKA_BROKERS, BENCH_ROWS (50000),
 // BENCH_ROUNDS (3), BENCH_RATE (1000), BENCH_LATENCY_SECONDS (15), BENCH_IDLE_SECONDS (10),
-// BENCH_VARIANTS (mark,delete).
+// BENCH_VARIANTS (mark,delete), BENCH_CPU_PROFILE_DIR (unset: no profile).
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
@@ -132,14 +132,14 @@ async function recordsOn(admin: Admin, topic: string): Promise<number> {
 /**
  * Waits until the topic holds `target` records. Each poll asks the broker for the partitions'
  * offsets, which costs it CPU that the relay needs on this 2-core machine (polling every 10 ms
- * throughout took more broker CPU per 1,000 rows than the relay's own sends): so it polls about
- * twice before the expected end, at the rate seen so far, and every 5 ms near it.
+ * throughout took more broker CPU per 1,000 rows than the relay's own sends): so between polls it
+ * waits half the time the rate seen so far says is left, at most 100 ms and at least 5 ms.
  */
 async function untilRecordsOn(
   admin: Admin,
   topic: string,
-  target: number,
   startCount: number,
+  target: number,
   startedAt: number,
 ): Promise<void> {
   for (;;) {
@@ -165,10 +165,10 @@ async function relayRound(
   // Each round starts from a clean table, as autovacuum keeps it in steady state.
   await runSql(orm.em.fork(), 'DELETE FROM outbox');
   await runSql(orm.em.fork(), 'VACUUM (ANALYZE) outbox');
-  const target = (await recordsOn(admin, topic)) + entries.length;
+  const startCount = await recordsOn(admin, topic);
   const committedAt = await commitAll(orm, entries);
   const before = cpuByProgram();
-  await untilRecordsOn(admin, topic, target, target - entries.length, committedAt);
+  await untilRecordsOn(admin, topic, startCount, startCount + entries.length, committedAt);
   const rate = (entries.length / (Date.now() - committedAt)) * 1_000;
   await waitDrained(orm);
   return { rate, cpu: cpuDelta(before, cpuByProgram(), entries.length) };
