@@ -72,6 +72,25 @@ async function setUp(partitions = 3, extra: Record<string, string> = {}) {
   return { topic, group, env, accountId, start };
 }
 
+/**
+ * For tests that count the provider's requests exactly: on a loaded machine a 1 s provider
+ * timeout or a 3 s lease can legitimately add a call (a timed-out attempt, or a resumed one with
+ * the same key), which is right for the product but not what these tests count. The fake provider
+ * answers at once, so nothing waits for these limits.
+ */
+const countedCalls = { PROVIDER_TIMEOUT: '15s', EFFECT_LEASE: '30s' };
+
+/** The attempts recorded for a message's effect, as (attempt, outcome, resumes). */
+async function attemptsOf(messageId: string): Promise<string[]> {
+  const { rows } = await runSql<{ attempt: number; outcome: string; resumes: number }>(
+    orm.em.fork(),
+    `SELECT a.attempt, a.outcome, a.resumes FROM effect_attempts a JOIN effects e ON e.id = a.effect_id
+      WHERE e.message_id = $1 ORDER BY a.attempt`,
+    [messageId],
+  );
+  return rows.map((row) => `${row.attempt}:${row.outcome}:${row.resumes}`);
+}
+
 async function stopAll() {
   await Promise.all(running.splice(0).map((dispatcher) => dispatcher.stop()));
 }
@@ -172,7 +191,7 @@ describe('consuming the topic again from the earliest offset', () => {
 
 describe('a provider answering 500 and then recovering', () => {
   it('retries with backoff and the same key, and sends once', async () => {
-    const { topic, accountId, start } = await setUp();
+    const { topic, accountId, start } = await setUp(3, countedCalls);
     const [command] = await seedMessages(orm, accountId, 1);
     if (!command) throw new Error('no command');
     provider.failNext(3, 500);
@@ -198,7 +217,7 @@ describe('a provider answering 500 and then recovering', () => {
 
 describe('a provider refusing the send (422)', () => {
   it('fails the message after one call, with a MessageFailed event', async () => {
-    const { topic, accountId, start } = await setUp();
+    const { topic, accountId, start } = await setUp(3, countedCalls);
     const [command] = await seedMessages(orm, accountId, 1);
     if (!command) throw new Error('no command');
     provider.failNext(1, 422);
@@ -220,7 +239,7 @@ describe('a provider refusing the send (422)', () => {
 
 describe('a provider failing every attempt', () => {
   it('gives up after EFFECT_MAX_ATTEMPTS and fails the message', async () => {
-    const { topic, accountId, start } = await setUp(1, { EFFECT_MAX_ATTEMPTS: '3' });
+    const { topic, accountId, start } = await setUp(1, { ...countedCalls, EFFECT_MAX_ATTEMPTS: '3' });
     const [command] = await seedMessages(orm, accountId, 1);
     if (!command) throw new Error('no command');
     provider.failNext(100, 503);
@@ -228,6 +247,7 @@ describe('a provider failing every attempt', () => {
     await start();
     await eventually('the effect recorded', () => effectsSettled([command]));
 
+    expect(await attemptsOf(command.messageId)).toEqual(['1:retryable:0', '2:retryable:0', '3:retryable:0']);
     expect(provider.requests.get(command.messageId)).toBe(3);
     const events = await readStream(orm.em.fork(), command.messageId);
     expect(events.map((event) => event.type).slice(-2)).toEqual(['ProviderCallFailed', 'MessageFailed']);
