@@ -20,7 +20,7 @@
 //    sampled every 5 s, with the lag at each sample.
 //
 // Flags: --commands 50000  --rounds 3  --rate 2000  --seconds 60 (memory phase)
-//        --skip-throughput  --skip-memory  --skip-peer  --peer-timeout 120  --partitions-concurrently 4
+//        --skip-throughput  --skip-memory  --skip-peer  --peer-timeout 120  --partitions-concurrently 12
 //        --cpu-profile <dir>  --env KEY=VALUE (dispatcher configuration; repeatable)
 // Variables: DATABASE_URL (the server; default the local one), KAFKA_BROKERS.
 
@@ -501,7 +501,7 @@ export async function runDispatcherBench(options: DispatcherBenchOptions) {
     suffix,
     topics: [] as string[],
     sendsFile: `/tmp/exactly-bench-dispatcher-${suffix}.log`,
-    partitionsConcurrently: options.partitionsConcurrently ?? 4,
+    partitionsConcurrently: options.partitionsConcurrently ?? 12,
     env: options.env ?? {},
   };
   try {
@@ -551,7 +551,7 @@ if (import.meta.main) {
       rounds: { type: 'string', default: '3' },
       rate: { type: 'string', default: '2000' },
       seconds: { type: 'string', default: '60' },
-      'partitions-concurrently': { type: 'string', default: '4' },
+      'partitions-concurrently': { type: 'string', default: '12' },
       'skip-throughput': { type: 'boolean', default: false },
       'skip-memory': { type: 'boolean', default: false },
       'skip-peer': { type: 'boolean', default: false },

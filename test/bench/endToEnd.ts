@@ -19,6 +19,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { recordHeaders } from '@exactly/contracts';
 import { createKafka } from '@exactly/messaging';
 import { Account, issueApiKey, newId, openOrm } from '@exactly/persistence';
 import { freePort, ServiceProcess, waitForHttp } from '@exactly/testkit';
@@ -80,6 +81,7 @@ async function stagesOf(
   databaseUrl: string,
   sentAt: Map<string, number>,
   receivedAt: Map<string, number>,
+  publishedAt: Map<string, number>,
 ): Promise<Record<string, Distribution>> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -102,18 +104,21 @@ async function stagesOf(
     );
     const stages: Record<string, number[]> = {
       'client send → ingest transaction starts (HTTP, auth, validation, group-commit queue)': [],
-      'ingest transaction → dispatcher inbox transaction (ingest commit and reply, NOTIFY, relay claim, Kafka, consumer fetch)':
+      'ingest transaction → relay sends the record (ingest commit, NOTIFY, relay wake-up and claim)': [],
+      'relay sends the record → dispatcher inbox transaction (Kafka write and ack, consumer fetch, partition batches ahead)':
         [],
       'dispatcher inbox transaction → effect claimed (commit, executor wake-up, claim)': [],
       'effect claimed → provider receives the call (HTTP call)': [],
     };
-    const [toIngest, toDispatch, toClaim, toProvider] = Object.values(stages) as number[][];
+    const [toIngest, toPublish, toDispatch, toClaim, toProvider] = Object.values(stages) as number[][];
     for (const row of rows) {
       const sent = sentAt.get(row.id);
       const received = receivedAt.get(row.id);
-      if (sent === undefined || received === undefined) continue;
+      const published = publishedAt.get(row.id);
+      if (sent === undefined || received === undefined || published === undefined) continue;
       toIngest?.push(row.accepted - sent);
-      toDispatch?.push(row.dispatched - row.accepted);
+      toPublish?.push(published - row.accepted);
+      toDispatch?.push(row.dispatched - published);
       toClaim?.push(row.claimed - row.dispatched);
       toProvider?.push(received - row.claimed);
     }
@@ -121,6 +126,36 @@ async function stagesOf(
   } finally {
     await client.end();
   }
+}
+
+/**
+ * When the relay sent each command's record: the producer's timestamp (CreateTime, taken by
+ * kafkajs in the relay's process at send) of the first record carrying the message id, read back
+ * from the commands topic. Same machine, same clock as the rows' timestamps.
+ */
+async function publishTimes(topic: string, ids: ReadonlySet<string>): Promise<Map<string, number>> {
+  const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'bench-e2e-timestamps' });
+  const consumer = kafka.consumer({ groupId: `bench-e2e-timestamps-${randomUUID()}` });
+  const found = new Map<string, number>();
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let lastProgress = performance.now();
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) {
+          const id = message.headers?.[recordHeaders.messageId]?.toString();
+          if (id !== undefined && ids.has(id) && !found.has(id)) found.set(id, Number(message.timestamp));
+        }
+        lastProgress = performance.now();
+      },
+    });
+    // Bounded: stops when every id was seen, or nothing new arrived for 5 s.
+    while (found.size < ids.size && performance.now() - lastProgress < 5_000) await sleep(100);
+  } finally {
+    await consumer.disconnect();
+  }
+  return found;
 }
 
 export interface ThroughputPhase {
@@ -284,7 +319,12 @@ export async function runEndToEndBench(options: EndToEndOptions) {
         const sent = sentAt.get(key);
         if (sent !== undefined) latencies.push(at - sent);
       }
-      const stages = await stagesOf(database.url, sentAt, new Map(receipts));
+      const stages = await stagesOf(
+        database.url,
+        sentAt,
+        new Map(receipts),
+        await publishTimes(topics.COMMANDS_TOPIC, new Set(sentAt.keys())),
+      );
       const phase: LatencyPhase & { window: [number, number] } = {
         rate,
         seconds,

@@ -12,7 +12,8 @@ const retention = z.union([z.literal('forever').transform(() => Number.POSITIVE_
 export const DispatcherConfig = z
   .object({
     DATABASE_URL: postgresUrl,
-    DATABASE_POOL_SIZE: positiveInt.default(10),
+    /** Connections; more than PARTITIONS_CONCURRENTLY (each partition batch holds one for its transaction). */
+    DATABASE_POOL_SIZE: positiveInt.default(16),
     KAFKA_BROKERS: kafkaBrokers,
     KAFKA_CLIENT_ID: z.string().default('exactly-dispatcher'),
     KAFKA_LOG_LEVEL: z.enum(['nothing', 'error', 'warn', 'info', 'debug']).default('error'),
@@ -23,8 +24,13 @@ export const DispatcherConfig = z
     MESSAGE_EVENTS_TOPIC: z.string().default(defaultTopics.messageEvents),
     DEAD_LETTER_TOPIC: z.string().default(defaultTopics.deadLetters),
     CONSUMER_GROUP: z.string().default('exactly-dispatcher'),
-    /** Partitions whose batches this process works on at the same time. */
-    PARTITIONS_CONCURRENTLY: positiveInt.default(4),
+    /**
+     * Partitions whose batches this process works on at the same time. The default takes every
+     * partition of a default topic at once: kafkajs fetches again only when the batches of the last
+     * fetch are done, so fewer slots than partitions with records make a record wait for waves of
+     * other partitions' transactions.
+     */
+    PARTITIONS_CONCURRENTLY: positiveInt.default(12),
     CONSUMER_MAX_BYTES_PER_PARTITION: positiveInt.default(1_048_576),
     CONSUMER_SESSION_TIMEOUT: duration.default(30_000),
     /** How long a fetch waits for records on an idle partition (also bounds how long stopping waits). */
@@ -84,6 +90,13 @@ export const DispatcherConfig = z
         code: 'custom',
         path: ['HTTP_PROVIDER_URL'],
         message: 'required when a channel uses the http provider',
+      });
+    }
+    if (config.DATABASE_POOL_SIZE <= config.PARTITIONS_CONCURRENTLY) {
+      context.addIssue({
+        code: 'custom',
+        path: ['DATABASE_POOL_SIZE'],
+        message: `must be more than PARTITIONS_CONCURRENTLY (${config.PARTITIONS_CONCURRENTLY}): each partition batch holds a connection for its transaction, and the effect executor needs its own`,
       });
     }
     if (config.EFFECT_LEASE <= config.PROVIDER_TIMEOUT) {

@@ -12,7 +12,12 @@ describe('the dispatcher configuration', () => {
       PROVIDER_VOICE: 'log',
       COMMANDS_TOPIC: 'exactly.send-commands',
       INBOX_RETENTION: 30 * 86_400_000,
+      PARTITIONS_CONCURRENTLY: 12,
+      DATABASE_POOL_SIZE: 16,
     });
+    expect(
+      readDispatcherConfig({ ...required, PARTITIONS_CONCURRENTLY: '4', DATABASE_POOL_SIZE: '5' }),
+    ).toMatchObject({ PARTITIONS_CONCURRENTLY: 4, DATABASE_POOL_SIZE: 5 });
   });
 
   it('reads INBOX_RETENTION=forever as no expiry', () => {
@@ -28,6 +33,9 @@ describe('the dispatcher configuration', () => {
     expect(() => readDispatcherConfig({ ...required, PROVIDER_EMAIL: 'http' })).toThrow(/HTTP_PROVIDER_URL/);
     expect(() => readDispatcherConfig({ ...required, EFFECT_LEASE: '5s', PROVIDER_TIMEOUT: '10s' })).toThrow(
       /EFFECT_LEASE.*longer than PROVIDER_TIMEOUT/,
+    );
+    expect(() => readDispatcherConfig({ ...required, DATABASE_POOL_SIZE: '12' })).toThrow(
+      /DATABASE_POOL_SIZE.*more than PARTITIONS_CONCURRENTLY \(12\)/,
     );
     expect(() => readDispatcherConfig({ ...required, PORT: 'x' })).toThrow(/PORT/);
   });
