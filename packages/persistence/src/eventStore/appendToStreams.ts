@@ -1,6 +1,7 @@
 import { ExactlyError } from '@exactly/errors';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { runSql } from '../runSql.js';
+import type { SqlStatement } from '../sqlStatements.js';
 
 export interface NewEvent {
   type: string;
@@ -16,12 +17,10 @@ export interface StreamAppend {
 }
 
 /**
- * Appends events to one or more streams in one statement, inside the caller's transaction.
- * Optimistic concurrency: if another writer already appended a version, the primary key
- * (stream_id, version) refuses it and this throws `concurrency_conflict` (retryable), so the
- * caller's transaction rolls back and nothing of it is kept.
+ * The statement that appends events to one or more streams (undefined when there are none). Run
+ * it inside the caller's transaction, and pass a failure through `asConcurrencyConflict`.
  */
-export async function appendToStreams(em: EntityManager, appends: readonly StreamAppend[]): Promise<void> {
+export function appendToStreamsStatement(appends: readonly StreamAppend[]): SqlStatement | undefined {
   const streamIds: string[] = [];
   const versions: number[] = [];
   const types: string[] = [];
@@ -36,25 +35,43 @@ export async function appendToStreams(em: EntityManager, appends: readonly Strea
       metadata.push(JSON.stringify(event.metadata ?? {}));
     });
   }
-  if (streamIds.length === 0) return;
-  try {
-    await runSql(
-      em,
-      `INSERT INTO message_events (stream_id, version, type, data, metadata)
+  if (streamIds.length === 0) return undefined;
+  return {
+    text: `INSERT INTO message_events (stream_id, version, type, data, metadata)
        SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::jsonb[], $5::jsonb[])`,
-      [streamIds, versions, types, data, metadata],
-    );
+    parameters: [streamIds, versions, types, data, metadata],
+  };
+}
+
+/**
+ * A duplicate (stream_id, version) means another writer appended first: `concurrency_conflict`
+ * (retryable). Any other error is returned as it is.
+ */
+export function asConcurrencyConflict(error: unknown, appends: readonly StreamAppend[]): unknown {
+  const { code, table } = error as { code?: string; table?: string };
+  if (code !== '23505' || table !== 'message_events') return error;
+  return new ExactlyError(
+    'concurrency_conflict',
+    'a stream was appended to concurrently; retry with its new version',
+    {
+      cause: error,
+      details: { streams: [...new Set(appends.map((append) => append.streamId))] },
+    },
+  );
+}
+
+/**
+ * Appends events to one or more streams in one statement, inside the caller's transaction.
+ * Optimistic concurrency: if another writer already appended a version, the primary key
+ * (stream_id, version) refuses it and this throws `concurrency_conflict` (retryable), so the
+ * caller's transaction rolls back and nothing of it is kept.
+ */
+export async function appendToStreams(em: EntityManager, appends: readonly StreamAppend[]): Promise<void> {
+  const statement = appendToStreamsStatement(appends);
+  if (statement === undefined) return;
+  try {
+    await runSql(em, statement.text, statement.parameters);
   } catch (error) {
-    if ((error as { code?: string }).code === '23505') {
-      throw new ExactlyError(
-        'concurrency_conflict',
-        'a stream was appended to concurrently; retry with its new version',
-        {
-          cause: error,
-          details: { streams: [...new Set(streamIds)] },
-        },
-      );
-    }
-    throw error;
+    throw asConcurrencyConflict(error, appends);
   }
 }

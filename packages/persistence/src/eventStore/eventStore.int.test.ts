@@ -7,6 +7,7 @@ import {
   type Orm,
   openOrm,
   readStream,
+  recordMessageEvents,
   runSql,
 } from '../index.js';
 
@@ -71,6 +72,102 @@ describe('the event store', () => {
         'MessageAccepted',
       ]);
     });
+  });
+});
+
+describe('recording message events with more writes in the same round trip', () => {
+  let orm: Orm;
+
+  beforeAll(async () => {
+    orm = await openOrm({ databaseUrl, poolSize: 2 });
+  });
+
+  afterAll(async () => {
+    await orm.close();
+  });
+
+  const outboxRows = async (streamId: string) =>
+    (
+      await runSql<{ payload: { type: string } }>(
+        orm.em.fork(),
+        'SELECT payload FROM outbox WHERE kafka_key = $1 ORDER BY id',
+        [streamId],
+      )
+    ).rows.map((row) => row.payload.type);
+
+  it('writes the events, their outbox rows and the other statements, renumbered after the events', async () => {
+    const streamId = newId('msg');
+    const accountId = newId('acc');
+    await orm.em.fork().transactional(async (em) => {
+      await recordMessageEvents(
+        em,
+        [{ streamId, accountId, expectedVersion: 0, events: [{ type: 'MessageAccepted', data: {} }] }],
+        {
+          topic: 'events',
+          also: [
+            { text: 'INSERT INTO accounts (id, name) VALUES ($1, $2)', parameters: [accountId, 'also'] },
+          ],
+        },
+      );
+    });
+    expect((await readStream(orm.em.fork(), streamId)).map((event) => event.type)).toEqual([
+      'MessageAccepted',
+    ]);
+    expect(await outboxRows(streamId)).toEqual(['MessageAccepted']);
+    expect((await orm.em.fork().findOne(Account, { id: accountId }))?.name).toBe('also');
+  });
+
+  it('keeps nothing when a stream was appended to concurrently, and says so as a retryable conflict', async () => {
+    const streamId = newId('msg');
+    const accountId = newId('acc');
+    await orm.em.fork().transactional(async (em) => {
+      await appendToStreams(em, [
+        { streamId, expectedVersion: 0, events: [{ type: 'MessageAccepted', data: {} }] },
+      ]);
+    });
+    const attempt = orm.em.fork().transactional(async (em) => {
+      await recordMessageEvents(
+        em,
+        [{ streamId, accountId, expectedVersion: 0, events: [{ type: 'Other', data: {} }] }],
+        {
+          topic: 'events',
+          also: [
+            { text: 'INSERT INTO accounts (id, name) VALUES ($1, $2)', parameters: [accountId, 'lost'] },
+          ],
+        },
+      );
+    });
+    await expect(attempt).rejects.toMatchObject({ code: 'concurrency_conflict', retryable: true });
+    expect(await orm.em.fork().findOne(Account, { id: accountId })).toBeNull();
+    expect(await outboxRows(streamId)).toEqual([]);
+  });
+
+  it('passes any other failure through as it is', async () => {
+    const accountId = newId('acc');
+    await orm.em.fork().transactional(async (em) => {
+      em.create(Account, { id: accountId, name: 'first' });
+      await em.flush();
+    });
+    const attempt = orm.em.fork().transactional(async (em) => {
+      await recordMessageEvents(
+        em,
+        [
+          {
+            streamId: newId('msg'),
+            accountId,
+            expectedVersion: 0,
+            events: [{ type: 'MessageAccepted', data: {} }],
+          },
+        ],
+        {
+          topic: 'events',
+          also: [
+            { text: 'INSERT INTO accounts (id, name) VALUES ($1, $2)', parameters: [accountId, 'again'] },
+          ],
+        },
+      );
+    });
+    await expect(attempt).rejects.toMatchObject({ code: '23505', table: 'accounts' });
   });
 });
 

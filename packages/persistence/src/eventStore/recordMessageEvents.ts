@@ -1,24 +1,38 @@
 import { jsonContentType, type MessageEventRecord, recordHeaders } from '@exactly/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { enqueueOutbox } from '../outbox/enqueueOutbox.js';
-import { appendToStreams, type StreamAppend } from './appendToStreams.js';
+import { enqueueOutboxStatement } from '../outbox/enqueueOutbox.js';
+import { runStatements, type SqlStatement } from '../sqlStatements.js';
+import { appendToStreamsStatement, asConcurrencyConflict, type StreamAppend } from './appendToStreams.js';
 
 export interface MessageEventsAppend extends StreamAppend {
   accountId: string;
 }
 
 /**
- * Appends events to message streams and, in the same transaction, queues each of them for the
- * message-events topic (keyed by message id, so one message's events keep their order).
+ * Appends events to message streams and, in the same transaction and the same round trip, queues
+ * each of them for the message-events topic (keyed by message id, so one message's events keep
+ * their order). `also`: more independent writes of the caller's, sent in that round trip too.
+ * A stream appended to concurrently throws `concurrency_conflict` (retryable).
  */
 export async function recordMessageEvents(
   em: EntityManager,
   appends: readonly MessageEventsAppend[],
-  { topic, at = new Date() }: { topic: string; at?: Date },
+  options: { topic: string; at?: Date; also?: readonly SqlStatement[] },
 ): Promise<void> {
-  await appendToStreams(em, appends);
-  await enqueueOutbox(
-    em,
+  const statements = [...messageEventsStatements(appends, options), ...(options.also ?? [])];
+  try {
+    await runStatements(em, statements);
+  } catch (error) {
+    throw asConcurrencyConflict(error, appends);
+  }
+}
+
+function messageEventsStatements(
+  appends: readonly MessageEventsAppend[],
+  { topic, at = new Date() }: { topic: string; at?: Date },
+): SqlStatement[] {
+  const append = appendToStreamsStatement(appends);
+  const outbox = enqueueOutboxStatement(
     appends.flatMap((append) =>
       append.events.map((event, index) => {
         const payload: MessageEventRecord = {
@@ -45,4 +59,5 @@ export async function recordMessageEvents(
       }),
     ),
   );
+  return [append, outbox].filter((statement) => statement !== undefined);
 }

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { runSql } from '../runSql.js';
+import type { SqlStatement } from '../sqlStatements.js';
 
 export interface OutboxEntry {
   topic: string;
@@ -16,20 +17,25 @@ export interface OutboxEntry {
  */
 export const outboxChannel = 'exactly_outbox';
 
-/** Adds records to the outbox inside the caller's transaction (one multi-row insert). */
-export async function enqueueOutbox(em: EntityManager, entries: readonly OutboxEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  await runSql(
-    em,
-    `INSERT INTO outbox (topic, kafka_key, payload, headers)
+/** The statement that adds records to the outbox (one multi-row insert); undefined when there are none. */
+export function enqueueOutboxStatement(entries: readonly OutboxEntry[]): SqlStatement | undefined {
+  if (entries.length === 0) return undefined;
+  return {
+    text: `INSERT INTO outbox (topic, kafka_key, payload, headers)
      SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[])`,
-    [
+    parameters: [
       entries.map((entry) => entry.topic),
       entries.map((entry) => entry.kafkaKey),
       entries.map((entry) => JSON.stringify(entry.payload)),
       entries.map((entry) => JSON.stringify(entry.headers)),
     ],
-  );
+  };
+}
+
+/** Adds records to the outbox inside the caller's transaction (one multi-row insert). */
+export async function enqueueOutbox(em: EntityManager, entries: readonly OutboxEntry[]): Promise<void> {
+  const statement = enqueueOutboxStatement(entries);
+  if (statement !== undefined) await runSql(em, statement.text, statement.parameters);
 }
 
 /** Wakes the relays; call after the transaction that enqueued records committed. */

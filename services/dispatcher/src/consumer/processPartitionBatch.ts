@@ -6,6 +6,8 @@ import {
   type Orm,
   recordMessageEvents,
   runSql,
+  runStatements,
+  type SqlStatement,
 } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type DeadLetter, writeDeadLetters } from '../deadLetters/writeDeadLetters.js';
@@ -175,13 +177,13 @@ export async function processPartitionBatch(
         }
       }
 
-      await dispatch(tx, context, accepted);
-      result.dispatched = accepted.length;
       result.deadLetters = await writeDeadLetters(tx, deadLetters, {
         topic: context.deadLetterTopic,
         consumerGroup: context.groupId,
       });
-      await storeOffset(tx, context, result.nextOffset);
+      // The batch's writes and its offset in one round trip.
+      await dispatch(tx, context, accepted, storeOffsetStatement(context, result.nextOffset));
+      result.dispatched = accepted.length;
       return result;
     },
     { idle_in_transaction_session_timeout: context.transactionIdleTimeoutMs },
@@ -208,14 +210,13 @@ async function lockStoredOffset(
   return row === undefined ? undefined : BigInt(row.next_offset);
 }
 
-async function storeOffset(tx: EntityManager, context: PartitionBatchContext, nextOffset: bigint) {
-  await runSql(
-    tx,
-    `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
+function storeOffsetStatement(context: PartitionBatchContext, nextOffset: bigint): SqlStatement {
+  return {
+    text: `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
      ON CONFLICT (group_id, topic, partition)
      DO UPDATE SET next_offset = excluded.next_offset, updated_at = now()`,
-    [context.groupId, context.topic, context.partition, nextOffset.toString()],
-  );
+    parameters: [context.groupId, context.topic, context.partition, nextOffset.toString()],
+  };
 }
 
 async function insertIntoInbox(
@@ -269,12 +270,20 @@ async function readMessages(
   return new Map(rows.map((row) => [row.id, row]));
 }
 
+/**
+ * For each accepted command: DispatchRequested appended (and queued for the events topic), the
+ * projection updated, an effect queued; with `storeOffset`, all in one round trip.
+ */
 async function dispatch(
   tx: EntityManager,
   context: PartitionBatchContext,
   accepted: readonly { item: Command; message: MessageRow }[],
+  storeOffset: SqlStatement,
 ): Promise<void> {
-  if (accepted.length === 0) return;
+  if (accepted.length === 0) {
+    await runStatements(tx, [storeOffset]);
+    return;
+  }
   const planned = accepted.map(({ item, message }) => {
     const { data } = item.command;
     const traceparent = item.record.headers[recordHeaders.traceparent];
@@ -298,26 +307,23 @@ async function dispatch(
       },
     ],
   }));
-  await recordMessageEvents(tx, appends, { topic: context.eventsTopic });
   // The projection moves with its stream, in the same transaction (one statement for the batch).
-  await runSql(
-    tx,
-    `UPDATE messages m SET status = v.status, version = v.version, updated_at = now()
+  const projection: SqlStatement = {
+    text: `UPDATE messages m SET status = v.status, version = v.version, updated_at = now()
        FROM unnest($1::text[], $2::text[], $3::int[]) AS v(id, status, version)
       WHERE m.id = v.id`,
-    [
+    parameters: [
       planned.map((plan) => plan.message.id),
       planned.map((plan) => statusAfter(plan.message.status, 'DispatchRequested')),
       planned.map((plan) => plan.message.version + 1),
     ],
-  );
-  await runSql(
-    tx,
-    `INSERT INTO effects (id, message_id, account_id, channel, provider, idempotency_key, request, max_attempts)
+  };
+  const effects: SqlStatement = {
+    text: `INSERT INTO effects (id, message_id, account_id, channel, provider, idempotency_key, request, max_attempts)
      SELECT id, message_id, account_id, channel, provider, message_id, request, $7
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
          AS v(id, message_id, account_id, channel, provider, request)`,
-    [
+    parameters: [
       planned.map((plan) => plan.effectId),
       planned.map((plan) => plan.data.messageId),
       planned.map((plan) => plan.data.accountId),
@@ -326,5 +332,9 @@ async function dispatch(
       planned.map((plan) => JSON.stringify(plan.data.message)),
       context.maxAttempts,
     ],
-  );
+  };
+  await recordMessageEvents(tx, appends, {
+    topic: context.eventsTopic,
+    also: [projection, effects, storeOffset],
+  });
 }

@@ -6,6 +6,7 @@ import {
   type Orm,
   recordMessageEvents,
   runSql,
+  type SqlStatement,
 } from '@exactly/persistence';
 import type { SendOutcome } from '../providers/provider.js';
 import type { ClaimedEffect } from './claimEffects.js';
@@ -77,13 +78,12 @@ export async function recordOutcomes(
     const recorded = plans.filter((item) => current.has(`${item.effect.id}/${item.effect.claimToken}`));
     if (recorded.length === 0) return [];
 
-    await runSql(
-      tx,
-      `INSERT INTO effect_attempts
+    const attempts: SqlStatement = {
+      text: `INSERT INTO effect_attempts
          (effect_id, attempt, provider, outcome, replayed, provider_message_id, error, resumes, started_at, finished_at)
        SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::bool[], $6::text[], $7::text[],
                             $8::int[], $9::timestamptz[], $10::timestamptz[])`,
-      [
+      parameters: [
         recorded.map((item) => item.effect.id),
         recorded.map((item) => item.effect.attempt),
         recorded.map((item) => item.effect.provider),
@@ -97,7 +97,7 @@ export async function recordOutcomes(
         recorded.map((item) => item.effect.attemptStartedAt),
         recorded.map((item) => item.finishedAt),
       ],
-    );
+    };
 
     // No row lock needed: the effect row locked by the UPDATE above is the only writer of these
     // streams now; the event store's primary key would still catch a concurrent append.
@@ -127,18 +127,18 @@ export async function recordOutcomes(
         version: message.version + item.events.length,
       });
     }
-    await recordMessageEvents(tx, appends, { topic: eventsTopic });
-    await runSql(
-      tx,
-      `UPDATE messages m SET status = v.status, version = v.version, updated_at = now()
+    const projection: SqlStatement = {
+      text: `UPDATE messages m SET status = v.status, version = v.version, updated_at = now()
          FROM unnest($1::text[], $2::text[], $3::int[]) AS v(id, status, version)
         WHERE m.id = v.id`,
-      [
+      parameters: [
         projections.map((projection) => projection.id),
         projections.map((projection) => projection.status),
         projections.map((projection) => projection.version),
       ],
-    );
+    };
+    // The attempts, the events with their outbox rows and the projection: one round trip.
+    await recordMessageEvents(tx, appends, { topic: eventsTopic, also: [attempts, projection] });
     return recorded.map(({ effect, outcome, finishedAt, decision }) => ({
       effect,
       outcome,
