@@ -5,7 +5,12 @@ import {
   type SendMessageCommand,
 } from '@exactly/contracts';
 import type { EntityManager } from '@exactly/idempotency';
-import { enqueueOutbox, recordMessageEvents, runSql } from '@exactly/persistence';
+import {
+  enqueueOutboxStatement,
+  type OutboxEntry,
+  recordMessageEvents,
+  type SqlStatement,
+} from '@exactly/persistence';
 import type { AcceptedMessages } from './acceptMessages.js';
 
 export interface Topics {
@@ -25,16 +30,15 @@ export function writeAcceptedMessages(topics: Topics): EffectsWriter {
     const messages = effects.flatMap((effect) => effect.messages);
     if (messages.length === 0) return;
     // Raw multi-row insert: one statement for every message of every request in the batch.
-    await runSql(
-      em,
-      `INSERT INTO messages (id, account_id, idempotency_key, batch_id, channel, recipient, sender, content,
+    const rows: SqlStatement = {
+      text: `INSERT INTO messages (id, account_id, idempotency_key, batch_id, channel, recipient, sender, content,
                              status, version, created_at, updated_at)
        SELECT t.id, t.account_id, t.idempotency_key, t.batch_id, t.channel, t.recipient, t.sender, t.content,
               'accepted', 1, t.created_at, t.created_at
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                      $8::jsonb[], $9::timestamptz[])
               AS t(id, account_id, idempotency_key, batch_id, channel, recipient, sender, content, created_at)`,
-      [
+      parameters: [
         messages.map((message) => message.id),
         messages.map((message) => message.accountId),
         messages.map((message) => message.idempotencyKey),
@@ -45,7 +49,11 @@ export function writeAcceptedMessages(topics: Topics): EffectsWriter {
         messages.map((message) => JSON.stringify(message.command)),
         messages.map((message) => message.createdAt.toISOString()),
       ],
+    };
+    const commands = enqueueOutboxStatement(
+      messages.map((message) => commandRecord(topics.commands, message)),
     );
+    // The rows, the events with their outbox rows and the commands: one round trip.
     await recordMessageEvents(
       em,
       messages.map((message) => ({
@@ -68,39 +76,44 @@ export function writeAcceptedMessages(topics: Topics): EffectsWriter {
           },
         ],
       })),
-      { topic: topics.messageEvents, at: messages[0]?.createdAt ?? new Date() },
+      {
+        topic: topics.messageEvents,
+        at: messages[0]?.createdAt ?? new Date(),
+        also: commands === undefined ? [rows] : [rows, commands],
+      },
     );
-    await enqueueOutbox(
-      em,
-      messages.map((message) => {
-        const payload: SendMessageCommand = {
-          type: 'SendMessage',
-          data: {
-            messageId: message.id,
-            accountId: message.accountId,
-            message: message.command,
-            acceptedAt: message.createdAt.toISOString(),
-          },
-          metadata: {
-            schemaVersion: commandSchemaVersion,
-            idempotencyKey: message.idempotencyKey,
-            requestId: message.requestId,
-            ...(message.batchId === undefined ? {} : { batchId: message.batchId }),
-          },
-        };
-        return {
-          topic: topics.commands,
-          kafkaKey: `${message.accountId}/${message.idempotencyKey}`,
-          payload,
-          headers: {
-            [recordHeaders.messageId]: message.id,
-            [recordHeaders.accountId]: message.accountId,
-            [recordHeaders.schemaVersion]: String(commandSchemaVersion),
-            [recordHeaders.contentType]: jsonContentType,
-            [recordHeaders.traceparent]: message.traceparent,
-          },
-        };
-      }),
-    );
+  };
+}
+
+type AcceptedMessage = AcceptedMessages['messages'][number];
+
+/** The outbox record of one accepted message for the commands topic, keyed by its scoped idempotency key. */
+function commandRecord(topic: string, message: AcceptedMessage): OutboxEntry {
+  const payload: SendMessageCommand = {
+    type: 'SendMessage',
+    data: {
+      messageId: message.id,
+      accountId: message.accountId,
+      message: message.command,
+      acceptedAt: message.createdAt.toISOString(),
+    },
+    metadata: {
+      schemaVersion: commandSchemaVersion,
+      idempotencyKey: message.idempotencyKey,
+      requestId: message.requestId,
+      ...(message.batchId === undefined ? {} : { batchId: message.batchId }),
+    },
+  };
+  return {
+    topic,
+    kafkaKey: `${message.accountId}/${message.idempotencyKey}`,
+    payload,
+    headers: {
+      [recordHeaders.messageId]: message.id,
+      [recordHeaders.accountId]: message.accountId,
+      [recordHeaders.schemaVersion]: String(commandSchemaVersion),
+      [recordHeaders.contentType]: jsonContentType,
+      [recordHeaders.traceparent]: message.traceparent,
+    },
   };
 }
