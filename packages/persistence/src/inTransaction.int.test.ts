@@ -29,6 +29,23 @@ describe('a transaction on one pooled connection', () => {
     expect(rows.map((row) => row.id)).toEqual([1, 2]);
   });
 
+  it('applies its settings to this transaction only: timeouts in ms, planner switches as on/off', async () => {
+    const show = (em: Parameters<typeof runSql>[0]) =>
+      runSql<{ lock: string; hash: string; merge: string }>(
+        em,
+        `SELECT current_setting('lock_timeout') AS lock, current_setting('enable_hashjoin') AS hash,
+                current_setting('enable_mergejoin') AS merge`,
+      );
+    const inside = await inTransaction(orm, show, {
+      lock_timeout: 1_500,
+      enable_hashjoin: false,
+      enable_mergejoin: true,
+    });
+    expect(inside.rows).toEqual([{ lock: '1500ms', hash: 'off', merge: 'on' }]);
+    const after = await inTransaction(orm, show);
+    expect(after.rows).toEqual([{ lock: '0', hash: 'on', merge: 'on' }]);
+  });
+
   it('gives the pool its connection back even when the server ended the session mid-transaction', async () => {
     for (let round = 0; round < 3; round += 1) {
       await expect(

@@ -3,11 +3,13 @@ import { runSql } from './runSql.js';
 
 type EntityManager = Orm['em'];
 
-/** Timeouts for this transaction only, in milliseconds (`SET LOCAL`). */
+/** Settings for this transaction only (`SET LOCAL`): timeouts in milliseconds, planner switches. */
 export interface TransactionSettings {
   transaction_timeout?: number;
   idle_in_transaction_session_timeout?: number;
   lock_timeout?: number;
+  enable_hashjoin?: boolean;
+  enable_mergejoin?: boolean;
 }
 
 /**
@@ -26,7 +28,10 @@ export async function inTransaction<T>(
   // Sent with BEGIN in one round trip (a simple query may hold several statements).
   const begin = [
     'BEGIN',
-    ...Object.entries(settings).map(([name, ms]) => `SET LOCAL ${name} = ${Math.max(1, Math.ceil(ms))}`),
+    ...Object.entries(settings).map(
+      ([name, value]: [string, number | boolean]) =>
+        `SET LOCAL ${name} = ${typeof value === 'boolean' ? (value ? 'on' : 'off') : Math.max(1, Math.ceil(value))}`,
+    ),
   ];
   return orm.em
     .fork()

@@ -2,6 +2,7 @@ export { apiKeyPrefix, generateApiKey, hashApiKey } from './apiKeys/apiKeySecret
 export { type ActiveApiKey, findApiKey } from './apiKeys/findApiKey.js';
 export { type IssuedApiKey, issueApiKey } from './apiKeys/issueApiKey.js';
 export { revokeApiKey } from './apiKeys/revokeApiKey.js';
+export { createMigratedDatabase, type MigratedDatabase } from './createMigratedDatabase.js';
 export { Account } from './entities/Account.js';
 export { ApiKey } from './entities/ApiKey.js';
 export { Message } from './entities/Message.js';
@@ -14,7 +15,13 @@ export { inTransaction, type TransactionSettings } from './inTransaction.js';
 export { newId } from './newId.js';
 export { type Orm, openOrm } from './openOrm.js';
 export { type OrmSettings, ormConfig } from './ormConfig.js';
-export { enqueueOutbox, notifyOutbox, type OutboxEntry, outboxChannel } from './outbox/enqueueOutbox.js';
+export {
+  enqueueOutbox,
+  enqueueOutboxStatement,
+  notifyOutbox,
+  type OutboxEntry,
+  outboxChannel,
+} from './outbox/enqueueOutbox.js';
 export {
   compareMessageProjections,
   type ProjectedMessage,

@@ -1,8 +1,6 @@
 // Where the benchmarks find PostgreSQL and Kafka, and the throwaway databases they work in.
 
-import { randomBytes } from 'node:crypto';
-import { runMigrations } from '@exactly/persistence';
-import { withDatabase } from '@exactly/testkit';
+import { createMigratedDatabase, type MigratedDatabase } from '@exactly/persistence';
 import pg from 'pg';
 
 /** The PostgreSQL server (any database on it): DATABASE_URL or the project's local one. */
@@ -28,22 +26,9 @@ export async function adminQuery<Row = Record<string, unknown>>(
   }
 }
 
-export interface BenchDatabase {
-  name: string;
-  url: string;
-  drop(): Promise<void>;
-}
+export type BenchDatabase = MigratedDatabase;
 
 /** A new, migrated database on the server, dropped by `drop()`: each benchmark works in its own. */
-export async function createBenchDatabase(prefix: string): Promise<BenchDatabase> {
-  const name = `exactly_bench_${prefix}_${randomBytes(4).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${name}`);
-  const url = withDatabase(serverUrl(), name);
-  try {
-    await runMigrations(url);
-  } catch (error) {
-    await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    throw error;
-  }
-  return { name, url, drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).then(() => {}) };
+export function createBenchDatabase(prefix: string): Promise<BenchDatabase> {
+  return createMigratedDatabase(serverUrl(), `exactly_bench_${prefix}`);
 }

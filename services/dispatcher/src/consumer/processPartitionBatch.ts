@@ -11,6 +11,8 @@ import {
 } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type DeadLetter, writeDeadLetters } from '../deadLetters/writeDeadLetters.js';
+import { keyedBatchPlans } from '../keyedBatchPlans.js';
+import { projectionUpdate } from '../projectionUpdate.js';
 import type { DecodedRecord } from './decodeRecord.js';
 
 export interface PartitionBatchContext {
@@ -186,7 +188,7 @@ export async function processPartitionBatch(
       result.dispatched = accepted.length;
       return result;
     },
-    { idle_in_transaction_session_timeout: context.transactionIdleTimeoutMs },
+    { idle_in_transaction_session_timeout: context.transactionIdleTimeoutMs, ...keyedBatchPlans },
   );
 }
 
@@ -307,17 +309,14 @@ async function dispatch(
       },
     ],
   }));
-  // The projection moves with its stream, in the same transaction (one statement for the batch).
-  const projection: SqlStatement = {
-    text: `UPDATE messages m SET status = v.status, version = v.version, updated_at = now()
-       FROM unnest($1::text[], $2::text[], $3::int[]) AS v(id, status, version)
-      WHERE m.id = v.id`,
-    parameters: [
-      planned.map((plan) => plan.message.id),
-      planned.map((plan) => statusAfter(plan.message.status, 'DispatchRequested')),
-      planned.map((plan) => plan.message.version + 1),
-    ],
-  };
+  // The projection moves with its stream, in the same transaction.
+  const projection = projectionUpdate(
+    planned.map((plan) => ({
+      id: plan.message.id,
+      status: statusAfter(plan.message.status, 'DispatchRequested'),
+      version: plan.message.version + 1,
+    })),
+  );
   const effects: SqlStatement = {
     text: `INSERT INTO effects (id, message_id, account_id, channel, provider, idempotency_key, request, max_attempts)
      SELECT id, message_id, account_id, channel, provider, message_id, request, $7

@@ -8,6 +8,8 @@ import {
   runSql,
   type SqlStatement,
 } from '@exactly/persistence';
+import { keyedBatchPlans } from '../keyedBatchPlans.js';
+import { type ProjectionChange, projectionUpdate } from '../projectionUpdate.js';
 import type { SendOutcome } from '../providers/provider.js';
 import type { ClaimedEffect } from './claimEffects.js';
 import { type RetryPolicy, retryDelay } from './retryDelay.js';
@@ -29,6 +31,22 @@ export interface RecordOptions {
   retry: RetryPolicy;
   random?: () => number;
 }
+
+/**
+ * The effects' new states, fenced by claim token ($1 ids, $2 claim tokens, $3 states, $4 retry
+ * delays in ms, $5 errors). A token is set only while the effect is in flight (the claim sets it,
+ * an outcome clears it), so no state predicate: one would let the planner read every queued
+ * effect through effects_due_idx. due_at comes from the database's clock, not the process's: the
+ * claim compares it with now(), and a process whose clock runs ahead would otherwise delay its
+ * retries by the skew.
+ */
+export const outcomeUpdate = `UPDATE effects e SET state = v.state, due_at = clock_timestamp() + v.delay_ms * interval '1 millisecond',
+              last_error = v.error, claim_token = NULL,
+              finished_at = CASE WHEN v.state = 'pending' THEN NULL ELSE now() END
+         FROM unnest($1::text[], $2::uuid[], $3::text[], $4::bigint[], $5::text[])
+           AS v(id, claim_token, state, delay_ms, error)
+        WHERE e.id = v.id AND e.claim_token = v.claim_token
+       RETURNING e.id, v.claim_token`;
 
 interface Plan extends AttemptOutcome {
   decision: EffectDecision;
@@ -52,100 +70,85 @@ export async function recordOutcomes(
   if (outcomes.length === 0) return [];
   const plans = outcomes.map((item) => plan(item, retry, random));
   // inTransaction: the connection goes back to the pool even when the server ended the session.
-  return inTransaction(orm, async (tx) => {
-    // The same effect can appear twice when its lease ended while its call was still running and
-    // it was resumed: only the outcome carrying the current claim token counts.
-    const { rows } = await runSql<{ id: string; claim_token: string }>(
-      tx,
-      // due_at from the database's clock, not the process's: the claim compares it with now(), and
-      // a process whose clock runs ahead would otherwise delay its retries by the skew.
-      `UPDATE effects e SET state = v.state, due_at = clock_timestamp() + v.delay_ms * interval '1 millisecond',
-              last_error = v.error, claim_token = NULL,
-              finished_at = CASE WHEN v.state = 'pending' THEN NULL ELSE now() END
-         FROM unnest($1::text[], $2::uuid[], $3::text[], $4::bigint[], $5::text[])
-           AS v(id, claim_token, state, delay_ms, error)
-        WHERE e.id = v.id AND e.claim_token = v.claim_token AND e.state = 'in_flight'
-       RETURNING e.id, v.claim_token`,
-      [
+  return inTransaction(
+    orm,
+    async (tx) => {
+      // The same effect can appear twice when its lease ended while its call was still running and
+      // it was resumed: only the outcome carrying the current claim token counts.
+      const { rows } = await runSql<{ id: string; claim_token: string }>(tx, outcomeUpdate, [
         plans.map((item) => item.effect.id),
         plans.map((item) => item.effect.claimToken),
         plans.map((item) => item.state),
         plans.map((item) => item.delayMs),
         plans.map((item) => (item.outcome.status === 'failed' ? item.outcome.error : null)),
-      ],
-    );
-    const current = new Set(rows.map((row) => `${row.id}/${row.claim_token}`));
-    const recorded = plans.filter((item) => current.has(`${item.effect.id}/${item.effect.claimToken}`));
-    if (recorded.length === 0) return [];
+      ]);
+      const current = new Set(rows.map((row) => `${row.id}/${row.claim_token}`));
+      const recorded = plans.filter((item) => current.has(`${item.effect.id}/${item.effect.claimToken}`));
+      if (recorded.length === 0) return [];
 
-    const attempts: SqlStatement = {
-      text: `INSERT INTO effect_attempts
+      const attempts: SqlStatement = {
+        text: `INSERT INTO effect_attempts
          (effect_id, attempt, provider, outcome, replayed, provider_message_id, error, resumes, started_at, finished_at)
        SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::bool[], $6::text[], $7::text[],
                             $8::int[], $9::timestamptz[], $10::timestamptz[])`,
-      parameters: [
-        recorded.map((item) => item.effect.id),
-        recorded.map((item) => item.effect.attempt),
-        recorded.map((item) => item.effect.provider),
-        recorded.map((item) => attemptOutcome(item.outcome)),
-        recorded.map((item) => item.outcome.status === 'accepted' && item.outcome.replayed),
-        recorded.map((item) =>
-          item.outcome.status === 'accepted' ? (item.outcome.providerMessageId ?? null) : null,
-        ),
-        recorded.map((item) => (item.outcome.status === 'failed' ? item.outcome.error : null)),
-        recorded.map((item) => item.effect.resumes),
-        recorded.map((item) => item.effect.attemptStartedAt),
-        recorded.map((item) => item.finishedAt),
-      ],
-    };
+        parameters: [
+          recorded.map((item) => item.effect.id),
+          recorded.map((item) => item.effect.attempt),
+          recorded.map((item) => item.effect.provider),
+          recorded.map((item) => attemptOutcome(item.outcome)),
+          recorded.map((item) => item.outcome.status === 'accepted' && item.outcome.replayed),
+          recorded.map((item) =>
+            item.outcome.status === 'accepted' ? (item.outcome.providerMessageId ?? null) : null,
+          ),
+          recorded.map((item) => (item.outcome.status === 'failed' ? item.outcome.error : null)),
+          recorded.map((item) => item.effect.resumes),
+          recorded.map((item) => item.effect.attemptStartedAt),
+          recorded.map((item) => item.finishedAt),
+        ],
+      };
 
-    // No row lock needed: the effect row locked by the UPDATE above is the only writer of these
-    // streams now; the event store's primary key would still catch a concurrent append.
-    const { rows: messages } = await runSql<{ id: string; version: number; status: MessageStatus }>(
-      tx,
-      'SELECT id, version, status FROM messages WHERE id = ANY($1::text[])',
-      [recorded.map((item) => item.effect.messageId)],
-    );
-    const byId = new Map(messages.map((message) => [message.id, message]));
-    const appends: MessageEventsAppend[] = [];
-    const projections: { id: string; status: MessageStatus; version: number }[] = [];
-    for (const item of recorded) {
-      const message = byId.get(item.effect.messageId);
-      if (message === undefined) continue;
-      appends.push({
-        streamId: message.id,
-        accountId: item.effect.accountId,
-        expectedVersion: message.version,
-        events: item.events,
+      // No row lock needed: the effect row locked by the UPDATE above is the only writer of these
+      // streams now; the event store's primary key would still catch a concurrent append.
+      const { rows: messages } = await runSql<{ id: string; version: number; status: MessageStatus }>(
+        tx,
+        'SELECT id, version, status FROM messages WHERE id = ANY($1::text[])',
+        [recorded.map((item) => item.effect.messageId)],
+      );
+      const byId = new Map(messages.map((message) => [message.id, message]));
+      const appends: MessageEventsAppend[] = [];
+      const projections: ProjectionChange[] = [];
+      for (const item of recorded) {
+        const message = byId.get(item.effect.messageId);
+        if (message === undefined) continue;
+        appends.push({
+          streamId: message.id,
+          accountId: item.effect.accountId,
+          expectedVersion: message.version,
+          events: item.events,
+        });
+        projections.push({
+          id: message.id,
+          status: item.events.reduce(
+            (status, event) => statusAfter(status, event.type as MessageEventType),
+            message.status,
+          ),
+          version: message.version + item.events.length,
+        });
+      }
+      // The attempts, the events with their outbox rows and the projection: one round trip.
+      await recordMessageEvents(tx, appends, {
+        topic: eventsTopic,
+        also: [attempts, projectionUpdate(projections)],
       });
-      projections.push({
-        id: message.id,
-        status: item.events.reduce(
-          (status, event) => statusAfter(status, event.type as MessageEventType),
-          message.status,
-        ),
-        version: message.version + item.events.length,
-      });
-    }
-    const projection: SqlStatement = {
-      text: `UPDATE messages m SET status = v.status, version = v.version, updated_at = now()
-         FROM unnest($1::text[], $2::text[], $3::int[]) AS v(id, status, version)
-        WHERE m.id = v.id`,
-      parameters: [
-        projections.map((projection) => projection.id),
-        projections.map((projection) => projection.status),
-        projections.map((projection) => projection.version),
-      ],
-    };
-    // The attempts, the events with their outbox rows and the projection: one round trip.
-    await recordMessageEvents(tx, appends, { topic: eventsTopic, also: [attempts, projection] });
-    return recorded.map(({ effect, outcome, finishedAt, decision }) => ({
-      effect,
-      outcome,
-      finishedAt,
-      decision,
-    }));
-  });
+      return recorded.map(({ effect, outcome, finishedAt, decision }) => ({
+        effect,
+        outcome,
+        finishedAt,
+        decision,
+      }));
+    },
+    keyedBatchPlans,
+  );
 }
 
 function attemptOutcome(outcome: SendOutcome): 'accepted' | 'retryable' | 'permanent' {

@@ -1,0 +1,152 @@
+import {
+  createMigratedDatabase,
+  inTransaction,
+  type MigratedDatabase,
+  type Orm,
+  openOrm,
+  runSql,
+  type TransactionSettings,
+} from '@exactly/persistence';
+import { outcomeUpdate } from './effects/recordOutcomes.js';
+import { keyedBatchPlans } from './keyedBatchPlans.js';
+import { projectionUpdate } from './projectionUpdate.js';
+
+let database: MigratedDatabase;
+let orm: Orm;
+
+const queued = 20_000;
+const batch = 500;
+
+beforeEach(async () => {
+  database = await createMigratedDatabase(process.env.DATABASE_URL ?? '', 'exactly_dispatcher_plans');
+  orm = await openOrm({ databaseUrl: database.url, poolSize: 2 });
+});
+
+afterEach(async () => {
+  await orm.close();
+  await database.drop();
+});
+
+/**
+ * `effects` and `messages` analysed while short (their usual state between bursts), then a queue
+ * of 20,000 pending effects behind 500 in flight, and 20,000 messages.
+ */
+async function queueAfterShortAnalyse(): Promise<{ ids: string[]; tokens: string[] }> {
+  const em = orm.em.fork();
+  await runSql(em, "INSERT INTO accounts (id, name) VALUES ('acc', 'plans')");
+  const insertEffects = (from: number, to: number, state: string) =>
+    runSql(
+      em,
+      `INSERT INTO effects (id, message_id, account_id, channel, provider, idempotency_key, request, max_attempts,
+                            state, claim_token)
+       SELECT 'eff_' || n, 'msg_' || n, 'acc', 'email', 'http', 'msg_' || n,
+              jsonb_build_object('text', repeat('x', 300)), 5, $3,
+              CASE WHEN $3 = 'in_flight' THEN gen_random_uuid() END
+         FROM generate_series($1::int, $2::int) AS n`,
+      [from, to, state],
+    );
+  const insertMessages = (from: number, to: number) =>
+    runSql(
+      em,
+      `INSERT INTO messages (id, account_id, idempotency_key, channel, recipient, sender, content, status, version)
+       SELECT 'msg_' || n, 'acc', 'k' || n, 'email', 'to@example.com', 'from@example.com', '{}', 'dispatching', 2
+         FROM generate_series($1::int, $2::int) AS n`,
+      [from, to],
+    );
+  await insertEffects(1, 20, 'succeeded');
+  await insertMessages(1, 20);
+  await runSql(em, 'VACUUM (ANALYZE) effects, messages');
+  await insertEffects(21, 20 + batch, 'in_flight');
+  await insertEffects(21 + batch, 20 + batch + queued, 'pending');
+  await insertMessages(21, 20 + batch + queued);
+  const { rows } = await runSql<{ id: string; claim_token: string }>(
+    em,
+    "SELECT id, claim_token FROM effects WHERE state = 'in_flight'",
+  );
+  return { ids: rows.map((row) => row.id), tokens: rows.map((row) => row.claim_token) };
+}
+
+/** The statement's plan, run (EXPLAIN ANALYZE, then rolled back), and the `table` rows it read. */
+async function planOf(
+  table: 'effects e' | 'messages m',
+  text: string,
+  parameters: readonly unknown[],
+  settings: TransactionSettings = {},
+): Promise<{ text: string; rowsRead: number }> {
+  let plan = '';
+  await inTransaction(
+    orm,
+    async (tx) => {
+      const { rows } = await runSql<{ 'QUERY PLAN': string }>(
+        tx,
+        `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) ${text}`,
+        parameters,
+      );
+      plan = rows.map((row) => row['QUERY PLAN']).join('\n');
+      throw new Error('roll back');
+    },
+    settings,
+  ).catch(() => undefined);
+  // The table's scan node, not the Update node above it.
+  const scan = new RegExp(`Scan (?:using \\S+ )?on ${table} \\(actual rows=([\\d.]+) loops=(\\d+)\\)`).exec(
+    plan,
+  );
+  const removed = [...plan.matchAll(/Rows Removed by (?:Join )?Filter: (\d+)/g)].reduce(
+    (sum, match) => sum + Number(match[1]),
+    0,
+  );
+  return { text: plan, rowsRead: Number(scan?.[1]) * Number(scan?.[2]) + removed };
+}
+
+describe('the outcome update', () => {
+  const parameters = (ids: string[], tokens: string[]) => [
+    ids,
+    tokens,
+    ids.map(() => 'succeeded'),
+    ids.map(() => 0),
+    ids.map(() => null),
+  ];
+
+  it('finds each effect by its key with the dispatcher settings: 500 rows read for 500 outcomes', async () => {
+    const { ids, tokens } = await queueAfterShortAnalyse();
+    const plan = await planOf('effects e', outcomeUpdate, parameters(ids, tokens), keyedBatchPlans);
+    expect(plan.text).toContain('Index Scan using effects_pkey on effects e');
+    expect(plan.rowsRead).toBe(batch);
+  });
+
+  it('with a state predicate and no settings, read the whole queue per batch (the trap avoided)', async () => {
+    const { ids, tokens } = await queueAfterShortAnalyse();
+    const withState = outcomeUpdate.replace(
+      'WHERE e.id = v.id AND e.claim_token = v.claim_token',
+      "WHERE e.id = v.id AND e.claim_token = v.claim_token AND e.state = 'in_flight'",
+    );
+    expect(withState).not.toBe(outcomeUpdate);
+    const plan = await planOf('effects e', withState, parameters(ids, tokens));
+    expect(plan.text).toContain('effects_due_idx');
+    expect(plan.rowsRead).toBe(batch + queued);
+  });
+});
+
+describe('the projection update', () => {
+  const changes = Array.from({ length: batch }, (_, index) => ({
+    id: `msg_${21 + index}`,
+    status: 'sent' as const,
+    version: 3,
+  }));
+
+  it('finds each message by its key with the dispatcher settings', async () => {
+    await queueAfterShortAnalyse();
+    const { text, parameters } = projectionUpdate(changes);
+    const plan = await planOf('messages m', text, parameters, keyedBatchPlans);
+    expect(plan.text).toContain('Index Scan using messages_pkey on messages m');
+    expect(plan.rowsRead).toBe(batch);
+  });
+
+  it('without them, scans every message per batch', async () => {
+    await queueAfterShortAnalyse();
+    const { text, parameters } = projectionUpdate(changes);
+    const plan = await planOf('messages m', text, parameters);
+    expect(plan.text).toContain('Seq Scan on messages m');
+    expect(plan.rowsRead).toBe(20 + batch + queued);
+  });
+});
