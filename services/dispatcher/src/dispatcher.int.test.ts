@@ -55,12 +55,21 @@ afterAll(async () => {
   await removeTestFiles();
 });
 
+/**
+ * These tests count the provider's requests exactly: on a loaded machine the test environment's
+ * 1 s provider timeout or 3 s lease can legitimately add a call (a timed-out attempt, or a resumed
+ * one with the same key), which is right for the product but not what they count. The fake
+ * provider answers at once, so nothing waits for these limits.
+ */
+const countedCalls = { PROVIDER_TIMEOUT: '15s', EFFECT_LEASE: '30s' };
+
 async function setUp(partitions = 3, extra: Record<string, string> = {}) {
   const { topic, group } = await createTestTopic(admin, partitions);
   topics.push(topic);
   const env = testEnvironment(topic, group, {
     PROVIDER_EMAIL: 'http',
     HTTP_PROVIDER_URL: provider.url,
+    ...countedCalls,
     ...extra,
   });
   const accountId = await seedAccount(orm);
@@ -71,14 +80,6 @@ async function setUp(partitions = 3, extra: Record<string, string> = {}) {
   };
   return { topic, group, env, accountId, start };
 }
-
-/**
- * For tests that count the provider's requests exactly: on a loaded machine a 1 s provider
- * timeout or a 3 s lease can legitimately add a call (a timed-out attempt, or a resumed one with
- * the same key), which is right for the product but not what these tests count. The fake provider
- * answers at once, so nothing waits for these limits.
- */
-const countedCalls = { PROVIDER_TIMEOUT: '15s', EFFECT_LEASE: '30s' };
 
 /** The attempts recorded for a message's effect, as (attempt, outcome, resumes). */
 async function attemptsOf(messageId: string): Promise<string[]> {
@@ -191,7 +192,7 @@ describe('consuming the topic again from the earliest offset', () => {
 
 describe('a provider answering 500 and then recovering', () => {
   it('retries with backoff and the same key, and sends once', async () => {
-    const { topic, accountId, start } = await setUp(3, countedCalls);
+    const { topic, accountId, start } = await setUp();
     const [command] = await seedMessages(orm, accountId, 1);
     if (!command) throw new Error('no command');
     provider.failNext(3, 500);
@@ -217,7 +218,7 @@ describe('a provider answering 500 and then recovering', () => {
 
 describe('a provider refusing the send (422)', () => {
   it('fails the message after one call, with a MessageFailed event', async () => {
-    const { topic, accountId, start } = await setUp(3, countedCalls);
+    const { topic, accountId, start } = await setUp();
     const [command] = await seedMessages(orm, accountId, 1);
     if (!command) throw new Error('no command');
     provider.failNext(1, 422);
@@ -239,7 +240,7 @@ describe('a provider refusing the send (422)', () => {
 
 describe('a provider failing every attempt', () => {
   it('gives up after EFFECT_MAX_ATTEMPTS and fails the message', async () => {
-    const { topic, accountId, start } = await setUp(1, { ...countedCalls, EFFECT_MAX_ATTEMPTS: '3' });
+    const { topic, accountId, start } = await setUp(1, { EFFECT_MAX_ATTEMPTS: '3' });
     const [command] = await seedMessages(orm, accountId, 1);
     if (!command) throw new Error('no command');
     provider.failNext(100, 503);
