@@ -33,4 +33,4 @@ export {
 } from './projections/messageProjections.js';
 export { runMigrations } from './runMigrations.js';
 export { runSql } from './runSql.js';
-export { combineStatements, runStatements, type SqlStatement } from './sqlStatements.js';
+export { runStatements, type SqlStatement } from './sqlStatements.js';

@@ -66,6 +66,9 @@ async function queueAfterShortAnalyse(): Promise<{ ids: string[]; tokens: string
   return { ids: rows.map((row) => row.id), tokens: rows.map((row) => row.claim_token) };
 }
 
+/** Thrown to end the EXPLAIN ANALYZE's transaction with a rollback (it ran the update). */
+const rollBack = new Error('roll back');
+
 /** The statement's plan, run (EXPLAIN ANALYZE, then rolled back), and the `table` rows it read. */
 async function planOf(
   table: 'effects e' | 'messages m',
@@ -83,10 +86,12 @@ async function planOf(
         parameters,
       );
       plan = rows.map((row) => row['QUERY PLAN']).join('\n');
-      throw new Error('roll back');
+      throw rollBack;
     },
     settings,
-  ).catch(() => undefined);
+  ).catch((error: unknown) => {
+    if (error !== rollBack) throw error;
+  });
   // The table's scan node, not the Update node above it.
   const scan = new RegExp(`Scan (?:using \\S+ )?on ${table} \\(actual rows=([\\d.]+) loops=(\\d+)\\)`).exec(
     plan,

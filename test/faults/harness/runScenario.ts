@@ -1,11 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runMigrations } from '@exactly/persistence';
+import { createMigratedDatabase } from '@exactly/persistence';
 import type { Caller } from '@exactly/testkit';
-import { FakeProvider, TcpProxy, withDatabase } from '@exactly/testkit';
-import pg from 'pg';
+import { FakeProvider, TcpProxy } from '@exactly/testkit';
 import { seededRandom } from '../../support/seededRandom.ts';
 import { checkInvariants, type Figures } from './checker.ts';
 import { History } from './history.ts';
@@ -238,23 +236,13 @@ export async function runScenario<Resources>(
   }
 }
 
-/** Creates and migrates a fresh database on the server of `serverUrl`; `drop` removes it. */
+/** Creates and migrates a fresh database on the server of `serverUrl`; `drop` removes it (never throws). */
 export async function createScenarioDatabase(serverUrl: string, name: string) {
-  const database =
-    `faults_${name.replaceAll(/[^a-z0-9]/gi, '_')}_${randomBytes(4).toString('hex')}`.toLowerCase();
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${database}`);
-  const url = withDatabase(serverUrl, database);
-  await runMigrations(url);
-  return { url, drop: () => admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => {}) };
+  const database = await createMigratedDatabase(
+    serverUrl,
+    `faults_${name.replaceAll(/[^a-z0-9]/gi, '_')}`.toLowerCase(),
+  );
+  return { url: database.url, drop: () => database.drop().catch(() => {}) };
 }
 
 async function keepArtifacts(

@@ -12,18 +12,17 @@ import {
 } from '../index.js';
 
 const databaseUrl = process.env.DATABASE_URL ?? '';
+let orm: Orm;
+
+beforeAll(async () => {
+  orm = await openOrm({ databaseUrl, poolSize: 4 });
+});
+
+afterAll(async () => {
+  await orm.close();
+});
 
 describe('the event store', () => {
-  let orm: Orm;
-
-  beforeAll(async () => {
-    orm = await openOrm({ databaseUrl, poolSize: 4 });
-  });
-
-  afterAll(async () => {
-    await orm.close();
-  });
-
   it('appends to several streams in one call and reads a stream back in order', async () => {
     const [first, second] = [newId('msg'), newId('msg')];
     await orm.em.fork().transactional(async (em) => {
@@ -76,16 +75,6 @@ describe('the event store', () => {
 });
 
 describe('recording message events with more writes in the same round trip', () => {
-  let orm: Orm;
-
-  beforeAll(async () => {
-    orm = await openOrm({ databaseUrl, poolSize: 2 });
-  });
-
-  afterAll(async () => {
-    await orm.close();
-  });
-
   const outboxRows = async (streamId: string) =>
     (
       await runSql<{ payload: { type: string } }>(
@@ -95,21 +84,39 @@ describe('recording message events with more writes in the same round trip', () 
       )
     ).rows.map((row) => row.payload.type);
 
-  it('writes the events, their outbox rows and the other statements, renumbered after the events', async () => {
-    const streamId = newId('msg');
-    const accountId = newId('acc');
-    await orm.em.fork().transactional(async (em) => {
-      await recordMessageEvents(
+  /** One event appended at `expectedVersion`, and an account inserted in the same round trip. */
+  const recordWithAccount = (
+    streamId: string,
+    expectedVersion: number,
+    account: { id: string; name: string },
+  ) =>
+    orm.em.fork().transactional((em) =>
+      recordMessageEvents(
         em,
-        [{ streamId, accountId, expectedVersion: 0, events: [{ type: 'MessageAccepted', data: {} }] }],
+        [
+          {
+            streamId,
+            accountId: account.id,
+            expectedVersion,
+            events: [{ type: 'MessageAccepted', data: {} }],
+          },
+        ],
         {
           topic: 'events',
           also: [
-            { text: 'INSERT INTO accounts (id, name) VALUES ($1, $2)', parameters: [accountId, 'also'] },
+            {
+              text: 'INSERT INTO accounts (id, name) VALUES ($1, $2)',
+              parameters: [account.id, account.name],
+            },
           ],
         },
-      );
-    });
+      ),
+    );
+
+  it('writes the events, their outbox rows and the other statements, renumbered after the events', async () => {
+    const streamId = newId('msg');
+    const accountId = newId('acc');
+    await recordWithAccount(streamId, 0, { id: accountId, name: 'also' });
     expect((await readStream(orm.em.fork(), streamId)).map((event) => event.type)).toEqual([
       'MessageAccepted',
     ]);
@@ -125,18 +132,7 @@ describe('recording message events with more writes in the same round trip', () 
         { streamId, expectedVersion: 0, events: [{ type: 'MessageAccepted', data: {} }] },
       ]);
     });
-    const attempt = orm.em.fork().transactional(async (em) => {
-      await recordMessageEvents(
-        em,
-        [{ streamId, accountId, expectedVersion: 0, events: [{ type: 'Other', data: {} }] }],
-        {
-          topic: 'events',
-          also: [
-            { text: 'INSERT INTO accounts (id, name) VALUES ($1, $2)', parameters: [accountId, 'lost'] },
-          ],
-        },
-      );
-    });
+    const attempt = recordWithAccount(streamId, 0, { id: accountId, name: 'lost' });
     await expect(attempt).rejects.toMatchObject({ code: 'concurrency_conflict', retryable: true });
     expect(await orm.em.fork().findOne(Account, { id: accountId })).toBeNull();
     expect(await outboxRows(streamId)).toEqual([]);
@@ -148,32 +144,13 @@ describe('recording message events with more writes in the same round trip', () 
       em.create(Account, { id: accountId, name: 'first' });
       await em.flush();
     });
-    const attempt = orm.em.fork().transactional(async (em) => {
-      await recordMessageEvents(
-        em,
-        [
-          {
-            streamId: newId('msg'),
-            accountId,
-            expectedVersion: 0,
-            events: [{ type: 'MessageAccepted', data: {} }],
-          },
-        ],
-        {
-          topic: 'events',
-          also: [
-            { text: 'INSERT INTO accounts (id, name) VALUES ($1, $2)', parameters: [accountId, 'again'] },
-          ],
-        },
-      );
-    });
+    const attempt = recordWithAccount(newId('msg'), 0, { id: accountId, name: 'again' });
     await expect(attempt).rejects.toMatchObject({ code: '23505', table: 'accounts' });
   });
 });
 
 describe('the outbox', () => {
   it('stores records with a stable shard derived from the Kafka key', async () => {
-    const orm = await openOrm({ databaseUrl, poolSize: 1 });
     const key = `acc_1|${newId('k')}`;
     await orm.em.fork().transactional(async (em) => {
       await enqueueOutbox(em, [
@@ -186,7 +163,6 @@ describe('the outbox', () => {
       'SELECT shard, payload FROM outbox WHERE kafka_key = $1 ORDER BY id',
       [key],
     );
-    await orm.close();
     expect(rows.map((row) => row.payload)).toEqual([{ a: 1 }, { a: 2 }]);
     expect(rows[0]?.shard).toBe(rows[1]?.shard);
     expect(rows[0]?.shard).toBeGreaterThanOrEqual(0);

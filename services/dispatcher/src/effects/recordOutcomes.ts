@@ -8,6 +8,7 @@ import {
   runSql,
   type SqlStatement,
 } from '@exactly/persistence';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { keyedBatchPlans } from '../keyedBatchPlans.js';
 import { type ProjectionChange, projectionUpdate } from '../projectionUpdate.js';
 import type { SendOutcome } from '../providers/provider.js';
@@ -70,85 +71,90 @@ export async function recordOutcomes(
   if (outcomes.length === 0) return [];
   const plans = outcomes.map((item) => plan(item, retry, random));
   // inTransaction: the connection goes back to the pool even when the server ended the session.
-  return inTransaction(
-    orm,
-    async (tx) => {
-      // The same effect can appear twice when its lease ended while its call was still running and
-      // it was resumed: only the outcome carrying the current claim token counts.
-      const { rows } = await runSql<{ id: string; claim_token: string }>(tx, outcomeUpdate, [
-        plans.map((item) => item.effect.id),
-        plans.map((item) => item.effect.claimToken),
-        plans.map((item) => item.state),
-        plans.map((item) => item.delayMs),
-        plans.map((item) => (item.outcome.status === 'failed' ? item.outcome.error : null)),
-      ]);
-      const current = new Set(rows.map((row) => `${row.id}/${row.claim_token}`));
-      const recorded = plans.filter((item) => current.has(`${item.effect.id}/${item.effect.claimToken}`));
-      if (recorded.length === 0) return [];
+  return inTransaction(orm, (tx) => writeOutcomes(tx, plans, eventsTopic), keyedBatchPlans);
+}
 
-      const attempts: SqlStatement = {
-        text: `INSERT INTO effect_attempts
+async function writeOutcomes(
+  tx: EntityManager,
+  plans: readonly Plan[],
+  eventsTopic: string,
+): Promise<RecordedOutcome[]> {
+  // The same effect can appear twice when its lease ended while its call was still running and
+  // it was resumed: only the outcome carrying the current claim token counts.
+  const { rows } = await runSql<{ id: string; claim_token: string }>(tx, outcomeUpdate, [
+    plans.map((item) => item.effect.id),
+    plans.map((item) => item.effect.claimToken),
+    plans.map((item) => item.state),
+    plans.map((item) => item.delayMs),
+    plans.map((item) => (item.outcome.status === 'failed' ? item.outcome.error : null)),
+  ]);
+  const current = new Set(rows.map((row) => `${row.id}/${row.claim_token}`));
+  const recorded = plans.filter((item) => current.has(`${item.effect.id}/${item.effect.claimToken}`));
+  if (recorded.length === 0) return [];
+
+  // No row lock needed: the effect row locked by the UPDATE above is the only writer of these
+  // streams now; the event store's primary key would still catch a concurrent append.
+  const { rows: messages } = await runSql<{ id: string; version: number; status: MessageStatus }>(
+    tx,
+    'SELECT id, version, status FROM messages WHERE id = ANY($1::text[])',
+    [recorded.map((item) => item.effect.messageId)],
+  );
+  const byId = new Map(messages.map((message) => [message.id, message]));
+  const appends: MessageEventsAppend[] = [];
+  const projections: ProjectionChange[] = [];
+  for (const item of recorded) {
+    const message = byId.get(item.effect.messageId);
+    if (message === undefined) continue;
+    appends.push({
+      streamId: message.id,
+      accountId: item.effect.accountId,
+      expectedVersion: message.version,
+      events: item.events,
+    });
+    projections.push({
+      id: message.id,
+      status: item.events.reduce(
+        (status, event) => statusAfter(status, event.type as MessageEventType),
+        message.status,
+      ),
+      version: message.version + item.events.length,
+    });
+  }
+  // The attempts, the events with their outbox rows and the projection: one round trip.
+  await recordMessageEvents(tx, appends, {
+    topic: eventsTopic,
+    also: [attemptsInsert(recorded), projectionUpdate(projections)],
+  });
+  return recorded.map(({ effect, outcome, finishedAt, decision }) => ({
+    effect,
+    outcome,
+    finishedAt,
+    decision,
+  }));
+}
+
+/** One `effect_attempts` row per recorded outcome. */
+function attemptsInsert(recorded: readonly Plan[]): SqlStatement {
+  return {
+    text: `INSERT INTO effect_attempts
          (effect_id, attempt, provider, outcome, replayed, provider_message_id, error, resumes, started_at, finished_at)
        SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::bool[], $6::text[], $7::text[],
                             $8::int[], $9::timestamptz[], $10::timestamptz[])`,
-        parameters: [
-          recorded.map((item) => item.effect.id),
-          recorded.map((item) => item.effect.attempt),
-          recorded.map((item) => item.effect.provider),
-          recorded.map((item) => attemptOutcome(item.outcome)),
-          recorded.map((item) => item.outcome.status === 'accepted' && item.outcome.replayed),
-          recorded.map((item) =>
-            item.outcome.status === 'accepted' ? (item.outcome.providerMessageId ?? null) : null,
-          ),
-          recorded.map((item) => (item.outcome.status === 'failed' ? item.outcome.error : null)),
-          recorded.map((item) => item.effect.resumes),
-          recorded.map((item) => item.effect.attemptStartedAt),
-          recorded.map((item) => item.finishedAt),
-        ],
-      };
-
-      // No row lock needed: the effect row locked by the UPDATE above is the only writer of these
-      // streams now; the event store's primary key would still catch a concurrent append.
-      const { rows: messages } = await runSql<{ id: string; version: number; status: MessageStatus }>(
-        tx,
-        'SELECT id, version, status FROM messages WHERE id = ANY($1::text[])',
-        [recorded.map((item) => item.effect.messageId)],
-      );
-      const byId = new Map(messages.map((message) => [message.id, message]));
-      const appends: MessageEventsAppend[] = [];
-      const projections: ProjectionChange[] = [];
-      for (const item of recorded) {
-        const message = byId.get(item.effect.messageId);
-        if (message === undefined) continue;
-        appends.push({
-          streamId: message.id,
-          accountId: item.effect.accountId,
-          expectedVersion: message.version,
-          events: item.events,
-        });
-        projections.push({
-          id: message.id,
-          status: item.events.reduce(
-            (status, event) => statusAfter(status, event.type as MessageEventType),
-            message.status,
-          ),
-          version: message.version + item.events.length,
-        });
-      }
-      // The attempts, the events with their outbox rows and the projection: one round trip.
-      await recordMessageEvents(tx, appends, {
-        topic: eventsTopic,
-        also: [attempts, projectionUpdate(projections)],
-      });
-      return recorded.map(({ effect, outcome, finishedAt, decision }) => ({
-        effect,
-        outcome,
-        finishedAt,
-        decision,
-      }));
-    },
-    keyedBatchPlans,
-  );
+    parameters: [
+      recorded.map((item) => item.effect.id),
+      recorded.map((item) => item.effect.attempt),
+      recorded.map((item) => item.effect.provider),
+      recorded.map((item) => attemptOutcome(item.outcome)),
+      recorded.map((item) => item.outcome.status === 'accepted' && item.outcome.replayed),
+      recorded.map((item) =>
+        item.outcome.status === 'accepted' ? (item.outcome.providerMessageId ?? null) : null,
+      ),
+      recorded.map((item) => (item.outcome.status === 'failed' ? item.outcome.error : null)),
+      recorded.map((item) => item.effect.resumes),
+      recorded.map((item) => item.effect.attemptStartedAt),
+      recorded.map((item) => item.finishedAt),
+    ],
+  };
 }
 
 function attemptOutcome(outcome: SendOutcome): 'accepted' | 'retryable' | 'permanent' {
