@@ -33,13 +33,12 @@ if [ -z "$system_node" ] || [ "$(node_major "$system_node")" -lt "$minimum_major
 fi
 
 # npm writes node_modules/.package-lock.json; a newer package-lock.json means the installed
-# tree is stale (a pull changed dependencies). `npm install` installs the locked versions and
-# leaves the lock as it is. Not `npm ci`: the registry mirror of this CI serves only this
-# platform's optional binaries (biome, swc, turbo), so the lock lacks the other platforms'
-# entries and `npm ci` refuses it as out of sync.
+# tree is stale (a pull changed dependencies). `npm ci` installs exactly the committed lock and
+# never rewrites it, so a fresh clone stays clean. The lock holds every platform's optional
+# binaries (biome, swc, turbo, esbuild): after adding a dependency, commit the lock npm wrote.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "toolchain: installing dependencies (node $(node -v))" >&2
-  npm install --no-audit --no-fund --loglevel=error >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
 fi
 
 PATH="$root/node_modules/.bin:$PATH"
