@@ -12,6 +12,7 @@ const environment = {
 describe('commands posted to the API', () => {
   it('are each sent once by the provider, and their timelines show every step', async () => {
     let timeline: string[] = [];
+    let errorLines: string[] = [];
     const result = await runScenario(
       {
         name: 'e2e',
@@ -30,6 +31,11 @@ describe('commands posted to the API', () => {
             if (message.status === 'sent') break;
             await new Promise((resolve) => setTimeout(resolve, 100));
           }
+          // A clean start and a run without faults log no error: expected start-up races are quiet.
+          errorLines = pipeline
+            .logs()
+            .split('\n')
+            .filter((line) => /"level":"(error|fatal)"/i.test(line));
         },
       },
       environment,
@@ -44,5 +50,6 @@ describe('commands posted to the API', () => {
       losses: 0,
     });
     expect(timeline).toEqual(['MessageAccepted', 'DispatchRequested', 'ProviderAccepted']);
+    expect(errorLines).toEqual([]);
   }, 120_000);
 });

@@ -1,11 +1,14 @@
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { fixKafkajsIdleLoop } from './fixKafkajsIdleLoop.js';
+import { type KafkaLogSink, kafkaLogCreator } from './kafkaLog.js';
 
 export interface KafkaSettings {
   brokers: string[];
   clientId: string;
   /** kafkajs' own logging; off by default, services log what matters themselves. */
   logLevel?: 'nothing' | 'error' | 'warn' | 'info' | 'debug';
+  /** Where kafkajs' lines go (the service's logger); kafkajs' own console format otherwise. */
+  logger?: KafkaLogSink;
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
 }
@@ -28,6 +31,7 @@ export function createKafka(settings: KafkaSettings): Kafka {
     clientId: settings.clientId,
     brokers: settings.brokers,
     logLevel: levels[settings.logLevel ?? 'nothing'],
+    ...(settings.logger ? { logCreator: kafkaLogCreator(settings.logger) } : {}),
     connectionTimeout: settings.connectionTimeoutMs ?? 3_000,
     requestTimeout: settings.requestTimeoutMs ?? 30_000,
     retry: { initialRetryTime: 100, maxRetryTime: 5_000, retries: 8 },

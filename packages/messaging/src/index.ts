@@ -1,5 +1,6 @@
 export { createKafka, type KafkaSettings } from './createKafka.js';
 export { type EnsuredTopics, ensureTopics } from './ensureTopics.js';
+export { isKafkaStartUpRace, type KafkaLogSink } from './kafkaLog.js';
 export {
   readTopicSettings,
   type TopicSettings,

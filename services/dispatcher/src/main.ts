@@ -15,6 +15,7 @@ try {
     brokers: config.KAFKA_BROKERS,
     clientId: config.KAFKA_CLIENT_ID,
     logLevel: config.KAFKA_LOG_LEVEL,
+    logger,
   });
   const dispatcher = createDispatcher({
     config,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type EnsuredTopics, ensureTopics, type TopicSpec } from '@exactly/messaging';
+import { type EnsuredTopics, ensureTopics, isKafkaStartUpRace, type TopicSpec } from '@exactly/messaging';
 import { type Logger, startOpsServer } from '@exactly/observability';
 import type { Orm } from '@exactly/persistence';
 import type { Admin, Kafka } from 'kafkajs';
@@ -40,6 +40,8 @@ export interface Relay {
 }
 
 const checkTimeoutMs = 2_000;
+/** How many "not ready yet" answers a start waits out before they count as errors. */
+const startUpRaceRetries = 10;
 
 /** Builds a relay from its dependencies; nothing runs until `start`. */
 export function createRelay({
@@ -105,7 +107,15 @@ export function createRelay({
       } catch (error) {
         metrics.errors.inc({ kind: 'topics' });
         bootProblem = `cannot create or describe the topics: ${(error as Error).message}`;
-        log.error({ err: error }, 'cannot create or describe the topics; retrying');
+        // A broker that is still electing leaders is expected at a clean start: said once, quietly.
+        if (isKafkaStartUpRace(error) && failures < startUpRaceRetries) {
+          log[failures === 0 ? 'info' : 'debug'](
+            { err: error },
+            'Kafka is not ready for the topics yet; retrying',
+          );
+        } else {
+          log.error({ err: error }, 'cannot create or describe the topics; retrying');
+        }
         await sleep(backoffDelay(failures, config.RELAY_RETRY_MIN, config.RELAY_RETRY_MAX), undefined, {
           signal: stopping.signal,
         });

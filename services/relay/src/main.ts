@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const relay = createRelay({
     config,
     orm,
-    kafka: createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'exactly-relay' }),
+    kafka: createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'exactly-relay', logger }),
     newListenClient: () => new pg.Client({ connectionString: config.DATABASE_URL }),
     logger,
     registry: createMetricsRegistry('relay'),
