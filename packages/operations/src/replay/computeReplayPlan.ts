@@ -55,6 +55,8 @@ export interface ReplayPlan {
   records: number;
   skipped: number;
   horizon?: { at: Date; retention: InboxRetention };
+  /** Dry runs only: what the real run needs first (it would be refused now), in words. */
+  needs?: string[];
 }
 
 export type ReplayRefusalReason =
@@ -81,7 +83,12 @@ export interface ReplayRefusal {
  * `--into-group`, a group that already has offsets on the topic; a start outside a partition; and
  * a start that re-reads records older than the inbox horizon, where a command could run again.
  */
-export function computeReplayPlan(state: ReplayState, start: ReplayStart): ReplayPlan | ReplayRefusal {
+export function computeReplayPlan(
+  state: ReplayState,
+  start: ReplayStart,
+  { dryRun = false }: { dryRun?: boolean } = {},
+): ReplayPlan | ReplayRefusal {
+  const needs: string[] = [];
   const known = new Set(state.partitions.map((partition) => partition.partition));
   if (start.kind === 'offsets') {
     const unknown = [...start.offsets.keys()].filter((partition) => !known.has(partition));
@@ -103,8 +110,12 @@ export function computeReplayPlan(state: ReplayState, start: ReplayStart): Repla
     }
   }
 
-  if (state.members.length > 0) {
-    const who = state.members.map((member) => `${member.clientId}@${member.host}`).join(', ');
+  const who = state.members.map((member) => `${member.clientId}@${member.host}`).join(', ');
+  // A dry run changes nothing, so live members cannot disturb it: it plans, and says what the
+  // real run would need.
+  if (state.members.length > 0 && dryRun) {
+    needs.push(`stop group ${state.group}'s ${state.members.length} live member(s) (${who})`);
+  } else if (state.members.length > 0) {
     return {
       ...refusal(
         'live_members',
@@ -186,6 +197,7 @@ export function computeReplayPlan(state: ReplayState, start: ReplayStart): Repla
     records: partitions.reduce((sum, partition) => sum + partition.records, 0),
     skipped: partitions.reduce((sum, partition) => sum + partition.skipped, 0),
     ...(horizon === undefined ? {} : { horizon: { at: horizon.at, retention: horizon.retention } }),
+    ...(needs.length === 0 ? {} : { needs }),
   };
 }
 

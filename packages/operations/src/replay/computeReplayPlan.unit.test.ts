@@ -66,6 +66,20 @@ describe('planning a replay', () => {
     );
   });
 
+  it('plans a dry run while the group has live members, and says the real run needs them stopped', () => {
+    const plan = computeReplayPlan(
+      state({
+        members: [{ memberId: 'm-1', clientId: 'exactly-dispatcher', host: '/10.0.0.7', assignment: {} }],
+      }),
+      { kind: 'earliest' },
+      { dryRun: true },
+    );
+    expect(plan).toMatchObject({ kind: 'plan', records: 140 });
+    expect(plan.kind === 'plan' && plan.needs).toEqual([
+      "stop group dispatchers's 1 live member(s) (exactly-dispatcher@/10.0.0.7)",
+    ]);
+  });
+
   it('replays into a fresh group from the start up to the end, and refuses a group that has offsets', () => {
     const fresh = state({
       group: 'audit',

@@ -25,6 +25,8 @@ export interface ReplayRequest {
    */
   inbox?: InboxRetention;
   now?: Date;
+  /** Plan only: live members do not refuse it, the plan says they must stop first (`needs`). */
+  dryRun?: boolean;
 }
 
 export interface ReplayDependencies {
@@ -82,6 +84,7 @@ export async function planReplay(
       ...(horizon === undefined ? {} : { horizon }),
     },
     start,
+    { dryRun: request.dryRun ?? false },
   );
   if (decision.kind === 'refused' && decision.reason === 'beyond_horizon' && decision.horizon) {
     return { ...decision, message: await beyondHorizonMessage(deps, request, decision) };

@@ -290,6 +290,16 @@ describe('exactly replay', () => {
     expect(await pipeline.committed(group)).toEqual(before);
   });
 
+  it('still plans a dry run while the group has live members, saying what the real run needs', async () => {
+    await running();
+    const before = await pipeline.committed(group);
+    const dry = await pipeline.exactly(['replay', '--group', group, '--to-earliest', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/the real run needs first: stop group .*'s 1 live member\(s\)/);
+    expect(dry.stdout).toContain('dry run: nothing changed');
+    expect(await pipeline.committed(group)).toEqual(before);
+  });
+
   it('prints the plan on a dry run and changes nothing in Kafka or PostgreSQL', async () => {
     await stopped();
     const [ends, committed, stored] = await Promise.all([

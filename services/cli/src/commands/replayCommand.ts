@@ -103,12 +103,14 @@ Examples:
           retentionMs: options.inboxRetention ?? config.INBOX_RETENTION,
           relayMaxLagMs: options.relayMaxLag ?? config.RELAY_MAX_LAG,
         },
+        dryRun: options.dryRun ?? false,
       };
       const decision = await (await operations()).planReplay({ kafka, admin, em: orm.em.fork() }, request);
       if (decision.kind === 'refused') return refuse(context, options, decision);
       if (options.dryRun) {
         if (options.json) return printJson(context.out, { dryRun: true, ...planJson(decision) });
         printLine(context.out, describePlan(decision, start, (await operations()).formatDuration));
+        for (const need of decision.needs ?? []) printLine(context.out, `the real run needs first: ${need}`);
         return printLine(context.out, 'dry run: nothing changed');
       }
       const outcome = await (await operations()).executeReplay({ kafka, admin, orm }, decision);
