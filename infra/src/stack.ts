@@ -1,10 +1,9 @@
 #!/usr/bin/env node
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { ExactlyError, toExactlyError } from '@exactly/errors';
 import { bringUpInfrastructure, type Infrastructure, takeDownInfrastructure } from './localInfrastructure.js';
 import {
@@ -20,6 +19,13 @@ import {
   startLocalPostgres,
   stopLocalPostgres,
 } from './localPostgres.js';
+import {
+  callControl,
+  controlSocketPath,
+  type ServiceState,
+  ServiceSupervisor,
+  serveControl,
+} from './serviceSupervisor.js';
 import { repoRoot, stateDir } from './stateDir.js';
 
 const usage = `usage: exactly-stack <command>
@@ -29,6 +35,8 @@ const usage = `usage: exactly-stack <command>
   up [--cluster]   bring up PostgreSQL and single-node Kafka (and the three-node cluster) and migrate; they keep running
   down             stop the PostgreSQL and Kafka this project started (single node and cluster)
   status           show what runs
+  service list|start NAME|stop NAME
+                   list, start or stop one service of a running \`start\` (stop the dispatcher to replay)
   migrate          apply pending migrations to DATABASE_URL or the local PostgreSQL
   versions         print the Node.js, Java, Kafka and PostgreSQL versions in use
 
@@ -131,33 +139,36 @@ async function migrate(databaseUrl?: string): Promise<void> {
   if (code !== 0) throw new ExactlyError('infra_failed', `migrations failed on ${url} (exit code ${code})`);
 }
 
-/** Pipes a child's output line by line with a name in front, so interleaved logs stay readable. */
-function prefixOutput(child: ChildProcess, name: string): void {
-  for (const [stream, sink] of [
-    [child.stdout, process.stdout],
-    [child.stderr, process.stderr],
-  ] as const) {
-    if (!stream) continue;
-    createInterface({ input: stream }).on('line', (line) => sink.write(`[${name}] ${line}\n`));
-  }
-}
-
 async function start(): Promise<void> {
   const infrastructure = await bringUpInfrastructure();
   await migrate(infrastructure.databaseUrl);
   const env = infrastructureEnv(infrastructure);
   const dashboard = await dashboardEnv();
   const runnable = services.filter((service) => existsSync(join(repoRoot, service.entry)));
-  const children = runnable.map((service) => {
-    const child = spawn(process.execPath, [join(repoRoot, service.entry)], {
+  let stopping = false;
+  const stopAll = async (reason: string, exitCode: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\nstopping (${reason})`);
+    control.close();
+    await supervisor.stopAll();
+    await takeDownInfrastructure(infrastructure);
+    console.log('stopped');
+    process.exit(exitCode);
+  };
+  const supervisor = new ServiceSupervisor(
+    runnable.map((service) => ({
+      name: service.name,
+      entry: join(repoRoot, service.entry),
       env: { ...env, PORT: service.port, ...(service.name === 'ingest-api' ? dashboard.env : {}) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    prefixOutput(child, service.name);
-    return { ...service, child };
-  });
+    })),
+    (name, how) => void stopAll(`${name} exited with ${how}`, 1),
+  );
+  const control = await serveControl(supervisor, controlSocketPath(stateDir()));
+  supervisor.startAll();
   console.log(`PostgreSQL: ${infrastructure.databaseUrl}`);
   console.log(`Kafka: ${infrastructure.kafkaBrokers.join(',')}`);
+  console.log(`idempotency profile: ${env.IDEMPOTENCY_PROFILE ?? 'default'} (IDEMPOTENCY_PROFILE)`);
   if (runnable.some((service) => service.name === 'ingest-api')) {
     console.log(
       `ingest API: http://${env.HOST ?? '127.0.0.1'}:${env.PORT ?? '3000'} (Ctrl-C stops everything)`,
@@ -166,39 +177,39 @@ async function start(): Promise<void> {
       `dashboard: http://${env.HOST ?? '127.0.0.1'}:${env.PORT ?? '3000'}/dashboard (operator token: ${dashboard.token})`,
     );
   }
-  if (children.length === 0)
-    console.log('no service is built yet; the infrastructure runs (Ctrl-C stops it)');
-
-  let stopping = false;
-  const stopAll = async (reason: string, exitCode: number) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\nstopping (${reason})`);
-    await Promise.all(
-      children.map(
-        ({ child }) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-            child.once('exit', () => {
-              clearTimeout(killer);
-              resolve();
-            });
-            child.kill('SIGTERM');
-          }),
-      ),
+  if (runnable.length > 0) {
+    console.log(
+      `services: ${runnable.map((service) => service.name).join(', ')}; \`npm run service -- stop <name>\` / \`start <name>\` stops or starts one`,
     );
-    await takeDownInfrastructure(infrastructure);
-    console.log('stopped');
-    process.exit(exitCode);
-  };
+  } else {
+    console.log('no service is built yet; the infrastructure runs (Ctrl-C stops it)');
+  }
   process.on('SIGINT', () => void stopAll('Ctrl-C', 0));
   process.on('SIGTERM', () => void stopAll('SIGTERM', 0));
-  for (const { name, child } of children) {
-    child.on('exit', (code, signal) => void stopAll(`${name} exited with ${signal ?? code}`, 1));
-  }
   // Keeps the process alive while only the infrastructure runs.
   setInterval(() => {}, 1 << 30);
+}
+
+/** `service list|start NAME|stop NAME`: asks the running `npm start` to act on one service. */
+async function service(args: string[]): Promise<number> {
+  const [action, name] = args;
+  if (action !== 'list' && action !== 'start' && action !== 'stop') {
+    console.error('usage: npm run service -- list | start <name> | stop <name>');
+    return 2;
+  }
+  if (action !== 'list' && name === undefined) {
+    console.error(`usage: npm run service -- ${action} <name>`);
+    return 2;
+  }
+  const answer = await callControl(controlSocketPath(stateDir()), action, name);
+  if (action === 'list') {
+    for (const entry of JSON.parse(answer) as ServiceState[]) {
+      console.log(`${entry.name}: ${entry.state}${entry.pid === undefined ? '' : ` (pid ${entry.pid})`}`);
+    }
+  } else {
+    console.log(answer);
+  }
+  return 0;
 }
 
 interface JestSummary {
@@ -326,6 +337,8 @@ async function main(argv: string[]): Promise<number> {
     case 'migrate':
       await migrate();
       return 0;
+    case 'service':
+      return service(args);
     case 'versions':
       await versions();
       return 0;
