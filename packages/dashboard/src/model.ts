@@ -100,6 +100,12 @@ export interface DashboardSnapshot {
   windowMs: number;
   throughput: BucketSeries<ThroughputSeries>;
   duplicates: BucketSeries<DuplicateSeries>;
+  /**
+   * From when the counters that only the services hold (replays, duplicates dropped) are
+   * counted: the later of the window's start and the moment this dashboard began sampling; they
+   * are not known before it. Null until the first two samples.
+   */
+  countedSince: string | null;
   gauges: GaugeSeries;
   /** Null when it could not be read (see `sources`). */
   lag: ConsumerLagView | null;

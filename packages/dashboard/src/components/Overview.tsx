@@ -1,6 +1,6 @@
 import { useMemo } from 'preact/hooks';
 import type { AlignedData } from 'uplot';
-import { count, duration, perSecond, rate, recent } from '../format.js';
+import { clock, count, duration, perSecond, rate, recent } from '../format.js';
 import { type DashboardSnapshot, duplicateSeries, throughputSeries } from '../model.js';
 import { Chart } from './Chart.js';
 import { labels, partitionBarsOptions, timeSeriesOptions } from './charts.js';
@@ -48,6 +48,15 @@ export function Overview({ snapshot }: { snapshot: DashboardSnapshot }) {
   const perMinute = (key: (typeof throughputSeries)[number]) => recent(throughput.counts[key], lastMinute);
   const windowMinutes = Math.round(snapshot.windowMs / 60_000);
   const droppedTotal = duplicateSeries.reduce((sum, key) => sum + duplicates.totals[key], 0);
+  const windowStart = Date.parse(snapshot.at) - snapshot.windowMs;
+  // Replays and duplicates are counters only the services hold: counted from when sampling began.
+  const countedSince = snapshot.countedSince === null ? null : Date.parse(snapshot.countedSince);
+  const sinceSampling =
+    countedSince === null
+      ? ', counting from the next sample'
+      : countedSince > windowStart + snapshot.bucketMs
+        ? `, since ${clock(snapshot.countedSince)}`
+        : '';
 
   return (
     <>
@@ -68,7 +77,7 @@ export function Overview({ snapshot }: { snapshot: DashboardSnapshot }) {
           testId="tile-replayed"
           label="Replayed"
           value={count(throughput.totals.replayed)}
-          detail="stored replies sent again"
+          detail={`stored replies sent again${sinceSampling}`}
         />
         <Tile
           testId="tile-failed"
@@ -105,10 +114,16 @@ export function Overview({ snapshot }: { snapshot: DashboardSnapshot }) {
           testId="tile-duplicates"
           label="Duplicates dropped"
           value={count(droppedTotal)}
-          detail={`${count(duplicates.totals.idempotencyReplays)} by idempotency, ${count(duplicates.totals.inboxDuplicates + duplicates.totals.batchDuplicates)} by the inbox`}
+          detail={`${count(duplicates.totals.idempotencyReplays)} by idempotency, ${count(duplicates.totals.inboxDuplicates + duplicates.totals.batchDuplicates)} by the inbox${sinceSampling}`}
         />
       </section>
-      <p class="muted window">Totals over the last {windowMinutes} minutes.</p>
+      <p class="muted window" data-testid="window-note">
+        Totals over the last {windowMinutes} minutes.
+        {sinceSampling === ''
+          ? ''
+          : ' Replays and duplicates dropped are counted by the services only while they run, so this page counts them from when it began sampling' +
+            (countedSince === null ? '.' : ` (${clock(snapshot.countedSince)}).`)}
+      </p>
 
       <section class="grid">
         <article class="card wide">

@@ -242,6 +242,10 @@ export function createDashboardSampler({
       duplicates: series(buckets, duplicateKeys, (bucket, key) =>
         scrapedAt(bucket, key === 'idempotencyReplays' ? 'replayed' : key),
       ),
+      countedSince:
+        current.scrapedSince === undefined
+          ? null
+          : new Date(Math.max(from, current.scrapedSince)).toISOString(),
       gauges: {
         t: current.gauges.map((gauge) => gauge.t),
         lag: current.gauges.map((gauge) => gauge.lag),

@@ -133,6 +133,10 @@ describe('the snapshot', () => {
     expect(snapshot.throughput.totals.accepted).toBeGreaterThanOrEqual(2);
     expect(snapshot.throughput.totals.replayed).toBeGreaterThanOrEqual(1);
     expect(snapshot.duplicates.totals.idempotencyReplays).toBe(snapshot.throughput.totals.replayed);
+    // Replays are a counter only the services hold: the snapshot says from when it counted them.
+    const windowStart = Date.parse(snapshot.at) - snapshot.windowMs;
+    expect(Date.parse(snapshot.countedSince)).toBeGreaterThan(windowStart);
+    expect(Date.parse(snapshot.countedSince)).toBeLessThanOrEqual(Date.parse(snapshot.at));
     expect(snapshot.throughput.t).toHaveLength(180);
     expect(snapshot.outbox.rows).toBeGreaterThanOrEqual(2);
     expect(snapshot.lag).toMatchObject({ source: 'database', total: null, group: 'exactly-dispatcher' });
