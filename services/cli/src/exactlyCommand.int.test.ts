@@ -43,6 +43,25 @@ describe('the exactly command', () => {
     });
     expect((await exactly(['frobnicate'])).code).toBe(2);
     expect((await exactly(['send', '--count', '0'])).stderr).toMatch(/--count must be a whole number from 1/);
+    // {i} makes each command its own: a refusal names the indexes that fail, not the whole load.
+    const placeholders = await exactly([
+      ...[
+        'send',
+        '--channel',
+        'sms',
+        '--to',
+        '+155512{i}',
+        '--from',
+        'Acme',
+        '--text',
+        'hi',
+        '--count',
+        '12',
+      ],
+    ]);
+    expect(placeholders.code).toBe(2);
+    expect(placeholders.stderr).toMatch(/command 0: to: /);
+    expect(placeholders.stderr).not.toMatch(/command 11: to: /);
     const badConfig = await exactlyProcess(['outbox'], { KAFKA_BROKERS: 'nohost' });
     expect(badConfig).toMatchObject({
       code: 2,

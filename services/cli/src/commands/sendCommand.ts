@@ -248,8 +248,15 @@ A load prints accepted (new), replayed (the key was seen before), failed, and la
       ...(options.html === undefined ? {} : { html: options.html }),
       ...((options.metadata ?? []).length === 0 ? {} : { metadata }),
     };
-    // Placeholders are checked as the first command would be sent.
-    parseItems([{ where: 'the flags', value: substitute(command as SendMessage, 0) }], 'send');
+    // Placeholders are checked as each command would be sent, so a refusal names the indexes.
+    const commands = JSON.stringify(command).includes('{i}') ? (options.count ?? 1) : 1;
+    parseItems(
+      Array.from({ length: commands }, (_, index) => ({
+        where: commands === 1 ? 'the flags' : `command ${index}`,
+        value: substitute(command as SendMessage, index),
+      })),
+      'send',
+    );
     return { items: [{ message: command as SendMessage }], fingerprint: '' };
   }
 }
