@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { appendToStreams, newId, openOrm, runSql } from '@exactly/persistence';
 import { exactly, exactlyProcess } from './testing/runExactly.js';
 
@@ -33,6 +35,17 @@ describe('the exactly command', () => {
       expect(help.stdout).toMatch(new RegExp(`^Usage: exactly ${command.join(' ')}`));
       expect(help.stdout).toContain('--json');
     }
+  });
+
+  it('leaves no spinner on a terminal when run through npx', () => {
+    // `script` gives npx a terminal, where npm draws its spinner unless the project's .npmrc says not to.
+    const run = spawnSync('script', ['-qec', 'npx exactly --help', '/dev/null'], {
+      cwd: fileURLToPath(new URL('../../../', import.meta.url)),
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('Usage: exactly');
+    expect(run.stdout).not.toMatch(/[\u2800-\u28ff]/);
   });
 
   it('exits 2 on a usage error and shows where to look', async () => {
