@@ -79,16 +79,20 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
       version: '1.0.0',
       description: 'Send commands (email, SMS, voice), each accepted exactly once per idempotency key.',
     },
+    // Relative: the document is served by the API it describes, wherever that is reached.
+    servers: [{ url: '/', description: 'the server that serves this document' }],
     security: [{ apiKey: [] }],
     paths: {
       '/v1/messages': {
         post: {
+          summary: 'Send one message',
           operationId: 'sendMessage',
           parameters: [keyParameter],
           requestBody: { required: true, ...json(ref('SendMessage')) },
           responses: createResponses(ref('MessageResource')),
         },
         get: {
+          summary: 'List messages, newest first',
           operationId: 'listMessages',
           parameters: [
             { name: 'status', in: 'query', schema: jsonSchema(MessageStatus, 'input') },
@@ -104,6 +108,7 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
       },
       '/v1/messages/batch': {
         post: {
+          summary: 'Send up to 1,000 messages under one key',
           operationId: 'sendMessageBatch',
           parameters: [keyParameter],
           requestBody: { required: true, ...json(ref('SendMessageBatch')) },
@@ -112,6 +117,7 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
       },
       '/v1/messages/{id}': {
         get: {
+          summary: 'Get a message and its event timeline',
           operationId: 'getMessage',
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
           responses: {
@@ -123,6 +129,7 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
       },
       '/v1/idempotency-keys/{key}': {
         get: {
+          summary: 'Get the state of an idempotency key',
           operationId: 'getIdempotencyKey',
           parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }],
           responses: {
