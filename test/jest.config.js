@@ -6,7 +6,7 @@ export default {
   // `npm run test:faults` (EXACTLY_FAULTS=full, or scenario names) runs the fault suite alone.
   testMatch: process.env.EXACTLY_FAULTS
     ? ['<rootDir>/faults/**/*.test.ts']
-    : ['<rootDir>/{docs,e2e,conformance,faults}/**/*.test.ts'],
+    : ['<rootDir>/{docs,e2e,conformance,faults,protocol}/**/*.test.ts'],
   globalSetup: '<rootDir>/jest.globalSetup.js',
   globalTeardown: '@exactly/testkit/jestGlobalTeardown',
 };

@@ -2,10 +2,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 
-/** Debian packages the fault scenarios need, by the file each provides. */
+/** Debian packages the fault scenarios and the protocol model need, by the file each provides. */
 const tools = {
   iptables: { file: '/usr/sbin/iptables', packages: ['iptables'] },
   faketime: { file: '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', packages: ['faketime'] },
+  spin: { file: '/usr/bin/spin', packages: ['spin'] },
 } as const;
 
 export type Tool = keyof typeof tools;
