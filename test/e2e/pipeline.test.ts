@@ -48,6 +48,8 @@ describe('commands posted to the API', () => {
       sends: 60,
       duplicates: 0,
       losses: 0,
+      topicLosses: 0,
+      outOfOrder: 0,
     });
     expect(timeline).toEqual(['MessageAccepted', 'DispatchRequested', 'ProviderAccepted']);
     expect(errorLines).toEqual([]);

@@ -3,6 +3,7 @@ import { createKafka } from '@exactly/messaging';
 import { compareMessageProjections, type Orm, openOrm, runSql } from '@exactly/persistence';
 import type { FakeProvider } from '@exactly/testkit';
 import type { History } from './history.ts';
+import { checkEventOrder, commandsMissingFromTopic, readTopicEvidence } from './topicEvidence.ts';
 
 export interface CheckInput {
   databaseUrl: string;
@@ -11,7 +12,8 @@ export interface CheckInput {
   /** What the provider saw: the fake provider, or a view of it limited to one run. */
   provider: Pick<FakeProvider, 'sentKeys' | 'calls'>;
   kafkaBrokers: string[];
-  topics: { commands: string; deadLetters: string };
+  /** With `events`, both topics are read back independently and checked for losses and order. */
+  topics: { commands: string; deadLetters: string; events?: string };
   /** How long to wait for every accepted message to reach `sent` or `failed`. */
   settleTimeoutMs: number;
   /**
@@ -47,6 +49,10 @@ export interface Figures {
   duplicates: number;
   /** Acknowledged commands missing, or accepted ones never sent. */
   losses: number;
+  /** Acknowledged commands the commands topic never received (read back by the checker's own consumer). */
+  topicLosses: number;
+  /** Messages whose events arrive on the events topic out of version order or with a gap. */
+  outOfOrder: number;
   deadLetters: number;
   /** From the end of the faults until every accepted message was sent or failed. */
   settleMs: number;
@@ -222,6 +228,9 @@ export async function checkInvariants(input: CheckInput): Promise<Verdict> {
 
     const deadLetters = await checkDeadLetters(orm, input, violations);
 
+    const acknowledgedIds = [...acknowledged.values()].flatMap((ids) => [...ids]);
+    const { topicLosses, outOfOrder } = await checkTopics(input, acknowledgedIds, violations);
+
     return {
       violations,
       figures: {
@@ -236,6 +245,8 @@ export async function checkInvariants(input: CheckInput): Promise<Verdict> {
         providerRepeatCalls,
         duplicates,
         losses,
+        topicLosses,
+        outOfOrder,
         deadLetters,
         settleMs,
       },
@@ -243,6 +254,31 @@ export async function checkInvariants(input: CheckInput): Promise<Verdict> {
   } finally {
     if (!input.orm) await orm.close();
   }
+}
+
+/**
+ * Reads the commands and events topics with a consumer of the checker's own and checks them
+ * against the client's history: every acknowledged command reached the commands topic, and each
+ * message's events are on the events topic in version order without gaps.
+ */
+async function checkTopics(
+  input: CheckInput,
+  acknowledgedIds: string[],
+  violations: string[],
+): Promise<{ topicLosses: number; outOfOrder: number }> {
+  const events = input.topics.events;
+  if (events === undefined) return { topicLosses: 0, outOfOrder: 0 };
+  const evidence = await readTopicEvidence(
+    input.kafkaBrokers,
+    { commands: input.topics.commands, events },
+    input.accountId,
+  );
+  const missing = commandsMissingFromTopic(acknowledgedIds, evidence.commands);
+  for (const id of missing.slice(0, 20))
+    violations.push(`acknowledged message ${id} never reached the commands topic`);
+  const order = checkEventOrder(evidence.eventVersions);
+  violations.push(...order.violations.slice(0, 20));
+  return { topicLosses: missing.length, outOfOrder: order.violations.length };
 }
 
 /** Where each unsettled message is stuck: its outbox row, the inbox, its effect. */

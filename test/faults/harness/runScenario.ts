@@ -64,6 +64,11 @@ export interface Scenario<Resources = undefined> {
   /** A negative control: the checker must find violations. */
   expectViolations?: boolean;
   /**
+   * For a control: what its checker must have counted (the planted fault, not just any
+   * violation); a description of what is missing, or undefined when found.
+   */
+  controlFinding?(figures: Figures): string | undefined;
+  /**
    * Share of the keys tried that must end acknowledged (default 0.9): a run in which the load
    * made no progress proves nothing, so it fails (load shedding lowers it on purpose).
    */
@@ -201,6 +206,8 @@ export async function runScenario<Resources>(
     }
     for (const [what, count] of refusals) problems.push(`${count} attempts were refused with ${what}`);
     const broken = verdict.violations.length > 0;
+    const missing = scenario.controlFinding?.(verdict.figures);
+    if (missing) problems.push(`the control did not find what it planted: ${missing}`);
     const result: ScenarioResult = {
       name: scenario.name,
       description: scenario.description,

@@ -5,7 +5,12 @@ import { diskFull } from './diskFull.ts';
 import { duplicateRecords } from './duplicateRecords.ts';
 import { kafkaNodes } from './kafkaNodes.ts';
 import { killEveryService } from './killEveryService.ts';
-import { inboxHorizonControl, keyRetentionControl } from './negativeControls.ts';
+import {
+  inboxHorizonControl,
+  keyRetentionControl,
+  lostCommandControl,
+  outOfOrderControl,
+} from './negativeControls.ts';
 import { networkFaults } from './networkFaults.ts';
 import { overload } from './overload.ts';
 import { postgresRestart } from './postgresRestart.ts';
@@ -33,4 +38,6 @@ export const scenarios: { scenario: AnyScenario; ci: boolean }[] = [
   { scenario: diskFull, ci: false },
   { scenario: inboxHorizonControl, ci: true },
   { scenario: keyRetentionControl, ci: false },
+  { scenario: lostCommandControl, ci: true },
+  { scenario: outOfOrderControl, ci: true },
 ];

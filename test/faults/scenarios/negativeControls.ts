@@ -1,4 +1,5 @@
 import { createKafka } from '@exactly/messaging';
+import pg from 'pg';
 import type { Scenario } from '../harness/runScenario.ts';
 import { replayFromStart } from './replayWholeTopic.ts';
 
@@ -76,5 +77,88 @@ export const keyRetentionControl: Scenario = {
     await context.sleep(4_000);
     context.injected('every key sent again after its retention', 200);
     await context.load();
+  },
+};
+
+/**
+ * Negative control for the loss checkers: with the relay down, the test deletes some commands'
+ * outbox rows behind the system's back (a test-only fault: nothing in the product deletes an
+ * unpublished row), then the relay comes back. The checker must report those acknowledged commands
+ * as lost, both from the database and from the commands topic it reads itself.
+ */
+export const lostCommandControl: Scenario = {
+  name: 'control-lost-command',
+  description:
+    'NEGATIVE CONTROL: 20 acknowledged commands have their outbox rows deleted before the relay publishes them; the checkers must report them lost',
+  seed: 929,
+  commands: 100,
+  load: { ratePerSecond: 100 },
+  expectViolations: true,
+  controlFinding: (figures) =>
+    figures.topicLosses === 20 && figures.losses >= 20
+      ? undefined
+      : `expected 20 commands lost on the topic and in the database, found ${figures.topicLosses} and ${figures.losses}`,
+  settleTimeoutMs: 10_000,
+  pipeline: { relays: 1, dispatchers: 1 },
+  async run(context) {
+    const [relay] = context.pipeline.relays;
+    if (relay) await relay.process.kill();
+    await context.load();
+    const client = new pg.Client({ connectionString: context.pipeline.databaseUrl });
+    await client.connect();
+    try {
+      const { rowCount } = await client.query(
+        `DELETE FROM outbox WHERE id IN (
+           SELECT id FROM outbox
+            WHERE topic = $1 AND published_at IS NULL AND payload -> 'data' ->> 'accountId' = $2
+            ORDER BY id LIMIT 20)`,
+        [context.pipeline.topics.commands, context.caller.accountId],
+      );
+      context.injected('unpublished outbox rows deleted behind the relay', rowCount ?? 0);
+      if (rowCount !== 20) context.problem(`only ${rowCount} unpublished rows could be deleted`);
+    } finally {
+      await client.end();
+    }
+  },
+};
+
+/**
+ * Negative control for the order checker: after a clean run, the test produces a made-up message's
+ * events straight to the events topic out of order (versions 1, 3, 2), as a broken relay would.
+ * The checker, reading the topic with its own consumer, must report that stream.
+ */
+export const outOfOrderControl: Scenario = {
+  name: 'control-out-of-order',
+  description:
+    'NEGATIVE CONTROL: one stream written to the events topic as versions 1, 3, 2 behind the relay; the order checker must report it',
+  seed: 939,
+  commands: 50,
+  load: { ratePerSecond: 100 },
+  expectViolations: true,
+  controlFinding: (figures) =>
+    figures.outOfOrder === 1 ? undefined : `expected 1 stream out of order, found ${figures.outOfOrder}`,
+  pipeline: { relays: 1, dispatchers: 1 },
+  async run(context) {
+    await context.load();
+    const producer = createKafka({
+      brokers: context.pipeline.kafkaBrokers,
+      clientId: 'faults-control',
+    }).producer();
+    await producer.connect();
+    try {
+      const streamId = `control-${Math.floor(context.random() * 1e9)}`;
+      const event = (version: number) => ({
+        key: streamId,
+        value: JSON.stringify({
+          type: 'ControlEvent',
+          data: {},
+          metadata: { streamId, version, accountId: context.caller.accountId, at: new Date().toISOString() },
+        }),
+      });
+      await producer.send({ topic: context.pipeline.topics.events, messages: [1, 3, 2].map(event) });
+      context.injected('one stream produced to the events topic as versions 1, 3, 2');
+    } finally {
+      await producer.disconnect();
+    }
   },
 };
