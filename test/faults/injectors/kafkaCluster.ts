@@ -60,6 +60,18 @@ export async function killNode(node: KafkaNode): Promise<void> {
   while (isAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
+/** SIGSTOP of a node's broker for `ms`, then SIGCONT: it neither answers nor dies (a long GC pause). */
+export async function pauseNode(node: KafkaNode, ms: number): Promise<void> {
+  const pid = await kafkaNodePid(node);
+  if (pid === undefined) throw new Error(`Kafka node ${node.nodeId} is not running`);
+  process.kill(pid, 'SIGSTOP');
+  try {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+}
+
 /** Starts a node again and waits until the whole cluster answers. */
 export async function restartNode(node: KafkaNode): Promise<void> {
   await startKafkaNode(topology, node);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, rm, statfs } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   crashAndRestartLocalPostgres,
@@ -109,6 +109,35 @@ export class ScratchPostgres {
   async ensureRunning(): Promise<void> {
     this.assertOwnsData();
     await inStateDir(this.dir, () => startLocalPostgres(this.port));
+  }
+
+  /**
+   * SIGSTOP of the whole server (the postmaster and every backend) for `ms`, then SIGCONT:
+   * connections stay open and nothing answers, as in a frozen VM.
+   */
+  async freeze(ms: number): Promise<number> {
+    this.assertOwnsData();
+    const postmaster = Number(
+      (await readFile(join(this.dir, 'postgres', 'data', 'postmaster.pid'), 'utf8')).split('\n')[0],
+    );
+    const children = run('pgrep', ['-P', String(postmaster)])
+      .output.split('\n')
+      .map(Number)
+      .filter((pid) => pid > 0);
+    const all = [postmaster, ...children];
+    for (const pid of all) process.kill(pid, 'SIGSTOP');
+    try {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+    } finally {
+      for (const pid of all) {
+        try {
+          process.kill(pid, 'SIGCONT');
+        } catch {
+          // A backend that ended meanwhile has nothing to resume.
+        }
+      }
+    }
+    return all.length;
   }
 
   /** Fills the file system up to the last byte with a file of zeros (tmpfs only). */

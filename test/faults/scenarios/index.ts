@@ -13,6 +13,7 @@ import {
 } from './negativeControls.ts';
 import { networkFaults } from './networkFaults.ts';
 import { overload } from './overload.ts';
+import { pauses } from './pauses.ts';
 import { postgresRestart } from './postgresRestart.ts';
 import { proxyStall } from './proxyStall.ts';
 import { replayWholeTopic } from './replayWholeTopic.ts';
@@ -32,6 +33,7 @@ export const scenarios: { scenario: AnyScenario; ci: boolean }[] = [
   { scenario: replayWholeTopic, ci: true },
   { scenario: networkFaults, ci: false },
   { scenario: proxyStall, ci: false },
+  { scenario: pauses, ci: false },
   { scenario: clockSkewIngest, ci: false },
   { scenario: clockSkewDispatcher, ci: false },
   { scenario: overload, ci: false },
