@@ -52,7 +52,7 @@ export function createRelay({
 }: RelayDependencies): Relay {
   const relayId = config.RELAY_ID ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const log = logger.child({ relayId });
-  const store = new OutboxStore(orm);
+  const store = new OutboxStore(orm, config.MESSAGE_EVENTS_TOPIC);
   const metrics = createRelayMetrics(registry, () => store.stats());
   let relay: OutboxRelay | undefined;
   const leases = new ShardLeases({

@@ -299,7 +299,11 @@ export class OutboxRelay {
       logger.warn({ outboxId: row.id, topic: row.topic, reason }, 'set aside an unpublishable outbox row');
     }
     this.inBackground('setting rows aside', async () => {
-      await store.setAside(rows.map(({ row, reason }) => ({ id: row.id, reason })));
+      const failed = await store.setAside(rows.map(({ row, reason }) => ({ id: row.id, reason })));
+      if (failed > 0) {
+        metrics.messagesFailed.inc({ reason: 'unpublishable' }, failed);
+        logger.warn({ messages: failed }, 'messages failed: their commands cannot be published');
+      }
       this.settle(
         rows.map(({ row }) => row),
         false,
