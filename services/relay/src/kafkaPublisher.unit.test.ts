@@ -94,13 +94,13 @@ const records = Array.from({ length: 40 }, (_, index) => ({
 
 describe('a send kafkajs resolves', () => {
   it('is complete when every partition a record went to has an answer', async () => {
-    const publisher = new KafkaPublisher(kafkaAnswering((partitions) => partitions));
+    const publisher = new KafkaPublisher(() => kafkaAnswering((partitions) => partitions));
     await expect(publisher.send(records)).resolves.toBeUndefined();
   });
 
   it('fails as transient, naming the partition, when a partition got no answer (tulios/kafkajs#1303)', async () => {
     let dropped = -1;
-    const publisher = new KafkaPublisher(
+    const publisher = new KafkaPublisher(() =>
       kafkaAnswering((partitions) => {
         dropped = partitions[partitions.length - 1] ?? -1;
         return partitions.slice(0, -1);
