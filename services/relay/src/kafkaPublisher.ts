@@ -112,11 +112,13 @@ export class KafkaPublisher {
   async send(batch: readonly { topic: string; message: Message }[], fence?: AbortSignal): Promise<void> {
     if (!fence) return this.sendOnce(batch);
     if (fence.aborted) throw new FencedSendError();
+    // The session this send goes through (started now if there is none).
+    this.connected().catch(() => {});
     const session = this.session;
     let onAbort: () => void = () => {};
     const fenced = new Promise<never>((_, reject) => {
       onAbort = () => {
-        if (session && this.session === session) this.abandon(session);
+        if (session) this.abandon(session);
         reject(new FencedSendError());
       };
       fence.addEventListener('abort', onAbort, { once: true });
@@ -162,7 +164,12 @@ export class KafkaPublisher {
   private abandon(session: ProducerSession): void {
     if (this.session === session) this.session = undefined;
     session.abandoned = true;
-    for (const socket of session.sockets) socket.resetAndDestroy();
+    for (const socket of session.sockets) {
+      socket.resetAndDestroy();
+      // kafkajs 2.2.4 listens for `error` and `end`, not `close`: without this its request would
+      // wait out the request timeout (30 s) before failing.
+      socket.emit('error', new FencedSendError());
+    }
     session.sockets.clear();
     void session.producer.then((producer) => producer.disconnect()).catch(() => {});
   }
@@ -187,6 +194,7 @@ export class KafkaPublisher {
         }
         const socket = connect({ host, port }, onConnect);
         socket.setKeepAlive(true, 60_000);
+        socket.on('error', () => {});
         sockets.add(socket);
         socket.on('close', () => sockets.delete(socket));
         return socket;

@@ -1,5 +1,5 @@
 import kafkajs, { type Kafka, type ProducerBatch, type ProducerConfig, type RecordMetadata } from 'kafkajs';
-import { classifySendError, IncompleteSendError, KafkaPublisher } from './kafkaPublisher.js';
+import { classifySendError, FencedSendError, IncompleteSendError, KafkaPublisher } from './kafkaPublisher.js';
 
 const {
   KafkaJSProtocolError,
@@ -110,5 +110,31 @@ describe('a send kafkajs resolves', () => {
     expect(failure).toBeInstanceOf(IncompleteSendError);
     expect((failure as IncompleteSendError).missing).toEqual([`commands/${dropped}`]);
     expect(classifySendError(failure)).toEqual({ kind: 'transient', resetProducer: false });
+  });
+});
+
+describe('a send whose fence aborts while the broker has not answered', () => {
+  it('fails at once as FencedSendError (transient) instead of waiting for the broker', async () => {
+    const hanging = {
+      producer: () => ({
+        connect: async () => {},
+        disconnect: async () => {},
+        sendBatch: () => new Promise<never>(() => {}),
+      }),
+    } as unknown as Kafka;
+    let clients = 0;
+    const publisher = new KafkaPublisher(() => {
+      clients += 1;
+      return hanging;
+    });
+    const fence = new AbortController();
+    const sending = publisher.send(records, fence.signal).catch((error: unknown) => error);
+    setTimeout(() => fence.abort(), 20);
+    const failure = await sending;
+    expect(failure).toBeInstanceOf(FencedSendError);
+    expect(classifySendError(failure)).toEqual({ kind: 'transient', resetProducer: false });
+    // The abandoned session is never used again: the next send starts a client of its own.
+    void publisher.send(records).catch(() => {});
+    expect(clients).toBe(2);
   });
 });
