@@ -1,4 +1,4 @@
-import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
+import { type ISocketFactory, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { fixKafkajsIdleLoop } from './fixKafkajsIdleLoop.js';
 import { type KafkaLogSink, kafkaLogCreator } from './kafkaLog.js';
 
@@ -11,6 +11,8 @@ export interface KafkaSettings {
   logger?: KafkaLogSink;
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** Opens the client's connections (kafkajs' default when unset); lets a caller reset them at once. */
+  socketFactory?: ISocketFactory;
 }
 
 const levels = {
@@ -35,6 +37,7 @@ export function createKafka(settings: KafkaSettings): Kafka {
     connectionTimeout: settings.connectionTimeoutMs ?? 3_000,
     requestTimeout: settings.requestTimeoutMs ?? 30_000,
     retry: { initialRetryTime: 100, maxRetryTime: 5_000, retries: 8 },
+    ...(settings.socketFactory ? { socketFactory: settings.socketFactory } : {}),
   };
   return new Kafka(config);
 }

@@ -190,6 +190,41 @@ describe('consuming the topic again from the earliest offset', () => {
   });
 });
 
+describe('a stored offset left by another topic of the same name', () => {
+  it("does not skip the new topic's records below it: all 150 commands are dispatched", async () => {
+    const { topic, group, accountId, start } = await setUp(1);
+    // What a topic deleted and created again (or a cluster changed) leaves behind: the group's
+    // offset in PostgreSQL from the earlier log, none in Kafka.
+    await runSql(
+      orm.em.fork(),
+      'INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, 0, 100)',
+      [group, topic],
+    );
+    const commands = await seedMessages(orm, accountId, 150);
+    await produceCommands(
+      producer,
+      topic,
+      commands.map((command) => command.record),
+    );
+    const { registry } = await start();
+    await eventually(
+      'every command processed or skipped',
+      async () =>
+        (await metricValue(registry, 'dispatcher_commands_processed_total')) +
+          (await metricValue(registry, 'dispatcher_records_skipped_total')) >=
+        150,
+    );
+    expect(await metricValue(registry, 'dispatcher_records_skipped_total')).toBe(0);
+    expect(await metricValue(registry, 'dispatcher_commands_processed_total')).toBe(150);
+    const { rows } = await runSql<{ next_offset: string; topic_id: string | null }>(
+      orm.em.fork(),
+      'SELECT next_offset, topic_id FROM consumer_offsets WHERE group_id = $1',
+      [group],
+    );
+    expect(rows).toEqual([{ next_offset: '150', topic_id: expect.stringMatching(/^[0-9a-f-]{36}$/) }]);
+  });
+});
+
 describe('a provider answering 500 and then recovering', () => {
   it('retries with backoff and the same key, and sends once', async () => {
     const { topic, accountId, start } = await setUp();

@@ -173,6 +173,80 @@ describe('a row the relay cannot publish', () => {
   });
 });
 
+describe('a command the relay cannot publish', () => {
+  it('ends its message with MessageFailed and the reason, in status, events and metrics', async () => {
+    const topics = topicsForThisTest();
+    const relay = await startInProcessRelay({
+      DATABASE_URL: database.url,
+      ...topics.env,
+      RELAY_TOPIC_MAX_MESSAGE_BYTES: '10000',
+    });
+    try {
+      const em = orm.em.fork();
+      await runSql(em, "INSERT INTO accounts (id, name) VALUES ('acc_1', 'set aside')");
+      const command = (id: string, text: string) => ({
+        topic: topics.commands,
+        kafkaKey: `acc_1/${id}`,
+        payload: {
+          type: 'SendMessage',
+          data: {
+            messageId: id,
+            accountId: 'acc_1',
+            message: { channel: 'sms', to: '+15550000000', from: 'Exactly', text },
+            acceptedAt: new Date().toISOString(),
+          },
+          metadata: { schemaVersion: 1, idempotencyKey: id },
+        },
+        headers: { 'exactly-message-id': id, 'exactly-account-id': 'acc_1' },
+      });
+      await em.transactional(async (tx) => {
+        for (const id of ['msg_big', 'msg_ok']) {
+          await runSql(
+            tx,
+            `INSERT INTO messages (id, account_id, idempotency_key, channel, recipient, sender, content, status, version)
+             VALUES ($1, 'acc_1', $1, 'sms', '+15550000000', 'Exactly', '{}', 'accepted', 1)`,
+            [id],
+          );
+          await runSql(
+            tx,
+            `INSERT INTO message_events (stream_id, version, type, data) VALUES ($1, 1, 'MessageAccepted', '{}')`,
+            [id],
+          );
+        }
+        await enqueueOutbox(tx, [command('msg_big', 'x'.repeat(20_000)), command('msg_ok', 'hello')]);
+      });
+      await notifyOutbox(orm.em.fork());
+      await waitForDrained(orm);
+
+      const { rows: messages } = await runSql<{ id: string; status: string; version: number }>(
+        orm.em.fork(),
+        'SELECT id, status, version FROM messages ORDER BY id',
+      );
+      expect(messages).toEqual([
+        { id: 'msg_big', status: 'failed', version: 2 },
+        { id: 'msg_ok', status: 'accepted', version: 1 },
+      ]);
+      const { rows: events } = await runSql<{ type: string; data: { reason: string; attempts: number } }>(
+        orm.em.fork(),
+        "SELECT type, data FROM message_events WHERE stream_id = 'msg_big' AND version = 2",
+      );
+      expect(events).toEqual([
+        {
+          type: 'MessageFailed',
+          data: { reason: expect.stringMatching(/^unpublishable: too_large: about \d+ bytes/), attempts: 0 },
+        },
+      ]);
+      const published = await readTopic(kafka, topics.events, 1);
+      expect(published.map((record) => record.key)).toEqual(['msg_big']);
+      expect(
+        await metricValue(relay.opsUrl, 'relay_messages_failed_total', { reason: 'unpublishable' }),
+      ).toBe(1);
+    } finally {
+      await relay.stop();
+    }
+  });
+});
+
 describe('cleaning up published rows', () => {
   it('deletes rows published longer ago than the retention, in bounded batches, and keeps the rest', async () => {
     const topics = topicsForThisTest();

@@ -4,12 +4,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type EnsuredTopics, ensureTopics, isKafkaStartUpRace, type TopicSpec } from '@exactly/messaging';
 import { type Logger, startOpsServer } from '@exactly/observability';
 import type { Orm } from '@exactly/persistence';
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import { backoffDelay } from './backoff.js';
 import type { RelayConfig } from './config.js';
-import { KafkaPublisher } from './kafkaPublisher.js';
+import { KafkaPublisher, type NewKafka } from './kafkaPublisher.js';
 import { OutboxRelay } from './outboxRelay.js';
 import { OutboxStore } from './outboxStore.js';
 import { OutboxWakeup } from './outboxWakeup.js';
@@ -19,7 +19,8 @@ import { ShardLeases } from './shardLeases.js';
 export interface RelayDependencies {
   config: RelayConfig;
   orm: Orm;
-  kafka: Kafka;
+  /** A kafkajs client; with a socket factory for the producer, whose connections a fenced send resets. */
+  newKafka: (socketFactory?: Parameters<NewKafka>[0]) => ReturnType<NewKafka>;
   /** A new, unconnected PostgreSQL client for the LISTEN connection. */
   newListenClient: () => pg.Client;
   logger: Logger;
@@ -47,14 +48,14 @@ const startUpRaceRetries = 10;
 export function createRelay({
   config,
   orm,
-  kafka,
+  newKafka,
   newListenClient,
   logger,
   registry,
 }: RelayDependencies): Relay {
   const relayId = config.RELAY_ID ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const log = logger.child({ relayId });
-  const store = new OutboxStore(orm);
+  const store = new OutboxStore(orm, config.MESSAGE_EVENTS_TOPIC);
   const metrics = createRelayMetrics(registry, () => store.stats());
   let relay: OutboxRelay | undefined;
   const leases = new ShardLeases({
@@ -64,7 +65,7 @@ export function createRelay({
     logger: log,
     onTakeOver: async (shards) => relay?.takeOver(shards),
   });
-  const publisher = new KafkaPublisher(kafka);
+  const publisher = new KafkaPublisher(newKafka);
   const wakeup = new OutboxWakeup({
     newClient: newListenClient,
     logger: log,
@@ -72,7 +73,7 @@ export function createRelay({
     retryMaxMs: config.RELAY_RETRY_MAX,
     onError: () => metrics.errors.inc({ kind: 'listen' }),
   });
-  const admin: Admin = kafka.admin();
+  const admin: Admin = newKafka().admin();
   const stopping = new AbortController();
   const timers: NodeJS.Timeout[] = [];
   let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
+import { connect, Socket } from 'node:net';
+import { type ISocketFactory, type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
 
 /** Broker errors about the records themselves: the same records can never succeed. */
 const recordErrors = new Set([
@@ -39,6 +40,30 @@ export class IncompleteSendError extends Error {
   }
 }
 
+/**
+ * A send given up because the leases of its rows may have lapsed while it waited for the broker.
+ * Its connections were reset, so what had not left this host never reaches the broker; what had
+ * may be on Kafka (the rows stay in the claim journal). Transient.
+ */
+export class FencedSendError extends Error {
+  override readonly name = 'FencedSendError';
+  readonly type = 'FENCED_SEND';
+
+  constructor() {
+    super('gave up a send: the shard leases of its rows may have lapsed; its connections were reset');
+  }
+}
+
+/** Builds a kafkajs client whose connections go through `socketFactory`. */
+export type NewKafka = (socketFactory: ISocketFactory) => Kafka;
+
+interface ProducerSession {
+  producer: Promise<Producer>;
+  sockets: Set<Socket>;
+  /** Once abandoned, the session's client can open no connection. */
+  abandoned: boolean;
+}
+
 /** The partitions the partitioner chose for the records of the send in progress, per send. */
 const chosenPartitions = new AsyncLocalStorage<Set<string>>();
 
@@ -71,15 +96,43 @@ function errorTypes(error: unknown, depth = 0): string[] {
  * leave its sequence numbers in doubt.
  */
 export class KafkaPublisher {
-  private readonly kafka: Kafka;
-  private producer: Promise<Producer> | undefined;
+  private readonly newKafka: NewKafka;
+  private session: ProducerSession | undefined;
 
-  constructor(kafka: Kafka) {
-    this.kafka = kafka;
+  constructor(newKafka: NewKafka) {
+    this.newKafka = newKafka;
   }
 
-  /** Sends records in order and resolves when the broker acknowledged all of them. */
-  async send(batch: readonly { topic: string; message: Message }[]): Promise<void> {
+  /**
+   * Sends records in order and resolves when the broker acknowledged all of them. When `fence`
+   * aborts first, the producer session is abandoned (its connections reset, so a request still
+   * queued on this host is dropped, and it cannot reconnect to retry) and the send fails with
+   * `FencedSendError`.
+   */
+  async send(batch: readonly { topic: string; message: Message }[], fence?: AbortSignal): Promise<void> {
+    if (!fence) return this.sendOnce(batch);
+    if (fence.aborted) throw new FencedSendError();
+    // The session this send goes through (started now if there is none).
+    this.connected().catch(() => {});
+    const session = this.session;
+    let onAbort: () => void = () => {};
+    const fenced = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        if (session) this.abandon(session);
+        reject(new FencedSendError());
+      };
+      fence.addEventListener('abort', onAbort, { once: true });
+    });
+    const sending = this.sendOnce(batch);
+    sending.catch(() => {});
+    try {
+      return await Promise.race([sending, fenced]);
+    } finally {
+      fence.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async sendOnce(batch: readonly { topic: string; message: Message }[]): Promise<void> {
     const producer = await this.connected();
     const byTopic = new Map<string, Message[]>();
     for (const { topic, message } of batch) {
@@ -102,9 +155,23 @@ export class KafkaPublisher {
 
   /** Drops the producer; the next send starts a new producer session (a new producer id). */
   async reset(): Promise<void> {
-    const old = this.producer;
-    this.producer = undefined;
-    await old?.then((producer) => producer.disconnect()).catch(() => {});
+    const old = this.session;
+    this.session = undefined;
+    await old?.producer.then((producer) => producer.disconnect()).catch(() => {});
+  }
+
+  /** Resets the session's connections at once and lets it open none: nothing of it can reach a broker later. */
+  private abandon(session: ProducerSession): void {
+    if (this.session === session) this.session = undefined;
+    session.abandoned = true;
+    for (const socket of session.sockets) {
+      socket.resetAndDestroy();
+      // kafkajs 2.2.4 listens for `error` and `end`, not `close`: without this its request would
+      // wait out the request timeout (30 s) before failing.
+      socket.emit('error', new FencedSendError());
+    }
+    session.sockets.clear();
+    void session.producer.then((producer) => producer.disconnect()).catch(() => {});
   }
 
   async close(): Promise<void> {
@@ -112,8 +179,27 @@ export class KafkaPublisher {
   }
 
   private connected(): Promise<Producer> {
-    if (!this.producer) {
-      const producer = this.kafka.producer({
+    if (!this.session) {
+      const sockets = new Set<Socket>();
+      const session: ProducerSession = {
+        producer: Promise.resolve(undefined as never),
+        sockets,
+        abandoned: false,
+      };
+      const socketFactory: ISocketFactory = ({ host, port, onConnect }) => {
+        if (session.abandoned) {
+          const refused = new Socket();
+          process.nextTick(() => refused.destroy(new Error('the producer session was abandoned')));
+          return refused;
+        }
+        const socket = connect({ host, port }, onConnect);
+        socket.setKeepAlive(true, 60_000);
+        socket.on('error', () => {});
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+        return socket;
+      };
+      const producer = this.newKafka(socketFactory).producer({
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
@@ -124,11 +210,12 @@ export class KafkaPublisher {
       });
       const connecting = producer.connect().then(() => producer);
       connecting.catch(() => {
-        if (this.producer === connecting) this.producer = undefined;
+        if (this.session === session) this.session = undefined;
       });
-      this.producer = connecting;
+      session.producer = connecting;
+      this.session = session;
     }
-    return this.producer;
+    return this.session.producer;
   }
 }
 

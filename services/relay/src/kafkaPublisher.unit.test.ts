@@ -1,5 +1,5 @@
 import kafkajs, { type Kafka, type ProducerBatch, type ProducerConfig, type RecordMetadata } from 'kafkajs';
-import { classifySendError, IncompleteSendError, KafkaPublisher } from './kafkaPublisher.js';
+import { classifySendError, FencedSendError, IncompleteSendError, KafkaPublisher } from './kafkaPublisher.js';
 
 const {
   KafkaJSProtocolError,
@@ -94,13 +94,13 @@ const records = Array.from({ length: 40 }, (_, index) => ({
 
 describe('a send kafkajs resolves', () => {
   it('is complete when every partition a record went to has an answer', async () => {
-    const publisher = new KafkaPublisher(kafkaAnswering((partitions) => partitions));
+    const publisher = new KafkaPublisher(() => kafkaAnswering((partitions) => partitions));
     await expect(publisher.send(records)).resolves.toBeUndefined();
   });
 
   it('fails as transient, naming the partition, when a partition got no answer (tulios/kafkajs#1303)', async () => {
     let dropped = -1;
-    const publisher = new KafkaPublisher(
+    const publisher = new KafkaPublisher(() =>
       kafkaAnswering((partitions) => {
         dropped = partitions[partitions.length - 1] ?? -1;
         return partitions.slice(0, -1);
@@ -110,5 +110,31 @@ describe('a send kafkajs resolves', () => {
     expect(failure).toBeInstanceOf(IncompleteSendError);
     expect((failure as IncompleteSendError).missing).toEqual([`commands/${dropped}`]);
     expect(classifySendError(failure)).toEqual({ kind: 'transient', resetProducer: false });
+  });
+});
+
+describe('a send whose fence aborts while the broker has not answered', () => {
+  it('fails at once as FencedSendError (transient) instead of waiting for the broker', async () => {
+    const hanging = {
+      producer: () => ({
+        connect: async () => {},
+        disconnect: async () => {},
+        sendBatch: () => new Promise<never>(() => {}),
+      }),
+    } as unknown as Kafka;
+    let clients = 0;
+    const publisher = new KafkaPublisher(() => {
+      clients += 1;
+      return hanging;
+    });
+    const fence = new AbortController();
+    const sending = publisher.send(records, fence.signal).catch((error: unknown) => error);
+    setTimeout(() => fence.abort(), 20);
+    const failure = await sending;
+    expect(failure).toBeInstanceOf(FencedSendError);
+    expect(classifySendError(failure)).toEqual({ kind: 'transient', resetProducer: false });
+    // The abandoned session is never used again: the next send starts a client of its own.
+    void publisher.send(records).catch(() => {});
+    expect(clients).toBe(2);
   });
 });

@@ -18,7 +18,8 @@ async function main(): Promise<void> {
   const relay = createRelay({
     config,
     orm,
-    kafka: createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'exactly-relay', logger }),
+    newKafka: (socketFactory) =>
+      createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'exactly-relay', socketFactory, logger }),
     newListenClient: () => new pg.Client({ connectionString: config.DATABASE_URL }),
     logger,
     registry: createMetricsRegistry('relay'),

@@ -64,6 +64,11 @@ export class OutboxRelay {
   private readonly orphans = new Set<string>();
   private readonly background = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
+  /**
+   * Per shard, the first batch claimed after rows of the shard were handed back for its lease:
+   * rows of earlier batches still in hand come after the handed-back ones and must not go first.
+   */
+  private readonly handedBackBefore = new Map<number, number>();
   private nextBatch = 1;
   private loop: Promise<void> | undefined;
 
@@ -178,19 +183,20 @@ export class OutboxRelay {
 
   /** Publishes a claimed batch, retrying until every row is acknowledged, set aside or handed back. */
   private async publish(rows: ClaimedRow[]): Promise<void> {
-    const { leases, metrics, logger } = this.options;
+    const { metrics, logger } = this.options;
     let remaining = rows;
     let failures = 0;
     while (remaining.length > 0) {
-      // A shard whose lease lapsed or moved belongs to its new holder now: leave its rows alone.
-      const lost = remaining.filter((row) => !leases.holds(row.shard, row.epoch));
+      // A shard whose lease lapsed, moved or is about to lapse belongs to its next holder: leave
+      // its rows alone (and those behind rows of it handed back earlier).
+      const lost = remaining.filter((row) => !this.maySend(row));
       if (lost.length > 0) {
         logger.warn(
           { rows: lost.length },
-          'lease lost before publishing; leaving the rows to the new holder',
+          'lease lost (or about to lapse) before publishing; leaving the rows to the next holder',
         );
         this.handBack(lost, failures > 0);
-        remaining = remaining.filter((row) => leases.holds(row.shard, row.epoch));
+        remaining = remaining.filter((row) => !lost.includes(row));
         continue;
       }
       if (failures > 0 && this.stopped) {
@@ -240,9 +246,12 @@ export class OutboxRelay {
     let retrying = isRetry;
     while (queue.length > 0) {
       const chunk = queue[0] as Sendable[];
+      // Fenced per chunk: a broker that stalled an earlier chunk may have carried this batch past
+      // the lease; the rest goes back to publish(), which leaves it to the next holder.
+      if (!chunk.every(({ row }) => this.maySend(row))) return { left: queue.flat().map((item) => item.row) };
       if (retrying) metrics.republished.inc({ reason: 'send_retry' }, chunk.length);
       try {
-        await publisher.send(chunk);
+        await this.sendFenced(chunk);
       } catch (error) {
         const failure = classifySendError(error);
         if (failure.kind !== 'record') return { left: queue.flat().map((item) => item.row), error };
@@ -263,6 +272,36 @@ export class OutboxRelay {
       retrying = false;
     }
     return { left: [] };
+  }
+
+  /**
+   * Whether a row may be sent now: its shard's lease is ours under the row's epoch for at least
+   * a quarter of the TTL more (the margin a send gets before the lease may lapse), and no row of
+   * its shard claimed later was handed back for the lease.
+   */
+  private maySend(row: ClaimedRow): boolean {
+    const { leases } = this.options;
+    const before = this.handedBackBefore.get(row.shard);
+    if (before !== undefined && row.batch < before) return false;
+    return leases.holds(row.shard, row.epoch, leases.ttlMs * sendMarginOfTtl);
+  }
+
+  /**
+   * Sends a chunk, giving it up once a lease of its rows may have lapsed (checked every 50 ms):
+   * the publisher then resets its connections, so a request the broker has not yet received
+   * never lands after the next holder's records.
+   */
+  private async sendFenced(chunk: readonly Sendable[]): Promise<void> {
+    const { leases, publisher } = this.options;
+    const fence = new AbortController();
+    const watch = setInterval(() => {
+      if (!chunk.every(({ row }) => leases.holds(row.shard, row.epoch))) fence.abort();
+    }, fenceCheckMs);
+    try {
+      await publisher.send(chunk, fence.signal);
+    } finally {
+      clearInterval(watch);
+    }
   }
 
   /** Kafka holds these rows now: count them and mark them (with the journal of the batches they complete). */
@@ -299,7 +338,11 @@ export class OutboxRelay {
       logger.warn({ outboxId: row.id, topic: row.topic, reason }, 'set aside an unpublishable outbox row');
     }
     this.inBackground('setting rows aside', async () => {
-      await store.setAside(rows.map(({ row, reason }) => ({ id: row.id, reason })));
+      const failed = await store.setAside(rows.map(({ row, reason }) => ({ id: row.id, reason })));
+      if (failed > 0) {
+        metrics.messagesFailed.inc({ reason: 'unpublishable' }, failed);
+        logger.warn({ messages: failed }, 'messages failed: their commands cannot be published');
+      }
       this.settle(
         rows.map(({ row }) => row),
         false,
@@ -312,7 +355,10 @@ export class OutboxRelay {
    * send (they may be on Kafka, so the next publish is a re-publish) and forgets rows never sent.
    */
   private handBack(rows: readonly ClaimedRow[], maybeSent: boolean): void {
-    for (const row of rows) this.resolve(row);
+    for (const row of rows) {
+      this.resolve(row);
+      this.handedBackBefore.set(row.shard, this.nextBatch);
+    }
     if (!maybeSent) {
       for (const batch of new Set(rows.map((row) => row.batch))) {
         const ids = rows.filter((row) => row.batch === batch).map((row) => row.id);
@@ -380,6 +426,10 @@ export class OutboxRelay {
     await sleep(delay, undefined, { signal: this.stopping.signal }).catch(() => {});
   }
 }
+
+/** A chunk is sent only while its leases have at least this share of the TTL left. */
+const sendMarginOfTtl = 0.25;
+const fenceCheckMs = 50;
 
 /** Splits rows, in order, into chunks whose byte total stays within the smallest topic limit in the chunk. */
 export function chunkByBytes<T extends { topic: string; bytes: number }>(

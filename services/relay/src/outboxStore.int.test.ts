@@ -76,7 +76,7 @@ describe('the claim plan', () => {
   it('claims the oldest rows of each shard, skipping the ones in hand', async () => {
     const orm = await open(outboxSessionSettings);
     await backlogAfterEmptyAnalyse(orm);
-    const store = new OutboxStore(orm);
+    const store = new OutboxStore(orm, 'events-topic-unused');
     const request = { relayId: 'r', shards: [0, 1, 2, 3], perShard: 5, limit: 20 };
     const first = await store.claim({ ...request, batch: 1, exclude: [] });
     const second = await store.claim({ ...request, batch: 2, exclude: first.map((row) => row.id) });

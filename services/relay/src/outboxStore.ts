@@ -1,4 +1,12 @@
-import { type Orm, runSql } from '@exactly/persistence';
+import { statusAfter } from '@exactly/contracts';
+import {
+  inTransaction,
+  type MessageEventsAppend,
+  type Orm,
+  recordMessageEvents,
+  runSql,
+  type SqlStatement,
+} from '@exactly/persistence';
 
 /** An outbox row claimed for publishing, as the relay needs it. */
 export interface ClaimedRow {
@@ -78,9 +86,12 @@ export const claimStatement = `WITH picked AS (
 /** The outbox as the relay reads and changes it. */
 export class OutboxStore {
   private readonly orm: Orm;
+  /** Where the `MessageFailed` of a command set aside is published. */
+  private readonly eventsTopic: string;
 
-  constructor(orm: Orm) {
+  constructor(orm: Orm, eventsTopic: string) {
     this.orm = orm;
+    this.eventsTopic = eventsTopic;
   }
 
   /**
@@ -184,19 +195,57 @@ export class OutboxStore {
     return rowCount;
   }
 
-  /** Moves unpublishable rows to `outbox_set_aside` with their reason. */
-  async setAside(rows: readonly { id: string; reason: string }[]): Promise<void> {
-    await runSql(
-      this.orm.em.fork(),
-      `WITH reasons AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS r(id, reason)),
-            moved AS (
-              DELETE FROM outbox o USING reasons r WHERE o.id = r.id
-              RETURNING o.id, o.topic, o.kafka_key, o.payload, o.headers, o.created_at, r.reason)
-       INSERT INTO outbox_set_aside (id, topic, kafka_key, payload, headers, created_at, reason)
-       SELECT id, topic, kafka_key, payload, headers, created_at, reason FROM moved
-       ON CONFLICT (id) DO NOTHING`,
-      [rows.map((row) => row.id), rows.map((row) => row.reason)],
-    );
+  /**
+   * Moves unpublishable rows to `outbox_set_aside` with their reason and, in the same
+   * transaction, ends each command's message that is still `accepted` with `MessageFailed`
+   * (reason `unpublishable: ...`), its projection and its events-topic row: a command that never
+   * reaches Kafka would otherwise leave its message `accepted` for ever. Returns those messages.
+   */
+  async setAside(rows: readonly { id: string; reason: string }[]): Promise<number> {
+    return inTransaction(this.orm, async (tx) => {
+      const { rows: commands } = await runSql<{ message_id: string; reason: string }>(
+        tx,
+        `WITH reasons AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS r(id, reason)),
+              moved AS (
+                DELETE FROM outbox o USING reasons r WHERE o.id = r.id
+                RETURNING o.id, o.topic, o.kafka_key, o.payload, o.headers, o.created_at, r.reason),
+              kept AS (
+                INSERT INTO outbox_set_aside (id, topic, kafka_key, payload, headers, created_at, reason)
+                SELECT id, topic, kafka_key, payload, headers, created_at, reason FROM moved
+                ON CONFLICT (id) DO NOTHING)
+         SELECT payload->'data'->>'messageId' AS message_id, reason FROM moved
+          WHERE payload->>'type' = 'SendMessage' AND payload->'data'->>'messageId' IS NOT NULL`,
+        [rows.map((row) => row.id), rows.map((row) => row.reason)],
+      );
+      if (commands.length === 0) return 0;
+      // Locked: the ingest API and the dispatcher append to these streams with expected versions too.
+      const { rows: messages } = await runSql<{ id: string; account_id: string; version: number }>(
+        tx,
+        `SELECT id, account_id, version FROM messages
+          WHERE id = ANY($1::text[]) AND status = 'accepted' ORDER BY id FOR UPDATE`,
+        [commands.map((command) => command.message_id)],
+      );
+      if (messages.length === 0) return 0;
+      const reasonOf = new Map(commands.map((command) => [command.message_id, command.reason]));
+      const appends: MessageEventsAppend[] = messages.map((message) => ({
+        streamId: message.id,
+        accountId: message.account_id,
+        expectedVersion: message.version,
+        events: [
+          {
+            type: 'MessageFailed',
+            data: { reason: `unpublishable: ${reasonOf.get(message.id) ?? 'unknown'}`, attempts: 0 },
+          },
+        ],
+      }));
+      const projection: SqlStatement = {
+        text: `UPDATE messages SET status = $2, version = version + 1, updated_at = now()
+                WHERE id = ANY($1::text[])`,
+        parameters: [messages.map((message) => message.id), statusAfter('accepted', 'MessageFailed')],
+      };
+      await recordMessageEvents(tx, appends, { topic: this.eventsTopic, also: [projection] });
+      return messages.length;
+    });
   }
 
   /** Deletes up to `limit` rows published more than `retentionMs` ago; returns how many. */

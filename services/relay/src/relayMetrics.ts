@@ -43,6 +43,12 @@ export function createRelayMetrics(registry: Registry, readStats: () => Promise<
       labelNames: ['reason'],
       registers,
     }),
+    messagesFailed: new Counter({
+      name: 'relay_messages_failed_total',
+      help: 'Messages ended with MessageFailed because their command was set aside as unpublishable, by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
     deleted: new Counter({
       name: 'relay_cleaned_up_rows_total',
       help: 'Published rows deleted after the retention',

@@ -65,7 +65,7 @@ describe('shard leases', () => {
   });
 
   it('move to another relay after they expire, which fences the old holder out of the rows', async () => {
-    const store = new OutboxStore(orm);
+    const store = new OutboxStore(orm, 'events-topic-unused');
     await seedOutbox(orm, { topic: 't', count: 100 });
     const stalled = leasesFor('stalled', 600);
     await stalled.maintain(nothingInFlight);

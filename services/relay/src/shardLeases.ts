@@ -51,10 +51,15 @@ export class ShardLeases {
     );
   }
 
-  /** Whether rows claimed under `epoch` may still be published now. */
-  holds(shard: number, epoch: string): boolean {
+  /** Whether rows claimed under `epoch` may still be published now (and for `marginMs` more). */
+  holds(shard: number, epoch: string, marginMs = 0): boolean {
     const lease = this.held.get(shard);
-    return lease !== undefined && lease.epoch === epoch && lease.validUntil > this.now();
+    return lease !== undefined && lease.epoch === epoch && lease.validUntil - marginMs > this.now();
+  }
+
+  /** The TTL the leases are taken with. */
+  get ttlMs(): number {
+    return this.options.ttlMs;
   }
 
   get heldShards(): number[] {

@@ -11,6 +11,7 @@ import {
   type PartitionBatchResult,
   processPartitionBatch,
 } from './processPartitionBatch.js';
+import { createTopicIdentity } from './topicIdentity.js';
 
 export interface CommandConsumerOptions {
   kafka: Kafka;
@@ -52,12 +53,14 @@ export function createCommandConsumer(options: CommandConsumerOptions): CommandC
   let consumer: Consumer | undefined;
   let problem: string | undefined = 'not started';
   const stopping = new AbortController();
+  const topicId = createTopicIdentity(options.kafka, options.topic);
+  /** Per partition, the next offset this process stored: a batch below it means the log changed. */
+  const storedHere = new Map<number, bigint>();
 
-  const contextFor = (batch: Batch): PartitionBatchContext => ({
+  const contextFor = (batch: Batch): Omit<PartitionBatchContext, 'topicId'> => ({
     groupId: options.groupId,
     topic: batch.topic,
     partition: batch.partition,
-    highWatermark: batch.highWatermark,
     eventsTopic: options.eventsTopic,
     deadLetterTopic: options.deadLetterTopic,
     providerFor: options.providerFor,
@@ -67,15 +70,16 @@ export function createCommandConsumer(options: CommandConsumerOptions): CommandC
 
   /** Tries a batch until it commits; undefined when the consumer stops or loses the partition first. */
   async function processWithRetries(
-    context: PartitionBatchContext,
+    context: Omit<PartitionBatchContext, 'topicId'>,
     records: readonly DecodedRecord[],
     control: { heartbeat: () => Promise<void>; isRunning: () => boolean; isStale: () => boolean },
   ): Promise<PartitionBatchResult | undefined> {
     for (let attempt = 1; ; attempt += 1) {
       if (!control.isRunning() || control.isStale() || stopping.signal.aborted) return undefined;
       try {
+        const topic = await topicId.get();
         const timer = metrics.batchSeconds.startTimer();
-        const result = await processPartitionBatch(options.orm, context, records);
+        const result = await processPartitionBatch(options.orm, { ...context, topicId: topic }, records);
         timer();
         return result;
       } catch (error) {
@@ -108,7 +112,7 @@ export function createCommandConsumer(options: CommandConsumerOptions): CommandC
 
   /** Record by record, each in its own transaction, so the one that fails is found and set aside. */
   async function isolate(
-    context: PartitionBatchContext,
+    context: Omit<PartitionBatchContext, 'topicId'>,
     records: readonly DecodedRecord[],
     control: { heartbeat: () => Promise<void>; isRunning: () => boolean; isStale: () => boolean },
   ): Promise<PartitionBatchResult | undefined> {
@@ -134,6 +138,9 @@ export function createCommandConsumer(options: CommandConsumerOptions): CommandC
       const { GROUP_JOIN, CRASH } = consumer.events;
       consumer.on(GROUP_JOIN, ({ payload }) => {
         problem = undefined;
+        // Partitions may come from another log than before (a topic created again): ask again.
+        topicId.refresh();
+        storedHere.clear();
         const assigned = payload.memberAssignment[options.topic] ?? [];
         metrics.consumerLag.reset();
         logger.info(
@@ -165,11 +172,15 @@ export function createCommandConsumer(options: CommandConsumerOptions): CommandC
             }),
           );
           metrics.batchRecords.observe(records.length);
+          // Kafka handed out records below what this process stored: the topic may be a new one.
+          const before = storedHere.get(batch.partition);
+          if (before !== undefined && BigInt(batch.firstOffset() ?? before) < before) topicId.refresh();
           const context = contextFor(batch);
           const result = await processWithRetries(context, records, { heartbeat, isRunning, isStale });
           if (result === undefined) return;
           // Only now, with the transaction committed: Kafka's offset follows PostgreSQL's.
           resolveOffset((result.nextOffset - 1n).toString());
+          storedHere.set(batch.partition, result.nextOffset);
           metrics.commandsProcessed.inc(result.dispatched);
           if (result.duplicates.batch > 0)
             metrics.duplicatesDropped.inc({ where: 'batch' }, result.duplicates.batch);

@@ -19,8 +19,8 @@ export interface PartitionBatchContext {
   groupId: string;
   topic: string;
   partition: number;
-  /** The partition's high watermark when the batch was fetched (a stored offset above it is from an older topic). */
-  highWatermark: string;
+  /** Kafka's id of the topic: a stored offset of another id (or of none) is from another log. */
+  topicId: string;
   eventsTopic: string;
   deadLetterTopic: string;
   providerFor: (channel: Channel) => string;
@@ -78,8 +78,11 @@ export async function processPartitionBatch(
     orm,
     async (tx) => {
       const stored = await lockStoredOffset(tx, context);
-      // A stored offset above the high watermark belongs to an earlier topic of the same name.
-      const from = stored !== undefined && stored <= BigInt(context.highWatermark) ? stored : undefined;
+      // An offset counts only in the log it was stored for: a topic created again under the same
+      // name (or a cluster changed) restarts at 0, and its records below the old offset are new.
+      // Within one log it is never compared with the batch's high watermark: a batch fetched long
+      // ago (by a member that has since lost the partition) has a stale one.
+      const from = stored !== undefined && stored.topicId === context.topicId ? stored.nextOffset : undefined;
       const fresh =
         from === undefined ? records : records.filter((item) => BigInt(item.record.offset) >= from);
       const result: PartitionBatchResult = {
@@ -199,25 +202,29 @@ function conflictReason(id: string, firstOffset: string): string {
 async function lockStoredOffset(
   tx: EntityManager,
   context: PartitionBatchContext,
-): Promise<bigint | undefined> {
+): Promise<{ nextOffset: bigint; topicId: string | null } | undefined> {
   // FOR UPDATE: a member that lost the partition in a rebalance but still runs a batch waits here
   // for the new owner's transaction, then sees its offset and skips what it did.
-  const { rows } = await runSql<{ next_offset: string }>(
+  const { rows } = await runSql<{ next_offset: string; topic_id: string | null }>(
     tx,
-    `SELECT next_offset FROM consumer_offsets
+    `SELECT next_offset, topic_id FROM consumer_offsets
       WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
     [context.groupId, context.topic, context.partition],
   );
   const row = rows[0];
-  return row === undefined ? undefined : BigInt(row.next_offset);
+  return row === undefined ? undefined : { nextOffset: BigInt(row.next_offset), topicId: row.topic_id };
 }
 
 function storeOffsetStatement(context: PartitionBatchContext, nextOffset: bigint): SqlStatement {
   return {
-    text: `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
+    // Never lower within one log, whoever writes (a batch of a member that lost the partition
+    // included); another log's offset replaces it.
+    text: `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, topic_id) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (group_id, topic, partition)
-     DO UPDATE SET next_offset = excluded.next_offset, updated_at = now()`,
-    parameters: [context.groupId, context.topic, context.partition, nextOffset.toString()],
+     DO UPDATE SET next_offset = excluded.next_offset, topic_id = excluded.topic_id, updated_at = now()
+      WHERE consumer_offsets.topic_id IS DISTINCT FROM excluded.topic_id
+         OR consumer_offsets.next_offset <= excluded.next_offset`,
+    parameters: [context.groupId, context.topic, context.partition, nextOffset.toString(), context.topicId],
   };
 }
 

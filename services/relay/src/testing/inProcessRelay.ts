@@ -48,7 +48,8 @@ export async function startInProcessRelay(
   const relay = createRelay({
     config,
     orm,
-    kafka: createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'relay-test' }),
+    newKafka: (socketFactory) =>
+      createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'relay-test', socketFactory }),
     newListenClient: () => new pg.Client({ connectionString: config.DATABASE_URL }),
     logger: createLogger('relay-test', process.env.EXACTLY_TEST_LOGS === '1' ? 'info' : 'silent'),
     registry: createMetricsRegistry('relay'),

@@ -7,7 +7,24 @@ export interface KafkaProxy {
   /** Resets every open connection and every new one until `restore`: Kafka looks down. */
   cut(): void;
   restore(): void;
+  /**
+   * Stalls every connection (nothing flows either way, sockets stay open) when the `nth` request
+   * of `apiKey` arrives, before that request reaches the broker; resolves then. What a client
+   * sent meanwhile reaches the broker on `resume`, unless the client reset its connection first.
+   */
+  stallAtRequest(apiKey: number, nth: number): Promise<void>;
+  resume(): void;
   close(): Promise<void>;
+}
+
+/** The Produce request's API key. */
+export const produceApiKey = 0;
+
+interface Gate {
+  stalled: boolean;
+  /** Flushes of the stalled connections, run on resume. */
+  waiting: Set<() => void>;
+  trigger?: { apiKey: number; left: number; fire: () => void };
 }
 
 const metadataApiKey = 3;
@@ -24,6 +41,7 @@ export async function startKafkaProxy(upstreams: readonly string[]): Promise<Kaf
   const servers: Server[] = [];
   const addressOf = new Map<string, { host: string; port: number }>();
   let down = false;
+  const gate: Gate = { stalled: false, waiting: new Set() };
 
   for (const upstream of upstreams) {
     const server = createServer((client) => {
@@ -43,8 +61,11 @@ export async function startKafkaProxy(upstreams: readonly string[]): Promise<Kaf
       });
       broker.on('error', () => client.destroy());
       client.on('close', () => broker.destroy());
-      relayConnection(client, broker, (brokerHost, brokerPort) =>
-        addressOf.get(`${brokerHost}:${brokerPort}`),
+      relayConnection(
+        client,
+        broker,
+        (brokerHost, brokerPort) => addressOf.get(`${brokerHost}:${brokerPort}`),
+        gate,
       );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -62,6 +83,16 @@ export async function startKafkaProxy(upstreams: readonly string[]): Promise<Kaf
     restore() {
       down = false;
     },
+    stallAtRequest(apiKey, nth) {
+      return new Promise((resolve) => {
+        gate.trigger = { apiKey, left: nth, fire: () => resolve() };
+      });
+    },
+    resume() {
+      gate.stalled = false;
+      for (const flush of [...gate.waiting]) flush();
+      gate.waiting.clear();
+    },
     async close() {
       for (const socket of sockets) socket.destroy();
       await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
@@ -71,18 +102,42 @@ export async function startKafkaProxy(upstreams: readonly string[]): Promise<Kaf
 
 type AddressMap = (host: string, port: number) => { host: string; port: number } | undefined;
 
-function relayConnection(client: Socket, broker: Socket, mapAddress: AddressMap): void {
+function relayConnection(client: Socket, broker: Socket, mapAddress: AddressMap, gate: Gate): void {
   const metadataVersions = new Map<number, number>();
+  // Held while the gate is stalled, in order; dropped with the connection.
+  const toBroker: Buffer[] = [];
+  const toClient: Buffer[] = [];
+  const flush = () => {
+    if (gate.stalled) return;
+    for (const frame of toBroker.splice(0)) if (!broker.destroyed) broker.write(frame);
+    for (const frame of toClient.splice(0)) if (!client.destroyed) client.write(frame);
+  };
+  const send = (queue: Buffer[], frame: Buffer) => {
+    queue.push(frame);
+    if (gate.stalled) gate.waiting.add(flush);
+    else flush();
+  };
+  client.on('close', () => {
+    toBroker.length = 0;
+    gate.waiting.delete(flush);
+  });
   let requests: Buffer = Buffer.alloc(0);
   client.on('data', (chunk: Buffer) => {
-    broker.write(chunk);
     requests = Buffer.concat([requests, chunk]);
     while (requests.length >= 12) {
       const size = requests.readInt32BE(0);
       if (requests.length < 4 + size) break;
-      if (requests.readInt16BE(4) === metadataApiKey) {
+      const apiKey = requests.readInt16BE(4);
+      if (apiKey === metadataApiKey) {
         metadataVersions.set(requests.readInt32BE(8), requests.readInt16BE(6));
       }
+      const trigger = gate.trigger;
+      if (trigger && trigger.apiKey === apiKey && --trigger.left === 0) {
+        gate.trigger = undefined;
+        gate.stalled = true;
+        trigger.fire();
+      }
+      send(toBroker, requests.subarray(0, 4 + size));
       requests = requests.subarray(4 + size);
     }
   });
@@ -100,7 +155,7 @@ function relayConnection(client: Socket, broker: Socket, mapAddress: AddressMap)
         metadataVersions.delete(correlationId);
         if (version >= 1 && version <= 8) frame = rewriteMetadata(frame, version, mapAddress);
       }
-      client.write(frame);
+      send(toClient, frame);
     }
   });
 }
