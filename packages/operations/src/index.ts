@@ -2,6 +2,7 @@ export { createAccount } from './accounts/createAccount.js';
 export { type AccountSummary, listAccounts } from './accounts/listAccounts.js';
 export { type ApiKeySummary, listApiKeys } from './accounts/listApiKeys.js';
 export { type AccountRevocation, revokeAccountKeys } from './accounts/revokeAccountKeys.js';
+export { findStuckCommands, inFlightStatuses, type StuckCommand } from './audit/findStuckCommands.js';
 export {
   type DeadLetterFilter,
   type DeadLetterSummary,

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { CliContext } from './cliContext.js';
 import { registerAccountsCommands } from './commands/accountsCommands.js';
+import { registerAuditCommand } from './commands/auditCommand.js';
 import { registerDeadLetterCommands } from './commands/deadLetterCommands.js';
 import { registerDispatcherCommand } from './commands/dispatcherCommand.js';
 import { registerGroupsCommand } from './commands/groupsCommand.js';
@@ -51,6 +52,7 @@ export function createProgram(context: CliContext): Command {
   registerReplayCommand(program, context);
   registerProjectionsCommands(program, context);
   registerOutboxCommand(program, context);
+  registerAuditCommand(program, context);
   registerDeadLetterCommands(program, context);
   registerDispatcherCommand(program, context);
   return program;

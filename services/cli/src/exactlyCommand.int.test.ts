@@ -19,6 +19,7 @@ const leafCommands = [
   ['replay'],
   ['projections', 'rebuild'],
   ['outbox'],
+  ['audit'],
   ['dlq', 'list'],
   ['dlq', 'redrive'],
   ['dispatcher'],
@@ -46,6 +47,13 @@ describe('the exactly command', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('Usage: exactly');
     expect(run.stdout).not.toMatch(/[\u2800-\u28ff]/);
+  });
+
+  it('audits the commands in flight: none older than a thousand days, exit 0', async () => {
+    const audit = await exactly(['audit', '--older-than', '1000d']);
+    expect(audit).toMatchObject({ code: 0, stdout: 'no command in flight for longer than 1000 d 0 h\n' });
+    const json = await exactly(['audit', '--older-than', '1000d', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual({ olderThanMs: 1000 * 86_400_000, stuck: [] });
   });
 
   it('exits 2 on a usage error and shows where to look', async () => {

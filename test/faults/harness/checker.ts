@@ -1,5 +1,6 @@
 import { recordHeaders } from '@exactly/contracts';
 import { createKafka } from '@exactly/messaging';
+import { findStuckCommands } from '@exactly/operations';
 import { compareMessageProjections, type Orm, openOrm, runSql } from '@exactly/persistence';
 import type { FakeProvider } from '@exactly/testkit';
 import type { History } from './history.ts';
@@ -227,6 +228,13 @@ export async function checkInvariants(input: CheckInput): Promise<Verdict> {
     }
 
     const deadLetters = await checkDeadLetters(orm, input, violations);
+
+    // The operator's audit (`exactly audit`) must agree: nothing of this run is left in flight.
+    const stuck = (await findStuckCommands(orm.em.fork(), { olderThanMs: 0, limit: 1_000 })).filter(
+      (command) => command.accountId === input.accountId,
+    );
+    for (const command of stuck.slice(0, 20))
+      violations.push(`the audit lists message ${command.messageId} as ${command.status}: ${command.why}`);
 
     const acknowledgedIds = [...acknowledged.values()].flatMap((ids) => [...ids]);
     const { topicLosses, outOfOrder } = await checkTopics(input, acknowledgedIds, violations);
