@@ -240,6 +240,16 @@ describe('a commands topic deleted and created again under the same name', () =>
       async () => (await metricValue(first.registry, 'dispatcher_commands_processed_total')) === 100,
     );
     await stopAll();
+    const stored = async () =>
+      (
+        await runSql<{ next_offset: string; topic_id: string }>(
+          orm.em.fork(),
+          'SELECT next_offset, topic_id FROM consumer_offsets WHERE group_id = $1',
+          [group],
+        )
+      ).rows;
+    const [old] = await stored();
+    expect(old?.next_offset).toBe('100');
 
     await admin.deleteTopics({ topics: [topic] });
     await eventually('the topic created again', async () =>
@@ -261,6 +271,9 @@ describe('a commands topic deleted and created again under the same name', () =>
     );
     expect(await metricValue(second.registry, 'dispatcher_records_skipped_total')).toBe(0);
     expect(await metricValue(second.registry, 'dispatcher_commands_processed_total')).toBe(150);
+    const [now] = await stored();
+    expect(now?.next_offset).toBe('150');
+    expect(now?.topic_id).not.toBe(old?.topic_id);
   });
 });
 
