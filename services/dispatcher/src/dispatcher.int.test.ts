@@ -225,6 +225,58 @@ describe('a stored offset left by another topic of the same name', () => {
   });
 });
 
+describe('a commands topic deleted and created again under the same name', () => {
+  it("dispatches the new topic's commands although the stored offset of the old one is higher", async () => {
+    const { topic, group, accountId, start } = await setUp(1);
+    const before = await seedMessages(orm, accountId, 100);
+    await produceCommands(
+      producer,
+      topic,
+      before.map((command) => command.record),
+    );
+    const first = await start();
+    await eventually(
+      'the old topic processed',
+      async () => (await metricValue(first.registry, 'dispatcher_commands_processed_total')) === 100,
+    );
+    await stopAll();
+    const stored = async () =>
+      (
+        await runSql<{ next_offset: string; topic_id: string }>(
+          orm.em.fork(),
+          'SELECT next_offset, topic_id FROM consumer_offsets WHERE group_id = $1',
+          [group],
+        )
+      ).rows;
+    const [old] = await stored();
+    expect(old?.next_offset).toBe('100');
+
+    await admin.deleteTopics({ topics: [topic] });
+    await eventually('the topic created again', async () =>
+      admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true }).catch(() => false),
+    );
+    const after = await seedMessages(orm, accountId, 150);
+    await produceCommands(
+      producer,
+      topic,
+      after.map((command) => command.record),
+    );
+    const second = await start();
+    await eventually(
+      'the new topic processed',
+      async () =>
+        (await metricValue(second.registry, 'dispatcher_commands_processed_total')) +
+          (await metricValue(second.registry, 'dispatcher_records_skipped_total')) >=
+        150,
+    );
+    expect(await metricValue(second.registry, 'dispatcher_records_skipped_total')).toBe(0);
+    expect(await metricValue(second.registry, 'dispatcher_commands_processed_total')).toBe(150);
+    const [now] = await stored();
+    expect(now?.next_offset).toBe('150');
+    expect(now?.topic_id).not.toBe(old?.topic_id);
+  });
+});
+
 describe('a provider answering 500 and then recovering', () => {
   it('retries with backoff and the same key, and sends once', async () => {
     const { topic, accountId, start } = await setUp();

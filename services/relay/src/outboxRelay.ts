@@ -119,7 +119,8 @@ export class OutboxRelay {
     let failures = 0;
     let busyShards = 0;
     while (!this.stopped) {
-      const shards = leases.claimable().map((lease) => lease.shard);
+      // Only shards whose rows may be sent (see maySend): others would be handed back at once.
+      const shards = leases.claimable(leases.ttlMs * sendMarginOfTtl).map((lease) => lease.shard);
       if (shards.length === 0) {
         await wakeup.wait(pollMaxMs);
         continue;

@@ -43,11 +43,11 @@ export class ShardLeases {
     this.now = options.now ?? (() => performance.now());
   }
 
-  /** Shards to claim rows from: held, valid, and not being handed back. */
-  claimable(): HeldLease[] {
+  /** Shards to claim rows from: held, valid (for `marginMs` more), and not being handed back. */
+  claimable(marginMs = 0): HeldLease[] {
     const now = this.now();
     return [...this.held.values()].filter(
-      (lease) => lease.validUntil > now && !this.releasing.has(lease.shard),
+      (lease) => lease.validUntil - marginMs > now && !this.releasing.has(lease.shard),
     );
   }
 
