@@ -1,3 +1,4 @@
+export { createTestTopics } from './createTestTopics.js';
 export { type FailureMode, FakeProvider, type ProviderCall } from './fakeProvider.js';
 export { freePort } from './freePort.js';
 export { type Answer, type Caller, createAccount, createKey, holdAccount, IngestApi } from './ingestApi.js';

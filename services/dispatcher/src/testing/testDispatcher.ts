@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka } from '@exactly/messaging';
 import { createLogger, createMetricsRegistry } from '@exactly/observability';
 import type { Orm } from '@exactly/persistence';
+import { createTestTopics } from '@exactly/testkit';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { readDispatcherConfig } from '../config.js';
@@ -39,7 +40,7 @@ export async function createTestTopic(
 ): Promise<{ topic: string; group: string }> {
   const suffix = randomUUID().slice(0, 12);
   const topic = `dispatcher-test-${suffix}`;
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  await createTestTopics(admin, [{ topic, numPartitions: partitions }]);
   return { topic, group: `dispatcher-test-${suffix}` };
 }
 
