@@ -76,7 +76,7 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
   const held = new Map<string, string>();
   let renewTimer: NodeJS.Timeout | undefined;
   // Calls about to start, waiting for their fenced write-ahead record (one statement per tick).
-  let starting: { claim: HeldClaim; allowed: (ok: boolean) => void }[] = [];
+  let starting: { claim: HeldClaim; allowed: (issuedAt: number | undefined) => void }[] = [];
 
   const waiting: Waiting[] = [];
   const drains = new Set<Promise<void>>();
@@ -166,8 +166,11 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
     if (held.get(effect.id) === effect.claimToken) held.delete(effect.id);
   }
 
-  /** Resolves true when the call may start: its start is recorded and committed under a live claim. */
-  function startCall(effect: ClaimedEffect): Promise<boolean> {
+  /**
+   * Resolves when the call may start (its start recorded and committed under a live claim) with
+   * when that record was asked for, which starts the renewed lease; undefined when it may not.
+   */
+  function startCall(effect: ClaimedEffect): Promise<number | undefined> {
     return new Promise((allowed) => {
       starting.push({ claim: { id: effect.id, claimToken: effect.claimToken }, allowed });
       if (starting.length === 1) setImmediate(() => void flushStarts());
@@ -177,6 +180,7 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
   async function flushStarts() {
     const batch = starting;
     starting = [];
+    const issuedAt = performance.now();
     let allowed = new Set<string>();
     try {
       allowed = await startCalls(
@@ -188,7 +192,7 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
       // Not recorded, so not called: the lease runs out and the attempt is taken over as unstarted.
       logger.warn({ err: error, calls: batch.length }, 'recording calls as started failed; not calling');
     }
-    for (const entry of batch) entry.allowed(allowed.has(entry.claim.id));
+    for (const entry of batch) entry.allowed(allowed.has(entry.claim.id) ? issuedAt : undefined);
   }
 
   async function renew() {
@@ -204,7 +208,10 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
   async function call(effect: ClaimedEffect, lane: ProviderLane): Promise<AttemptOutcome | undefined> {
     const wait = lane.rateLimit.reserve();
     if (wait > 0) await delay(wait);
-    if (!(await startCall(effect))) {
+    const startedAt = await startCall(effect);
+    // A process paused between the record and the call must not call once its lease may be over
+    // (the call itself can take up to the provider timeout).
+    if (startedAt === undefined || performance.now() - startedAt > leaseMs - options.providerTimeoutMs) {
       metrics.callsFenced.inc({ provider: effect.provider });
       logger.warn(
         { effectId: effect.id, messageId: effect.messageId, attempt: effect.attempt },
@@ -213,7 +220,6 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
       release(effect);
       return undefined;
     }
-    // The lease runs from the start just recorded; a process paused since must not call late.
     const started = performance.now();
     const timeout = AbortSignal.timeout(options.providerTimeoutMs);
     let outcome: SendOutcome;
