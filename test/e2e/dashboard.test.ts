@@ -64,7 +64,7 @@ async function service(name: string, entry: string, port: number, env: Record<st
 
 beforeAll(async () => {
   ensureChromium();
-  provider = new FakeProvider();
+  provider = new FakeProvider({ honoursKeys: true });
   const providerUrl = await provider.listen();
   const [relayPort, dispatcherPort, ingestPort] = [await freePort(), await freePort(), await freePort()];
   await service('relay', 'services/relay/dist/main.js', relayPort, {
@@ -81,6 +81,7 @@ beforeAll(async () => {
       PROVIDER_SMS: 'http',
       PROVIDER_VOICE: 'http',
       HTTP_PROVIDER_URL: providerUrl,
+      HTTP_PROVIDER_HONOURS_KEY: 'true',
       PROVIDER_TIMEOUT: '20s',
       EFFECT_POLL_INTERVAL: '250ms',
       EFFECT_MAX_ATTEMPTS: '2',

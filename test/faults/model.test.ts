@@ -45,7 +45,7 @@ const faults: string[] = [];
 beforeAll(async () => {
   database = await createScenarioDatabase(process.env.DATABASE_URL ?? '', 'model');
   orm = await openOrm({ databaseUrl: database.url, poolSize: 4 });
-  provider = new FakeProvider();
+  provider = new FakeProvider({ honoursKeys: true });
   const providerUrl = await provider.listen();
   pipeline = new Pipeline({
     databaseUrl: database.url,

@@ -55,6 +55,33 @@ export const MessageFailed = z.object({
   data: z.object({ reason: z.string(), attempts: z.number().int().nonnegative() }),
 });
 
+/**
+ * The outcome of a provider call is unknown (the process died during it, or the request went out
+ * and no answer came) and the provider does not honour keys: the message is not sent again until
+ * a late answer or an operator settles it.
+ */
+export const MessageHeld = z.object({
+  type: z.literal('MessageHeld'),
+  data: z.object({ provider: z.string(), attempt: z.number().int().positive(), reason: z.string() }),
+});
+
+const OperatorDecision = z.object({ operator: z.string(), note: z.string().optional() });
+
+/** An operator settled a held message as sent (checked with the provider or the recipient). */
+export const OperatorMarkedSent = z.object({ type: z.literal('OperatorMarkedSent'), data: OperatorDecision });
+
+/** An operator settled a held message as not sent, and not to be sent. */
+export const OperatorMarkedFailed = z.object({
+  type: z.literal('OperatorMarkedFailed'),
+  data: OperatorDecision,
+});
+
+/** An operator decided a held message is to be sent once more (accepting a possible repeat). */
+export const OperatorRequestedResend = z.object({
+  type: z.literal('OperatorRequestedResend'),
+  data: OperatorDecision,
+});
+
 export const MessageEvent = z.discriminatedUnion('type', [
   MessageAccepted,
   DispatchRequested,
@@ -62,6 +89,10 @@ export const MessageEvent = z.discriminatedUnion('type', [
   ProviderCallFailed,
   RetryScheduled,
   MessageFailed,
+  MessageHeld,
+  OperatorMarkedSent,
+  OperatorMarkedFailed,
+  OperatorRequestedResend,
 ]);
 export type MessageEvent = z.infer<typeof MessageEvent>;
 export type MessageEventType = MessageEvent['type'];

@@ -10,11 +10,21 @@ export function statusAfter(current: MessageStatus | undefined, eventType: Messa
     case 'ProviderCallFailed':
     case 'RetryScheduled':
       // A late retry event never reopens a message that already reached its end.
-      return current === 'sent' || current === 'failed' ? current : 'dispatching';
+      return current === 'sent' || current === 'failed' || current === 'held' ? current : 'dispatching';
     case 'ProviderAccepted':
+      // Also a held message's late answer: it settles the message by itself.
       return 'sent';
     case 'MessageFailed':
       return current === 'sent' ? 'sent' : 'failed';
+    case 'MessageHeld':
+      return current === 'sent' || current === 'failed' ? current : 'held';
+    // The operator's decisions apply to a held message only; anything else keeps its status.
+    case 'OperatorMarkedSent':
+      return current === 'held' ? 'sent' : (current ?? 'held');
+    case 'OperatorMarkedFailed':
+      return current === 'held' ? 'failed' : (current ?? 'held');
+    case 'OperatorRequestedResend':
+      return current === 'held' ? 'dispatching' : (current ?? 'held');
   }
 }
 

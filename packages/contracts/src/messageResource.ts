@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Channel, Metadata } from './sendMessage.js';
 
-export const MessageStatus = z.enum(['accepted', 'dispatching', 'sent', 'failed']);
+export const MessageStatus = z.enum(['accepted', 'dispatching', 'sent', 'failed', 'held']);
 export type MessageStatus = z.infer<typeof MessageStatus>;
 
 export const MessageEventView = z.object({

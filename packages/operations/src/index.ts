@@ -22,6 +22,13 @@ export {
   type GroupTopic,
   type PartitionLag,
 } from './groups/describeConsumerGroups.js';
+export { countHeldMessages, type HeldMessage, listHeldMessages } from './held/listHeldMessages.js';
+export {
+  type HeldDecision,
+  type HeldResolution,
+  type HeldResolutionOutcome,
+  resolveHeldMessage,
+} from './held/resolveHeldMessage.js';
 export {
   commitGroupOffsets,
   type OffsetCommitOutcome,

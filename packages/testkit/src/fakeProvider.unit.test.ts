@@ -7,8 +7,8 @@ const send = (url: string, key: string, body = '{"to":"a"}') =>
     body,
   });
 
-describe('the fake provider', () => {
-  const provider = new FakeProvider();
+describe('the fake provider that honours keys', () => {
+  const provider = new FakeProvider({ honoursKeys: true });
   let url = '';
 
   beforeAll(async () => {
@@ -44,5 +44,51 @@ describe('the fake provider', () => {
   it('refuses a call without an idempotency key', async () => {
     const response = await fetch(url, { method: 'POST', body: '{}' });
     expect(response.status).toBe(400);
+  });
+});
+
+describe('the fake provider by default (a carrier that ignores keys)', () => {
+  const provider = new FakeProvider();
+  let url = '';
+
+  beforeAll(async () => {
+    url = await provider.listen();
+  });
+
+  afterAll(async () => {
+    await provider.close();
+  });
+
+  it('sends again for a repeated key, and logs each call with its key so the repeat shows', async () => {
+    expect((await send(url, 'k1')).status).toBe(201);
+    expect((await send(url, 'k1')).status).toBe(201);
+    expect(provider.sends.get('k1')).toBe(2);
+    expect(provider.repeatedKeys()).toEqual(['k1']);
+    expect(provider.calls.map((call) => [call.key, call.outcome])).toEqual([
+      ['k1', 'sent'],
+      ['k1', 'sent'],
+    ]);
+  });
+
+  it('fails with the status asked for, and counts a failed call as a call, not a send', async () => {
+    provider.failNext(1, 422);
+    expect((await send(url, 'k2')).status).toBe(422);
+    expect(provider.requests.get('k2')).toBe(1);
+    expect(provider.sends.has('k2')).toBe(false);
+  });
+
+  it('counts a delayed send when it arrives, before it answers', async () => {
+    provider.stall(300);
+    const answer = send(url, 'k3');
+    for (let waited = 0; !provider.sends.has('k3') && waited < 5_000; waited += 20)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(provider.sends.get('k3')).toBe(1);
+    expect((await answer).status).toBe(201);
+    provider.stall(0);
+  });
+
+  it('notes a key that is not the message id of the body', async () => {
+    await send(url, 'k4', '{"messageId":"msg_other"}');
+    expect(provider.keyMismatches).toEqual(['k4']);
   });
 });

@@ -1,5 +1,10 @@
 export { createTestTopics } from './createTestTopics.js';
-export { type FailureMode, FakeProvider, type ProviderCall } from './fakeProvider.js';
+export {
+  type FailureMode,
+  FakeProvider,
+  type FakeProviderOptions,
+  type ProviderCall,
+} from './fakeProvider.js';
 export { freePort } from './freePort.js';
 export { type Answer, type Caller, createAccount, createKey, holdAccount, IngestApi } from './ingestApi.js';
 export { setUpTestRun } from './jestGlobalSetup.js';

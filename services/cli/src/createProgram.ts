@@ -5,6 +5,7 @@ import { registerAuditCommand } from './commands/auditCommand.js';
 import { registerDeadLetterCommands } from './commands/deadLetterCommands.js';
 import { registerDispatcherCommand } from './commands/dispatcherCommand.js';
 import { registerGroupsCommand } from './commands/groupsCommand.js';
+import { registerHeldCommands } from './commands/heldCommands.js';
 import { registerKeysCommands } from './commands/keysCommands.js';
 import { registerOutboxCommand } from './commands/outboxCommand.js';
 import { registerProjectionsCommands } from './commands/projectionsCommands.js';
@@ -30,7 +31,7 @@ CONSUMER_GROUP, INBOX_RETENTION, RELAY_MAX_LAG.`;
 
 /**
  * `exactly`, the operator's command line: accounts and keys, send and status, consumer groups,
- * replay, projections, outbox, dead letters, and a local dispatcher supervisor. A thin layer over
+ * replay, projections, outbox, dead letters, held messages, and a local dispatcher supervisor. A thin layer over
  * `@exactly/operations`; every leaf command has `--help` and `--json`.
  */
 export function createProgram(context: CliContext): Command {
@@ -54,6 +55,7 @@ export function createProgram(context: CliContext): Command {
   registerOutboxCommand(program, context);
   registerAuditCommand(program, context);
   registerDeadLetterCommands(program, context);
+  registerHeldCommands(program, context);
   registerDispatcherCommand(program, context);
   return program;
 }

@@ -6,6 +6,9 @@ const providerName = z.enum(['log', 'http', 'smtp']);
 export type ProviderName = z.infer<typeof providerName>;
 
 const nonNegativeInt = z.coerce.number().int().nonnegative();
+/** What follows an attempt whose outcome is unknown: call again with the same key, or hold. */
+const onAmbiguous = z.enum(['retry', 'hold']);
+export type OnAmbiguous = z.infer<typeof onAmbiguous>;
 /** A duration, or `forever` (no clean-up). */
 const retention = z.union([z.literal('forever').transform(() => Number.POSITIVE_INFINITY), duration]);
 
@@ -53,6 +56,11 @@ export const DispatcherConfig = z
     RETRY_BASE_DELAY: duration.default(1_000),
     RETRY_MAX_DELAY: duration.default(300_000),
     PROVIDER_TIMEOUT: duration.default(10_000),
+    /**
+     * Times an attempt whose call was under way when its process died is called again (under the
+     * retry policy); past it the message fails. A call that crashes the process every time stops.
+     */
+    EFFECT_MAX_RESUMES: nonNegativeInt.default(3),
 
     PROVIDER_EMAIL: providerName.default('log'),
     PROVIDER_SMS: providerName.default('log'),
@@ -64,6 +72,12 @@ export const DispatcherConfig = z
     HTTP_PROVIDER_KEY_HEADER: z.string().default('Idempotency-Key'),
     HTTP_PROVIDER_RATE_LIMIT: nonNegativeInt.default(0),
     HTTP_PROVIDER_CONCURRENCY: positiveInt.default(64),
+    /** Whether the HTTP provider drops a repeated idempotency key (then an ambiguous attempt is retried). */
+    HTTP_PROVIDER_HONOURS_KEY: flag.default(false),
+    /** Overrides of the policy after an ambiguous attempt (default: retry if the provider honours keys, else hold). */
+    LOG_ON_AMBIGUOUS: onAmbiguous.optional(),
+    HTTP_ON_AMBIGUOUS: onAmbiguous.optional(),
+    SMTP_ON_AMBIGUOUS: onAmbiguous.optional(),
     SMTP_HOST: z.string().default('127.0.0.1'),
     SMTP_PORT: port.default(25),
     SMTP_SECURE: flag.default(false),

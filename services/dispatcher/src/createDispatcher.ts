@@ -54,6 +54,7 @@ export function createDispatcher(deps: DispatcherDependencies): Dispatcher {
     leaseMs: config.EFFECT_LEASE,
     pollIntervalMs: config.EFFECT_POLL_INTERVAL,
     providerTimeoutMs: config.PROVIDER_TIMEOUT,
+    maxResumes: config.EFFECT_MAX_RESUMES,
     retry,
     eventsTopic: config.MESSAGE_EVENTS_TOPIC,
     onRecorded: () => outbox.notify(),

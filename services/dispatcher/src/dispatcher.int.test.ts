@@ -8,11 +8,11 @@ import {
   rebuildMessageProjections,
   runSql,
 } from '@exactly/persistence';
+import { FakeProvider } from '@exactly/testkit';
 import type { Admin, Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { createDispatcherMetrics } from './dispatcherMetrics.js';
 import { createInboxCleanup } from './inbox/createInboxCleanup.js';
-import { FakeHttpProvider } from './testing/fakeHttpProvider.js';
 import { produceCommands, type SeededCommand, seedAccount, seedMessages } from './testing/seedCommands.js';
 import {
   createTestTopic,
@@ -29,7 +29,8 @@ import {
 let orm: Orm;
 let admin: Admin;
 let producer: Producer;
-let provider: FakeHttpProvider;
+/** Never deduplicates: a second call for a key is a second send, which the assertions would see. */
+let provider: FakeProvider;
 const running: RunningDispatcher[] = [];
 const topics: string[] = [];
 
@@ -39,7 +40,7 @@ beforeAll(async () => {
   admin = kafka.admin();
   producer = kafka.producer({ idempotent: true });
   await Promise.all([admin.connect(), producer.connect()]);
-  provider = await new FakeHttpProvider().start();
+  provider = await new FakeProvider().start();
 });
 
 afterEach(async () => {
@@ -300,6 +301,30 @@ describe('a provider answering 500 and then recovering', () => {
     expect(
       await metricValue(registry, 'dispatcher_effect_outcomes_total', { outcome: 'retry_scheduled' }),
     ).toBe(3);
+  });
+});
+
+describe('a provider that takes the send and answers only after the timeout (http, keys not honoured)', () => {
+  it('sends once and holds the message (outcome unknown) instead of calling again', async () => {
+    const { topic, accountId, start } = await setUp(1, { PROVIDER_TIMEOUT: '1s' });
+    const [command] = await seedMessages(orm, accountId, 1);
+    if (!command) throw new Error('no command');
+    provider.stall(3_000);
+    await produceCommands(producer, topic, [command.record]);
+    const { registry } = await start();
+    await eventually('the message held', async () => (await status(command.messageId))?.status === 'held');
+    // Long enough for a retry (RETRY_BASE_DELAY is 50 ms) to have gone out.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+    expect(provider.requests.get(command.messageId)).toBe(1);
+    expect(provider.sends.get(command.messageId)).toBe(1);
+    expect(await eventTypes(command.messageId)).toEqual([
+      'MessageAccepted',
+      'DispatchRequested',
+      'MessageHeld',
+    ]);
+    expect(await attemptsOf(command.messageId)).toEqual(['1:ambiguous:0']);
+    expect(await metricValue(registry, 'dispatcher_effect_outcomes_total', { outcome: 'held' })).toBe(1);
   });
 });
 

@@ -76,13 +76,19 @@ export function createDispatcherMetrics(registry: Registry) {
     }),
     effectResumes: new Counter({
       name: 'dispatcher_effect_resumes_total',
-      help: 'Attempts left without outcome by a crash (lease expired) and resumed with the same idempotency key',
+      help: 'Ambiguous attempts (call under way when their process stopped) called again with the same idempotency key',
       labelNames: ['provider'] as const,
       registers,
     }),
     smtpPossibleRepeatSends: new Counter({
       name: 'dispatcher_smtp_possible_repeat_sends_total',
       help: 'SMTP sends that may repeat an earlier delivery (same Message-ID): attempts resumed after a crash, and sends that timed out (retried)',
+      registers,
+    }),
+    callsFenced: new Counter({
+      name: 'dispatcher_calls_fenced_total',
+      help: 'Provider calls not started because their claim had lapsed or been taken over',
+      labelNames: ['provider'] as const,
       registers,
     }),
     staleOutcomes: new Counter({

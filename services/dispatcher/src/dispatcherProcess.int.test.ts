@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Orm, openOrm, runSql } from '@exactly/persistence';
-import { freePort, ServiceProcess, waitForHttp } from '@exactly/testkit';
+import { FakeProvider, freePort, ServiceProcess, waitForHttp } from '@exactly/testkit';
 import type { Admin, Producer } from 'kafkajs';
-import { FakeHttpProvider } from './testing/fakeHttpProvider.js';
 import { produceCommands, type SeededCommand, seedAccount, seedMessages } from './testing/seedCommands.js';
 import {
   createTestTopic,
@@ -18,7 +17,7 @@ import {
 let orm: Orm;
 let admin: Admin;
 let producer: Producer;
-let provider: FakeHttpProvider;
+let provider: FakeProvider;
 const processes: ServiceProcess[] = [];
 const topics: string[] = [];
 
@@ -31,7 +30,9 @@ beforeAll(async () => {
 });
 
 beforeEach(async () => {
-  provider = await new FakeHttpProvider().start();
+  // These kills leave calls whose outcome is unknown; a provider that honours keys (and a
+  // dispatcher told so) retries them safely. The hold policy has its own test below.
+  provider = await new FakeProvider({ honoursKeys: true }).start();
 });
 
 afterEach(async () => {
@@ -54,6 +55,7 @@ async function scenario(count: number, partitions: number, extra: Record<string,
   const env = testEnvironment(topic, group, {
     PROVIDER_EMAIL: 'http',
     HTTP_PROVIDER_URL: provider.url,
+    HTTP_PROVIDER_HONOURS_KEY: 'true',
     // The broker's minimum: a killed member's partitions move on after this.
     CONSUMER_SESSION_TIMEOUT: '6s',
     LOG_LEVEL: 'warn',
@@ -233,4 +235,50 @@ describe('three dispatcher processes with a rebalance mid-stream (one killed, on
     expect(await count('SELECT count(*) FROM inbox WHERE topic = $1', [topic])).toBe(commands.length);
     expect(await count('SELECT count(*) FROM dead_letters WHERE source_topic = $1', [topic])).toBe(0);
   }, 180_000);
+});
+
+describe('a dispatcher killed with SIGKILL in the middle of calls to a provider that ignores keys', () => {
+  it('calls no provider twice: every attempt the kill left under way is held, every other command sent once', async () => {
+    await provider.close();
+    provider = await new FakeProvider().start();
+    const { topic, commands, launch } = await scenario(300, 3, { HTTP_PROVIDER_HONOURS_KEY: 'false' });
+    provider.stall(2_000);
+    const first = await launch('dispatcher-1');
+    await produceCommands(
+      producer,
+      topic,
+      commands.map((command) => command.record),
+    );
+    await eventually('calls in flight', async () => provider.totalSends > 0);
+    await first.kill();
+    provider.stall(0);
+    await launch('dispatcher-2');
+    const ids = commands.map((command) => command.messageId);
+    await eventually(
+      'every command sent or held',
+      async () =>
+        (await count("SELECT count(*) FROM messages WHERE id = ANY($1) AND status IN ('sent', 'held')", [
+          ids,
+        ])) === ids.length,
+      60_000,
+    );
+
+    expect(provider.repeatedKeys()).toEqual([]);
+    const { rows } = await runSql<{ id: string; status: string }>(
+      orm.em.fork(),
+      'SELECT id, status FROM messages WHERE id = ANY($1)',
+      [ids],
+    );
+    const held = rows.filter((row) => row.status === 'held').map((row) => row.id);
+    expect(held.length).toBeGreaterThan(0);
+    // Each held message is an attempt recorded as started whose outcome is unknown.
+    expect(
+      await count(
+        "SELECT count(*) FROM effect_attempts a JOIN effects e ON e.id = a.effect_id WHERE e.message_id = ANY($1) AND a.outcome = 'ambiguous'",
+        [held],
+      ),
+    ).toBe(held.length);
+    for (const row of rows.filter((entry) => entry.status === 'sent'))
+      expect(provider.sends.get(row.id)).toBe(1);
+  });
 });

@@ -110,6 +110,8 @@ describe('the outcome update', () => {
     ids.map(() => 'succeeded'),
     ids.map(() => 0),
     ids.map(() => null),
+    ids.map(() => 1),
+    ids.map(() => true),
   ];
 
   it('finds each effect by its key with the dispatcher settings: 500 rows read for 500 outcomes', async () => {
@@ -122,8 +124,8 @@ describe('the outcome update', () => {
   it('with a state predicate and no settings, read the whole queue per batch (the trap avoided)', async () => {
     const { ids, tokens } = await queueAfterShortAnalyse();
     const withState = outcomeUpdate.replace(
-      'WHERE e.id = v.id AND e.claim_token = v.claim_token',
-      "WHERE e.id = v.id AND e.claim_token = v.claim_token AND e.state = 'in_flight'",
+      'WHERE e.id = v.id\n          AND (e.claim_token = v.claim_token',
+      "WHERE e.id = v.id AND e.state = 'in_flight'\n          AND (e.claim_token = v.claim_token",
     );
     expect(withState).not.toBe(outcomeUpdate);
     const plan = await planOf('effects e', withState, parameters(ids, tokens));

@@ -101,6 +101,7 @@ export class Pipeline {
             PROVIDER_SMS: 'http',
             PROVIDER_VOICE: 'http',
             HTTP_PROVIDER_URL: this.options.providerUrl,
+            HTTP_PROVIDER_HONOURS_KEY: 'true',
           }
         : {};
     const process = new ServiceProcess({

@@ -106,7 +106,7 @@ export async function runScenario<Resources>(
   const started = Date.now();
   const loadRandom = seededRandom(scenario.seed);
   const faultRandom = seededRandom(scenario.seed ^ 0x5bd1e995);
-  const provider = new FakeProvider({ random: faultRandom });
+  const provider = new FakeProvider({ honoursKeys: true, random: faultRandom });
   let providerUrl = await provider.listen();
   let providerProxy: TcpProxy | undefined;
   if (scenario.providerLatencyMs) {

@@ -5,6 +5,7 @@ import { Migration20261122000020Relay } from './Migration20261122000020Relay.js'
 import { Migration20261122000030Dispatcher } from './Migration20261122000030Dispatcher.js';
 import { Migration20261122000040DeadLetterRedrives } from './Migration20261122000040DeadLetterRedrives.js';
 import { Migration20261122000050MessagesHotUpdates } from './Migration20261122000050MessagesHotUpdates.js';
+import { Migration20261204000100HeldEffects } from './Migration20261204000100HeldEffects.js';
 import { Migration20261204000200ConsumerOffsetTopicId } from './Migration20261204000200ConsumerOffsetTopicId.js';
 
 /** Every migration, oldest first. A new migration is a new file here; an applied one never changes. */
@@ -16,5 +17,6 @@ export const migrations = [
   Migration20261122000030Dispatcher,
   Migration20261122000040DeadLetterRedrives,
   Migration20261122000050MessagesHotUpdates,
+  Migration20261204000100HeldEffects,
   Migration20261204000200ConsumerOffsetTopicId,
 ];

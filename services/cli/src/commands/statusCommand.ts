@@ -7,7 +7,8 @@ import { formatTable, printJson, printLine } from '../output.js';
 import { type ApiOptions, apiClient, apiError } from './apiClient.js';
 import { durationArgument } from './arguments.js';
 
-const finalStatuses = new Set(['sent', 'failed']);
+// Held is an end too: only a late answer or an operator moves it on.
+const finalStatuses = new Set(['sent', 'failed', 'held']);
 
 export function registerStatusCommand(program: Command, context: CliContext): void {
   program
@@ -15,7 +16,7 @@ export function registerStatusCommand(program: Command, context: CliContext): vo
     .summary('a message’s status and event timeline')
     .description('a message’s status and its event timeline (through the API, as the sending account)')
     .argument('<message-id>', 'the message (msg_...)')
-    .option('--wait', 'wait until the message is sent or failed (polls the API)')
+    .option('--wait', 'wait until the message is sent, failed or held (polls the API)')
     .option('--timeout <duration>', 'how long --wait waits (default 30s)', durationArgument('--timeout'))
     .option('--api-url <url>', 'the ingest API (default EXACTLY_API_URL)')
     .option('--api-key <key>', 'an API key of the message’s account (default EXACTLY_API_KEY)')

@@ -39,7 +39,7 @@ export class TestPipeline {
   readonly topic: string;
   readonly eventsTopic: string;
   readonly deadLetterTopic: string;
-  readonly provider = new FakeProvider();
+  readonly provider = new FakeProvider({ honoursKeys: true });
   readonly dispatchers: RunningDispatcher[] = [];
   private readonly groups = new Set<string>();
   orm!: Orm;
@@ -143,6 +143,7 @@ export class TestPipeline {
         PROVIDER_SMS: 'http',
         PROVIDER_VOICE: 'http',
         HTTP_PROVIDER_URL: this.providerUrl,
+        HTTP_PROVIDER_HONOURS_KEY: 'true',
         CONSUMER_SESSION_TIMEOUT: '6s',
         CONSUMER_MAX_WAIT: '250ms',
         EFFECT_POLL_INTERVAL: '100ms',

@@ -4,9 +4,9 @@ import { isDeterministicFailure } from '../consumer/isDeterministicFailure.js';
 import { delay } from '../delay.js';
 import type { DispatcherMetrics } from '../dispatcherMetrics.js';
 import type { ProviderLane } from '../providers/createProviders.js';
-import { failure, type SendOutcome } from '../providers/provider.js';
+import { ambiguous, failure, type SendOutcome } from '../providers/provider.js';
 import { Wakeup } from '../wakeup.js';
-import { type ClaimedEffect, claimEffects } from './claimEffects.js';
+import { type ClaimedEffect, claimEffects, type HeldClaim, renewLeases, startCalls } from './claimEffects.js';
 import { type AttemptOutcome, type RecordedOutcome, recordOutcomes } from './recordOutcomes.js';
 import type { RetryPolicy } from './retryDelay.js';
 
@@ -23,6 +23,8 @@ export interface EffectExecutorOptions {
   leaseMs: number;
   pollIntervalMs: number;
   providerTimeoutMs: number;
+  /** Times an ambiguous attempt is called again under the retry policy before the message fails (default 3). */
+  maxResumes?: number;
   retry: RetryPolicy;
   eventsTopic: string;
   /** Outcomes per recording transaction at most (default 500). */
@@ -47,13 +49,18 @@ interface Waiting {
 }
 
 /**
- * Works the durable effect queue off the consumer's path: claims due effects (recording the
- * attempt before the call), calls the providers with bounded concurrency and per-provider rate
- * limits, and records outcomes in batched transactions. A process that dies mid-call leaves its
- * attempts in flight; when their lease ends another executor resumes them with the same key.
+ * Works the durable effect queue off the consumer's path: claims due effects, calls the providers
+ * with bounded concurrency and per-provider rate limits, and records outcomes in batched
+ * transactions. Each call is preceded by a committed, fenced record that it starts
+ * (`startCalls`): a claim whose lease ran out (a slow queue, a pause) never calls. Leases of
+ * everything held are renewed while it waits (rate limit, call, recording queue), so only a dead or
+ * stalled process's attempts are taken over. One taken over after its call started is ambiguous:
+ * under the provider's `hold` policy the message is held, under `retry` it is called again with
+ * the same key, at most `maxResumes` times.
  */
 export function createEffectExecutor(options: EffectExecutorOptions): EffectExecutor {
   const { orm, lanes, logger, metrics, claimBatch, leaseMs } = options;
+  const maxResumes = options.maxResumes ?? 3;
   const recordBatch = options.recordBatch ?? 500;
   const recordConcurrency = options.recordConcurrency ?? 4;
   // Woken by new work (the consumer) and by freed slots.
@@ -64,6 +71,12 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
   const inFlight = new Map<string, number>([...lanes.keys()].map((name) => [name, 0]));
   let totalInFlight = 0;
   let allDone: (() => void) | undefined;
+
+  // Every effect this process holds a claim on and has not recorded: its lease is renewed.
+  const held = new Map<string, string>();
+  let renewTimer: NodeJS.Timeout | undefined;
+  // Calls about to start, waiting for their fenced write-ahead record (one statement per tick).
+  let starting: { claim: HeldClaim; allowed: (issuedAt: number | undefined) => void }[] = [];
 
   const waiting: Waiting[] = [];
   const drains = new Set<Promise<void>>();
@@ -91,7 +104,10 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
     while (waiting.length > 0) {
       const batch = waiting.splice(0, recordBatch);
       await recordWithRetries(batch.map((entry) => entry.item));
-      for (const entry of batch) entry.done();
+      for (const entry of batch) {
+        release(entry.item.effect);
+        entry.done();
+      }
       wakeup.notify();
     }
   }
@@ -146,9 +162,64 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
     }
   }
 
-  async function call(effect: ClaimedEffect, lane: ProviderLane): Promise<AttemptOutcome> {
+  function release(effect: ClaimedEffect) {
+    if (held.get(effect.id) === effect.claimToken) held.delete(effect.id);
+  }
+
+  /**
+   * Resolves when the call may start (its start recorded and committed under a live claim) with
+   * when that record was asked for, which starts the renewed lease; undefined when it may not.
+   */
+  function startCall(effect: ClaimedEffect): Promise<number | undefined> {
+    return new Promise((allowed) => {
+      starting.push({ claim: { id: effect.id, claimToken: effect.claimToken }, allowed });
+      if (starting.length === 1) setImmediate(() => void flushStarts());
+    });
+  }
+
+  async function flushStarts() {
+    const batch = starting;
+    starting = [];
+    const issuedAt = performance.now();
+    let allowed = new Set<string>();
+    try {
+      allowed = await startCalls(
+        orm.em.fork(),
+        batch.map((entry) => entry.claim),
+        leaseMs,
+      );
+    } catch (error) {
+      // Not recorded, so not called: the lease runs out and the attempt is taken over as unstarted.
+      logger.warn({ err: error, calls: batch.length }, 'recording calls as started failed; not calling');
+    }
+    for (const entry of batch) entry.allowed(allowed.has(entry.claim.id) ? issuedAt : undefined);
+  }
+
+  async function renew() {
+    const claims = [...held].map(([id, claimToken]) => ({ id, claimToken }));
+    try {
+      await renewLeases(orm.em.fork(), claims, leaseMs);
+    } catch (error) {
+      logger.warn({ err: error, claims: claims.length }, 'renewing leases failed');
+    }
+  }
+
+  /** The attempt's outcome, or undefined when its claim no longer allows a call (nothing to record). */
+  async function call(effect: ClaimedEffect, lane: ProviderLane): Promise<AttemptOutcome | undefined> {
     const wait = lane.rateLimit.reserve();
     if (wait > 0) await delay(wait);
+    const startedAt = await startCall(effect);
+    // A process paused between the record and the call must not call once its lease may be over
+    // (the call itself can take up to the provider timeout).
+    if (startedAt === undefined || performance.now() - startedAt > leaseMs - options.providerTimeoutMs) {
+      metrics.callsFenced.inc({ provider: effect.provider });
+      logger.warn(
+        { effectId: effect.id, messageId: effect.messageId, attempt: effect.attempt },
+        'claim lost before the call started (lease over or taken over); not calling',
+      );
+      release(effect);
+      return undefined;
+    }
     const started = performance.now();
     const timeout = AbortSignal.timeout(options.providerTimeoutMs);
     let outcome: SendOutcome;
@@ -164,14 +235,40 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
         timeout,
       );
     } catch (error) {
-      outcome = failure(error, true);
+      outcome = timeout.aborted ? ambiguous(error) : failure(error, true);
     }
-    // SMTP cannot be asked whether a timed-out send arrived: the retry may deliver it again.
-    if (effect.provider === 'smtp' && outcome.status === 'failed' && timeout.aborted) {
+    // SMTP cannot be asked whether a timed-out send arrived: under `retry` the next attempt may deliver it again.
+    if (
+      effect.provider === 'smtp' &&
+      outcome.status === 'failed' &&
+      outcome.ambiguous &&
+      lane.onAmbiguous === 'retry'
+    ) {
       metrics.smtpPossibleRepeatSends.inc();
     }
     metrics.providerCallSeconds.observe({ provider: effect.provider }, (performance.now() - started) / 1_000);
-    return { effect, outcome, finishedAt: new Date() };
+    return { effect, outcome, finishedAt: new Date(), onAmbiguous: lane.onAmbiguous };
+  }
+
+  /**
+   * An attempt taken over after its call started: the provider may have taken it. Under `hold` it
+   * is recorded as held without a call; under `retry` it is called again, up to `maxResumes`
+   * times, then the message fails (the call seems to kill its process).
+   */
+  function settleAmbiguous(effect: ClaimedEffect, lane: ProviderLane): AttemptOutcome | undefined {
+    const reason = 'the call was under way when its process stopped (died or stalled past its lease)';
+    if (lane.onAmbiguous === 'hold') {
+      return { effect, outcome: ambiguous(reason), finishedAt: new Date(), onAmbiguous: 'hold' };
+    }
+    if (effect.resumes > maxResumes) {
+      return {
+        effect,
+        outcome: failure(`${reason} ${effect.resumes} times (EFFECT_MAX_RESUMES is ${maxResumes})`, false),
+        finishedAt: new Date(),
+        onAmbiguous: 'retry',
+      };
+    }
+    return undefined;
   }
 
   function launch(effect: ClaimedEffect, lane: ProviderLane) {
@@ -179,19 +276,29 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
     inFlight.set(name, (inFlight.get(name) ?? 0) + 1);
     totalInFlight += 1;
     metrics.effectsInFlight.set(totalInFlight);
+    held.set(effect.id, effect.claimToken);
+    let settled: AttemptOutcome | undefined;
     if (effect.resumed) {
-      metrics.effectResumes.inc({ provider: name });
-      if (name === 'smtp') metrics.smtpPossibleRepeatSends.inc();
+      settled = settleAmbiguous(effect, lane);
+      if (settled === undefined) {
+        metrics.effectResumes.inc({ provider: name });
+        if (name === 'smtp') metrics.smtpPossibleRepeatSends.inc();
+      }
       logger.warn(
         { effectId: effect.id, messageId: effect.messageId, attempt: effect.attempt, provider: name },
-        'resuming an attempt left without outcome (same idempotency key)',
+        settled === undefined
+          ? 'calling again an attempt whose outcome is unknown (same idempotency key)'
+          : 'not calling again an attempt whose outcome is unknown',
       );
     }
-    void call(effect, lane)
+    void (settled === undefined ? call(effect, lane) : Promise.resolve(settled))
       // Queued for recording (a drain now holds it, which stop() waits for) before the slot is freed.
-      .then((outcome) => void record(outcome))
+      .then((outcome) => {
+        if (outcome !== undefined) void record(outcome);
+      })
       .catch((error: unknown) => {
-        // Never expected (call() turns provider errors into outcomes); recovery resumes the attempt.
+        // Never expected (call() turns provider errors into outcomes); recovery takes the attempt over.
+        release(effect);
         logger.error({ err: error, effectId: effect.id }, 'provider call crashed; leaving it to recovery');
       })
       .finally(() => {
@@ -239,6 +346,7 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
     start() {
       if (running) return;
       running = true;
+      renewTimer = setInterval(() => void renew(), Math.max(50, Math.floor(leaseMs / 3)));
       loopDone = loop();
     },
     wake() {
@@ -256,6 +364,7 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
         await Promise.race([finished, delay(graceMs)]);
       }
       await Promise.all(drains);
+      clearInterval(renewTimer);
     },
   };
 }

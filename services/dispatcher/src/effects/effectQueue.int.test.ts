@@ -3,15 +3,16 @@ import { createLogger, createMetricsRegistry } from '@exactly/observability';
 import { type Orm, openOrm, readStream, runSql } from '@exactly/persistence';
 import { effectIdFor } from '../consumer/processPartitionBatch.js';
 import { createDispatcherMetrics } from '../dispatcherMetrics.js';
-import type { Provider, SendRequest } from '../providers/provider.js';
+import type { Provider, SendOutcome, SendRequest } from '../providers/provider.js';
 import { seedAccount, seedMessages } from '../testing/seedCommands.js';
 import { databaseUrl } from '../testing/testDispatcher.js';
-import { claimEffects } from './claimEffects.js';
+import { claimEffects, startCalls } from './claimEffects.js';
 import { createEffectExecutor } from './createEffectExecutor.js';
 import { recordOutcomes } from './recordOutcomes.js';
 import { TokenBucket } from './tokenBucket.js';
 
 const retry = { baseDelayMs: 1_000, maxDelayMs: 1_000 };
+const accepted: SendOutcome = { status: 'accepted', replayed: false };
 
 describe('the effect queue', () => {
   let orm: Orm;
@@ -53,8 +54,10 @@ describe('the effect queue', () => {
   describe('an attempt resumed while its first run was still going', () => {
     it('records only the outcome of the current claim, even when both arrive together', async () => {
       const command = await dispatched();
-      const [first] = await claimEffects(orm.em.fork(), { provider, limit: 10, leaseMs: 50 });
-      await sleep(100);
+      // Its call started (recorded with a short lease) and its process stalled past the lease.
+      const [first] = await claimEffects(orm.em.fork(), { provider, limit: 10, leaseMs: 5_000 });
+      if (first) expect(await startCalls(orm.em.fork(), [first], 100)).toEqual(new Set([first.id]));
+      await sleep(200);
       const [resumed] = await claimEffects(orm.em.fork(), { provider, limit: 10, leaseMs: 60_000 });
       if (!first || !resumed) throw new Error('not claimed');
       expect(resumed).toMatchObject({ id: first.id, attempt: 1, resumed: true, resumes: 1 });
@@ -135,6 +138,7 @@ describe('the effect queue', () => {
       const calls: SendRequest[] = [];
       const recording: Provider = {
         name: lane,
+        honoursKey: true,
         send: async (request) => {
           calls.push(request);
           return { status: 'accepted', replayed: false };
@@ -146,7 +150,12 @@ describe('the effect queue', () => {
       const executor = createEffectExecutor({
         orm: executorOrm,
         recordConcurrency: 1,
-        lanes: new Map([[lane, { provider: recording, concurrency: 1, rateLimit: new TokenBucket(0) }]]),
+        lanes: new Map([
+          [
+            lane,
+            { provider: recording, concurrency: 1, rateLimit: new TokenBucket(0), onAmbiguous: 'retry' },
+          ],
+        ]),
         logger: createLogger('effect-executor-test', 'silent'),
         metrics: createDispatcherMetrics(createMetricsRegistry('effect-executor-test')),
         claimBatch: 10,
@@ -195,4 +204,299 @@ describe('the effect queue', () => {
       expect(recorded.map((row) => row.state)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     });
   });
+
+  /** A provider that logs every call and answers with `answer` (it never deduplicates). */
+  function countingProvider(
+    name: string,
+    answer: (request: SendRequest) => Promise<SendOutcome> = async () => accepted,
+  ) {
+    const calls: SendRequest[] = [];
+    const provider: Provider = {
+      name,
+      honoursKey: false,
+      send: async (request) => {
+        calls.push(request);
+        return answer(request);
+      },
+      close: async () => {},
+    };
+    return { calls, provider };
+  }
+
+  function executorFor(
+    executorOrm: Orm,
+    provider: Provider,
+    {
+      onAmbiguous = 'hold',
+      leaseMs = 60_000,
+      maxResumes = 3,
+      recordBatch = 500,
+    }: Partial<{
+      onAmbiguous: 'retry' | 'hold';
+      leaseMs: number;
+      maxResumes: number;
+      recordBatch: number;
+    }> = {},
+  ) {
+    return createEffectExecutor({
+      orm: executorOrm,
+      lanes: new Map([
+        [provider.name, { provider, concurrency: 4, rateLimit: new TokenBucket(0), onAmbiguous }],
+      ]),
+      logger: createLogger('effect-executor-test', 'silent'),
+      metrics: createDispatcherMetrics(createMetricsRegistry('effect-executor-test')),
+      claimBatch: 10,
+      leaseMs,
+      pollIntervalMs: 50,
+      providerTimeoutMs: 1_000,
+      maxResumes,
+      recordBatch,
+      recordConcurrency: 1,
+      retry,
+      eventsTopic: 't',
+    });
+  }
+
+  /** The state a process that died during the call leaves: attempt 1 in flight, its call started, its lease over. */
+  async function diedDuringTheCall(providerName: string, resumes = 0) {
+    const command = await dispatched(providerName);
+    await runSql(
+      orm.em.fork(),
+      `UPDATE effects SET state = 'in_flight', attempt = 1, resumes = $2, claim_token = gen_random_uuid(),
+              attempt_started_at = now() - interval '2 minutes', call_started_at = now() - interval '2 minutes',
+              due_at = now() - interval '1 minute'
+        WHERE message_id = $1`,
+      [command.messageId, resumes],
+    );
+    return command;
+  }
+
+  async function effectOf(messageId: string) {
+    const { rows } = await runSql<{ state: string; attempt: number; resumes: number }>(
+      orm.em.fork(),
+      'SELECT state, attempt, resumes FROM effects WHERE message_id = $1',
+      [messageId],
+    );
+    return rows[0];
+  }
+
+  async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(50);
+    }
+  }
+
+  describe('a worker paused past its lease after claiming, while another took the effect over', () => {
+    it('cannot start the call: only the current claim is allowed to, and its start is recorded first', async () => {
+      const lane = `fence-test-${Date.now()}`;
+      await dispatched(lane);
+      const [paused] = await claimEffects(orm.em.fork(), { provider: lane, limit: 10, leaseMs: 100 });
+      await sleep(200);
+      const [current] = await claimEffects(orm.em.fork(), { provider: lane, limit: 10, leaseMs: 60_000 });
+      if (!paused || !current) throw new Error('not claimed');
+      // The call never started, so taking it over is not ambiguous: no resume counted.
+      expect(current).toMatchObject({ id: paused.id, attempt: 1, resumed: false, resumes: 0 });
+      expect(await startCalls(orm.em.fork(), [paused], 60_000)).toEqual(new Set());
+      expect(await startCalls(orm.em.fork(), [current], 60_000)).toEqual(new Set([current.id]));
+      const { rows } = await runSql<{ started: boolean }>(
+        orm.em.fork(),
+        'SELECT call_started_at IS NOT NULL AS started FROM effects WHERE id = $1',
+        [current.id],
+      );
+      expect(rows).toEqual([{ started: true }]);
+    });
+
+    it('cannot start the call when its lease ran out even if nobody took it over yet', async () => {
+      const lane = `fence-lapsed-${Date.now()}`;
+      await dispatched(lane);
+      const [lapsed] = await claimEffects(orm.em.fork(), { provider: lane, limit: 10, leaseMs: 100 });
+      if (!lapsed) throw new Error('not claimed');
+      await sleep(200);
+      expect(await startCalls(orm.em.fork(), [lapsed], 60_000)).toEqual(new Set());
+    });
+  });
+
+  describe('an outcome that waits in the recording queue for longer than the lease', () => {
+    it('is not called again by another executor: the lease of a live attempt is renewed while it waits', async () => {
+      const lane = `renew-test-${Date.now()}`;
+      const blocked = await dispatched(lane);
+      const queued = await dispatched(lane);
+      // `queued` answers a little later, so its outcome waits behind `blocked`'s recording transaction.
+      const { calls, provider: counting } = countingProvider(lane, async (request) => {
+        if (request.messageId === queued.messageId) await sleep(300);
+        return accepted;
+      });
+      const ormA = await openOrm({ databaseUrl, poolSize: 3 });
+      const ormB = await openOrm({ databaseUrl, poolSize: 3 });
+      // A 3 s lease (renewed every second); one recording transaction at a time, one outcome each;
+      // the first is held up for 9 s.
+      const options = { leaseMs: 3_000, onAmbiguous: 'retry', recordBatch: 1 } as const;
+      const first = executorFor(ormA, counting, options);
+      const second = executorFor(ormB, counting, options);
+      let release = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let locked = () => {};
+      const lockHeld = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      const holder = orm.em.fork().transactional(async (em) => {
+        await runSql(em, 'SELECT id FROM messages WHERE id = $1 FOR UPDATE', [blocked.messageId]);
+        locked();
+        await released;
+      });
+      await lockHeld;
+      try {
+        first.start();
+        await until('both called', async () => calls.length === 2);
+        second.start();
+        await sleep(9_000);
+      } finally {
+        release();
+        await holder;
+        await until(
+          'both recorded',
+          async () =>
+            (await effectOf(blocked.messageId))?.state === 'succeeded' &&
+            (await effectOf(queued.messageId))?.state === 'succeeded',
+        );
+        await Promise.all([first.stop(5_000), second.stop(5_000)]);
+        await Promise.all([ormA.close(), ormB.close()]);
+      }
+      expect(calls.map((call) => call.messageId).sort()).toEqual(
+        [blocked.messageId, queued.messageId].sort(),
+      );
+      expect(await effectOf(queued.messageId)).toMatchObject({ state: 'succeeded', attempt: 1, resumes: 0 });
+    }, 60_000);
+  });
+
+  describe('an attempt whose process died during the call, for a provider that does not honour keys', () => {
+    it('is held, not called again; the late answer of that attempt then settles it as sent', async () => {
+      const lane = `hold-test-${Date.now()}`;
+      const command = await diedDuringTheCall(lane);
+      const { calls, provider: counting } = countingProvider(lane);
+      const executor = executorFor(orm, counting, { onAmbiguous: 'hold' });
+      executor.start();
+      try {
+        await until('held', async () => (await effectOf(command.messageId))?.state === 'held');
+      } finally {
+        await executor.stop(5_000);
+      }
+      expect(calls).toEqual([]);
+      const events = await readStream(orm.em.fork(), command.messageId);
+      expect(events.slice(2).map((event) => [event.type, event.data])).toEqual([
+        ['MessageHeld', { provider: lane, attempt: 1, reason: expect.stringMatching(/under way/) }],
+      ]);
+      const { rows } = await runSql<{ status: string; outcome: string }>(
+        orm.em.fork(),
+        `SELECT m.status, a.outcome FROM messages m JOIN effect_attempts a ON a.effect_id = $2 WHERE m.id = $1`,
+        [command.messageId, effectIdFor(command.messageId)],
+      );
+      expect(rows).toEqual([{ status: 'held', outcome: 'ambiguous' }]);
+
+      // The dead attempt's answer arrives after all (a paused process that woke up): it settles the message.
+      const late = {
+        ...(await effectRowAsClaim(command.messageId)),
+        claimToken: '00000000-0000-4000-8000-000000000000',
+      };
+      const recorded = await recordOutcomes(
+        orm,
+        [{ effect: late, outcome: accepted, finishedAt: new Date() }],
+        {
+          eventsTopic: 't',
+          retry,
+        },
+      );
+      expect(recorded).toHaveLength(1);
+      expect((await readStream(orm.em.fork(), command.messageId)).at(-1)?.type).toBe('ProviderAccepted');
+      expect(await effectOf(command.messageId)).toMatchObject({ state: 'succeeded' });
+      const { rows: after } = await runSql<{ status: string; outcome: string }>(
+        orm.em.fork(),
+        `SELECT m.status, a.outcome FROM messages m JOIN effect_attempts a ON a.effect_id = $2 WHERE m.id = $1`,
+        [command.messageId, effectIdFor(command.messageId)],
+      );
+      expect(after).toEqual([{ status: 'sent', outcome: 'accepted' }]);
+    });
+
+    it('is held when a live call timed out after sending (ambiguous), after one call', async () => {
+      const lane = `hold-live-${Date.now()}`;
+      const command = await dispatched(lane);
+      const { calls, provider: counting } = countingProvider(lane, async () => ({
+        status: 'failed',
+        retryable: true,
+        ambiguous: true,
+        error: 'timed out after the request was written',
+      }));
+      const executor = executorFor(orm, counting, { onAmbiguous: 'hold' });
+      executor.start();
+      try {
+        await until('held', async () => (await effectOf(command.messageId))?.state === 'held');
+      } finally {
+        await executor.stop(5_000);
+      }
+      expect(calls).toHaveLength(1);
+      expect((await readStream(orm.em.fork(), command.messageId)).map((event) => event.type)).toEqual([
+        'MessageAccepted',
+        'DispatchRequested',
+        'MessageHeld',
+      ]);
+    });
+  });
+
+  describe('an attempt whose call keeps killing its process, for a provider that honours keys', () => {
+    it('is called again with the same key up to EFFECT_MAX_RESUMES times, then fails without another call', async () => {
+      const lane = `cap-test-${Date.now()}`;
+      const again = await diedDuringTheCall(lane, 1);
+      const capped = await diedDuringTheCall(lane, 3);
+      const { calls, provider: counting } = countingProvider(lane);
+      const executor = executorFor(orm, counting, { onAmbiguous: 'retry', maxResumes: 3 });
+      executor.start();
+      try {
+        await until(
+          'both settled',
+          async () =>
+            ['succeeded', 'failed'].includes((await effectOf(capped.messageId))?.state ?? '') &&
+            (await effectOf(again.messageId))?.state === 'succeeded',
+        );
+      } finally {
+        await executor.stop(5_000);
+      }
+      expect(calls.map((call) => call.idempotencyKey)).toEqual([again.messageId]);
+      expect(await effectOf(again.messageId)).toMatchObject({ state: 'succeeded', resumes: 2 });
+      expect(await effectOf(capped.messageId)).toMatchObject({ state: 'failed', resumes: 4 });
+      const events = await readStream(orm.em.fork(), capped.messageId);
+      expect(events.at(-1)).toMatchObject({
+        type: 'MessageFailed',
+        data: { reason: expect.stringMatching(/4 times \(EFFECT_MAX_RESUMES is 3\)/) },
+      });
+    });
+  });
+
+  /** The effect's row as the claim that made its current attempt (for a late outcome). */
+  async function effectRowAsClaim(messageId: string) {
+    const { rows } = await runSql<{ id: string; account_id: string; provider: string; attempt: number }>(
+      orm.em.fork(),
+      'SELECT id, account_id, provider, attempt FROM effects WHERE message_id = $1',
+      [messageId],
+    );
+    const row = rows[0];
+    if (!row) throw new Error('no effect');
+    return {
+      id: row.id,
+      messageId,
+      accountId: row.account_id,
+      provider: row.provider,
+      idempotencyKey: messageId,
+      request: { channel: 'email', to: 'a@example.com', from: 'b@example.com', subject: 's', text: 't' },
+      attempt: row.attempt,
+      maxAttempts: 3,
+      resumed: false,
+      resumes: 0,
+      createdAt: new Date(),
+      attemptStartedAt: new Date(),
+    } as const;
+  }
 });

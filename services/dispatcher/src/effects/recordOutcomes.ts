@@ -19,9 +19,11 @@ export interface AttemptOutcome {
   effect: ClaimedEffect;
   outcome: SendOutcome;
   finishedAt: Date;
+  /** The provider's policy after an ambiguous outcome (default retry). */
+  onAmbiguous?: 'retry' | 'hold';
 }
 
-export type EffectDecision = 'accepted' | 'retry_scheduled' | 'failed';
+export type EffectDecision = 'accepted' | 'retry_scheduled' | 'failed' | 'held';
 
 export interface RecordedOutcome extends AttemptOutcome {
   decision: EffectDecision;
@@ -35,23 +37,26 @@ export interface RecordOptions {
 
 /**
  * The effects' new states, fenced by claim token ($1 ids, $2 claim tokens, $3 states, $4 retry
- * delays in ms, $5 errors). A token is set only while the effect is in flight (the claim sets it,
- * an outcome clears it), so no state predicate: one would let the planner read every queued
- * effect through effects_due_idx. due_at comes from the database's clock, not the process's: the
- * claim compares it with now(), and a process whose clock runs ahead would otherwise delay its
- * retries by the skew.
+ * delays in ms, $5 errors, $6 attempts, $7 whether the outcome settles a held effect). A token is
+ * set only while the effect is in flight (the claim sets it, an outcome clears it), so no state
+ * predicate on that path: one would let the planner read every queued effect through
+ * effects_due_idx. The other path is the late answer of an attempt whose effect was held after
+ * it was taken for dead: a definite answer (accepted, or refused) of that same attempt settles it.
+ * due_at comes from the database's clock, not the process's: the claim compares it with now(),
+ * and a process whose clock runs ahead would otherwise delay its retries by the skew.
  */
 export const outcomeUpdate = `UPDATE effects e SET state = v.state, due_at = clock_timestamp() + v.delay_ms * interval '1 millisecond',
               last_error = v.error, claim_token = NULL,
               finished_at = CASE WHEN v.state = 'pending' THEN NULL ELSE now() END
-         FROM unnest($1::text[], $2::uuid[], $3::text[], $4::bigint[], $5::text[])
-           AS v(id, claim_token, state, delay_ms, error)
-        WHERE e.id = v.id AND e.claim_token = v.claim_token
+         FROM unnest($1::text[], $2::uuid[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::bool[])
+           AS v(id, claim_token, state, delay_ms, error, attempt, settles_held)
+        WHERE e.id = v.id
+          AND (e.claim_token = v.claim_token OR (v.settles_held AND e.state = 'held' AND e.attempt = v.attempt))
        RETURNING e.id, v.claim_token`;
 
 interface Plan extends AttemptOutcome {
   decision: EffectDecision;
-  state: 'succeeded' | 'pending' | 'failed';
+  state: 'succeeded' | 'pending' | 'failed' | 'held';
   /** The retry's backoff: due_at is set from the database's clock, which the claim compares it with. */
   delayMs: number;
   events: NewEvent[];
@@ -87,6 +92,8 @@ async function writeOutcomes(
     plans.map((item) => item.state),
     plans.map((item) => item.delayMs),
     plans.map((item) => (item.outcome.status === 'failed' ? item.outcome.error : null)),
+    plans.map((item) => item.effect.attempt),
+    plans.map((item) => item.outcome.status === 'accepted' || !item.outcome.retryable),
   ]);
   const current = new Set(rows.map((row) => `${row.id}/${row.claim_token}`));
   const recorded = plans.filter((item) => current.has(`${item.effect.id}/${item.effect.claimToken}`));
@@ -139,7 +146,11 @@ function attemptsInsert(recorded: readonly Plan[]): SqlStatement {
     text: `INSERT INTO effect_attempts
          (effect_id, attempt, provider, outcome, replayed, provider_message_id, error, resumes, started_at, finished_at)
        SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::bool[], $6::text[], $7::text[],
-                            $8::int[], $9::timestamptz[], $10::timestamptz[])`,
+                            $8::int[], $9::timestamptz[], $10::timestamptz[])
+       ON CONFLICT (effect_id, attempt) DO UPDATE SET
+         outcome = excluded.outcome, replayed = excluded.replayed,
+         provider_message_id = excluded.provider_message_id, error = excluded.error,
+         finished_at = excluded.finished_at`,
     parameters: [
       recorded.map((item) => item.effect.id),
       recorded.map((item) => item.effect.attempt),
@@ -157,8 +168,9 @@ function attemptsInsert(recorded: readonly Plan[]): SqlStatement {
   };
 }
 
-function attemptOutcome(outcome: SendOutcome): 'accepted' | 'retryable' | 'permanent' {
+function attemptOutcome(outcome: SendOutcome): 'accepted' | 'retryable' | 'permanent' | 'ambiguous' {
   if (outcome.status === 'accepted') return 'accepted';
+  if (outcome.ambiguous && outcome.retryable) return 'ambiguous';
   return outcome.retryable ? 'retryable' : 'permanent';
 }
 
@@ -181,6 +193,21 @@ function plan(item: AttemptOutcome, retry: RetryPolicy, random: () => number): P
               : { providerMessageId: outcome.providerMessageId }),
             replayed: outcome.replayed,
           },
+        },
+      ],
+    };
+  }
+  if (outcome.ambiguous && outcome.retryable && item.onAmbiguous === 'hold') {
+    // The provider may have taken it and would not drop a repeat: held for a late answer or the operator.
+    return {
+      ...item,
+      decision: 'held',
+      state: 'held',
+      delayMs: 0,
+      events: [
+        {
+          type: 'MessageHeld',
+          data: { provider: effect.provider, attempt: effect.attempt, reason: outcome.error },
         },
       ],
     };

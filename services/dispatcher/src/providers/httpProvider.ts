@@ -1,11 +1,30 @@
-import { failure, type Provider, type SendOutcome, type SendRequest, storableError } from './provider.js';
+import {
+  ambiguous,
+  failure,
+  type Provider,
+  type SendOutcome,
+  type SendRequest,
+  storableError,
+} from './provider.js';
 
 export interface HttpProviderOptions {
   url: string;
   /** The header that carries the idempotency key (default `Idempotency-Key`). */
   keyHeader?: string;
+  /** Whether the provider behind the URL drops a repeated key (`HTTP_PROVIDER_HONOURS_KEY`). */
+  honoursKey?: boolean;
   fetch?: typeof globalThis.fetch;
 }
+
+/** Network errors that mean no connection was made, so the request cannot have been sent. */
+const beforeSending = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /** Statuses that a later try can get past: timeout, in progress under the same key, too early, too many. */
 const retryable4xx = new Set([408, 409, 425, 429]);
@@ -18,10 +37,12 @@ const retryable4xx = new Set([408, 409, 425, 429]);
 export function createHttpProvider({
   url,
   keyHeader = 'Idempotency-Key',
+  honoursKey = false,
   fetch = globalThis.fetch,
 }: HttpProviderOptions): Provider {
   return {
     name: 'http',
+    honoursKey,
     async send(request: SendRequest, signal: AbortSignal): Promise<SendOutcome> {
       try {
         const response = await fetch(url, {
@@ -42,7 +63,7 @@ export function createHttpProvider({
         const body = await response.text();
         return classifyHttpResponse(response.status, response.headers, body);
       } catch (error) {
-        return failure(error, true);
+        return classifyHttpError(error, signal.aborted);
       }
     },
     async close() {},
@@ -60,6 +81,29 @@ export function classifyHttpResponse(status: number, headers: Headers, body: str
   const error = storableError(`HTTP ${status}${body ? `: ${body.slice(0, 200)}` : ''}`);
   if (status >= 500 || retryable4xx.has(status)) return { status: 'failed', retryable: true, error };
   return { status: 'failed', retryable: false, error };
+}
+
+/**
+ * The outcome of a call that got no answer (exported for its unit test): a connection never made
+ * is retryable before sending; a timeout or a connection lost once it was made is ambiguous, since
+ * the request may have been written and taken.
+ */
+export function classifyHttpError(error: unknown, timedOut: boolean): SendOutcome {
+  if (timedOut) return ambiguous(error);
+  const code = errorCode(error) ?? errorCode((error as { cause?: unknown } | undefined)?.cause);
+  if (code !== undefined && beforeSending.has(code)) {
+    return failure(new Error(`${code}: ${messageOf(error)}`), true);
+  }
+  return ambiguous(error);
+}
+
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function providerIdFrom(body: string): string | undefined {

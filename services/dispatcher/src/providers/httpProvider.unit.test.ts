@@ -1,4 +1,7 @@
-import { classifyHttpResponse } from './httpProvider.js';
+import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
+import { freePort } from '@exactly/testkit';
+import { classifyHttpError, classifyHttpResponse, createHttpProvider } from './httpProvider.js';
 
 const headers = (entries: Record<string, string> = {}) => new Headers(entries);
 
@@ -35,5 +38,90 @@ describe("classifying an HTTP provider's answer", () => {
     if (outcome.status !== 'failed') throw new Error('not a failure');
     expect(outcome.error).not.toContain('\u0000');
     expect(outcome.error.length).toBeLessThan(300);
+  });
+});
+
+describe('classifying an HTTP call that got no answer', () => {
+  const request = {
+    idempotencyKey: 'msg_1',
+    messageId: 'msg_1',
+    accountId: 'acc_1',
+    attempt: 1,
+    message: { channel: 'sms', to: '+15550000000', from: 'ACME', text: 'hi' },
+  } as const;
+
+  /** A local server that reads each request and then does `then` with its socket. */
+  async function server(
+    then: (socket: Socket) => void,
+  ): Promise<{ url: string; close: () => Promise<void> }> {
+    const http = createServer((incoming) => {
+      incoming.resume();
+      incoming.on('end', () => then(incoming.socket));
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const { port } = http.address() as { port: number };
+    return {
+      url: `http://127.0.0.1:${port}/send`,
+      close: () => {
+        http.closeAllConnections();
+        return new Promise((resolve) => http.close(() => resolve()));
+      },
+    };
+  }
+
+  it('is retryable before sending when no connection could be made (ECONNREFUSED)', async () => {
+    const port = await freePort();
+    const provider = createHttpProvider({ url: `http://127.0.0.1:${port}/send` });
+    const outcome = await provider.send(request, AbortSignal.timeout(5_000));
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      retryable: true,
+      error: expect.stringMatching(/ECONNREFUSED/),
+    });
+    expect(outcome).not.toHaveProperty('ambiguous', true);
+  });
+
+  it('is ambiguous when the request was written and the answer timed out', async () => {
+    const silent = await server(() => {});
+    try {
+      const outcome = await createHttpProvider({ url: silent.url }).send(request, AbortSignal.timeout(300));
+      expect(outcome).toMatchObject({ status: 'failed', retryable: true, ambiguous: true });
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('is ambiguous when the connection was reset after the request was written', async () => {
+    const resetting = await server((socket) => socket.resetAndDestroy());
+    try {
+      const outcome = await createHttpProvider({ url: resetting.url }).send(
+        request,
+        AbortSignal.timeout(5_000),
+      );
+      expect(outcome).toMatchObject({ status: 'failed', retryable: true, ambiguous: true });
+    } finally {
+      await resetting.close();
+    }
+  });
+
+  it('sends the idempotency key in the configured header, the same on every attempt', async () => {
+    const seen: (string | undefined)[] = [];
+    const fetch = (async (_url: string, init: RequestInit) => {
+      seen.push((init.headers as Record<string, string>)['X-Key']);
+      return new Response('{}', { status: 201 });
+    }) as typeof globalThis.fetch;
+    const provider = createHttpProvider({ url: 'http://provider.invalid/send', keyHeader: 'X-Key', fetch });
+    await provider.send(request, AbortSignal.timeout(1_000));
+    await provider.send({ ...request, attempt: 2 }, AbortSignal.timeout(1_000));
+    expect(seen).toEqual(['msg_1', 'msg_1']);
+  });
+
+  it('is a definite failure when the provider refuses the send (422), and not ambiguous', () => {
+    expect(classifyHttpResponse(422, headers(), 'bad')).toEqual({
+      status: 'failed',
+      retryable: false,
+      error: 'HTTP 422: bad',
+    });
+    expect(classifyHttpError(new Error('other'), true)).toMatchObject({ ambiguous: true });
   });
 });

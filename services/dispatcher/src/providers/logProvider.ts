@@ -89,6 +89,8 @@ export function createLogProvider({ orm, file, maxBatch = 1_000 }: LogProviderOp
 
   return {
     name: 'log',
+    // The key is the table's primary key: a repeated call is a replay.
+    honoursKey: true,
     send(request: SendRequest, signal: AbortSignal): Promise<SendOutcome> {
       if (signal.aborted) return Promise.resolve(failure(signal.reason, true));
       return new Promise((resolve) => {

@@ -10,14 +10,22 @@ export interface SendRequest {
   message: SendMessage;
 }
 
-/** What a call came to: an expected outcome is a value, never an exception. */
+/**
+ * What a call came to: an expected outcome is a value, never an exception. A failure is one of
+ * three kinds: definite (`retryable: false`: the provider refused, nothing was sent),
+ * retryable before sending (`retryable: true`: the request never reached the provider, or the
+ * provider said it did not take it), or ambiguous (`ambiguous: true`: the request went out and
+ * no answer came, so it may have been sent).
+ */
 export type SendOutcome =
   | { status: 'accepted'; replayed: boolean; providerMessageId?: string }
-  | { status: 'failed'; retryable: boolean; error: string };
+  | { status: 'failed'; retryable: boolean; error: string; ambiguous?: boolean };
 
 /** A channel provider. `send` must honour `signal` (the call's timeout) and never throw. */
 export interface Provider {
   readonly name: string;
+  /** Whether the provider drops a repeated idempotency key (so an ambiguous attempt can be retried). */
+  readonly honoursKey: boolean;
   send(request: SendRequest, signal: AbortSignal): Promise<SendOutcome>;
   close(): Promise<void>;
 }
@@ -25,6 +33,12 @@ export interface Provider {
 export function failure(error: unknown, retryable: boolean): SendOutcome {
   const message = error instanceof Error ? error.message : String(error);
   return { status: 'failed', retryable, error: storableError(message) };
+}
+
+/** The request may have reached the provider and no answer came: it may have been sent. */
+export function ambiguous(error: unknown): SendOutcome {
+  const message = error instanceof Error ? error.message : String(error);
+  return { status: 'failed', retryable: true, ambiguous: true, error: storableError(message) };
 }
 
 /** Error text from outside (a provider's reply) as PostgreSQL text can hold it: bounded, no NUL, well-formed. */

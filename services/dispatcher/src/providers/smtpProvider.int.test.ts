@@ -86,7 +86,7 @@ describe('the smtp provider', () => {
     await removeTestFiles();
   });
 
-  async function setUp() {
+  async function setUp(extra: Record<string, string> = {}) {
     const { topic, group } = await createTestTopic(admin, 2);
     topics.push(topic);
     const env = testEnvironment(topic, group, {
@@ -96,8 +96,47 @@ describe('the smtp provider', () => {
       SMTP_MESSAGE_ID_DOMAIN: domain,
       PROVIDER_TIMEOUT: '2s',
       EFFECT_LEASE: '3s',
+      ...extra,
     });
     return { topic, env, accountId: await seedAccount(orm) };
+  }
+
+  /** A command whose process died while its SMTP send was under way: attempt 1 in flight, its call started, its lease over. */
+  async function crashedDuringTheCall(topic: string, accountId: string) {
+    const [command] = await seedMessages(orm, accountId, 1);
+    if (!command) throw new Error('no command');
+    // The state a crash between claiming and recording leaves: dispatched, attempt 1 in flight,
+    // its lease over.
+    await orm.em.fork().transactional(async (em) => {
+      await runSql(
+        em,
+        `INSERT INTO inbox (message_id, fingerprint, topic, partition, "offset") VALUES ($1, $2, $3, 0, 0)`,
+        [command.messageId, Buffer.alloc(32), topic],
+      );
+      await runSql(
+        em,
+        `INSERT INTO message_events (stream_id, version, type, data) VALUES ($1, 2, 'DispatchRequested', $2)`,
+        [command.messageId, JSON.stringify({ provider: 'smtp', effectId: effectIdFor(command.messageId) })],
+      );
+      await runSql(em, "UPDATE messages SET status = 'dispatching', version = 2 WHERE id = $1", [
+        command.messageId,
+      ]);
+      await runSql(
+        em,
+        `INSERT INTO effects (id, message_id, account_id, channel, provider, idempotency_key, request, max_attempts,
+                              state, attempt, due_at, claim_token, attempt_started_at, call_started_at)
+         VALUES ($1, $2, $3, 'email', 'smtp', $2, $4, 5, 'in_flight', 1, now() - interval '1 second', $5,
+                 now() - interval '4 seconds', now() - interval '4 seconds')`,
+        [
+          effectIdFor(command.messageId),
+          command.messageId,
+          accountId,
+          JSON.stringify(command.command.data.message),
+          randomUUID(),
+        ],
+      );
+    });
+    return command;
   }
 
   it('delivers each mail once with a Message-ID derived from the message id, and fails a refused one', async () => {
@@ -130,39 +169,9 @@ describe('the smtp provider', () => {
   });
 
   it('counts an attempt a crash left in flight as a possible repeat send when it resumes it', async () => {
-    const { topic, env, accountId } = await setUp();
-    const [command] = await seedMessages(orm, accountId, 1);
-    if (!command) throw new Error('no command');
-    // The state a crash between claiming and recording leaves: dispatched, attempt 1 in flight,
-    // its lease over.
-    await orm.em.fork().transactional(async (em) => {
-      await runSql(
-        em,
-        `INSERT INTO inbox (message_id, fingerprint, topic, partition, "offset") VALUES ($1, $2, $3, 0, 0)`,
-        [command.messageId, Buffer.alloc(32), topic],
-      );
-      await runSql(
-        em,
-        `INSERT INTO message_events (stream_id, version, type, data) VALUES ($1, 2, 'DispatchRequested', $2)`,
-        [command.messageId, JSON.stringify({ provider: 'smtp', effectId: effectIdFor(command.messageId) })],
-      );
-      await runSql(em, "UPDATE messages SET status = 'dispatching', version = 2 WHERE id = $1", [
-        command.messageId,
-      ]);
-      await runSql(
-        em,
-        `INSERT INTO effects (id, message_id, account_id, channel, provider, idempotency_key, request, max_attempts,
-                              state, attempt, due_at, claim_token, attempt_started_at)
-         VALUES ($1, $2, $3, 'email', 'smtp', $2, $4, 5, 'in_flight', 1, now() - interval '1 second', $5, now() - interval '4 seconds')`,
-        [
-          effectIdFor(command.messageId),
-          command.messageId,
-          accountId,
-          JSON.stringify(command.command.data.message),
-          randomUUID(),
-        ],
-      );
-    });
+    // Sending again after a crash is what SMTP_ON_AMBIGUOUS=retry asks for (the default holds).
+    const { topic, env, accountId } = await setUp({ SMTP_ON_AMBIGUOUS: 'retry' });
+    const command = await crashedDuringTheCall(topic, accountId);
     dispatcher = await startTestDispatcher(orm, env);
     const messageId = smtpMessageId(command.messageId, domain);
     await eventually('the resumed mail', async () => sink.messageIds.includes(messageId));
@@ -178,5 +187,23 @@ describe('the smtp provider', () => {
       [effectIdFor(command.messageId)],
     );
     expect(rows).toEqual([{ attempt: 1, resumes: 1 }]);
+  });
+
+  it('holds a message whose send was under way at a crash, by default: no second mail, MessageHeld', async () => {
+    const { topic, env, accountId } = await setUp();
+    const command = await crashedDuringTheCall(topic, accountId);
+    dispatcher = await startTestDispatcher(orm, env);
+    await eventually(
+      'the message held',
+      async () => (await readStream(orm.em.fork(), command.messageId)).at(-1)?.type === 'MessageHeld',
+    );
+    expect(sink.messageIds).not.toContain(smtpMessageId(command.messageId, domain));
+    const { rows } = await runSql<{ status: string }>(
+      orm.em.fork(),
+      'SELECT status FROM messages WHERE id = $1',
+      [command.messageId],
+    );
+    expect(rows).toEqual([{ status: 'held' }]);
+    expect(await metricValue(dispatcher.registry, 'dispatcher_smtp_possible_repeat_sends_total')).toBe(0);
   });
 });

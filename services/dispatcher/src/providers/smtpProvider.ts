@@ -1,5 +1,5 @@
 import nodemailer from 'nodemailer';
-import { failure, type Provider, type SendOutcome, type SendRequest } from './provider.js';
+import { ambiguous, failure, type Provider, type SendOutcome, type SendRequest } from './provider.js';
 
 export interface SmtpProviderOptions {
   host: string;
@@ -16,12 +16,36 @@ export function smtpMessageId(messageId: string, domain: string): string {
   return `<${messageId}@${domain}>`;
 }
 
+/** Errors of a connection that was never made: nothing can have been sent. */
+const notConnected = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const beforeSendingCodes = new Set(['EDNS', 'ETLS', 'EAUTH', 'ENOAUTH', 'EENVELOPE', 'ECONFIG']);
+
 /**
- * Sends email through an SMTP server with nodemailer. SMTP has no idempotency key: the
- * Message-ID (derived from the message id) lets receivers deduplicate, but a crash (or a
- * timeout) between the server taking the mail and the outcome being recorded makes recovery
- * send it again. Each resumed SMTP attempt is counted (`dispatcher_smtp_possible_repeat_sends_total`).
- * 4xx replies, connection errors and timeouts are retryable; 5xx replies are permanent.
+ * The outcome of a failed SMTP send (exported for its unit test). A reply is definite: 5xx refused
+ * for good, 4xx refused for now (retryable; the server did not take the mail). With no reply, a
+ * connection never made, or a step before the mail (DNS, TLS, AUTH, the envelope), is retryable
+ * before sending; a timeout or a connection lost otherwise is ambiguous: nodemailer reports every
+ * dropped connection as the same step, so the mail may have been taken after DATA.
+ */
+export function classifySmtpError(error: unknown, timedOut: boolean): SendOutcome {
+  const { responseCode, code, originalCode } = (error ?? {}) as {
+    responseCode?: number;
+    code?: string;
+    originalCode?: string;
+  };
+  if (typeof responseCode === 'number') return failure(error, responseCode < 500);
+  if (timedOut) return ambiguous(error);
+  if (notConnected.has(originalCode ?? code ?? '') || beforeSendingCodes.has(code ?? '')) {
+    return failure(error, true);
+  }
+  return ambiguous(error);
+}
+
+/**
+ * Sends email through an SMTP server with nodemailer, with a stable Message-ID derived from the
+ * message id. SMTP has no idempotency key: a crash or a timeout after the server may have taken
+ * the mail is an ambiguous attempt (`classifySmtpError`), and by default the message is held
+ * rather than sent again. 4xx replies are retryable; 5xx replies are permanent.
  */
 export function createSmtpProvider(options: SmtpProviderOptions): Provider {
   const transport = nodemailer.createTransport({
@@ -34,6 +58,8 @@ export function createSmtpProvider(options: SmtpProviderOptions): Provider {
   });
   return {
     name: 'smtp',
+    // SMTP has no idempotency key: the Message-ID only lets receivers that look at it drop a repeat.
+    honoursKey: false,
     async send(request: SendRequest, signal: AbortSignal): Promise<SendOutcome> {
       const { message } = request;
       if (message.channel !== 'email') {
@@ -58,8 +84,7 @@ export function createSmtpProvider(options: SmtpProviderOptions): Provider {
         return { status: 'accepted', replayed: false, providerMessageId: String(info.messageId) };
       } catch (error) {
         sending.catch(() => {});
-        const code = (error as { responseCode?: number }).responseCode;
-        return failure(error, code === undefined || code < 500);
+        return classifySmtpError(error, signal.aborted);
       }
     },
     async close() {

@@ -1,0 +1,123 @@
+import { appendToStreams, newId, type Orm, openOrm, readStream, runSql } from '@exactly/persistence';
+import { exactly } from '../testing/runExactly.js';
+
+const databaseUrl = process.env.DATABASE_URL ?? '';
+
+describe('exactly held', () => {
+  let orm: Orm;
+
+  beforeAll(async () => {
+    orm = await openOrm({ databaseUrl, poolSize: 2 });
+  });
+
+  afterAll(async () => {
+    await orm.close();
+  });
+
+  /** A message the dispatcher held after a call that timed out once the request was sent. */
+  async function heldMessage(): Promise<string> {
+    const accountId = newId('acc');
+    const messageId = newId('msg');
+    await orm.em.fork().transactional(async (em) => {
+      await runSql(em, 'INSERT INTO accounts (id, name) VALUES ($1, $2)', [accountId, 'held cli test']);
+      await runSql(
+        em,
+        `INSERT INTO messages (id, account_id, idempotency_key, channel, recipient, sender, content, status, version)
+         VALUES ($1, $2, 'k', 'sms', '+15551234567', 'Acme', '{}', 'held', 3)`,
+        [messageId, accountId],
+      );
+      await appendToStreams(em, [
+        {
+          streamId: messageId,
+          expectedVersion: 0,
+          events: [
+            {
+              type: 'MessageAccepted',
+              data: {
+                messageId,
+                accountId,
+                channel: 'sms',
+                to: '+15551234567',
+                from: 'Acme',
+                idempotencyKey: 'k',
+              },
+            },
+            { type: 'DispatchRequested', data: { provider: 'http', effectId: `eff_${messageId}` } },
+            {
+              type: 'MessageHeld',
+              data: { provider: 'http', attempt: 1, reason: 'timed out after sending' },
+            },
+          ],
+        },
+      ]);
+      await runSql(
+        em,
+        `INSERT INTO effects (id, message_id, account_id, channel, provider, idempotency_key, request, max_attempts,
+                              state, attempt, last_error, call_started_at, finished_at)
+         VALUES ($1, $2, $3, 'sms', 'http', $2, '{"channel":"sms","to":"+15551234567"}', 5, 'held', 1,
+                 'timed out after sending', now(), now())`,
+        [`eff_${messageId}`, messageId, accountId],
+      );
+    });
+    return messageId;
+  }
+
+  it('lists held messages with why', async () => {
+    const messageId = await heldMessage();
+    const result = await exactly(['held', 'list', '--limit', '10000', '--json']);
+    expect(result.code).toBe(0);
+    expect(result.json.messages).toContainEqual(
+      expect.objectContaining({ messageId, provider: 'http', attempt: 1, reason: 'timed out after sending' }),
+    );
+    const table = await exactly(['held', 'list', '--limit', '10000']);
+    expect(table.stdout).toContain(messageId);
+  });
+
+  it("records the operator's decision once: --send-again makes it due again, a second decision is refused", async () => {
+    const messageId = await heldMessage();
+    const first = await exactly([
+      'held',
+      'resolve',
+      messageId,
+      '--send-again',
+      '--operator',
+      'ops',
+      '--json',
+    ]);
+    expect(first).toMatchObject({
+      code: 0,
+      json: { messageId, outcome: 'resolved', decision: 'send_again', status: 'dispatching' },
+    });
+    const { rows } = await runSql<{ state: string }>(
+      orm.em.fork(),
+      'SELECT state FROM effects WHERE message_id = $1',
+      [messageId],
+    );
+    expect(rows).toEqual([{ state: 'pending' }]);
+    expect((await readStream(orm.em.fork(), messageId)).at(-1)).toMatchObject({
+      type: 'OperatorRequestedResend',
+      data: { operator: 'ops' },
+    });
+    const second = await exactly(['held', 'resolve', messageId, '--sent']);
+    expect(second.code).toBe(3);
+    expect(second.stdout).toMatch(/is not held \(status dispatching\): nothing changed/);
+  });
+
+  it('marks a held message sent or failed', async () => {
+    const sent = await heldMessage();
+    const failed = await heldMessage();
+    expect((await exactly(['held', 'resolve', sent, '--sent', '--note', 'carrier log'])).stdout).toMatch(
+      /sent recorded, status sent/,
+    );
+    expect((await exactly(['held', 'resolve', failed, '--failed'])).stdout).toMatch(
+      /failed recorded, status failed/,
+    );
+  });
+
+  it('needs exactly one decision, and says when the message does not exist', async () => {
+    const messageId = await heldMessage();
+    expect((await exactly(['held', 'resolve', messageId])).code).toBe(2);
+    expect((await exactly(['held', 'resolve', messageId, '--sent', '--failed'])).code).toBe(2);
+    expect((await exactly(['held', 'resolve', 'msg_missing', '--sent'])).code).toBe(4);
+  });
+});
