@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, SignedOut, watchSnapshots } from './api.js';
 import { DeadLetters } from './components/DeadLetters.js';
+import { HeldMessages } from './components/HeldMessages.js';
 import { Login } from './components/Login.js';
 import { MessageSearch } from './components/MessageSearch.js';
 import { Overview } from './components/Overview.js';
@@ -104,6 +105,16 @@ export function App() {
                   inspect={inspect}
                   onInspect={setInspect}
                   onFailure={onFailure}
+                />
+              </article>
+              <article class="card wide" id="held">
+                <h2>Held messages</h2>
+                <HeldMessages
+                  held={snapshot.held}
+                  onInspect={(id) => {
+                    setInspect(id);
+                    document.getElementById('messages')?.scrollIntoView({ behavior: 'smooth' });
+                  }}
                 />
               </article>
               <article class="card wide" id="dead-letters">

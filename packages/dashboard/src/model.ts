@@ -84,6 +84,24 @@ export interface DeadLettersView {
   latest: DeadLetterView[];
 }
 
+export interface HeldMessageView {
+  messageId: string;
+  accountId: string;
+  channel: string;
+  provider: string;
+  attempt: number;
+  /** Why it is held: the ambiguous attempt's error. */
+  reason: string;
+  heldAt: string;
+}
+
+/** Messages whose provider call may have gone out with no answer: held for an operator. */
+export interface HeldView {
+  count: number;
+  /** Longest held first. */
+  latest: HeldMessageView[];
+}
+
 export interface SourceStatus {
   /** What was read: `database`, `kafka`, `this process` (its own metrics) or a scraped URL. */
   source: string;
@@ -111,6 +129,7 @@ export interface DashboardSnapshot {
   lag: ConsumerLagView | null;
   outbox: OutboxView | null;
   deadLetters: DeadLettersView | null;
+  held: HeldView | null;
   sources: SourceStatus[];
 }
 

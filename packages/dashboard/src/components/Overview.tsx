@@ -94,6 +94,13 @@ export function Overview({ snapshot }: { snapshot: DashboardSnapshot }) {
           detail={`${count(snapshot.deadLetters?.pending)} waiting for a redrive`}
         />
         <Tile
+          testId="tile-held"
+          label="Held"
+          value={count(snapshot.held?.count)}
+          tone={(snapshot.held?.count ?? 0) > 0 ? 'warn' : undefined}
+          detail={snapshot.held ? 'outcome unknown: an operator decides' : 'not read'}
+        />
+        <Tile
           testId="tile-outbox"
           label="Outbox backlog"
           value={count(outbox?.rows)}

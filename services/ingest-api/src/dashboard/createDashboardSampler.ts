@@ -5,12 +5,13 @@ import type {
   DeadLettersView,
   DuplicateSeries,
   GaugeSeries,
+  HeldView,
   OutboxView,
   SourceStatus,
   ThroughputSeries,
 } from '@exactly/dashboard';
 import type { Logger } from '@exactly/observability';
-import { listDeadLetters, readOutboxStats } from '@exactly/operations';
+import { listDeadLetters, listHeldMessages, readOutboxStats } from '@exactly/operations';
 import { type Orm, runSql } from '@exactly/persistence';
 import type { Admin } from 'kafkajs';
 import type { Registry } from 'prom-client';
@@ -203,13 +204,17 @@ export function createDashboardSampler({
     }
     for (const bucket of current.scraped.keys()) if (bucket < from) current.scraped.delete(bucket);
 
-    const [outbox, deadLetters] = await Promise.all([
+    const [outbox, deadLetters, held] = await Promise.all([
       read(async (em) => toOutboxView(await readOutboxStats(em))).catch((error: unknown) => {
         sources.push(failure('database: outbox', error));
         return null;
       }),
       read((em) => readDeadLetters(em)).catch((error: unknown) => {
         sources.push(failure('database: dead letters', error));
+        return null;
+      }),
+      read((em) => readHeld(em)).catch((error: unknown) => {
+        sources.push(failure('database: held messages', error));
         return null;
       }),
       readLag(current, sources),
@@ -255,6 +260,7 @@ export function createDashboardSampler({
       lag: current.lag,
       outbox,
       deadLetters,
+      held,
       sources,
     };
   }
@@ -385,6 +391,22 @@ function toOutboxView(stats: Awaited<ReturnType<typeof readOutboxStats>>): Outbo
     })),
     setAside: stats.setAside.rows,
     relays: stats.relays,
+  };
+}
+
+async function readHeld(em: Orm['em']): Promise<HeldView> {
+  const { count, messages } = await listHeldMessages(em, { limit: 20 });
+  return {
+    count,
+    latest: messages.map(({ messageId, accountId, channel, provider, attempt, reason, heldAt }) => ({
+      messageId,
+      accountId,
+      channel,
+      provider,
+      attempt,
+      reason,
+      heldAt,
+    })),
   };
 }
 

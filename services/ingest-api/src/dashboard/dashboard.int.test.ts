@@ -133,6 +133,7 @@ describe('the snapshot', () => {
     expect(snapshot.throughput.totals.accepted).toBeGreaterThanOrEqual(2);
     expect(snapshot.throughput.totals.replayed).toBeGreaterThanOrEqual(1);
     expect(snapshot.duplicates.totals.idempotencyReplays).toBe(snapshot.throughput.totals.replayed);
+    expect(snapshot.held).toMatchObject({ count: expect.any(Number), latest: expect.any(Array) });
     // Replays are a counter only the services hold: the snapshot says from when it counted them.
     const windowStart = Date.parse(snapshot.at) - snapshot.windowMs;
     expect(Date.parse(snapshot.countedSince)).toBeGreaterThan(windowStart);
@@ -142,6 +143,33 @@ describe('the snapshot', () => {
     expect(snapshot.lag).toMatchObject({ source: 'database', total: null, group: 'exactly-dispatcher' });
     expect(snapshot.sources.map((source: { source: string }) => source.source)).toEqual(
       expect.arrayContaining(['database', 'this process', 'database: offsets']),
+    );
+  });
+
+  it('shows the held messages, longest held first, with why', async () => {
+    const id = await send(`held-${randomBytes(4).toString('hex')}`);
+    await runSql(
+      api.orm.em.fork(),
+      `INSERT INTO effects (id, message_id, account_id, channel, provider, idempotency_key, request, state, attempt,
+                            max_attempts, last_error, call_started_at, finished_at)
+       VALUES ($1, $2, $3, 'sms', 'http', $2, '{"to":"+15551234567"}', 'held', 1, 5,
+               'timed out after sending', now() - interval '2 seconds', now() - interval '1 second')`,
+      [`eff_${id}`, id, account.accountId],
+    );
+    // The sampler answers its latest sample: the held row shows from the next one on.
+    let snapshot = (await asOperator('/dashboard/api/snapshot')).json();
+    for (let i = 0; i < 40 && !JSON.stringify(snapshot.held).includes(id); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      snapshot = (await asOperator('/dashboard/api/snapshot')).json();
+    }
+    expect(snapshot.held.count).toBeGreaterThanOrEqual(1);
+    expect(snapshot.held.latest).toContainEqual(
+      expect.objectContaining({
+        messageId: id,
+        provider: 'http',
+        attempt: 1,
+        reason: 'timed out after sending',
+      }),
     );
   });
 
