@@ -8,6 +8,8 @@ export interface IngestMetrics {
   countExpiredDeleted(count: number): void;
   /** A create request refused by the admission limit. */
   countShed(): void;
+  /** A request refused with 429 by its tenant's rate limit or concurrency quota. */
+  countLimited(reason: 'rate' | 'concurrency'): void;
   /** Counts every request by route and status, with its latency. */
   instrument(app: FastifyInstance): void;
 }
@@ -75,9 +77,18 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
     help: 'Create requests refused with 503 overloaded by the admission limit (nothing stored)',
     registers: [registry],
   });
+  const limited = new Counter({
+    name: 'exactly_ingest_rate_limited_total',
+    help: "Requests refused with 429 by their account's or API key's rate limit or concurrency quota",
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   return {
     countShed() {
       shed.inc();
+    },
+    countLimited(reason) {
+      limited.inc({ reason });
     },
     countOutcome(outcome, route) {
       outcomes[outcome.kind].inc({ route });

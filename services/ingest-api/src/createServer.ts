@@ -26,7 +26,8 @@ import { idempotencyKeysRoutes } from './idempotencyKeysRoutes.js';
 import { messagesRoutes } from './messagesRoutes.js';
 import { openApiDocument } from './openApiDocument.js';
 import { registerJsonBodyParser } from './registerJsonBodyParser.js';
-import { registerProblemDetails } from './registerProblemDetails.js';
+import { notFound, registerProblemDetails } from './registerProblemDetails.js';
+import { registerTenantQuota } from './tenantQuota.js';
 import { type EffectsWriter, writeAcceptedMessages } from './writeAcceptedMessages.js';
 
 export interface ServerDependencies {
@@ -88,6 +89,15 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
     // One log line per request, written by the metrics hook with its status and duration.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.BODY_LIMIT,
+    // Slow clients (slowloris) are cut off: Node answers 408 and closes the socket.
+    requestTimeout: config.REQUEST_TIMEOUT,
+    connectionTimeout: config.CONNECTION_TIMEOUT,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT,
+    http: {
+      headersTimeout: config.HEADERS_TIMEOUT,
+      // Node checks the two timeouts above this often (30 s by default, longer than they are).
+      connectionsCheckingInterval: Math.min(1_000, config.HEADERS_TIMEOUT),
+    },
     // Keys up to 256 characters arrive URL-encoded in /v1/idempotency-keys/{key}.
     routerOptions: { maxParamLength: 1_024 },
     return503OnClosing: true,
@@ -102,9 +112,12 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // An unknown route is answered before its body is read: nobody waits for a body it will never use.
+    if (request.is404) throw notFound(request);
   });
   registerJsonBodyParser(app);
-  registerProblemDetails(app);
+  // A body over the limit is read and dropped up to twice the limit, so its client gets the 413.
+  registerProblemDetails(app, { drainLimit: 2 * config.BODY_LIMIT });
   metrics.instrument(app);
   registerAdmissionLimit(app, { limit: config.ADMISSION_LIMIT, onShed: metrics.countShed });
   registerOpsRoutes(app, {
@@ -130,6 +143,15 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
   await app.register(async (v1) => {
     v1.addHook('onRequest', async (request) => {
       request.principal = await authenticator.authenticate(request.headers.authorization);
+    });
+    registerTenantQuota(v1, {
+      accountRate: config.ACCOUNT_RATE_LIMIT,
+      apiKeyRate: config.API_KEY_RATE_LIMIT,
+      windowMs: config.RATE_LIMIT_WINDOW,
+      accountConcurrency: config.ACCOUNT_CONCURRENCY,
+      apiKeyConcurrency: config.API_KEY_CONCURRENCY,
+      principalOf,
+      onLimited: metrics.countLimited,
     });
     await v1.register(messagesRoutes, { orm, engine, now, newId, principalOf });
     await v1.register(idempotencyKeysRoutes, { engine, principalOf });

@@ -70,8 +70,10 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
         .type('application/problem+json')
         .send(JSON.stringify(toProblemDetails(error, request.url)));
     };
-    app.all('/dashboard', off);
-    app.all('/dashboard/*', off);
+    // In onRequest, so a POST's body is never read (or waited for) only to answer 404.
+    const route = { onRequest: off, handler: async () => undefined };
+    app.all('/dashboard', route);
+    app.all('/dashboard/*', route);
     return { close: async () => {} };
   }
 
@@ -133,7 +135,8 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
       }
     });
 
-    api.post('/dashboard/api/session', async (request, reply) => {
+    // The one body read before authentication (it carries the token): kept small.
+    api.post('/dashboard/api/session', { bodyLimit: 4_096 }, async (request, reply) => {
       const { token: given } = validated(Login, request.body, 'the sign-in');
       if (!sessions.isOperatorToken(given)) {
         request.log.warn({ ip: request.ip }, 'dashboard sign-in refused');
