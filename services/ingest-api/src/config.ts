@@ -1,5 +1,5 @@
 import { duration, flag, port, positiveInt, postgresUrl, readConfig } from '@exactly/config';
-import { defaultTopics } from '@exactly/contracts';
+import { defaultMaxMessageBytes, defaultTopics } from '@exactly/contracts';
 import {
   type IdempotencyProfile,
   IdempotentMethod,
@@ -22,6 +22,8 @@ export const IngestConfig = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     BODY_LIMIT: positiveInt.default(5 * 1024 * 1024),
     COMMANDS_TOPIC: z.string().min(1).default(defaultTopics.commands),
+    /** The relay's variable: `max.message.bytes` of the topics; a command whose record is larger is refused (413). */
+    RELAY_TOPIC_MAX_MESSAGE_BYTES: positiveInt.default(defaultMaxMessageBytes),
     MESSAGE_EVENTS_TOPIC: z.string().min(1).default(defaultTopics.messageEvents),
     AUTH_CACHE_TTL: duration.default(2_000),
     IDEMPOTENCY_PROFILE: z.enum(idempotencyProfileNames).default('default'),

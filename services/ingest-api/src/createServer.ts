@@ -153,7 +153,14 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
       principalOf,
       onLimited: metrics.countLimited,
     });
-    await v1.register(messagesRoutes, { orm, engine, now, newId, principalOf });
+    await v1.register(messagesRoutes, {
+      orm,
+      engine,
+      now,
+      newId,
+      principalOf,
+      maxRecordBytes: config.RELAY_TOPIC_MAX_MESSAGE_BYTES,
+    });
     await v1.register(idempotencyKeysRoutes, { engine, principalOf });
   });
   const dashboard = await registerDashboard(app, { config, orm, logger, registry });

@@ -1,6 +1,12 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { email, startTestServer, type TestAccount, type TestServer } from './testing/startTestServer.js';
+import {
+  email,
+  startTestServer,
+  storedFor,
+  type TestAccount,
+  type TestServer,
+} from './testing/startTestServer.js';
 
 let api: TestServer;
 let who: TestAccount;
@@ -110,5 +116,19 @@ describe('a body over BODY_LIMIT sent over TCP', () => {
     });
     expect(response.status).toBe(413);
     expect(await response.json()).toMatchObject({ code: 'payload_too_large' });
+  });
+});
+
+describe('a command whose record could never be published', () => {
+  it('is refused at the door naming the limit, and nothing is stored', async () => {
+    const huge = email({ text: 'a'.repeat(100_000), html: `<p>${'b'.repeat(1_000_000 - 7)}</p>` });
+    const answer = await post(Buffer.from(JSON.stringify(huge)));
+    expect(answer.status).toBe(413);
+    const problem = JSON.parse(answer.body) as { code: string; detail: string };
+    expect(problem.code).toBe('payload_too_large');
+    expect(problem.detail).toMatch(/1048588/);
+    const stored = await storedFor(api.orm, who.accountId);
+    expect(stored.messages).toEqual([]);
+    expect(stored.outbox).toEqual([]);
   });
 });
