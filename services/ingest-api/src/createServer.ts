@@ -26,7 +26,7 @@ import { idempotencyKeysRoutes } from './idempotencyKeysRoutes.js';
 import { messagesRoutes } from './messagesRoutes.js';
 import { openApiDocument } from './openApiDocument.js';
 import { registerJsonBodyParser } from './registerJsonBodyParser.js';
-import { notFound, registerProblemDetails } from './registerProblemDetails.js';
+import { notFound, registerProblemDetails, renderFrameworkError } from './registerProblemDetails.js';
 import { registerTenantQuota } from './tenantQuota.js';
 import { type EffectsWriter, writeAcceptedMessages } from './writeAcceptedMessages.js';
 
@@ -101,6 +101,7 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
     // Keys up to 256 characters arrive URL-encoded in /v1/idempotency-keys/{key}.
     routerOptions: { maxParamLength: 1_024 },
     return503OnClosing: true,
+    frameworkErrors: renderFrameworkError,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       // Request ids need no time order: node's pooled randomUUID is much cheaper than a UUIDv7.

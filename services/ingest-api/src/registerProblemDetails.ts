@@ -1,5 +1,5 @@
 import { ExactlyError, isExactlyError, toExactlyError, toProblemDetails } from '@exactly/errors';
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { drainRequest } from './drainRequest.js';
 
 const problemJson = 'application/problem+json';
@@ -53,6 +53,25 @@ export function registerProblemDetails(app: FastifyInstance, { drainLimit }: { d
       .type(problemJson)
       .send(JSON.stringify(toProblemDetails(error, request.url)));
   });
+}
+
+/**
+ * Fastify's `frameworkErrors`: a URL it cannot decode (`%FF`, a lost surrogate) or a parameter
+ * over the length limit is a client error in problem details, like every other.
+ */
+export function renderFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const path = request.url.split('?')[0] ?? '';
+  const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+  const problem = path.startsWith('/v1/idempotency-keys/')
+    ? new ExactlyError('idempotency_key_invalid', 'the key in the path is not valid percent-encoded UTF-8', {
+        status,
+      })
+    : new ExactlyError('invalid_request', `the URL cannot be read: ${error.message}`, { status });
+  request.log.info({ code: problem.code, detail: problem.message }, 'request refused');
+  return reply
+    .code(status)
+    .type(problemJson)
+    .send(JSON.stringify(toProblemDetails(problem, request.url)));
 }
 
 /** The 404 of a path no route serves. */
