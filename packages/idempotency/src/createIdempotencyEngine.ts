@@ -106,6 +106,16 @@ interface WriteItem<Effect> {
 
 type WriteResult = RecordWrite | { kind: 'failed'; error: unknown };
 
+/**
+ * The request of a key that runs in this process; others with the key follow it. `found`
+ * settles after its first look-up: true when the key's record already existed (it replays),
+ * false when it goes on to execute.
+ */
+interface Leader {
+  settled: Promise<Settled>;
+  found: Promise<boolean>;
+}
+
 /** What a finished attempt leaves for requests that waited on it in this process. */
 interface Settled {
   outcome: IdempotencyOutcome;
@@ -124,7 +134,7 @@ export function createIdempotencyEngine<Effect>(
   options: IdempotencyEngineOptions<Effect>,
 ): IdempotencyEngine<Effect> {
   const { orm, profile } = options;
-  const inflight = new Map<string, Promise<Settled>>();
+  const inflight = new Map<string, Leader>();
   let activeLockWaiters = 0;
   const replayCache = new ReplayCache(options.replayCacheSize ?? 10_000);
   let cleanupTimer: NodeJS.Timeout | undefined;
@@ -255,10 +265,12 @@ export function createIdempotencyEngine<Effect>(
     scopeKey: string,
     lockKey: string,
     deadline: number,
+    onLookedUp: (found: boolean) => void,
   ): Promise<Settled> {
     let prepared: PreparedExecution<Effect> | undefined;
     for (let round = 0; ; round += 1) {
       const existing = replayCache.get(scopeKey) ?? (await lookups.submit(scopeKey));
+      onLookedUp(existing !== undefined);
       if (existing) return { outcome: fromRecord(existing, request), record: existing };
       if (round > 1_000) throw new ExactlyError('internal', `key ${scopeKey} neither found nor writable`);
       prepared ??= request.prepare();
@@ -307,16 +319,31 @@ export function createIdempotencyEngine<Effect>(
     for (;;) {
       const leader = inflight.get(scopeKey);
       if (leader) {
-        if (profile.inFlight === 'conflict') return inFlight().outcome;
-        const settled = await settledBefore(leader, deadline);
+        // Under 'conflict' only a first request that executes is in flight; one that is looking up
+        // a request finished long ago answers with its record, and so does this one.
+        if (profile.inFlight === 'conflict' && (await settledBefore(leader.found, deadline)) !== true) {
+          return inFlight().outcome;
+        }
+        const settled = await settledBefore(leader.settled, deadline);
         if (settled === 'timeout') return inFlight().outcome;
         if (settled?.record) return fromRecord(settled.record, request);
+        if (profile.inFlight === 'conflict') return inFlight().outcome;
         continue;
       }
-      const own = attempt(request, scopeKey, lockKey, deadline);
+      const found = Promise.withResolvers<boolean>();
+      let lookedUp = false;
+      const onLookedUp = (existing: boolean) => {
+        if (lookedUp) return;
+        lookedUp = true;
+        found.resolve(existing);
+      };
+      const own: Leader = {
+        settled: attempt(request, scopeKey, lockKey, deadline, onLookedUp).finally(() => onLookedUp(false)),
+        found: found.promise,
+      };
       inflight.set(scopeKey, own);
       try {
-        return (await own).outcome;
+        return (await own.settled).outcome;
       } finally {
         if (inflight.get(scopeKey) === own) inflight.delete(scopeKey);
       }
@@ -377,7 +404,7 @@ export function createIdempotencyEngine<Effect>(
       if (cleanupTimer) clearInterval(cleanupTimer);
       cleanupTimer = undefined;
       await cleanupRun;
-      await Promise.allSettled([...inflight.values()]);
+      await Promise.allSettled([...inflight.values()].map((leader) => leader.settled));
       await writes.drained();
       await lookups.drained();
     },
