@@ -70,6 +70,8 @@ export interface IdempotencyEngineOptions<Effect> {
   maxLockWaiters?: number;
   /** Live records kept in memory for replays without a database read (default 10,000; 0: none). */
   replayCacheSize?: number;
+  /** Bytes at most that the replay cache holds, by an upper bound (default 32 MiB; 0: no cache). */
+  replayCacheBytes?: number;
   onBatch?: (size: number, seconds: number) => void;
 }
 
@@ -93,6 +95,8 @@ export interface IdempotencyEngine<Effect> {
     onDeleted?: (count: number) => void;
     onError?: (error: unknown) => void;
   }): void;
+  /** The replay cache's entries and the upper bound of their bytes (for metrics). */
+  replayCacheSize(): { entries: number; bytes: number };
   /** Stops the cleanup and waits for queued writes to finish. */
   close(): Promise<void>;
 }
@@ -136,7 +140,13 @@ export function createIdempotencyEngine<Effect>(
   const { orm, profile } = options;
   const inflight = new Map<string, Leader>();
   let activeLockWaiters = 0;
-  const replayCache = new ReplayCache(options.replayCacheSize ?? 10_000);
+  const replayCache = new ReplayCache({
+    maxEntries: options.replayCacheSize ?? 10_000,
+    maxBytes: options.replayCacheBytes ?? 32 * 1024 * 1024,
+  });
+  // Expired entries leave within a second, whether or not they are read again.
+  const evictionTimer = setInterval(() => replayCache.evictExpired(), 1_000);
+  evictionTimer.unref();
   let cleanupTimer: NodeJS.Timeout | undefined;
   let cleanupRun: Promise<unknown> = Promise.resolve();
 
@@ -390,6 +400,7 @@ export function createIdempotencyEngine<Effect>(
     execute,
     keyState,
     deleteExpired,
+    replayCacheSize: () => replayCache.size,
     startCleanup({ intervalMs, batchSize, maxBatches, onDeleted, onError }) {
       if (cleanupTimer) clearInterval(cleanupTimer);
       cleanupTimer = setInterval(() => {
@@ -401,6 +412,7 @@ export function createIdempotencyEngine<Effect>(
       cleanupTimer.unref();
     },
     async close() {
+      clearInterval(evictionTimer);
       if (cleanupTimer) clearInterval(cleanupTimer);
       cleanupTimer = undefined;
       await cleanupRun;

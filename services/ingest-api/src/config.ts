@@ -52,6 +52,12 @@ export const IngestConfig = z
     IDEMPOTENCY_CLEANUP_INTERVAL: duration.default(60_000),
     IDEMPOTENCY_CLEANUP_BATCH: positiveInt.default(1_000),
     IDEMPOTENCY_REPLAY_CACHE: z.coerce.number().int().min(0).default(10_000),
+    /** Bytes at most in the replay cache, by an upper bound; 32 MiB fits the 512 MiB limit in infra/k8s. */
+    IDEMPOTENCY_REPLAY_CACHE_BYTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(32 * 1024 * 1024),
     WRITE_BATCH_MAX: positiveInt.max(1_000).default(256),
     WRITE_CONCURRENCY: positiveInt.default(2),
     SHUTDOWN_TIMEOUT: duration.default(10_000),

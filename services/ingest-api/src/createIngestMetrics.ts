@@ -1,6 +1,6 @@
 import type { IdempotencyOutcome } from '@exactly/idempotency';
 import type { FastifyInstance } from 'fastify';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface IngestMetrics {
   countOutcome(outcome: IdempotencyOutcome, route: string): void;
@@ -10,6 +10,8 @@ export interface IngestMetrics {
   countShed(): void;
   /** A request refused with 429 by its tenant's rate limit or concurrency quota. */
   countLimited(reason: 'rate' | 'concurrency'): void;
+  /** Reports the replay cache's entries and bytes at every scrape. */
+  watchReplayCache(read: () => { entries: number; bytes: number }): void;
   /** Counts every request by route and status, with its latency. */
   instrument(app: FastifyInstance): void;
 }
@@ -89,6 +91,24 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
     },
     countLimited(reason) {
       limited.inc({ reason });
+    },
+    watchReplayCache(read) {
+      new Gauge({
+        name: 'exactly_idempotency_replay_cache_bytes',
+        help: 'Upper bound of the bytes the replay cache holds (bounded by IDEMPOTENCY_REPLAY_CACHE_BYTES)',
+        registers: [registry],
+        collect() {
+          this.set(read().bytes);
+        },
+      });
+      new Gauge({
+        name: 'exactly_idempotency_replay_cache_entries',
+        help: 'Records the replay cache holds (bounded by IDEMPOTENCY_REPLAY_CACHE)',
+        registers: [registry],
+        collect() {
+          this.set(read().entries);
+        },
+      });
     },
     countOutcome(outcome, route) {
       outcomes[outcome.kind].inc({ route });

@@ -80,8 +80,10 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
     maxBatchSize: config.WRITE_BATCH_MAX,
     writeConcurrency: config.WRITE_CONCURRENCY,
     replayCacheSize: config.IDEMPOTENCY_REPLAY_CACHE,
+    replayCacheBytes: config.IDEMPOTENCY_REPLAY_CACHE_BYTES,
     onBatch: metrics.observeBatch,
   });
+  metrics.watchReplayCache(engine.replayCacheSize);
   const authenticator = createApiKeyAuthenticator({ orm, cacheTtlMs: config.AUTH_CACHE_TTL });
 
   const app = Fastify({
