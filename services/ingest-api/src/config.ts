@@ -17,6 +17,12 @@ export const IngestConfig = z
   .object({
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: port.default(3000),
+    /**
+     * The listener of /healthz, /readyz and /metrics. Unset: they answer on PORT, to local callers
+     * only (loopback, no proxy header); set: only on OPS_HOST:OPS_PORT (0: a free port).
+     */
+    OPS_HOST: z.string().min(1).default('127.0.0.1'),
+    OPS_PORT: port.optional(),
     DATABASE_URL: postgresUrl.default(localDatabaseUrl),
     DATABASE_POOL_SIZE: positiveInt.default(16),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -45,6 +45,12 @@ export interface ServerDependencies {
 
 export interface IngestServer {
   app: FastifyInstance;
+  /** The listener of /healthz, /readyz and /metrics when OPS_PORT is set. */
+  ops: FastifyInstance | undefined;
+  /** Listens on HOST:PORT (and OPS_HOST:OPS_PORT); returns the API's address. */
+  listen(address?: { host: string; port: number }): Promise<string>;
+  /** The ops listener's address once listening, when OPS_PORT is set. */
+  readonly opsUrl: string | undefined;
   engine: IdempotencyEngine<AcceptedMessages>;
   /** Stops taking requests, finishes those in flight and the queued writes (the ORM stays open). */
   close(): Promise<void>;
@@ -54,6 +60,19 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | undefined;
   }
+}
+
+const loopback = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/** A caller on this host that no proxy forwarded (a local proxy would make anyone look local). */
+function isLocalCaller(request: FastifyRequest): boolean {
+  const { headers } = request;
+  return (
+    loopback.has(request.socket.remoteAddress ?? '') &&
+    headers['x-forwarded-for'] === undefined &&
+    headers.forwarded === undefined &&
+    headers['x-real-ip'] === undefined
+  );
 }
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,128}$/;
@@ -123,13 +142,31 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
   registerProblemDetails(app, { drainLimit: 2 * config.BODY_LIMIT });
   metrics.instrument(app);
   registerAdmissionLimit(app, { limit: config.ADMISSION_LIMIT, onShed: metrics.countShed });
-  registerOpsRoutes(app, {
+  const opsRoutes = {
     registry,
+    // What is wrong goes to the log; callers learn only that the database does not answer.
     readiness: async () => {
-      await runSql(orm.em.fork(), 'SELECT 1');
-      return undefined;
+      try {
+        await runSql(orm.em.fork(), 'SELECT 1');
+        return undefined;
+      } catch (error) {
+        logger.warn({ err: error }, 'not ready: the database does not answer');
+        return 'database unavailable';
+      }
     },
-  });
+  };
+  const ops =
+    config.OPS_PORT === undefined
+      ? undefined
+      : Fastify({ loggerInstance: logger as FastifyBaseLogger, requestTimeout: config.REQUEST_TIMEOUT });
+  if (ops) registerOpsRoutes(ops, opsRoutes);
+  else
+    await app.register(async (local) => {
+      local.addHook('onRequest', async (request) => {
+        if (!isLocalCaller(request)) throw notFound(request);
+      });
+      registerOpsRoutes(local, opsRoutes);
+    });
   const document = JSON.stringify(openApiDocument(profile));
   app.get('/openapi.json', { logLevel: 'warn' }, async (_request, reply) =>
     reply.type('application/json; charset=utf-8').send(document),
@@ -177,10 +214,21 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
       logger.warn({ err: error }, 'deleting expired idempotency records failed; next round retries'),
   });
 
+  let opsUrl: string | undefined;
   return {
     app,
+    ops,
     engine,
+    get opsUrl() {
+      return opsUrl;
+    },
+    async listen(address = { host: config.HOST, port: config.PORT }) {
+      const url = await app.listen(address);
+      if (ops) opsUrl = await ops.listen({ host: config.OPS_HOST, port: config.OPS_PORT ?? 0 });
+      return url;
+    },
     async close() {
+      await ops?.close();
       await app.close();
       await dashboard.close();
       await engine.close();
