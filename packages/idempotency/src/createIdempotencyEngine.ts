@@ -242,7 +242,7 @@ export function createIdempotencyEngine<Effect>(
     record: { fingerprint: Buffer; reply: StoredReply; requestId: string; createdAt: Date },
     request: ExecutionRequest<Effect>,
   ): IdempotencyOutcome {
-    if (!record.fingerprint.equals(request.fingerprint))
+    if (!record.fingerprint.equals(request.fingerprint) && profile.onMismatch === 'refuse')
       return { kind: 'mismatch', status: profile.mismatchStatus };
     return {
       kind: 'replayed',

@@ -52,6 +52,7 @@ export const IngestConfig = z
       .number()
       .pipe(z.union([z.literal(400), z.literal(409), z.literal(422)]))
       .optional(),
+    IDEMPOTENCY_ON_MISMATCH: z.enum(['refuse', 'replay']).optional(),
     IDEMPOTENCY_IN_FLIGHT: z.enum(['wait', 'conflict']).optional(),
     IDEMPOTENCY_WAIT_TIMEOUT: duration.default(10_000),
     IDEMPOTENCY_LEASE: duration.default(15_000),
@@ -109,6 +110,7 @@ export function profileFromConfig(config: IngestConfig): IdempotencyProfile {
     methods: config.IDEMPOTENCY_METHODS,
     retentionMs: config.IDEMPOTENCY_RETENTION,
     mismatchStatus: config.IDEMPOTENCY_MISMATCH_STATUS,
+    onMismatch: config.IDEMPOTENCY_ON_MISMATCH,
     inFlight: config.IDEMPOTENCY_IN_FLIGHT,
   });
 }

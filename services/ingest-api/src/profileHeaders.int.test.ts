@@ -36,3 +36,35 @@ describe.each(idempotencyProfileNames)('a key in a header the %s profile does no
     }
   });
 });
+
+describe('a used key with another body under the txtly profile ("the same response for identical keys")', () => {
+  it('gets the first reply, marked replayed, and nothing more is stored; the default profile still refuses', async () => {
+    for (const [profile, expected] of [
+      ['txtly', 202],
+      ['default', 422],
+    ] as const) {
+      const api = await startTestServer({ IDEMPOTENCY_PROFILE: profile }, { listen: true });
+      try {
+        const who = await api.newAccount();
+        const post = (subject: string) =>
+          fetch(`${api.url}/v1/messages`, {
+            method: 'POST',
+            headers: {
+              authorization: `Bearer ${who.apiKey}`,
+              'content-type': 'application/json',
+              'idempotency-key': 'same',
+            },
+            body: JSON.stringify(email({ subject })),
+          });
+        const first = await post('First');
+        const firstBody = await first.text();
+        const other = await post('Other');
+        expect({ profile, status: other.status }).toEqual({ profile, status: expected });
+        if (expected === 202) expect(await other.text()).toBe(firstBody);
+        expect((await storedFor(api.orm, who.accountId)).messages).toHaveLength(1);
+      } finally {
+        await api.close();
+      }
+    }
+  });
+});
