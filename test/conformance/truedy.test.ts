@@ -40,12 +40,16 @@ describe('Truedy (seed 003) under the truedy profile', () => {
       expect(retry.text).toBe(first.text);
     });
 
-    it('"X-Idempotency-Key: <key>": an Idempotency-Key header is not this API\'s header and protects nothing', async () => {
+    it('"X-Idempotency-Key: <key>": an Idempotency-Key header is not this API\'s header: 400 naming X-Idempotency-Key, never an unprotected send', async () => {
       const who = await createAccount('Wrong header (truedy)');
       const k = key();
-      await api.post('/v1/messages', who, call(), { 'Idempotency-Key': k });
-      await api.post('/v1/messages', who, call(), { 'Idempotency-Key': k });
-      expect(await api.messages(who)).toHaveLength(2);
+      const answer = await api.post('/v1/messages', who, call(), { 'Idempotency-Key': k });
+      expect([answer.status, answer.json.code, answer.json.header]).toEqual([
+        400,
+        'idempotency_key_invalid',
+        'X-Idempotency-Key',
+      ]);
+      expect(await api.messages(who)).toEqual([]);
     });
 
     it('"Key format: Any unique string. We recommend a UUID"', async () => {

@@ -2,10 +2,12 @@ export { canonicalJson } from './canonicalJson.js';
 export { DeadLetterRecord } from './deadLetterRecord.js';
 export {
   commandSchemaVersion,
+  defaultMaxMessageBytes,
   defaultTopics,
   jsonContentType,
   MessageEventRecord,
   recordHeaders,
+  recordSizeBound,
   SendMessageCommand,
 } from './kafkaRecords.js';
 export {

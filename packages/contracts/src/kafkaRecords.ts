@@ -23,6 +23,34 @@ export const recordHeaders = {
   originalOffset: 'exactly-original-offset',
 } as const;
 
+/**
+ * `max.message.bytes` of the topics the relay creates (Kafka's own default), unless
+ * `RELAY_TOPIC_MAX_MESSAGE_BYTES` says otherwise. The ingest API reads the same variable, so it
+ * refuses at the door a command whose record the topic would never take.
+ */
+export const defaultMaxMessageBytes = 1_048_588;
+
+// A record batch's fixed header, and a generous bound on one record's varints and attributes.
+const batchOverhead = 61;
+const recordOverhead = 40;
+const headerOverhead = 10;
+
+/**
+ * An upper bound of the bytes one record takes alone in a record batch (what Kafka compares with
+ * `max.message.bytes`): within ~100 bytes of the limit counts as too large.
+ */
+export function recordSizeBound(
+  key: string,
+  value: string,
+  headers: Readonly<Record<string, string>>,
+): number {
+  let bytes = batchOverhead + recordOverhead + Buffer.byteLength(key) + Buffer.byteLength(value);
+  for (const [name, headerValue] of Object.entries(headers)) {
+    bytes += headerOverhead + Buffer.byteLength(name) + Buffer.byteLength(headerValue);
+  }
+  return bytes;
+}
+
 export const commandSchemaVersion = 1;
 export const jsonContentType = 'application/json';
 

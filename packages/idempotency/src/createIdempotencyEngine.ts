@@ -70,6 +70,8 @@ export interface IdempotencyEngineOptions<Effect> {
   maxLockWaiters?: number;
   /** Live records kept in memory for replays without a database read (default 10,000; 0: none). */
   replayCacheSize?: number;
+  /** Bytes at most that the replay cache holds, by an upper bound (default 32 MiB; 0: no cache). */
+  replayCacheBytes?: number;
   onBatch?: (size: number, seconds: number) => void;
 }
 
@@ -93,6 +95,8 @@ export interface IdempotencyEngine<Effect> {
     onDeleted?: (count: number) => void;
     onError?: (error: unknown) => void;
   }): void;
+  /** The replay cache's entries and the upper bound of their bytes (for metrics). */
+  replayCacheSize(): { entries: number; bytes: number };
   /** Stops the cleanup and waits for queued writes to finish. */
   close(): Promise<void>;
 }
@@ -105,6 +109,16 @@ interface WriteItem<Effect> {
 }
 
 type WriteResult = RecordWrite | { kind: 'failed'; error: unknown };
+
+/**
+ * The request of a key that runs in this process; others with the key follow it. `found`
+ * settles after its first look-up: true when the key's record already existed (it replays),
+ * false when it goes on to execute.
+ */
+interface Leader {
+  settled: Promise<Settled>;
+  found: Promise<boolean>;
+}
 
 /** What a finished attempt leaves for requests that waited on it in this process. */
 interface Settled {
@@ -124,9 +138,15 @@ export function createIdempotencyEngine<Effect>(
   options: IdempotencyEngineOptions<Effect>,
 ): IdempotencyEngine<Effect> {
   const { orm, profile } = options;
-  const inflight = new Map<string, Promise<Settled>>();
+  const inflight = new Map<string, Leader>();
   let activeLockWaiters = 0;
-  const replayCache = new ReplayCache(options.replayCacheSize ?? 10_000);
+  const replayCache = new ReplayCache({
+    maxEntries: options.replayCacheSize ?? 10_000,
+    maxBytes: options.replayCacheBytes ?? 32 * 1024 * 1024,
+  });
+  // Expired entries leave within a second, whether or not they are read again.
+  const evictionTimer = setInterval(() => replayCache.evictExpired(), 1_000);
+  evictionTimer.unref();
   let cleanupTimer: NodeJS.Timeout | undefined;
   let cleanupRun: Promise<unknown> = Promise.resolve();
 
@@ -222,7 +242,7 @@ export function createIdempotencyEngine<Effect>(
     record: { fingerprint: Buffer; reply: StoredReply; requestId: string; createdAt: Date },
     request: ExecutionRequest<Effect>,
   ): IdempotencyOutcome {
-    if (!record.fingerprint.equals(request.fingerprint))
+    if (!record.fingerprint.equals(request.fingerprint) && profile.onMismatch === 'refuse')
       return { kind: 'mismatch', status: profile.mismatchStatus };
     return {
       kind: 'replayed',
@@ -255,10 +275,12 @@ export function createIdempotencyEngine<Effect>(
     scopeKey: string,
     lockKey: string,
     deadline: number,
+    onLookedUp: (found: boolean) => void,
   ): Promise<Settled> {
     let prepared: PreparedExecution<Effect> | undefined;
     for (let round = 0; ; round += 1) {
       const existing = replayCache.get(scopeKey) ?? (await lookups.submit(scopeKey));
+      onLookedUp(existing !== undefined);
       if (existing) return { outcome: fromRecord(existing, request), record: existing };
       if (round > 1_000) throw new ExactlyError('internal', `key ${scopeKey} neither found nor writable`);
       prepared ??= request.prepare();
@@ -307,16 +329,31 @@ export function createIdempotencyEngine<Effect>(
     for (;;) {
       const leader = inflight.get(scopeKey);
       if (leader) {
-        if (profile.inFlight === 'conflict') return inFlight().outcome;
-        const settled = await settledBefore(leader, deadline);
+        // Under 'conflict' only a first request that executes is in flight; one that is looking up
+        // a request finished long ago answers with its record, and so does this one.
+        if (profile.inFlight === 'conflict' && (await settledBefore(leader.found, deadline)) !== true) {
+          return inFlight().outcome;
+        }
+        const settled = await settledBefore(leader.settled, deadline);
         if (settled === 'timeout') return inFlight().outcome;
         if (settled?.record) return fromRecord(settled.record, request);
+        if (profile.inFlight === 'conflict') return inFlight().outcome;
         continue;
       }
-      const own = attempt(request, scopeKey, lockKey, deadline);
+      const found = Promise.withResolvers<boolean>();
+      let lookedUp = false;
+      const onLookedUp = (existing: boolean) => {
+        if (lookedUp) return;
+        lookedUp = true;
+        found.resolve(existing);
+      };
+      const own: Leader = {
+        settled: attempt(request, scopeKey, lockKey, deadline, onLookedUp).finally(() => onLookedUp(false)),
+        found: found.promise,
+      };
       inflight.set(scopeKey, own);
       try {
-        return (await own).outcome;
+        return (await own.settled).outcome;
       } finally {
         if (inflight.get(scopeKey) === own) inflight.delete(scopeKey);
       }
@@ -363,6 +400,7 @@ export function createIdempotencyEngine<Effect>(
     execute,
     keyState,
     deleteExpired,
+    replayCacheSize: () => replayCache.size,
     startCleanup({ intervalMs, batchSize, maxBatches, onDeleted, onError }) {
       if (cleanupTimer) clearInterval(cleanupTimer);
       cleanupTimer = setInterval(() => {
@@ -374,10 +412,11 @@ export function createIdempotencyEngine<Effect>(
       cleanupTimer.unref();
     },
     async close() {
+      clearInterval(evictionTimer);
       if (cleanupTimer) clearInterval(cleanupTimer);
       cleanupTimer = undefined;
       await cleanupRun;
-      await Promise.allSettled([...inflight.values()]);
+      await Promise.allSettled([...inflight.values()].map((leader) => leader.settled));
       await writes.drained();
       await lookups.drained();
     },

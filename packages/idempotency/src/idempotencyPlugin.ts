@@ -31,6 +31,20 @@ export interface IdempotencyPluginOptions {
   onOutcome?: (outcome: IdempotencyOutcome, request: FastifyRequest) => void;
 }
 
+/** Idempotency key headers that clients send by habit; one the profile does not read is refused. */
+export const wellKnownKeyHeaders = ['Idempotency-Key', 'X-Idempotency-Key'] as const;
+
+function otherKeyHeader(rawHeaders: readonly string[], profile: IdempotencyProfile): string | undefined {
+  const own = profile.header.toLowerCase();
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index]?.toLowerCase();
+    if (name === own) continue;
+    const known = wellKnownKeyHeaders.find((header) => header.toLowerCase() === name);
+    if (known !== undefined) return known;
+  }
+  return undefined;
+}
+
 /** Response headers of a replay. */
 export const replayHeaders = {
   replayed: 'idempotent-replayed',
@@ -47,6 +61,17 @@ const plugin: FastifyPluginAsync<IdempotencyPluginOptions> = async (app, { profi
     if (request.routeOptions.config.idempotent !== true) return;
     if (!(profile.methods as readonly string[]).includes(request.method)) return;
     const parsed = parseIdempotencyKey(request.raw.rawHeaders, profile);
+    if (parsed.kind === 'absent') {
+      // A key in a header this profile does not read would protect nothing: refuse, naming the right one.
+      const other = otherKeyHeader(request.raw.rawHeaders, profile);
+      if (other !== undefined) {
+        throw new ExactlyError(
+          'idempotency_key_invalid',
+          `this API reads the idempotency key from ${profile.header}, not ${other}: send the key as ${profile.header}`,
+          { details: { header: profile.header } },
+        );
+      }
+    }
     if (parsed.kind === 'invalid') {
       throw new ExactlyError('idempotency_key_invalid', parsed.reason, {
         details: { header: profile.header },

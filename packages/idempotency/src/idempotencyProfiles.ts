@@ -31,6 +31,11 @@ export const IdempotencyProfile = z.object({
   retentionMs: z.number().int().positive(),
   /** The status for a key reused with another request. */
   mismatchStatus: z.union([z.literal(400), z.literal(409), z.literal(422)]),
+  /**
+   * A key reused with another request: refuse it (`mismatchStatus`, nothing stored), or replay the
+   * first reply whatever the body (for APIs that promise "the same response for identical keys").
+   */
+  onMismatch: z.enum(['refuse', 'replay']),
   /** A retry arriving while the first is in flight: wait for its reply, or answer 409 at once. */
   inFlight: z.enum(['wait', 'conflict']),
   /** The status of a successful create, and whether its resource is wrapped in `{ "data": ... }`. */
@@ -53,6 +58,7 @@ const defaultProfile: IdempotencyProfile = {
   methods: ['POST'],
   retentionMs: day,
   mismatchStatus: 422,
+  onMismatch: 'refuse',
   inFlight: 'conflict',
   createdStatus: 202,
   envelope: 'none',
@@ -88,6 +94,8 @@ export const idempotencyProfiles = {
     keyRequired: false,
     perEndpoint: false,
     methods: ['POST', 'PATCH', 'PUT'],
+    // "the same response for identical keys": the first reply, whatever the body.
+    onMismatch: 'replay',
     inFlight: 'wait',
   },
   // 002: "unique per API key", "Maximum length: 255", "alphanumeric, hyphens, underscores",

@@ -24,6 +24,10 @@ export {
 } from './idempotencyProfiles.js';
 export type { EntityManager, StoredReply } from './idempotencyRecords.js';
 export { NaturalBatcher, type NaturalBatcherOptions } from './naturalBatcher.js';
-export { type ParsedIdempotencyKey, parseIdempotencyKey } from './parseIdempotencyKey.js';
+export {
+  type ParsedIdempotencyKey,
+  parseIdempotencyKey,
+  parseIdempotencyKeyValue,
+} from './parseIdempotencyKey.js';
 export { requestFingerprint } from './requestFingerprint.js';
 export { advisoryLockKey, type KeyScope, scopeKeyOf } from './scopeKey.js';

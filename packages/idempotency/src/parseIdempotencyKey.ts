@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IdempotencyProfile } from './idempotencyProfiles.js';
 
 export type ParsedIdempotencyKey =
@@ -8,13 +9,16 @@ export type ParsedIdempotencyKey =
 const charsets = {
   'printable-ascii': { pattern: /^[\x20-\x7e]+$/, description: 'printable ASCII characters' },
   alphanumeric: { pattern: /^[A-Za-z0-9_-]+$/, description: 'letters, digits, hyphens and underscores' },
-  any: { pattern: /^[\s\S]+$/, description: 'any characters' },
+  // Control characters never: PostgreSQL refuses \u0000, and the others cannot round-trip a header.
+  any: { pattern: /^\P{Cc}+$/u, description: 'any characters except control characters' },
 } as const;
 
 /**
  * Reads the profile's key header from the raw header list (name, value, name, value...), where a
  * header sent twice is still two entries; Node's `request.headers` would join them with a comma
- * and turn two keys into one new key. Keys are case-sensitive and kept exactly as sent, except
+ * and turn two keys into one new key. Node hands header bytes over as Latin-1; they are read as
+ * UTF-8 (invalid UTF-8 is refused), the same way a key in a URL path is decoded, so one key is one
+ * string whichever way it came. Keys are case-sensitive and kept exactly as sent, except
  * that a profile accepting the IETF draft's quoted form reads `"abc"` as `abc`.
  */
 export function parseIdempotencyKey(
@@ -28,7 +32,14 @@ export function parseIdempotencyKey(
   }
   if (values.length === 0) return { kind: 'absent' };
   if (values.length > 1) return { kind: 'invalid', reason: `${profile.header} was sent more than once` };
-  let key = values[0] ?? '';
+  const bytes = Buffer.from(values[0] ?? '', 'latin1');
+  if (!isUtf8(bytes)) return { kind: 'invalid', reason: `${profile.header} is not valid UTF-8` };
+  return parseIdempotencyKeyValue(bytes.toString('utf8'), profile);
+}
+
+/** Checks one key already decoded (from the header, or from a URL path) against the profile. */
+export function parseIdempotencyKeyValue(value: string, profile: IdempotencyProfile): ParsedIdempotencyKey {
+  let key = value;
   if (profile.acceptQuotedKey && key.startsWith('"')) {
     const unquoted = unquoteStructuredString(key);
     if (unquoted === undefined) {

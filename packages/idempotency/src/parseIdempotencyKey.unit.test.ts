@@ -57,9 +57,21 @@ describe('reading the idempotency key header', () => {
       }
     });
 
-    it('allows any characters a header carries for txtly and truedy', () => {
-      expect(parseIdempotencyKey(['Idempotency-Key', 'caf\u00e9 / #1'], txtly).kind).toBe('key');
-      expect(parseIdempotencyKey(['X-Idempotency-Key', 'caf\u00e9 / #1'], truedy).kind).toBe('key');
+    it('allows any characters but control characters for txtly and truedy, read as UTF-8', () => {
+      // Node hands the header's bytes over as Latin-1: C3 A9 is é in UTF-8.
+      const utf8 = Buffer.from('caf\u00e9 / #1', 'utf8').toString('latin1');
+      expect(parseIdempotencyKey(['Idempotency-Key', utf8], txtly)).toEqual({
+        kind: 'key',
+        key: 'caf\u00e9 / #1',
+      });
+      expect(parseIdempotencyKey(['X-Idempotency-Key', utf8], truedy)).toEqual({
+        kind: 'key',
+        key: 'caf\u00e9 / #1',
+      });
+      expect(parseIdempotencyKey(['Idempotency-Key', 'caf\u00e9'], txtly).kind).toBe('invalid');
+      for (const control of ['a\u0000b', 'a\tb', 'a\u007fb']) {
+        expect(parseIdempotencyKey(['Idempotency-Key', control], txtly).kind).toBe('invalid');
+      }
     });
   });
 

@@ -1,5 +1,7 @@
-import type { MessageResource, SendMessage } from '@exactly/contracts';
+import { type MessageResource, recordSizeBound, type SendMessage } from '@exactly/contracts';
+import { ExactlyError } from '@exactly/errors';
 import type { IdempotencyProfile, StoredReply } from '@exactly/idempotency';
+import { commandRecord } from './writeAcceptedMessages.js';
 
 /** One command the API accepts, with everything its rows need; computed before the transaction. */
 export interface AcceptedMessage {
@@ -30,6 +32,8 @@ export interface AcceptInput {
   now: Date;
   newId: (prefix: string) => string;
   profile: IdempotencyProfile;
+  /** `max.message.bytes` of the commands topic: a command whose record is larger is refused (413). */
+  maxRecordBytes: number;
 }
 
 /** The accepted messages and the reply the client gets now and on every replay. */
@@ -53,6 +57,7 @@ export function acceptMessages(input: AcceptInput): {
       traceparent: input.traceparent,
     };
   });
+  for (const [index, message] of messages.entries()) assertPublishable(message, index, input);
   const resources = messages.map(toResource);
   const content = input.batch ? { messages: resources } : resources[0];
   const body = JSON.stringify(input.profile.envelope === 'data' ? { data: content } : content);
@@ -63,6 +68,36 @@ export function acceptMessages(input: AcceptInput): {
     reply: { status: input.profile.createdStatus, headers, body },
     resourceIds: messages.map((message) => message.id),
   };
+}
+
+/**
+ * Refuses a command the commands topic would never take: the relay would set it aside and it
+ * would never be sent. The bound is of the record as the relay sends it (the payload as
+ * PostgreSQL renders the jsonb, one space after each `:` and `,`), measured as the relay does.
+ */
+function assertPublishable(message: AcceptedMessage, index: number, input: AcceptInput): void {
+  const record = commandRecord('', message);
+  const bytes = recordSizeBound(record.kafkaKey, jsonbText(record.payload), record.headers);
+  if (bytes <= input.maxRecordBytes) return;
+  throw new ExactlyError(
+    'payload_too_large',
+    `${input.batch ? `message ${index} of the batch` : 'the message'} would make a record of about ${bytes} bytes; the commands topic takes at most ${input.maxRecordBytes} bytes (max.message.bytes)`,
+    { details: { limit: input.maxRecordBytes, ...(input.batch ? { index } : {}) } },
+  );
+}
+
+/** An upper bound of the byte length of PostgreSQL's text rendering of a JSON value stored as jsonb. */
+function jsonbText(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text + ' '.repeat(separators(value));
+}
+
+function separators(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + 1 + separators(item), 0);
+  if (typeof value === 'object' && value !== null) {
+    return Object.values(value).reduce((sum: number, item) => sum + 2 + separators(item), 0);
+  }
+  return 0;
 }
 
 function toResource(message: AcceptedMessage): MessageResource {

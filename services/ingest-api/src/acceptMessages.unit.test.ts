@@ -10,6 +10,7 @@ const input = {
   now: new Date('2026-11-22T10:00:00.000Z'),
   newId: (prefix: string) => `${prefix}_${++counter}`,
   profile: idempotencyProfiles.default,
+  maxRecordBytes: 1_048_588,
 };
 const sms: SendMessage = { channel: 'sms', to: '+15551234567', from: 'Acme', text: 'hi' };
 

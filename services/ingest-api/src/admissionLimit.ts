@@ -3,10 +3,12 @@ import type { FastifyInstance } from 'fastify';
 
 /**
  * Load shedding for the create routes: at most `limit` POST requests are in flight in this
- * process; one more is answered `503 overloaded` with `Retry-After: 1` in `onRequest`, before
- * its body is read and before anything is stored, so a shed command was never accepted and a
- * retry with the same key is safe. Without a bound, excess requests queue in memory until
- * clients time out and retry, which adds load exactly when there is too much (0: no limit).
+ * process; one more is answered `503 overloaded` with `Retry-After: 1` before anything is
+ * stored, so a shed command was never accepted and a retry with the same key is safe. A request
+ * counts from `preHandler`, once its body is in: a client that announces a body and never sends
+ * it holds no slot (only its own tenant's quota, until REQUEST_TIMEOUT). Without a bound, excess
+ * requests queue in memory until clients time out and retry, which adds load exactly when there
+ * is too much (0: no limit).
  */
 export function registerAdmissionLimit(
   app: FastifyInstance,
@@ -14,7 +16,7 @@ export function registerAdmissionLimit(
 ): void {
   if (limit <= 0) return;
   let inFlight = 0;
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('preHandler', async (request, reply) => {
     if (request.method !== 'POST') return;
     if (inFlight >= limit) {
       onShed?.();

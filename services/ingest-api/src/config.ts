@@ -1,5 +1,5 @@
 import { duration, flag, port, positiveInt, postgresUrl, readConfig } from '@exactly/config';
-import { defaultTopics } from '@exactly/contracts';
+import { defaultMaxMessageBytes, defaultTopics } from '@exactly/contracts';
 import {
   type IdempotencyProfile,
   IdempotentMethod,
@@ -13,50 +13,84 @@ import { DashboardConfig } from './dashboard/dashboardConfig.js';
 export const localDatabaseUrl = 'postgres://postgres:exactly@127.0.0.1:54320/exactly';
 
 /** The ingest API's environment; every variable and its default is listed in the README. */
-export const IngestConfig = z.object({
-  HOST: z.string().min(1).default('127.0.0.1'),
-  PORT: port.default(3000),
-  DATABASE_URL: postgresUrl.default(localDatabaseUrl),
-  DATABASE_POOL_SIZE: positiveInt.default(16),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  BODY_LIMIT: positiveInt.default(5 * 1024 * 1024),
-  COMMANDS_TOPIC: z.string().min(1).default(defaultTopics.commands),
-  MESSAGE_EVENTS_TOPIC: z.string().min(1).default(defaultTopics.messageEvents),
-  AUTH_CACHE_TTL: duration.default(2_000),
-  IDEMPOTENCY_PROFILE: z.enum(idempotencyProfileNames).default('default'),
-  IDEMPOTENCY_HEADER: z
-    .string()
-    .regex(/^[A-Za-z0-9-]+$/)
-    .optional(),
-  IDEMPOTENCY_KEY_MAX_LENGTH: positiveInt.max(1024).optional(),
-  IDEMPOTENCY_KEY_CHARSET: KeyCharset.optional(),
-  IDEMPOTENCY_KEY_REQUIRED: flag.optional(),
-  IDEMPOTENCY_SCOPE: z.enum(['account', 'api_key']).optional(),
-  IDEMPOTENCY_PER_ENDPOINT: flag.optional(),
-  IDEMPOTENCY_METHODS: z
-    .string()
-    .transform((value) => value.split(',').map((method) => method.trim().toUpperCase()))
-    .pipe(z.array(IdempotentMethod).min(1))
-    .optional(),
-  IDEMPOTENCY_RETENTION: duration.optional(),
-  IDEMPOTENCY_MISMATCH_STATUS: z.coerce
-    .number()
-    .pipe(z.union([z.literal(400), z.literal(409), z.literal(422)]))
-    .optional(),
-  IDEMPOTENCY_IN_FLIGHT: z.enum(['wait', 'conflict']).optional(),
-  IDEMPOTENCY_WAIT_TIMEOUT: duration.default(10_000),
-  IDEMPOTENCY_LEASE: duration.default(15_000),
-  IDEMPOTENCY_CLEANUP_INTERVAL: duration.default(60_000),
-  IDEMPOTENCY_CLEANUP_BATCH: positiveInt.default(1_000),
-  IDEMPOTENCY_REPLAY_CACHE: z.coerce.number().int().min(0).default(10_000),
-  WRITE_BATCH_MAX: positiveInt.max(1_000).default(256),
-  WRITE_CONCURRENCY: positiveInt.default(2),
-  SHUTDOWN_TIMEOUT: duration.default(10_000),
-  /** Create requests in flight at most; more are shed with 503 `overloaded` before anything runs (0: no limit). */
-  ADMISSION_LIMIT: z.coerce.number().int().min(0).default(2_048),
-  /** The operator dashboard (see the README's Dashboard section). */
-  ...DashboardConfig.shape,
-});
+export const IngestConfig = z
+  .object({
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: port.default(3000),
+    /**
+     * The listener of /healthz, /readyz and /metrics. Unset: they answer on PORT, to local callers
+     * only (loopback, no proxy header); set: only on OPS_HOST:OPS_PORT (0: a free port).
+     */
+    OPS_HOST: z.string().min(1).default('127.0.0.1'),
+    OPS_PORT: port.optional(),
+    DATABASE_URL: postgresUrl.default(localDatabaseUrl),
+    DATABASE_POOL_SIZE: positiveInt.default(16),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    BODY_LIMIT: positiveInt.default(5 * 1024 * 1024),
+    COMMANDS_TOPIC: z.string().min(1).default(defaultTopics.commands),
+    /** The relay's variable: `max.message.bytes` of the topics; a command whose record is larger is refused (413). */
+    RELAY_TOPIC_MAX_MESSAGE_BYTES: positiveInt.default(defaultMaxMessageBytes),
+    MESSAGE_EVENTS_TOPIC: z.string().min(1).default(defaultTopics.messageEvents),
+    AUTH_CACHE_TTL: duration.default(2_000),
+    IDEMPOTENCY_PROFILE: z.enum(idempotencyProfileNames).default('default'),
+    IDEMPOTENCY_HEADER: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/)
+      .optional(),
+    IDEMPOTENCY_KEY_MAX_LENGTH: positiveInt.max(1024).optional(),
+    IDEMPOTENCY_KEY_CHARSET: KeyCharset.optional(),
+    IDEMPOTENCY_KEY_REQUIRED: flag.optional(),
+    IDEMPOTENCY_SCOPE: z.enum(['account', 'api_key']).optional(),
+    IDEMPOTENCY_PER_ENDPOINT: flag.optional(),
+    IDEMPOTENCY_METHODS: z
+      .string()
+      .transform((value) => value.split(',').map((method) => method.trim().toUpperCase()))
+      .pipe(z.array(IdempotentMethod).min(1))
+      .optional(),
+    IDEMPOTENCY_RETENTION: duration.optional(),
+    IDEMPOTENCY_MISMATCH_STATUS: z.coerce
+      .number()
+      .pipe(z.union([z.literal(400), z.literal(409), z.literal(422)]))
+      .optional(),
+    IDEMPOTENCY_ON_MISMATCH: z.enum(['refuse', 'replay']).optional(),
+    IDEMPOTENCY_IN_FLIGHT: z.enum(['wait', 'conflict']).optional(),
+    IDEMPOTENCY_WAIT_TIMEOUT: duration.default(10_000),
+    IDEMPOTENCY_LEASE: duration.default(15_000),
+    IDEMPOTENCY_CLEANUP_INTERVAL: duration.default(60_000),
+    IDEMPOTENCY_CLEANUP_BATCH: positiveInt.default(1_000),
+    IDEMPOTENCY_REPLAY_CACHE: z.coerce.number().int().min(0).default(10_000),
+    /** Bytes at most in the replay cache, by an upper bound; 32 MiB fits the 512 MiB limit in infra/k8s. */
+    IDEMPOTENCY_REPLAY_CACHE_BYTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(32 * 1024 * 1024),
+    WRITE_BATCH_MAX: positiveInt.max(1_000).default(256),
+    WRITE_CONCURRENCY: positiveInt.default(2),
+    SHUTDOWN_TIMEOUT: duration.default(10_000),
+    /** Create requests in flight at most, counted once their body is in; more are shed with 503 `overloaded` (0: no limit). */
+    ADMISSION_LIMIT: z.coerce.number().int().min(0).default(2_048),
+    /** Slow clients: the whole request (headers and body) must arrive within REQUEST_TIMEOUT, the headers within HEADERS_TIMEOUT. */
+    REQUEST_TIMEOUT: duration.pipe(z.number().min(1_000)).default(30_000),
+    HEADERS_TIMEOUT: duration.pipe(z.number().min(1_000)).default(10_000),
+    /** A socket that sends or receives nothing this long is closed (0: never). */
+    CONNECTION_TIMEOUT: duration.default(60_000),
+    /** How long an idle keep-alive connection stays open between requests. */
+    KEEP_ALIVE_TIMEOUT: duration.pipe(z.number().min(1)).default(72_000),
+    /** Requests per RATE_LIMIT_WINDOW for one account, and for one API key (0: no limit). */
+    ACCOUNT_RATE_LIMIT: z.coerce.number().int().min(0).default(1_000),
+    API_KEY_RATE_LIMIT: z.coerce.number().int().min(0).default(1_000),
+    RATE_LIMIT_WINDOW: duration.pipe(z.number().min(1_000)).default(1_000),
+    /** Requests in progress at once for one account, and for one API key (0: no limit). */
+    ACCOUNT_CONCURRENCY: z.coerce.number().int().min(0).default(256),
+    API_KEY_CONCURRENCY: z.coerce.number().int().min(0).default(256),
+    /** The operator dashboard (see the README's Dashboard section). */
+    ...DashboardConfig.shape,
+  })
+  .refine((config) => config.HEADERS_TIMEOUT <= config.REQUEST_TIMEOUT, {
+    message: 'HEADERS_TIMEOUT must not be longer than REQUEST_TIMEOUT',
+    path: ['HEADERS_TIMEOUT'],
+  });
 export type IngestConfig = z.infer<typeof IngestConfig>;
 
 /** Reads the configuration once; a bad value throws `config_invalid` naming the variable. */
@@ -76,6 +110,7 @@ export function profileFromConfig(config: IngestConfig): IdempotencyProfile {
     methods: config.IDEMPOTENCY_METHODS,
     retentionMs: config.IDEMPOTENCY_RETENTION,
     mismatchStatus: config.IDEMPOTENCY_MISMATCH_STATUS,
+    onMismatch: config.IDEMPOTENCY_ON_MISMATCH,
     inFlight: config.IDEMPOTENCY_IN_FLIGHT,
   });
 }

@@ -1,6 +1,6 @@
 import type { IdempotencyOutcome } from '@exactly/idempotency';
 import type { FastifyInstance } from 'fastify';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface IngestMetrics {
   countOutcome(outcome: IdempotencyOutcome, route: string): void;
@@ -8,6 +8,10 @@ export interface IngestMetrics {
   countExpiredDeleted(count: number): void;
   /** A create request refused by the admission limit. */
   countShed(): void;
+  /** A request refused with 429 by its tenant's rate limit or concurrency quota. */
+  countLimited(reason: 'rate' | 'concurrency'): void;
+  /** Reports the replay cache's entries and bytes at every scrape. */
+  watchReplayCache(read: () => { entries: number; bytes: number }): void;
   /** Counts every request by route and status, with its latency. */
   instrument(app: FastifyInstance): void;
 }
@@ -75,9 +79,36 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
     help: 'Create requests refused with 503 overloaded by the admission limit (nothing stored)',
     registers: [registry],
   });
+  const limited = new Counter({
+    name: 'exactly_ingest_rate_limited_total',
+    help: "Requests refused with 429 by their account's or API key's rate limit or concurrency quota",
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   return {
     countShed() {
       shed.inc();
+    },
+    countLimited(reason) {
+      limited.inc({ reason });
+    },
+    watchReplayCache(read) {
+      new Gauge({
+        name: 'exactly_idempotency_replay_cache_bytes',
+        help: 'Upper bound of the bytes the replay cache holds (bounded by IDEMPOTENCY_REPLAY_CACHE_BYTES)',
+        registers: [registry],
+        collect() {
+          this.set(read().bytes);
+        },
+      });
+      new Gauge({
+        name: 'exactly_idempotency_replay_cache_entries',
+        help: 'Records the replay cache holds (bounded by IDEMPOTENCY_REPLAY_CACHE)',
+        registers: [registry],
+        collect() {
+          this.set(read().entries);
+        },
+      });
     },
     countOutcome(outcome, route) {
       outcomes[outcome.kind].inc({ route });

@@ -26,7 +26,8 @@ import { idempotencyKeysRoutes } from './idempotencyKeysRoutes.js';
 import { messagesRoutes } from './messagesRoutes.js';
 import { openApiDocument } from './openApiDocument.js';
 import { registerJsonBodyParser } from './registerJsonBodyParser.js';
-import { registerProblemDetails } from './registerProblemDetails.js';
+import { notFound, registerProblemDetails, renderFrameworkError } from './registerProblemDetails.js';
+import { registerTenantQuota } from './tenantQuota.js';
 import { type EffectsWriter, writeAcceptedMessages } from './writeAcceptedMessages.js';
 
 export interface ServerDependencies {
@@ -44,6 +45,12 @@ export interface ServerDependencies {
 
 export interface IngestServer {
   app: FastifyInstance;
+  /** The listener of /healthz, /readyz and /metrics when OPS_PORT is set. */
+  ops: FastifyInstance | undefined;
+  /** Listens on HOST:PORT (and OPS_HOST:OPS_PORT); returns the API's address. */
+  listen(address?: { host: string; port: number }): Promise<string>;
+  /** The ops listener's address once listening, when OPS_PORT is set. */
+  readonly opsUrl: string | undefined;
   engine: IdempotencyEngine<AcceptedMessages>;
   /** Stops taking requests, finishes those in flight and the queued writes (the ORM stays open). */
   close(): Promise<void>;
@@ -53,6 +60,19 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | undefined;
   }
+}
+
+const loopback = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/** A caller on this host that no proxy forwarded (a local proxy would make anyone look local). */
+function isLocalCaller(request: FastifyRequest): boolean {
+  const { headers } = request;
+  return (
+    loopback.has(request.socket.remoteAddress ?? '') &&
+    headers['x-forwarded-for'] === undefined &&
+    headers.forwarded === undefined &&
+    headers['x-real-ip'] === undefined
+  );
 }
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,128}$/;
@@ -79,8 +99,10 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
     maxBatchSize: config.WRITE_BATCH_MAX,
     writeConcurrency: config.WRITE_CONCURRENCY,
     replayCacheSize: config.IDEMPOTENCY_REPLAY_CACHE,
+    replayCacheBytes: config.IDEMPOTENCY_REPLAY_CACHE_BYTES,
     onBatch: metrics.observeBatch,
   });
+  metrics.watchReplayCache(engine.replayCacheSize);
   const authenticator = createApiKeyAuthenticator({ orm, cacheTtlMs: config.AUTH_CACHE_TTL });
 
   const app = Fastify({
@@ -88,9 +110,19 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
     // One log line per request, written by the metrics hook with its status and duration.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.BODY_LIMIT,
+    // Slow clients (slowloris) are cut off: Node answers 408 and closes the socket.
+    requestTimeout: config.REQUEST_TIMEOUT,
+    connectionTimeout: config.CONNECTION_TIMEOUT,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT,
+    http: {
+      headersTimeout: config.HEADERS_TIMEOUT,
+      // Node checks the two timeouts above this often (30 s by default, longer than they are).
+      connectionsCheckingInterval: Math.min(1_000, config.HEADERS_TIMEOUT),
+    },
     // Keys up to 256 characters arrive URL-encoded in /v1/idempotency-keys/{key}.
     routerOptions: { maxParamLength: 1_024 },
     return503OnClosing: true,
+    frameworkErrors: renderFrameworkError,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       // Request ids need no time order: node's pooled randomUUID is much cheaper than a UUIDv7.
@@ -102,18 +134,39 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // An unknown route is answered before its body is read: nobody waits for a body it will never use.
+    if (request.is404) throw notFound(request);
   });
   registerJsonBodyParser(app);
-  registerProblemDetails(app);
+  // A body over the limit is read and dropped up to twice the limit, so its client gets the 413.
+  registerProblemDetails(app, { drainLimit: 2 * config.BODY_LIMIT });
   metrics.instrument(app);
   registerAdmissionLimit(app, { limit: config.ADMISSION_LIMIT, onShed: metrics.countShed });
-  registerOpsRoutes(app, {
+  const opsRoutes = {
     registry,
+    // What is wrong goes to the log; callers learn only that the database does not answer.
     readiness: async () => {
-      await runSql(orm.em.fork(), 'SELECT 1');
-      return undefined;
+      try {
+        await runSql(orm.em.fork(), 'SELECT 1');
+        return undefined;
+      } catch (error) {
+        logger.warn({ err: error }, 'not ready: the database does not answer');
+        return 'database unavailable';
+      }
     },
-  });
+  };
+  const ops =
+    config.OPS_PORT === undefined
+      ? undefined
+      : Fastify({ loggerInstance: logger as FastifyBaseLogger, requestTimeout: config.REQUEST_TIMEOUT });
+  if (ops) registerOpsRoutes(ops, opsRoutes);
+  else
+    await app.register(async (local) => {
+      local.addHook('onRequest', async (request) => {
+        if (!isLocalCaller(request)) throw notFound(request);
+      });
+      registerOpsRoutes(local, opsRoutes);
+    });
   const document = JSON.stringify(openApiDocument(profile));
   app.get('/openapi.json', { logLevel: 'warn' }, async (_request, reply) =>
     reply.type('application/json; charset=utf-8').send(document),
@@ -131,7 +184,23 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
     v1.addHook('onRequest', async (request) => {
       request.principal = await authenticator.authenticate(request.headers.authorization);
     });
-    await v1.register(messagesRoutes, { orm, engine, now, newId, principalOf });
+    registerTenantQuota(v1, {
+      accountRate: config.ACCOUNT_RATE_LIMIT,
+      apiKeyRate: config.API_KEY_RATE_LIMIT,
+      windowMs: config.RATE_LIMIT_WINDOW,
+      accountConcurrency: config.ACCOUNT_CONCURRENCY,
+      apiKeyConcurrency: config.API_KEY_CONCURRENCY,
+      principalOf,
+      onLimited: metrics.countLimited,
+    });
+    await v1.register(messagesRoutes, {
+      orm,
+      engine,
+      now,
+      newId,
+      principalOf,
+      maxRecordBytes: config.RELAY_TOPIC_MAX_MESSAGE_BYTES,
+    });
     await v1.register(idempotencyKeysRoutes, { engine, principalOf });
   });
   const dashboard = await registerDashboard(app, { config, orm, logger, registry });
@@ -145,10 +214,21 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
       logger.warn({ err: error }, 'deleting expired idempotency records failed; next round retries'),
   });
 
+  let opsUrl: string | undefined;
   return {
     app,
+    ops,
     engine,
+    get opsUrl() {
+      return opsUrl;
+    },
+    async listen(address = { host: config.HOST, port: config.PORT }) {
+      const url = await app.listen(address);
+      if (ops) opsUrl = await ops.listen({ host: config.OPS_HOST, port: config.OPS_PORT ?? 0 });
+      return url;
+    },
     async close() {
+      await ops?.close();
       await app.close();
       await dashboard.close();
       await engine.close();

@@ -1,6 +1,6 @@
 import type { IdempotencyKeyState } from '@exactly/contracts';
 import { ExactlyError } from '@exactly/errors';
-import { type IdempotencyEngine, parseIdempotencyKey } from '@exactly/idempotency';
+import { type IdempotencyEngine, parseIdempotencyKeyValue } from '@exactly/idempotency';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AcceptedMessages } from './acceptMessages.js';
 import type { Principal } from './createApiKeyAuthenticator.js';
@@ -17,7 +17,7 @@ export async function idempotencyKeysRoutes(
   { engine, principalOf }: IdempotencyKeysRoutesOptions,
 ): Promise<void> {
   app.get<{ Params: { key: string } }>('/v1/idempotency-keys/:key', async (request, reply) => {
-    const parsed = parseIdempotencyKey([engine.profile.header, request.params.key], engine.profile);
+    const parsed = parseIdempotencyKeyValue(request.params.key, engine.profile);
     if (parsed.kind !== 'key') {
       throw new ExactlyError(
         'idempotency_key_invalid',

@@ -20,11 +20,11 @@ let server: IngestServer;
 try {
   orm = await openOrm({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
   server = await createServer({ config, orm, logger, registry: createMetricsRegistry('ingest-api') });
-  const address = await server.app.listen({ host: config.HOST, port: config.PORT });
+  const address = await server.listen();
   const profile = profileFromConfig(config);
   logger.info(
-    { address, profile },
-    `ingest API listening on ${address} (idempotency profile ${profile.name})`,
+    { address, opsAddress: server.opsUrl, profile },
+    `ingest API listening on ${address} (idempotency profile ${profile.name}); /healthz, /readyz, /metrics on ${server.opsUrl ?? `${address} for local callers only`}`,
   );
 } catch (error) {
   logger.fatal({ err: error }, `ingest API failed to start: ${toExactlyError(error).message}`);

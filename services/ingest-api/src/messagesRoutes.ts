@@ -16,6 +16,8 @@ export interface MessagesRoutesOptions {
   now: () => Date;
   newId: (prefix: string) => string;
   principalOf: (request: FastifyRequest) => Principal;
+  /** `max.message.bytes` of the commands topic. */
+  maxRecordBytes: number;
 }
 
 /** The routes whose POSTs create messages under an idempotency key. */
@@ -56,6 +58,7 @@ export async function messagesRoutes(app: FastifyInstance, options: MessagesRout
           now: requestedAt,
           newId: options.newId,
           profile,
+          maxRecordBytes: options.maxRecordBytes,
         }),
     });
   }

@@ -65,6 +65,7 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
       '413': problem('The body is too large'),
       '415': problem('The body is not application/json'),
     };
+    if (profile.onMismatch === 'replay') return responses;
     const mismatch = String(profile.mismatchStatus);
     const earlier = (responses[mismatch] as { description?: string } | undefined)?.description;
     responses[mismatch] = problem(

@@ -11,7 +11,7 @@ import {
   recordMessageEvents,
   type SqlStatement,
 } from '@exactly/persistence';
-import type { AcceptedMessages } from './acceptMessages.js';
+import type { AcceptedMessage, AcceptedMessages } from './acceptMessages.js';
 
 export interface Topics {
   commands: string;
@@ -85,10 +85,8 @@ export function writeAcceptedMessages(topics: Topics): EffectsWriter {
   };
 }
 
-type AcceptedMessage = AcceptedMessages['messages'][number];
-
 /** The outbox record of one accepted message for the commands topic, keyed by its scoped idempotency key. */
-function commandRecord(topic: string, message: AcceptedMessage): OutboxEntry {
+export function commandRecord(topic: string, message: AcceptedMessage): OutboxEntry {
   const payload: SendMessageCommand = {
     type: 'SendMessage',
     data: {

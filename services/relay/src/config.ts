@@ -1,5 +1,5 @@
 import { duration, kafkaBrokers, port, positiveInt, postgresUrl, readConfig } from '@exactly/config';
-import { defaultTopics } from '@exactly/contracts';
+import { defaultMaxMessageBytes, defaultTopics } from '@exactly/contracts';
 import { z } from 'zod';
 
 /** Every variable the relay reads, with its default (see README.md). */
@@ -17,7 +17,7 @@ export const RelayConfig = z.object({
   /** Unset: the cluster's default.replication.factor (and no comparison with existing topics). */
   RELAY_TOPIC_REPLICATION_FACTOR: positiveInt.optional(),
   RELAY_TOPIC_RETENTION: duration.default(604_800_000),
-  RELAY_TOPIC_MAX_MESSAGE_BYTES: positiveInt.default(1_048_588),
+  RELAY_TOPIC_MAX_MESSAGE_BYTES: positiveInt.default(defaultMaxMessageBytes),
   /** Unset: the cluster's min.insync.replicas (and no comparison). */
   RELAY_TOPIC_MIN_INSYNC_REPLICAS: positiveInt.optional(),
   RELAY_BATCH_SIZE: positiveInt.max(10_000).default(500),

@@ -35,6 +35,9 @@ export const DashboardConfig = z.object({
   DASHBOARD_BUCKET: duration.pipe(z.number().min(1_000).max(300_000)).default(5_000),
   DASHBOARD_SAMPLE_INTERVAL: duration.pipe(z.number().min(250).max(60_000)).default(2_000),
   DASHBOARD_SESSION_TTL: duration.pipe(z.number().min(60_000)).default(12 * 3_600_000),
+  /** Failed sign-ins per client address in DASHBOARD_SIGN_IN_WINDOW; past it, 429 until the window ends. */
+  DASHBOARD_SIGN_IN_ATTEMPTS: z.coerce.number().int().positive().default(5),
+  DASHBOARD_SIGN_IN_WINDOW: duration.pipe(z.number().min(1_000)).default(60_000),
   DASHBOARD_SETTLE: duration.pipe(z.number().min(0)).default(30_000),
   DASHBOARD_QUERY_TIMEOUT: duration.pipe(z.number().min(100)).default(5_000),
 });

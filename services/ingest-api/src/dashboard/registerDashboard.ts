@@ -15,6 +15,7 @@ import { inspectMessage, searchMessages } from './inspectMessages.js';
 import { type DashboardAsset, loadDashboardAssets } from './loadDashboardAssets.js';
 import { createOperatorSessions, type OperatorSessions, sessionCookie } from './operatorSessions.js';
 import { isStatementTimeout, readOnly } from './readOnly.js';
+import { createSignInThrottle } from './signInThrottle.js';
 
 export interface DashboardOptions {
   config: DashboardConfig & { COMMANDS_TOPIC: string };
@@ -70,12 +71,18 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
         .type('application/problem+json')
         .send(JSON.stringify(toProblemDetails(error, request.url)));
     };
-    app.all('/dashboard', off);
-    app.all('/dashboard/*', off);
+    // In onRequest, so a POST's body is never read (or waited for) only to answer 404.
+    const route = { onRequest: off, handler: async () => undefined };
+    app.all('/dashboard', route);
+    app.all('/dashboard/*', route);
     return { close: async () => {} };
   }
 
   const sessions = createOperatorSessions({ token, ttlMs: config.DASHBOARD_SESSION_TTL });
+  const throttle = createSignInThrottle({
+    maxFailures: config.DASHBOARD_SIGN_IN_ATTEMPTS,
+    windowMs: config.DASHBOARD_SIGN_IN_WINDOW,
+  });
   const assets = await loadDashboardAssets(options.assetsDir ?? dashboardAssetsDir);
   if (assets === undefined)
     options.logger.warn('the dashboard is not built (npm run build): /dashboard answers 503');
@@ -133,9 +140,20 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
       }
     });
 
-    api.post('/dashboard/api/session', async (request, reply) => {
+    // The one body read before authentication (it carries the token): kept small.
+    api.post('/dashboard/api/session', { bodyLimit: 4_096 }, async (request, reply) => {
+      const retryAfterSeconds = throttle.retryAfterSeconds(request.ip);
+      if (retryAfterSeconds > 0) {
+        request.log.warn({ ip: request.ip }, 'dashboard sign-in throttled');
+        throw new ExactlyError(
+          'rate_limited',
+          `too many failed sign-ins from this address; retry after ${retryAfterSeconds} s`,
+          { details: { retryAfterSeconds } },
+        );
+      }
       const { token: given } = validated(Login, request.body, 'the sign-in');
       if (!sessions.isOperatorToken(given)) {
+        throttle.recordFailure(request.ip);
         request.log.warn({ ip: request.ip }, 'dashboard sign-in refused');
         throw new ExactlyError('unauthenticated', 'that is not the operator token');
       }

@@ -39,7 +39,7 @@ export async function startTestServer(
     registry: createMetricsRegistry('ingest-api-test'),
     ...deps,
   });
-  const url = listen ? await server.app.listen({ host: '127.0.0.1', port: 0 }) : '';
+  const url = listen ? await server.listen({ host: '127.0.0.1', port: 0 }) : '';
   return {
     server,
     orm,

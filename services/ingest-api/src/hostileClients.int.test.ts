@@ -1,0 +1,119 @@
+import { connect, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { email, startTestServer, type TestAccount, type TestServer } from './testing/startTestServer.js';
+
+/** Opens a socket that sends a POST's headers announcing a 10-byte body, and never the body. */
+async function stalledPost(api: TestServer, path: string, apiKey?: string): Promise<Socket> {
+  const { hostname, port } = new URL(api.url);
+  const socket = connect({ host: hostname, port: Number(port) });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  socket.on('error', () => {});
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\ncontent-type: application/json\r\ncontent-length: 10\r\n` +
+      `${apiKey === undefined ? '' : `authorization: Bearer ${apiKey}\r\n`}idempotency-key: stalled\r\n\r\n`,
+  );
+  return socket;
+}
+
+async function send(api: TestServer, who: TestAccount, key: string) {
+  const response = await fetch(`${api.url}/v1/messages`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${who.apiKey}`,
+      'content-type': 'application/json',
+      'idempotency-key': key,
+    },
+    body: JSON.stringify(email()),
+  });
+  await response.arrayBuffer();
+  return response;
+}
+
+describe('2,048 stalled sockets and a tenant flooding at ten times its quota', () => {
+  it('hold no admission slot and take nothing from another tenant: its sends get 202, the flooder 429 with Retry-After and RateLimit fields', async () => {
+    const api = await startTestServer(
+      {
+        ACCOUNT_RATE_LIMIT: '20',
+        API_KEY_RATE_LIMIT: '20',
+        RATE_LIMIT_WINDOW: '10s',
+        ACCOUNT_CONCURRENCY: '16',
+      },
+      { listen: true },
+    );
+    const sockets: Socket[] = [];
+    try {
+      const flooder = await api.newAccount();
+      const other = await api.newAccount();
+      // Half on the dashboard (off), half with the flooder's own key: each names a body it never sends.
+      for (let i = 0; i < 2_048; i += 1) {
+        sockets.push(
+          await stalledPost(
+            api,
+            i % 2 === 0 ? '/dashboard/api/session' : '/v1/messages',
+            i % 2 === 0 ? undefined : flooder.apiKey,
+          ),
+        );
+      }
+      await sleep(500);
+
+      // Ten times the flooder's quota of 20 per window, 20 at a time.
+      const flood: number[] = [];
+      const headers: Headers[] = [];
+      for (let round = 0; round < 10; round += 1) {
+        const answers = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => send(api, flooder, `flood-${round}-${i}`)),
+        );
+        for (const answer of answers) {
+          flood.push(answer.status);
+          if (answer.status === 429) headers.push(answer.headers);
+        }
+      }
+      const others: number[] = [];
+      for (let i = 0; i < 10; i += 1) others.push((await send(api, other, `other-${i}`)).status);
+
+      expect(others).toEqual(Array.from({ length: 10 }, () => 202));
+      expect(flood.filter((status) => status === 429).length).toBeGreaterThanOrEqual(180);
+      expect(flood.every((status) => status === 202 || status === 429)).toBe(true);
+      const limited = headers[0] as Headers;
+      expect(Number(limited.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(limited.get('ratelimit-policy')).toMatch(/"account";q=20;w=10/);
+      expect(limited.get('ratelimit')).toMatch(/r=0;t=\d+/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await api.close();
+    }
+  });
+});
+
+describe('a client that sends headers and then nothing', () => {
+  it('is cut off once HEADERS_TIMEOUT or REQUEST_TIMEOUT passes (slowloris)', async () => {
+    const api = await startTestServer({ REQUEST_TIMEOUT: '1s', HEADERS_TIMEOUT: '1s' }, { listen: true });
+    try {
+      const who = await api.newAccount();
+      const { hostname, port } = new URL(api.url);
+      const partialHeaders = connect({ host: hostname, port: Number(port) });
+      partialHeaders.on('error', () => {});
+      partialHeaders.write(`POST /v1/messages HTTP/1.1\r\nHost: ${hostname}\r\n`);
+      const noBody = await stalledPost(api, '/v1/messages', who.apiKey);
+      const ended = (socket: Socket) =>
+        new Promise<string>((resolve) => {
+          let received = '';
+          socket.on('data', (chunk: Buffer) => {
+            received += chunk.toString('latin1');
+          });
+          socket.once('close', () => resolve(received));
+        });
+      const [first, second] = await Promise.race([
+        Promise.all([ended(partialHeaders), ended(noBody)]),
+        sleep(20_000).then(() => ['still open', 'still open']),
+      ]);
+      expect(first).not.toBe('still open');
+      expect(second).not.toBe('still open');
+    } finally {
+      await api.close();
+    }
+  });
+});
