@@ -26,6 +26,7 @@ export {
 } from './messageEvents.js';
 export { projectStatus, statusAfter } from './messageProjection.js';
 export {
+  EndpointKeyState,
   IdempotencyKeyState,
   MessageBatchResource,
   MessageEventView,

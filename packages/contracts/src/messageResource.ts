@@ -37,11 +37,25 @@ export const MessagePage = z.object({
 });
 export type MessagePage = z.infer<typeof MessagePage>;
 
-export const IdempotencyKeyState = z.object({
-  key: z.string(),
-  state: z.enum(['in_progress', 'completed', 'unknown']),
+const KeyLifeState = z.enum(['in_progress', 'completed', 'unknown']);
+
+/** A key's state at one endpoint, under a profile that scopes keys per endpoint. */
+export const EndpointKeyState = z.object({
+  endpoint: z.string(),
+  state: KeyLifeState,
   messageIds: z.array(z.string()).optional(),
   createdAt: z.iso.datetime({ offset: true }).optional(),
   expiresAt: z.iso.datetime({ offset: true }).optional(),
+});
+export type EndpointKeyState = z.infer<typeof EndpointKeyState>;
+
+export const IdempotencyKeyState = z.object({
+  key: z.string(),
+  state: KeyLifeState,
+  messageIds: z.array(z.string()).optional(),
+  /** When one record answers for the key; per-endpoint records are in `endpoints`. */
+  createdAt: z.iso.datetime({ offset: true }).optional(),
+  expiresAt: z.iso.datetime({ offset: true }).optional(),
+  endpoints: z.array(EndpointKeyState).optional(),
 });
 export type IdempotencyKeyState = z.infer<typeof IdempotencyKeyState>;

@@ -47,6 +47,18 @@ export type IdempotencyOutcome =
 export interface KeyState {
   state: 'in_progress' | 'completed' | 'unknown';
   resourceIds: string[];
+  /** Only when one record answers for the key: records of several endpoints are told apart in `endpoints`. */
+  createdAt?: Date;
+  expiresAt?: Date;
+  /** When the key has records at several endpoints (a per-endpoint profile): its state at each. */
+  endpoints?: EndpointKeyState[];
+}
+
+export interface EndpointKeyState {
+  method: string;
+  route: string;
+  state: KeyState['state'];
+  resourceIds: string[];
   createdAt?: Date;
   expiresAt?: Date;
 }
@@ -371,18 +383,36 @@ export function createIdempotencyEngine<Effect>(
     const em = orm.em.fork();
     const records = [...(await findLiveRecords(em, scopeKeys)).values()];
     const open = scopeKeys.filter((scopeKey) => !records.some((record) => record.scopeKey === scopeKey));
-    const running =
-      open.some((scopeKey) => inflight.has(scopeKey)) ||
-      (await scopesInProgress(em, open.map(advisoryLockKey))).size > 0;
+    const lockedKeys = await scopesInProgress(em, open.map(advisoryLockKey));
+    const inProgress = (scopeKey: string) =>
+      inflight.has(scopeKey) || lockedKeys.has(advisoryLockKey(scopeKey));
+    const running = open.some(inProgress);
     const resourceIds = records.flatMap((record) => record.resourceIds);
     const state = running ? 'in_progress' : records.length > 0 ? 'completed' : 'unknown';
-    if (records.length === 0) return { state, resourceIds };
-    return {
+    const [only] = records;
+    const answer: KeyState = {
       state,
       resourceIds,
-      createdAt: new Date(Math.min(...records.map((record) => record.createdAt.getTime()))),
-      expiresAt: new Date(Math.max(...records.map((record) => record.expiresAt.getTime()))),
+      ...(records.length === 1 && only ? { createdAt: only.createdAt, expiresAt: only.expiresAt } : {}),
     };
+    if (records.length < 2) return answer;
+    // The key has records at several endpoints (a per-endpoint profile): each answers for itself,
+    // never a mix of two.
+    answer.endpoints = endpoints.map((endpoint) => {
+      const scopeKey = scopeKeyOf(profile, { ...owner, ...endpoint, key });
+      const record = records.find((candidate) => candidate.scopeKey === scopeKey);
+      if (record) {
+        return {
+          ...endpoint,
+          state: 'completed',
+          resourceIds: record.resourceIds,
+          createdAt: record.createdAt,
+          expiresAt: record.expiresAt,
+        };
+      }
+      return { ...endpoint, state: inProgress(scopeKey) ? 'in_progress' : 'unknown', resourceIds: [] };
+    });
+    return answer;
   }
 
   async function deleteExpired({ batchSize, maxBatches }: { batchSize: number; maxBatches: number }) {

@@ -1,5 +1,6 @@
 export {
   createIdempotencyEngine,
+  type EndpointKeyState,
   type ExecutionRequest,
   type IdempotencyEngine,
   type IdempotencyEngineOptions,

@@ -32,6 +32,17 @@ export async function idempotencyKeysRoutes(
       ...(found.resourceIds.length > 0 ? { messageIds: found.resourceIds } : {}),
       ...(found.createdAt ? { createdAt: found.createdAt.toISOString() } : {}),
       ...(found.expiresAt ? { expiresAt: found.expiresAt.toISOString() } : {}),
+      ...(found.endpoints
+        ? {
+            endpoints: found.endpoints.map((endpoint) => ({
+              endpoint: `${endpoint.method} ${endpoint.route}`,
+              state: endpoint.state,
+              ...(endpoint.resourceIds.length > 0 ? { messageIds: endpoint.resourceIds } : {}),
+              ...(endpoint.createdAt ? { createdAt: endpoint.createdAt.toISOString() } : {}),
+              ...(endpoint.expiresAt ? { expiresAt: endpoint.expiresAt.toISOString() } : {}),
+            })),
+          }
+        : {}),
     };
     return reply.type('application/json; charset=utf-8').send(JSON.stringify(body));
   });
