@@ -27,3 +27,28 @@ describe('dashboard sign-in', () => {
     }
   });
 });
+
+describe('the dashboard session cookie behind a TLS-terminating proxy', () => {
+  it('is Secure when TRUST_PROXY believes the proxy and it says https; not otherwise', async () => {
+    for (const [env, secure] of [
+      [{ TRUST_PROXY: '127.0.0.1' }, true],
+      [{}, false],
+    ] as const) {
+      const api = await startTestServer({ OPERATOR_TOKEN: token, ...env }, { listen: true });
+      try {
+        const response = await fetch(`${api.url}/dashboard/api/session`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' },
+          body: JSON.stringify({ token }),
+        });
+        expect(response.status).toBe(204);
+        expect({ env, secure: /;\s*Secure/i.test(response.headers.get('set-cookie') ?? '') }).toEqual({
+          env,
+          secure,
+        });
+      } finally {
+        await api.close();
+      }
+    }
+  });
+});
