@@ -52,3 +52,30 @@ describe('the dashboard session cookie behind a TLS-terminating proxy', () => {
     }
   });
 });
+
+describe('dashboard sign-out', () => {
+  it('revokes the session: the old cookie no longer signs anyone in', async () => {
+    const api = await startTestServer({ OPERATOR_TOKEN: token }, { listen: true });
+    try {
+      const signedIn = await fetch(`${api.url}/dashboard/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token }),
+      });
+      const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0] as string;
+      const state = async () =>
+        (
+          (await (await fetch(`${api.url}/dashboard/api/session`, { headers: { cookie } })).json()) as {
+            signedIn: boolean;
+          }
+        ).signedIn;
+      expect(await state()).toBe(true);
+      const out = await fetch(`${api.url}/dashboard/api/session`, { method: 'DELETE', headers: { cookie } });
+      expect(out.status).toBe(204);
+      expect(await state()).toBe(false);
+      expect((await fetch(`${api.url}/dashboard/api/snapshot`, { headers: { cookie } })).status).toBe(401);
+    } finally {
+      await api.close();
+    }
+  });
+});
