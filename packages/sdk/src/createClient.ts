@@ -10,7 +10,13 @@ import {
 import { type Clock, systemClock } from './clock.js';
 import { ExactlyApiError } from './errors.js';
 import { defaultRetryPolicy, type RetryPolicy } from './retryPolicy.js';
-import { type ApiResponse, callApi, type RetryEvent, type TransportOptions } from './transport.js';
+import {
+  type ApiRequest,
+  type ApiResponse,
+  callApi,
+  type RetryEvent,
+  type TransportOptions,
+} from './transport.js';
 
 export interface ExactlyClientOptions {
   /** The API's base URL, for example `http://127.0.0.1:3000`. */
@@ -21,7 +27,10 @@ export interface ExactlyClientOptions {
   /** Retries after the first attempt (default 4). */
   maxRetries?: number;
   retry?: Partial<Omit<RetryPolicy, 'maxRetries'>>;
-  /** The header the server reads the key from (default `Idempotency-Key`). */
+  /**
+   * The header the server reads the key from. Default `Idempotency-Key`, until a server refuses it
+   * naming its own (400 `idempotency_key_invalid` with `header`): that one from then on.
+   */
   idempotencyHeader?: string;
   /** Makes the key of a call that gives none (default: a random UUID). */
   generateIdempotencyKey?: () => string;
@@ -80,6 +89,14 @@ export interface ExactlyClient {
   };
 }
 
+/** A create's reply in the `{ data: ... }` envelope some profiles use, unwrapped. */
+function unwrap<Body>(body: unknown): Body {
+  const record = body as Record<string, unknown> | null;
+  const wrapped =
+    typeof record === 'object' && record !== null && Object.keys(record).length === 1 && 'data' in record;
+  return (wrapped ? record.data : body) as Body;
+}
+
 const replayed = (response: ApiResponse<unknown>) => response.headers.get('idempotent-replayed') === 'true';
 
 /** A client for the Exactly API. Safe to share; it keeps no per-call state. */
@@ -101,6 +118,33 @@ export function createClient(options: ExactlyClientOptions): ExactlyClient {
     onRetry: options.onRetry,
   };
   const newKey = options.generateIdempotencyKey ?? (() => globalThis.crypto.randomUUID());
+  // The key header: the one given, else the one the server names when it refuses another.
+  let keyHeader = options.idempotencyHeader ?? 'Idempotency-Key';
+  /** Sends a create under the server's contract: its key header, its `{ data }` envelope unwrapped. */
+  const create = async <Body>(request: ApiRequest) => {
+    const send = () => callApi<unknown>({ ...transport, idempotencyHeader: keyHeader }, request);
+    let response: ApiResponse<unknown>;
+    try {
+      response = await send();
+    } catch (error) {
+      // The server refuses a key in a header its profile does not read, naming the right one
+      // (nothing ran): learn it once, and send again with the same key.
+      const named =
+        error instanceof ExactlyApiError && error.code === 'idempotency_key_invalid'
+          ? error.problem.header
+          : undefined;
+      if (
+        options.idempotencyHeader !== undefined ||
+        typeof named !== 'string' ||
+        named.toLowerCase() === keyHeader.toLowerCase()
+      ) {
+        throw error;
+      }
+      keyHeader = named;
+      response = await send();
+    }
+    return { ...response, body: unwrap<Body>(response.body) };
+  };
   const validate = options.validate ?? true;
 
   const check = <T>(
@@ -156,7 +200,7 @@ export function createClient(options: ExactlyClientOptions): ExactlyClient {
     messages: {
       async send(command, callOptions = {}) {
         const idempotencyKey = callOptions.idempotencyKey ?? newKey();
-        const response = await callApi<MessageResource>(transport, {
+        const response = await create<MessageResource>({
           method: 'POST',
           path: '/v1/messages',
           body: check(SendMessage, command),
@@ -172,7 +216,7 @@ export function createClient(options: ExactlyClientOptions): ExactlyClient {
       },
       async sendBatch(commands, callOptions = {}) {
         const idempotencyKey = callOptions.idempotencyKey ?? newKey();
-        const response = await callApi<MessageBatchResource>(transport, {
+        const response = await create<MessageBatchResource>({
           method: 'POST',
           path: '/v1/messages/batch',
           body: check(SendMessageBatch, { messages: commands }),

@@ -149,3 +149,23 @@ describe('the SDK against the real ingest API', () => {
     });
   });
 });
+
+describe.each(['default', 'pulsewave', 'txtly', 'getmailer', 'truedy'])(
+  'the SDK under the %s profile, learning the contract from the server',
+  (profile) => {
+    it('sends twice with one key: one message, the second call a replay of the first', async () => {
+      const api = await IngestApi.start(profile);
+      try {
+        const who = await createAccount(`sdk-${profile}-${Date.now()}`);
+        const client = createClient({ baseUrl: api.url, apiKey: who.apiKey });
+        const first = await client.messages.send(sms('once'), { idempotencyKey: 'k-1' });
+        const second = await client.messages.send(sms('once'), { idempotencyKey: 'k-1' });
+        expect(first.message.id).toMatch(/^msg_/);
+        expect([second.replayed, second.message.id]).toEqual([true, first.message.id]);
+        expect(await api.messages(who)).toHaveLength(1);
+      } finally {
+        await api.stop();
+      }
+    });
+  },
+);

@@ -23,6 +23,18 @@ export const IngestConfig = z
      */
     OPS_HOST: z.string().min(1).default('127.0.0.1'),
     OPS_PORT: port.optional(),
+    /**
+     * Fastify's trustProxy: the proxies whose X-Forwarded-For / -Proto are believed (a comma list of
+     * addresses or CIDRs, or `true` for any). Behind a TLS-terminating proxy this makes the
+     * dashboard cookie `Secure` and the sign-in throttle see the client's address.
+     */
+    TRUST_PROXY: z
+      .string()
+      .min(1)
+      .transform((value): boolean | string[] =>
+        value === 'true' ? true : value.split(',').map((part) => part.trim()),
+      )
+      .optional(),
     DATABASE_URL: postgresUrl.default(localDatabaseUrl),
     DATABASE_POOL_SIZE: positiveInt.default(16),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

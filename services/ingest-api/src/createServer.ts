@@ -110,6 +110,7 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
     // One log line per request, written by the metrics hook with its status and duration.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.BODY_LIMIT,
+    ...(config.TRUST_PROXY === undefined ? {} : { trustProxy: config.TRUST_PROXY }),
     // Slow clients (slowloris) are cut off: Node answers 408 and closes the socket.
     requestTimeout: config.REQUEST_TIMEOUT,
     connectionTimeout: config.CONNECTION_TIMEOUT,

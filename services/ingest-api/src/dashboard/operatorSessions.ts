@@ -8,8 +8,10 @@ export interface OperatorSessions {
   isOperatorToken(given: string): boolean;
   /** A session value for the cookie, valid until `now + ttl`. */
   issue(): { value: string; maxAgeSeconds: number };
-  /** Whether a cookie value is a session this token issued and that has not expired. */
+  /** Whether a cookie value is a session this token issued, not revoked, and that has not expired. */
   verify(value: string | undefined): boolean;
+  /** Ends a session (sign-out) in this process; a session value that does not verify is ignored. */
+  revoke(value: string | undefined): void;
 }
 
 const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
@@ -29,6 +31,9 @@ export function createOperatorSessions({
   now?: () => number;
 }): OperatorSessions {
   const tokenDigest = sha256(token);
+  // Signed-out sessions until they would have expired; only valid sessions get here, so this
+  // holds at most one entry per sign-in of the session's life.
+  const revoked = new Map<string, number>();
   const sign = (payload: string) =>
     createHmac('sha256', token).update(`exactly-dashboard-session|${payload}`).digest('base64url');
   return {
@@ -41,6 +46,7 @@ export function createOperatorSessions({
       return { value: `v1.${expires}.${sign(`v1.${expires}`)}`, maxAgeSeconds: Math.floor(ttlMs / 1000) };
     },
     verify(value) {
+      if (value !== undefined && revoked.has(value)) return false;
       const match = value === undefined ? null : /^v1\.(\d{1,16})\.([A-Za-z0-9_-]{43})$/.exec(value);
       if (match === null) return false;
       const [, expires = '', signature = ''] = match;
@@ -49,6 +55,11 @@ export function createOperatorSessions({
       return (
         actual.length === expected.length && timingSafeEqual(actual, expected) && Number(expires) > now()
       );
+    },
+    revoke(value) {
+      if (value === undefined || !this.verify(value)) return;
+      for (const [old, expires] of revoked) if (expires <= now()) revoked.delete(old);
+      revoked.set(value, Number(value.split('.')[1]));
     },
   };
 }

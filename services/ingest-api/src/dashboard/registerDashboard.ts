@@ -166,12 +166,14 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
     api.get('/dashboard/api/session', async (request, reply) =>
       json(reply, { signedIn: isOperator(request, sessions) }),
     );
-    api.delete('/dashboard/api/session', async (request, reply) =>
-      reply
+    api.delete('/dashboard/api/session', async (request, reply) => {
+      // Sign-out ends the session itself, not only the browser's copy of the cookie.
+      sessions.revoke(readCookie(request.headers.cookie, sessionCookie));
+      return reply
         .header('set-cookie', cookie(request, '', 0))
         .code(204)
-        .send(),
-    );
+        .send();
+    });
 
     api.get('/dashboard/api/snapshot', async (_request, reply) => json(reply, await sampler.current()));
 
