@@ -255,7 +255,9 @@ describe('the operator dashboard in a browser', () => {
     expect(await page.getByTestId('message-status').textContent()).toBe('dispatching');
     expect(await page.locator('[data-testid=timeline]').textContent()).toContain(id);
 
-    provider.heal(); // the stalled call fails, the retry is accepted
+    // The stalled call is reset after it was sent: its outcome is unknown (ambiguous), and this
+    // provider honours keys, so it is retried with the same key and accepted.
+    provider.heal();
     await eventually(
       'the timeline after the provider recovers',
       timeline,
@@ -268,7 +270,7 @@ describe('the operator dashboard in a browser', () => {
     );
     const attempts = await page.locator('[data-testid=attempts] tbody tr').allTextContents();
     expect(attempts).toHaveLength(2);
-    expect(attempts[0]).toContain('retryable');
+    expect(attempts[0]).toContain('ambiguous');
     expect(attempts[1]).toContain('accepted');
   });
 
