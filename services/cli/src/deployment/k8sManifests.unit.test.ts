@@ -146,16 +146,19 @@ describe('the Kubernetes manifests in infra/k8s', () => {
       expect(readFileSync(join(repo, 'infra/docker/Dockerfile'), 'utf8')).toMatch(/^ENTRYPOINT \["node"/m);
     });
 
-    it('probes /readyz for readiness and /healthz for liveness on the port the service listens on', () => {
+    it('probes /readyz for readiness and /healthz for liveness where the service answers them', () => {
       const env = environmentOf(container);
       expect(Number(env.PORT)).toBe(port);
       expect(env.HOST).toBe('0.0.0.0');
       expect(container.readinessProbe.httpGet.path).toBe('/readyz');
       expect(container.livenessProbe.httpGet.path).toBe('/healthz');
+      // The ingest API answers its operational routes on a listener of their own (OPS_PORT), off
+      // the public port; the relay and the dispatcher serve nothing else on theirs.
+      const probed = env.OPS_PORT === undefined ? port : Number(env.OPS_PORT);
       for (const probe of [container.readinessProbe, container.livenessProbe, container.startupProbe].filter(
         Boolean,
       ))
-        expect(containerPort(container, probe.httpGet.port)).toBe(port);
+        expect(containerPort(container, probe.httpGet.port)).toBe(probed);
     });
 
     it('provides every variable the service requires, as its own configuration schema reads them', async () => {
