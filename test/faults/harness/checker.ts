@@ -83,6 +83,8 @@ export interface Verdict {
   figures: Figures;
   /** Each broken invariant, in words; empty when the run kept every promise. */
   violations: string[];
+  /** Why messages were held (each `MessageHeld` event's reason, shortened), with how many. */
+  heldReasons: Record<string, number>;
 }
 
 interface MessageRow {
@@ -266,6 +268,7 @@ export async function checkInvariants(input: CheckInput): Promise<Verdict> {
 
     return {
       violations,
+      heldReasons: await heldReasons(orm, input.accountId, log),
       figures: {
         commands: input.history.keys(),
         accepted: rows.length,
@@ -290,6 +293,31 @@ export async function checkInvariants(input: CheckInput): Promise<Verdict> {
   } finally {
     if (!input.orm) await orm.close();
   }
+}
+
+/**
+ * The reasons of the run's `MessageHeld` events (numbers taken out so that alike ones add up),
+ * each with whether the provider's log has a send of that message: a message held though the
+ * provider never got its call was held with its outcome in fact known.
+ */
+async function heldReasons(
+  orm: Orm,
+  accountId: string,
+  log: Map<string, KeyLog>,
+): Promise<Record<string, number>> {
+  const { rows } = await runSql<{ id: string; reason: string | null }>(
+    orm.em.fork(),
+    `SELECT m.id, v.data ->> 'reason' AS reason FROM message_events v JOIN messages m ON m.id = v.stream_id
+      WHERE m.account_id = $1 AND v.type = 'MessageHeld'`,
+    [accountId],
+  );
+  const reasons: Record<string, number> = {};
+  for (const { id, reason } of rows) {
+    const seen = (log.get(id)?.sends ?? 0) > 0 ? 'the provider had sent it' : 'the provider never sent it';
+    const short = `${(reason ?? 'no reason').replaceAll(/\d+/g, 'N').slice(0, 160)} (${seen})`;
+    reasons[short] = (reasons[short] ?? 0) + 1;
+  }
+  return reasons;
 }
 
 interface KeyLog {

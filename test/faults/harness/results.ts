@@ -79,6 +79,12 @@ export function resultsMarkdown(
         if (result.faults.length > 12) lines.push(`- … and ${result.faults.length - 12} more`);
         lines.push('');
       }
+      const held = Object.entries(result.heldReasons ?? {}).sort(([, a], [, b]) => b - a);
+      if (held.length > 0) {
+        lines.push('Held (why):', '');
+        for (const [reason, count] of held.slice(0, 5)) lines.push(`- ${count} × ${reason}`);
+        lines.push('');
+      }
       for (const problem of result.problems) lines.push(`- scenario problem: ${problem}`);
       if (result.violations.length > 0) {
         lines.push(

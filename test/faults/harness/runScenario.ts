@@ -93,6 +93,8 @@ export interface ScenarioResult {
   problems: string[];
   figures: Figures;
   violations: string[];
+  /** Why messages were held, with how many (see the checker). */
+  heldReasons: Record<string, number>;
   passed: boolean;
   expectViolations: boolean;
   onAmbiguous: AmbiguityPolicy;
@@ -227,6 +229,7 @@ export async function runScenario<Resources>(
       problems,
       figures: verdict.figures,
       violations: verdict.violations,
+      heldReasons: verdict.heldReasons,
       passed: problems.length === 0 && (scenario.expectViolations ? broken : !broken),
       expectViolations: scenario.expectViolations ?? false,
       onAmbiguous,
