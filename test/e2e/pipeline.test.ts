@@ -50,6 +50,8 @@ describe('commands posted to the API', () => {
       losses: 0,
       topicLosses: 0,
       outOfOrder: 0,
+      providerCalls: 60,
+      providerRepeats: 0,
     });
     expect(timeline).toEqual(['MessageAccepted', 'DispatchRequested', 'ProviderAccepted']);
     expect(errorLines).toEqual([]);

@@ -51,6 +51,8 @@ beforeAll(async () => {
     databaseUrl: database.url,
     kafkaBrokers,
     providerUrl,
+    // The model's provider honours keys (it replays a repeated key), so the dispatcher retries an ambiguous call.
+    onAmbiguous: 'retry',
     relays: 1,
     dispatchers: 1,
   });
@@ -149,6 +151,7 @@ describe('the pipeline against a model', () => {
               accountId: caller.accountId,
               history,
               provider: view,
+              onAmbiguous: 'retry',
               kafkaBrokers,
               topics: pipeline.topics,
               settleTimeoutMs: 30_000,

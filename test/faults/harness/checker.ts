@@ -2,16 +2,27 @@ import { recordHeaders } from '@exactly/contracts';
 import { createKafka } from '@exactly/messaging';
 import { findStuckCommands } from '@exactly/operations';
 import { compareMessageProjections, type Orm, openOrm, runSql } from '@exactly/persistence';
-import type { FakeProvider } from '@exactly/testkit';
+import type { ProviderCall } from '@exactly/testkit';
 import type { History } from './history.ts';
+import type { AmbiguityPolicy } from './pipeline.ts';
 import { checkEventOrder, commandsMissingFromTopic, readTopicEvidence } from './topicEvidence.ts';
 
 export interface CheckInput {
   databaseUrl: string;
   accountId: string;
   history: History;
-  /** What the provider saw: the fake provider, or a view of it limited to one run. */
-  provider: Pick<FakeProvider, 'sentKeys' | 'calls'>;
+  /**
+   * The provider's raw call log: the fake provider's, or a view of it limited to one run. Every
+   * call counts, whatever the dispatcher believes it did.
+   */
+  provider: { readonly calls: readonly ProviderCall[] };
+  /**
+   * The dispatchers' policy after an ambiguous call. `hold` (a provider that never deduplicates):
+   * a key sent twice is a duplicate and every ambiguous attempt must end held. `retry` (a provider
+   * that honours keys): calls after the provider took a key are allowed only up to the ambiguous
+   * attempts recorded for it.
+   */
+  onAmbiguous: AmbiguityPolicy;
   kafkaBrokers: string[];
   /** With `events`, both topics are read back independently and checked for losses and order. */
   topics: { commands: string; deadLetters: string; events?: string };
@@ -44,11 +55,20 @@ export interface Figures {
   shed: number;
   /** Messages the provider sent (distinct idempotency keys of this run's messages). */
   sends: number;
-  /** Extra provider calls with a key it had already sent for: what a provider that ignores keys would have sent twice. */
-  providerRepeatCalls: number;
-  /** Commands run twice: a key with two messages, a second dispatch, a second recorded send. */
+  /** Every call in the provider's raw log (sends, replays, refusals, stalls). */
+  providerCalls: number;
+  /** Calls beyond the first per key, from the raw log, whatever the provider answered. */
+  providerRepeats: number;
+  /** Messages held at the end: an ambiguous call, not sent again (a terminal state; not a loss). */
+  held: number;
+  /**
+   * Attempts whose outcome was unknown, from the system's records: under `hold` each `MessageHeld`;
+   * under `retry` each resume (`effects.resumes`) and each attempt row with outcome `ambiguous`.
+   */
+  ambiguousAttempts: number;
+  /** Commands run twice: a key with two messages, a second dispatch, a second recorded send, a key the provider sent twice. */
   duplicates: number;
-  /** Acknowledged commands missing, or accepted ones never sent. */
+  /** Acknowledged commands missing, or accepted ones never sent (a held message is not one). */
   losses: number;
   /** Acknowledged commands the commands topic never received (read back by the checker's own consumer). */
   topicLosses: number;
@@ -63,6 +83,8 @@ export interface Verdict {
   figures: Figures;
   /** Each broken invariant, in words; empty when the run kept every promise. */
   violations: string[];
+  /** Why messages were held (each `MessageHeld` event's reason, shortened), with how many. */
+  heldReasons: Record<string, number>;
 }
 
 interface MessageRow {
@@ -72,7 +94,9 @@ interface MessageRow {
   version: number;
 }
 
-const settled = (row: MessageRow) => row.status === 'sent' || row.status === 'failed';
+/** A terminal state: `held` waits for a late answer or an operator, and is never sent again by itself. */
+const settled = (row: MessageRow) =>
+  row.status === 'sent' || row.status === 'failed' || row.status === 'held';
 
 async function readMessages(orm: Orm, accountId: string): Promise<MessageRow[]> {
   const { rows } = await runSql<MessageRow>(
@@ -83,7 +107,7 @@ async function readMessages(orm: Orm, accountId: string): Promise<MessageRow[]> 
   return rows;
 }
 
-/** Waits until every message is sent or failed and the run's dead letters have left the outbox. */
+/** Waits until every message is sent, failed or held and the run's dead letters have left the outbox. */
 async function waitForSettled(
   orm: Orm,
   input: CheckInput,
@@ -192,7 +216,8 @@ export async function checkInvariants(input: CheckInput): Promise<Verdict> {
         violations.push(`key ${key} was refused at every attempt, yet a message was stored for it`);
     }
 
-    const sent = input.provider.sentKeys;
+    const log = providerLog(input.provider.calls);
+    const sent = new Set([...log].filter(([, entry]) => entry.sends > 0).map(([key]) => key));
     const where = await locateUnsettled(
       orm,
       rows.filter((row) => !settled(row)),
@@ -207,16 +232,18 @@ export async function checkInvariants(input: CheckInput): Promise<Verdict> {
         // The fake provider never refuses a send in these scenarios: a failed message was given up on.
         losses += 1;
         violations.push(`message ${row.id} (key ${row.idempotency_key}) failed`);
-      } else if (!sent.has(row.id)) {
+      } else if (row.status === 'sent' && !sent.has(row.id)) {
         violations.push(`message ${row.id} is marked sent but the provider never sent it`);
       }
     }
     const sends = [...sent].filter((key) => byId.has(key)).length;
     // The provider serves this scenario only: a key it sent for must be an accepted message.
-    for (const key of sent) {
-      if (!byId.has(key)) violations.push(`the provider sent ${key}, which no accepted command names`);
+    for (const key of log.keys()) {
+      if (!byId.has(key))
+        violations.push(`the provider was called for ${key}, which no accepted command names`);
     }
-    const providerRepeatCalls = input.provider.calls.filter((call) => call.outcome === 'replayed').length;
+    const provider = await checkProviderLog(orm, rows, log, input.onAmbiguous, violations);
+    duplicates += provider.duplicateSends;
 
     duplicates += await checkStreams(orm, rows, violations);
 
@@ -241,6 +268,7 @@ export async function checkInvariants(input: CheckInput): Promise<Verdict> {
 
     return {
       violations,
+      heldReasons: await heldReasons(orm, input.accountId, log),
       figures: {
         commands: input.history.keys(),
         accepted: rows.length,
@@ -250,7 +278,10 @@ export async function checkInvariants(input: CheckInput): Promise<Verdict> {
         shed: input.history.attempts.filter((a) => a.code === 'overloaded' || a.code === 'rate_limited')
           .length,
         sends,
-        providerRepeatCalls,
+        providerCalls: input.provider.calls.length,
+        providerRepeats: provider.repeats,
+        held: rows.filter((row) => row.status === 'held').length,
+        ambiguousAttempts: provider.ambiguousAttempts,
         duplicates,
         losses,
         topicLosses,
@@ -262,6 +293,128 @@ export async function checkInvariants(input: CheckInput): Promise<Verdict> {
   } finally {
     if (!input.orm) await orm.close();
   }
+}
+
+/**
+ * The reasons of the run's `MessageHeld` events (numbers taken out so that alike ones add up),
+ * each with whether the provider's log has a send of that message: a message held though the
+ * provider never got its call was held with its outcome in fact known.
+ */
+async function heldReasons(
+  orm: Orm,
+  accountId: string,
+  log: Map<string, KeyLog>,
+): Promise<Record<string, number>> {
+  const { rows } = await runSql<{ id: string; reason: string | null }>(
+    orm.em.fork(),
+    `SELECT m.id, v.data ->> 'reason' AS reason FROM message_events v JOIN messages m ON m.id = v.stream_id
+      WHERE m.account_id = $1 AND v.type = 'MessageHeld'`,
+    [accountId],
+  );
+  const reasons: Record<string, number> = {};
+  for (const { id, reason } of rows) {
+    const seen = (log.get(id)?.sends ?? 0) > 0 ? 'the provider had sent it' : 'the provider never sent it';
+    const short = `${(reason ?? 'no reason').replaceAll(/\d+/g, 'N').slice(0, 160)} (${seen})`;
+    reasons[short] = (reasons[short] ?? 0) + 1;
+  }
+  return reasons;
+}
+
+interface KeyLog {
+  calls: number;
+  /** Calls the provider sent (a replay of a key it honours is not one). */
+  sends: number;
+  /** Calls after the first one the provider took (sent or replayed): each would be a second message from a provider that ignores keys. */
+  afterTaken: number;
+}
+
+/** The raw call log per idempotency key (the message id). */
+function providerLog(calls: readonly ProviderCall[]): Map<string, KeyLog> {
+  const log = new Map<string, KeyLog & { taken: boolean }>();
+  for (const call of calls) {
+    const entry = log.get(call.key) ?? { calls: 0, sends: 0, afterTaken: 0, taken: false };
+    entry.calls += 1;
+    if (entry.taken) entry.afterTaken += 1;
+    if (call.outcome === 'sent') entry.sends += 1;
+    if (call.outcome === 'sent' || call.outcome === 'replayed') entry.taken = true;
+    log.set(call.key, entry);
+  }
+  return log;
+}
+
+interface EffectFacts {
+  message_id: string;
+  attempt: number;
+  resumes: number;
+  ambiguous_rows: number;
+  held_events: number;
+  accepted_after_held: boolean;
+}
+
+/**
+ * Cross-checks the provider's raw call log with what the dispatcher recorded (effects,
+ * effect_attempts, the stream). Every call must be one the dispatcher wrote ahead (calls per key
+ * at most its attempts, plus its resumes under `retry`). Under `hold`: a key sent twice is a
+ * duplicate, every ambiguous attempt ends held (or sent by its own late answer), and a key called
+ * ends sent or held. Under `retry`: calls after the provider took a key are at most the ambiguous
+ * attempts recorded for it.
+ */
+async function checkProviderLog(
+  orm: Orm,
+  rows: MessageRow[],
+  log: Map<string, KeyLog>,
+  policy: AmbiguityPolicy,
+  violations: string[],
+): Promise<{ repeats: number; duplicateSends: number; ambiguousAttempts: number }> {
+  const { rows: effects } = await runSql<EffectFacts>(
+    orm.em.fork(),
+    `SELECT e.message_id, e.attempt, e.resumes,
+            (SELECT count(*) FROM effect_attempts a WHERE a.effect_id = e.id AND a.outcome = 'ambiguous')::int AS ambiguous_rows,
+            (SELECT count(*) FROM message_events v WHERE v.stream_id = e.message_id AND v.type = 'MessageHeld')::int AS held_events,
+            EXISTS (SELECT 1 FROM message_events h JOIN message_events p ON p.stream_id = h.stream_id
+                     WHERE h.stream_id = e.message_id AND h.type = 'MessageHeld'
+                       AND p.type = 'ProviderAccepted' AND p.version > h.version) AS accepted_after_held
+       FROM effects e WHERE e.message_id = ANY($1::text[])`,
+    [rows.map((row) => row.id)],
+  );
+  const byMessage = new Map(effects.map((effect) => [effect.message_id, effect]));
+  let repeats = 0;
+  let duplicateSends = 0;
+  let ambiguousAttempts = 0;
+  for (const row of rows) {
+    const calls = log.get(row.id) ?? { calls: 0, sends: 0, afterTaken: 0 };
+    const effect = byMessage.get(row.id);
+    const attempt = Number(effect?.attempt ?? 0);
+    const resumes = Number(effect?.resumes ?? 0);
+    const ambiguousRows = Number(effect?.ambiguous_rows ?? 0);
+    const heldEvents = Number(effect?.held_events ?? 0);
+    const ambiguous = policy === 'hold' ? heldEvents : resumes + ambiguousRows;
+    const facts = `status ${row.status}, ${calls.calls} calls, ${calls.sends} sends, attempt ${attempt}, resumes ${resumes}, ${ambiguousRows} ambiguous attempt rows, ${heldEvents} MessageHeld`;
+    repeats += Math.max(0, calls.calls - 1);
+    ambiguousAttempts += ambiguous;
+    if (calls.sends > 1) {
+      duplicateSends += calls.sends - 1;
+      violations.push(`the provider sent ${row.id} ${calls.sends} times (${facts})`);
+    }
+    const allowedCalls = policy === 'hold' ? attempt : attempt + resumes;
+    if (calls.calls > allowedCalls)
+      violations.push(
+        `the provider was called ${calls.calls} times for ${row.id}, more than the ${allowedCalls} calls the dispatcher recorded as started (${facts})`,
+      );
+    if (policy === 'hold') {
+      if (calls.calls > 0 && !['sent', 'held', 'failed'].includes(row.status))
+        violations.push(`the provider was called for ${row.id}, yet it is neither sent nor held (${facts})`);
+      if ((resumes > 0 || ambiguousRows > 0) && heldEvents === 0)
+        violations.push(`message ${row.id} had an ambiguous attempt that was not held (${facts})`);
+      if (row.status === 'sent' && heldEvents > 0 && !effect?.accepted_after_held)
+        violations.push(`message ${row.id} was held, then sent without an accepted late answer (${facts})`);
+    } else if (calls.afterTaken > ambiguous) {
+      violations.push(
+        `the provider was called ${calls.afterTaken} times for ${row.id} after it had taken it, with ${ambiguous} ambiguous attempts recorded (${facts})`,
+      );
+    }
+  }
+  return { repeats, duplicateSends, ambiguousAttempts };
 }
 
 /**

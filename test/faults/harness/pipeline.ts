@@ -5,11 +5,20 @@ import { type Caller, freePort, ServiceProcess, waitForHttp } from '@exactly/tes
 
 export type MemberKind = 'ingest' | 'relay' | 'dispatcher';
 
+/** The dispatcher's policy after an ambiguous provider call (`HTTP_ON_AMBIGUOUS`). */
+export type AmbiguityPolicy = 'hold' | 'retry';
+
 export interface PipelineOptions {
   databaseUrl: string;
   kafkaBrokers: string[];
   /** The fake provider's endpoint: every channel sends through the http provider to it. */
   providerUrl: string;
+  /**
+   * What the dispatchers do after an ambiguous provider call (default `hold`, for a provider that
+   * ignores idempotency keys); `retry` also declares the provider as honouring keys
+   * (`HTTP_PROVIDER_HONOURS_KEY=true`), so give it a fake provider that does.
+   */
+  onAmbiguous?: AmbiguityPolicy;
   relays?: number;
   dispatchers?: number;
   /** Extra environment per service kind (a profile, shorter timeouts...). */
@@ -91,6 +100,10 @@ export class Pipeline {
     return this.options.kafkaBrokers;
   }
 
+  get onAmbiguous(): AmbiguityPolicy {
+    return this.options.onAmbiguous ?? 'hold';
+  }
+
   private async member(kind: MemberKind, index: number): Promise<Member> {
     const port = await freePort();
     const own: Record<string, string> =
@@ -101,7 +114,8 @@ export class Pipeline {
             PROVIDER_SMS: 'http',
             PROVIDER_VOICE: 'http',
             HTTP_PROVIDER_URL: this.options.providerUrl,
-            HTTP_PROVIDER_HONOURS_KEY: 'true',
+            HTTP_PROVIDER_HONOURS_KEY: String(this.onAmbiguous === 'retry'),
+            HTTP_ON_AMBIGUOUS: this.onAmbiguous,
           }
         : {};
     const process = new ServiceProcess({

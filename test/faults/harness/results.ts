@@ -12,6 +12,7 @@ export function resultsMarkdown(
   const header = [
     'scenario',
     'seed',
+    'policy',
     'verdict',
     'commands',
     'accepted',
@@ -21,7 +22,10 @@ export function resultsMarkdown(
     'shed',
     'faults',
     'sends',
+    'provider calls',
     'provider repeats',
+    'ambiguous',
+    'held',
     'duplicates',
     'losses',
     'lost on topic',
@@ -40,6 +44,7 @@ export function resultsMarkdown(
     return [
       result.name,
       result.seed,
+      result.onAmbiguous,
       verdict,
       f.commands,
       f.accepted,
@@ -49,7 +54,10 @@ export function resultsMarkdown(
       f.shed,
       result.faultCount,
       f.sends,
-      f.providerRepeatCalls,
+      f.providerCalls,
+      f.providerRepeats,
+      f.ambiguousAttempts,
+      f.held,
       f.duplicates,
       f.losses,
       f.topicLosses,
@@ -69,6 +77,12 @@ export function resultsMarkdown(
         lines.push('Faults:', '');
         for (const fault of result.faults.slice(0, 12)) lines.push(`- ${fault}`);
         if (result.faults.length > 12) lines.push(`- … and ${result.faults.length - 12} more`);
+        lines.push('');
+      }
+      const held = Object.entries(result.heldReasons ?? {}).sort(([, a], [, b]) => b - a);
+      if (held.length > 0) {
+        lines.push('Held (why):', '');
+        for (const [reason, count] of held.slice(0, 5)) lines.push(`- ${count} × ${reason}`);
         lines.push('');
       }
       for (const problem of result.problems) lines.push(`- scenario problem: ${problem}`);

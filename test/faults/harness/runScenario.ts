@@ -8,7 +8,7 @@ import { seededRandom } from '../../support/seededRandom.ts';
 import { checkInvariants, type Figures } from './checker.ts';
 import { History } from './history.ts';
 import { type LoadOptions, runLoad } from './loadClient.ts';
-import { Pipeline, type PipelineOptions } from './pipeline.ts';
+import { type AmbiguityPolicy, Pipeline, type PipelineOptions } from './pipeline.ts';
 
 /** Where the run's servers are: the scenario may bring its own (a scratch PostgreSQL, the cluster). */
 export interface ScenarioEnvironment {
@@ -42,7 +42,13 @@ export interface Scenario<Resources = undefined> {
   description: string;
   seed: number;
   commands: number;
-  pipeline?: Omit<PipelineOptions, 'databaseUrl' | 'kafkaBrokers' | 'providerUrl'>;
+  pipeline?: Omit<PipelineOptions, 'databaseUrl' | 'kafkaBrokers' | 'providerUrl' | 'onAmbiguous'>;
+  /**
+   * The dispatchers' policy after an ambiguous call. `hold` (default): a fake provider that never
+   * deduplicates, declared as ignoring keys. `retry`: a fake provider that honours keys (answers a
+   * repeated key with a replay), declared as such (`HTTP_PROVIDER_HONOURS_KEY=true`).
+   */
+  onAmbiguous?: AmbiguityPolicy;
   load?: Partial<LoadOptions>;
   /** Latency added in front of the fake provider (a TCP proxy), so faults catch calls in flight. */
   providerLatencyMs?: number;
@@ -67,7 +73,7 @@ export interface Scenario<Resources = undefined> {
    * For a control: what its checker must have counted (the planted fault, not just any
    * violation); a description of what is missing, or undefined when found.
    */
-  controlFinding?(figures: Figures): string | undefined;
+  controlFinding?(figures: Figures, violations: readonly string[]): string | undefined;
   /**
    * Share of the keys tried that must end acknowledged (default 0.9): a run in which the load
    * made no progress proves nothing, so it fails (load shedding lowers it on purpose).
@@ -87,8 +93,11 @@ export interface ScenarioResult {
   problems: string[];
   figures: Figures;
   violations: string[];
+  /** Why messages were held, with how many (see the checker). */
+  heldReasons: Record<string, number>;
   passed: boolean;
   expectViolations: boolean;
+  onAmbiguous: AmbiguityPolicy;
   durationMs: number;
 }
 
@@ -106,7 +115,8 @@ export async function runScenario<Resources>(
   const started = Date.now();
   const loadRandom = seededRandom(scenario.seed);
   const faultRandom = seededRandom(scenario.seed ^ 0x5bd1e995);
-  const provider = new FakeProvider({ honoursKeys: true, random: faultRandom });
+  const onAmbiguous = scenario.onAmbiguous ?? 'hold';
+  const provider = new FakeProvider({ honoursKeys: onAmbiguous === 'retry', random: faultRandom });
   let providerUrl = await provider.listen();
   let providerProxy: TcpProxy | undefined;
   if (scenario.providerLatencyMs) {
@@ -132,6 +142,7 @@ export async function runScenario<Resources>(
     ...scenario.pipeline,
     ...environment,
     providerUrl,
+    onAmbiguous,
     env: Object.fromEntries(
       kinds.map((kind) => [kind, { ...scenario.pipeline?.env?.[kind], ...env?.(environment)?.[kind] }]),
     ),
@@ -186,6 +197,7 @@ export async function runScenario<Resources>(
       accountId: caller.accountId,
       history,
       provider,
+      onAmbiguous,
       kafkaBrokers: environment.kafkaBrokers,
       topics: pipeline.topics,
       settleTimeoutMs: scenario.settleTimeoutMs ?? 60_000,
@@ -206,7 +218,7 @@ export async function runScenario<Resources>(
     }
     for (const [what, count] of refusals) problems.push(`${count} attempts were refused with ${what}`);
     const broken = verdict.violations.length > 0;
-    const missing = scenario.controlFinding?.(verdict.figures);
+    const missing = scenario.controlFinding?.(verdict.figures, verdict.violations);
     if (missing) problems.push(`the control did not find what it planted: ${missing}`);
     const result: ScenarioResult = {
       name: scenario.name,
@@ -217,8 +229,10 @@ export async function runScenario<Resources>(
       problems,
       figures: verdict.figures,
       violations: verdict.violations,
+      heldReasons: verdict.heldReasons,
       passed: problems.length === 0 && (scenario.expectViolations ? broken : !broken),
       expectViolations: scenario.expectViolations ?? false,
+      onAmbiguous,
       durationMs: Date.now() - started,
     };
     if (!result.passed || broken) {

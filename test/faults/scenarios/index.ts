@@ -6,6 +6,7 @@ import { duplicateRecords } from './duplicateRecords.ts';
 import { kafkaNodes } from './kafkaNodes.ts';
 import { killEveryService } from './killEveryService.ts';
 import {
+  duplicateCallControl,
   inboxHorizonControl,
   keyRetentionControl,
   lostCommandControl,
@@ -22,10 +23,16 @@ import { zombieDispatcher } from './zombieDispatcher.ts';
 // biome-ignore lint/suspicious/noExplicitAny: each scenario has resources of its own type
 type AnyScenario = Scenario<any>;
 
-/** Every scenario, in the order the full run takes them; `ci` marks the short set `npm test` runs. */
+/**
+ * Every scenario, in the order the full run takes them; `ci` marks the short set `npm test` runs.
+ * Each runs under `hold` against a provider that never deduplicates, unless it says `retry` (a
+ * provider that honours keys); two of them run under both policies.
+ */
 export const scenarios: { scenario: AnyScenario; ci: boolean }[] = [
   { scenario: killEveryService, ci: true },
+  { scenario: { ...killEveryService, name: 'kill-every-service-retry', onAmbiguous: 'retry' }, ci: false },
   { scenario: zombieDispatcher, ci: false },
+  { scenario: { ...zombieDispatcher, name: 'zombie-dispatcher-retry', onAmbiguous: 'retry' }, ci: false },
   { scenario: kafkaNodes, ci: true },
   { scenario: postgresRestart, ci: false },
   { scenario: clientTimeouts, ci: true },
@@ -42,4 +49,5 @@ export const scenarios: { scenario: AnyScenario; ci: boolean }[] = [
   { scenario: keyRetentionControl, ci: false },
   { scenario: lostCommandControl, ci: true },
   { scenario: outOfOrderControl, ci: true },
+  { scenario: duplicateCallControl, ci: true },
 ];

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createKafka } from '@exactly/messaging';
 import pg from 'pg';
 import type { Scenario } from '../harness/runScenario.ts';
@@ -159,6 +160,84 @@ export const outOfOrderControl: Scenario = {
       context.injected('one stream produced to the events topic as versions 1, 3, 2');
     } finally {
       await producer.disconnect();
+    }
+  },
+};
+
+/** The key the duplicate-call control sent twice, for its finding (one run at a time). */
+let plantedDuplicate: string | undefined;
+
+/**
+ * Negative control for the duplicate-call checker: after a clean run under `hold`, the test calls
+ * the fake provider once more with a key it already sent and the same body, the request a broken
+ * dispatcher would repeat (a test-only fault, behind the system's back: nothing in the dispatcher
+ * records it). The provider does not deduplicate, so it sends again; the checker, judging from the
+ * provider's raw log, must report exactly that key as a duplicate.
+ */
+export const duplicateCallControl: Scenario = {
+  name: 'control-duplicate-call',
+  description:
+    'NEGATIVE CONTROL: one already-sent message posted to the provider again with its key and body, behind the dispatcher; the checker must report that duplicate',
+  seed: 949,
+  commands: 100,
+  load: { ratePerSecond: 100 },
+  expectViolations: true,
+  pipeline: { relays: 1, dispatchers: 1 },
+  controlFinding(figures, violations) {
+    const key = plantedDuplicate;
+    if (key === undefined) return 'no duplicate was planted';
+    const named = violations.filter((violation) => violation.includes(key));
+    const others = violations.filter((violation) => !violation.includes(key));
+    if (figures.duplicates !== 1 || named.length === 0 || others.length > 0)
+      return `expected exactly one duplicate, of ${key}; found ${figures.duplicates}, ${named.length} violations naming it and ${others.length} others`;
+    return undefined;
+  },
+  async run(context) {
+    plantedDuplicate = undefined;
+    await context.load();
+    const client = new pg.Client({ connectionString: context.pipeline.databaseUrl });
+    await client.connect();
+    try {
+      // A message the provider has sent and whose outcome is recorded: the repeat is not a race.
+      let effect: { message_id: string; account_id: string; attempt: number; request: unknown } | undefined;
+      for (let tries = 0; effect === undefined && tries < 120; tries++) {
+        const { rows } = await client.query(
+          `SELECT e.message_id, e.account_id, e.attempt, e.request FROM effects e
+            WHERE e.account_id = $1 AND e.state = 'succeeded' ORDER BY e.message_id LIMIT 1`,
+          [context.caller.accountId],
+        );
+        effect = rows[0];
+        if (effect === undefined) await context.sleep(500);
+      }
+      if (effect === undefined) return context.problem('no message was sent to repeat');
+      const original = context.provider.calls.find(
+        (call) => call.key === effect.message_id && call.outcome === 'sent',
+      );
+      if (original === undefined) return context.problem(`the provider has no send of ${effect.message_id}`);
+      // The http provider's body: the message id, the account and the effect's request as the
+      // dispatcher reads it from the row (jsonb's key order), so the very bytes it sent.
+      const body = JSON.stringify({
+        messageId: effect.message_id,
+        accountId: effect.account_id,
+        ...(effect.request as object),
+      });
+      if (createHash('sha256').update(body).digest('hex') !== original.bodySha256)
+        context.problem('the repeated body differs from the one the dispatcher sent');
+      const response = await fetch(context.provider.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'idempotency-key': effect.message_id,
+          'exactly-message-id': effect.message_id,
+          'exactly-attempt': String(effect.attempt),
+        },
+        body,
+      });
+      await response.text();
+      plantedDuplicate = effect.message_id;
+      context.injected(`${effect.message_id} posted to the provider again (answered ${response.status})`);
+    } finally {
+      await client.end();
     }
   },
 };

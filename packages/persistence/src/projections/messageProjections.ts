@@ -56,14 +56,20 @@ const comparedFields = [
   'version',
 ] as const satisfies readonly (keyof ProjectedMessage)[];
 
-const knownEventTypes = new Set<string>([
-  'MessageAccepted',
-  'DispatchRequested',
-  'ProviderAccepted',
-  'ProviderCallFailed',
-  'RetryScheduled',
-  'MessageFailed',
-]);
+// Every event type the writers fold (a Record, so a new type cannot be left out of the rebuild).
+const folded: Record<MessageEventType, true> = {
+  MessageAccepted: true,
+  DispatchRequested: true,
+  ProviderAccepted: true,
+  ProviderCallFailed: true,
+  RetryScheduled: true,
+  MessageFailed: true,
+  MessageHeld: true,
+  OperatorMarkedSent: true,
+  OperatorMarkedFailed: true,
+  OperatorRequestedResend: true,
+};
+const knownEventTypes = new Set<string>(Object.keys(folded));
 
 /**
  * Folds one stream's events (oldest first) into the projection, with the same `statusAfter` rule

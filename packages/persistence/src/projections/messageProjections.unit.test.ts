@@ -36,6 +36,20 @@ describe('folding a message stream into its projection', () => {
     });
   });
 
+  it('folds a held message and the operator decisions on it, as the live writers do', () => {
+    const held = [
+      accepted,
+      { version: 2, type: 'DispatchRequested', data: {} },
+      { version: 3, type: 'MessageHeld', data: {} },
+    ];
+    expect(projectMessage('msg_1', held)).toMatchObject({ status: 'held', version: 3 });
+    const decided = (type: string) => projectMessage('msg_1', [...held, { version: 4, type, data: {} }]);
+    expect(decided('ProviderAccepted')).toMatchObject({ status: 'sent', version: 4 });
+    expect(decided('OperatorMarkedSent')).toMatchObject({ status: 'sent', version: 4 });
+    expect(decided('OperatorMarkedFailed')).toMatchObject({ status: 'failed', version: 4 });
+    expect(decided('OperatorRequestedResend')).toMatchObject({ status: 'dispatching', version: 4 });
+  });
+
   it('has no projection for a stream with a gap or without its first event', () => {
     expect(
       projectMessage('msg_1', [accepted, { version: 3, type: 'ProviderAccepted', data: {} }]),
