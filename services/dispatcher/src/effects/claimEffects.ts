@@ -128,6 +128,23 @@ export async function startCalls(
 }
 
 /**
+ * Takes back a recorded call start that was never followed by a call (the worker found, after the
+ * record came back, that its lease might end before the call could), fenced by the claim token: a
+ * claim taken over meanwhile is left alone (its taker already judged it). Without this, the next
+ * claim would take a call that never went out for an ambiguous one, and hold its message.
+ */
+export async function withdrawCallStart(em: EntityManager, claim: HeldClaim): Promise<boolean> {
+  const { rows } = await runSql<{ id: string }>(
+    em,
+    `UPDATE effects SET call_started_at = NULL
+      WHERE id = $1 AND claim_token = $2 AND state = 'in_flight' AND call_started_at IS NOT NULL
+     RETURNING id`,
+    [claim.id, claim.claimToken],
+  );
+  return rows.length > 0;
+}
+
+/**
  * Extends the lease of effects this process still holds (waiting for a rate limit, in a call, or
  * with an outcome waiting to be recorded), so that none of these waits lets recovery take an
  * attempt that is alive. A paused process renews nothing.

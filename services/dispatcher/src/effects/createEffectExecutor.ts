@@ -6,7 +6,14 @@ import type { DispatcherMetrics } from '../dispatcherMetrics.js';
 import type { ProviderLane } from '../providers/createProviders.js';
 import { ambiguous, failure, type SendOutcome } from '../providers/provider.js';
 import { Wakeup } from '../wakeup.js';
-import { type ClaimedEffect, claimEffects, type HeldClaim, renewLeases, startCalls } from './claimEffects.js';
+import {
+  type ClaimedEffect,
+  claimEffects,
+  type HeldClaim,
+  renewLeases,
+  startCalls,
+  withdrawCallStart,
+} from './claimEffects.js';
 import { type AttemptOutcome, type RecordedOutcome, recordOutcomes } from './recordOutcomes.js';
 import type { RetryPolicy } from './retryDelay.js';
 
@@ -217,6 +224,13 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
         { effectId: effect.id, messageId: effect.messageId, attempt: effect.attempt },
         'claim lost before the call started (lease over or taken over); not calling',
       );
+      // The start was recorded but no call goes out: say so, or the next claim would hold it.
+      if (startedAt !== undefined) {
+        await withdrawCallStart(orm.em.fork(), { id: effect.id, claimToken: effect.claimToken }).catch(
+          (error: unknown) =>
+            logger.warn({ err: error, effectId: effect.id }, 'withdrawing the call start failed'),
+        );
+      }
       release(effect);
       return undefined;
     }

@@ -6,7 +6,7 @@ import { createDispatcherMetrics } from '../dispatcherMetrics.js';
 import type { Provider, SendOutcome, SendRequest } from '../providers/provider.js';
 import { seedAccount, seedMessages } from '../testing/seedCommands.js';
 import { databaseUrl } from '../testing/testDispatcher.js';
-import { claimEffects, startCalls } from './claimEffects.js';
+import { claimEffects, startCalls, withdrawCallStart } from './claimEffects.js';
 import { createEffectExecutor } from './createEffectExecutor.js';
 import { recordOutcomes } from './recordOutcomes.js';
 import { TokenBucket } from './tokenBucket.js';
@@ -306,6 +306,22 @@ describe('the effect queue', () => {
         [current.id],
       );
       expect(rows).toEqual([{ started: true }]);
+    });
+
+    it('withdraws a recorded start it does not follow with a call, so the takeover is not ambiguous', async () => {
+      const lane = `fence-withdraw-${Date.now()}`;
+      await dispatched(lane);
+      const [late] = await claimEffects(orm.em.fork(), { provider: lane, limit: 10, leaseMs: 60_000 });
+      if (!late) throw new Error('not claimed');
+      expect(await startCalls(orm.em.fork(), [late], 100)).toEqual(new Set([late.id]));
+      // A stranger's token withdraws nothing; the claim's own does.
+      const stranger = { id: late.id, claimToken: '00000000-0000-4000-8000-000000000000' };
+      expect(await withdrawCallStart(orm.em.fork(), stranger)).toBe(false);
+      expect(await withdrawCallStart(orm.em.fork(), late)).toBe(true);
+      await sleep(200);
+      const [next] = await claimEffects(orm.em.fork(), { provider: lane, limit: 10, leaseMs: 60_000 });
+      // The call never went out: the same attempt again, not a resume (which would hold it).
+      expect(next).toMatchObject({ id: late.id, attempt: 1, resumed: false, resumes: 0 });
     });
 
     it('cannot start the call when its lease ran out even if nobody took it over yet', async () => {
