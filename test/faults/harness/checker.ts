@@ -1,11 +1,15 @@
 import { recordHeaders } from '@exactly/contracts';
-import { createKafka } from '@exactly/messaging';
 import { findStuckCommands } from '@exactly/operations';
 import { compareMessageProjections, type Orm, openOrm, runSql } from '@exactly/persistence';
 import type { ProviderCall } from '@exactly/testkit';
 import type { History } from './history.ts';
 import type { AmbiguityPolicy } from './pipeline.ts';
-import { checkEventOrder, commandsMissingFromTopic, readTopicEvidence } from './topicEvidence.ts';
+import {
+  checkEventOrder,
+  commandsMissingFromTopic,
+  readTopicEvidence,
+  readWholeTopic,
+} from './topicEvidence.ts';
 
 export interface CheckInput {
   databaseUrl: string;
@@ -133,44 +137,13 @@ interface DeadLetterSeen {
   source: string;
 }
 
-/** Every record on the dead-letter topic, read from the beginning (bounded: 30 s at most). */
+/** Every record on the dead-letter topic, read by the checker's own consumer (see readWholeTopic). */
 async function readDeadLetterTopic(brokers: string[], topic: string): Promise<DeadLetterSeen[]> {
-  const kafka = createKafka({ brokers, clientId: 'faults-checker' });
-  const admin = kafka.admin();
-  await admin.connect();
-  const exists = (await admin.listTopics()).includes(topic);
-  const offsets = exists ? await admin.fetchTopicOffsets(topic) : [];
-  await admin.disconnect();
-  const expected = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
-  if (expected === 0) return [];
-  const groupId = `faults-checker-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  const consumer = kafka.consumer({ groupId });
-  const records: DeadLetterSeen[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 30_000);
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        const header = (name: string) => message.headers?.[name]?.toString() ?? '';
-        records.push({
-          code: header(recordHeaders.deadLetterCode),
-          reason: header(recordHeaders.deadLetterReason),
-          source: `${header(recordHeaders.originalPartition)}/${header(recordHeaders.originalOffset)}`,
-        });
-        if (records.length >= expected) {
-          clearTimeout(timer);
-          resolve();
-        }
-      },
-    });
-  });
-  await consumer.disconnect();
-  const deleter = kafka.admin();
-  await deleter.connect();
-  await deleter.deleteGroups([groupId]).catch(() => {});
-  await deleter.disconnect();
-  return records;
+  return (await readWholeTopic(brokers, topic)).map(({ headers }) => ({
+    code: headers[recordHeaders.deadLetterCode] ?? '',
+    reason: headers[recordHeaders.deadLetterReason] ?? '',
+    source: `${headers[recordHeaders.originalPartition] ?? ''}/${headers[recordHeaders.originalOffset] ?? ''}`,
+  }));
 }
 
 /**

@@ -12,13 +12,14 @@ export interface TopicEvidence {
   eventVersions: Map<string, number[]>;
 }
 
-interface TopicRecord {
+export interface TopicRecord {
   partition: number;
   value: Buffer | null;
+  headers: Record<string, string>;
 }
 
 /** Every record of `topic` up to its current end, in partition order (bounded: 60 s at most). */
-async function readWholeTopic(brokers: string[], topic: string): Promise<TopicRecord[]> {
+export async function readWholeTopic(brokers: string[], topic: string): Promise<TopicRecord[]> {
   const kafka = createKafka({ brokers, clientId: 'faults-evidence' });
   const admin = kafka.admin();
   await admin.connect();
@@ -44,7 +45,10 @@ async function readWholeTopic(brokers: string[], topic: string): Promise<TopicRe
       eachMessage: async ({ partition, message }) => {
         const end = remaining.get(partition);
         if (end === undefined) return;
-        records.push({ partition, value: message.value });
+        const headers = Object.fromEntries(
+          Object.entries(message.headers ?? {}).map(([name, header]) => [name, header?.toString() ?? '']),
+        );
+        records.push({ partition, value: message.value, headers });
         if (Number(message.offset) + 1 >= end) remaining.delete(partition);
         if (remaining.size === 0) {
           clearTimeout(timer);
