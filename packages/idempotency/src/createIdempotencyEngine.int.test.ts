@@ -143,9 +143,9 @@ describe('executing a request with a new key', () => {
       const request = requestFor(accountId, 'prepared-once');
       await engine.execute({
         ...request,
-        prepare: () => {
+        prepare: (acceptedAt) => {
           prepared += 1;
-          return request.prepare();
+          return request.prepare(acceptedAt);
         },
       });
     }

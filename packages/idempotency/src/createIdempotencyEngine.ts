@@ -9,6 +9,7 @@ import {
   findLiveRecords,
   type LiveRecord,
   lockAndInsertRecords,
+  lookUpRecords,
   type NewRecord,
   type RecordWrite,
   type StoredReply,
@@ -34,8 +35,12 @@ export interface ExecutionRequest<Effect> {
   scope: KeyScope | undefined;
   fingerprint: Buffer;
   requestId: string;
-  /** Builds the effect and the reply: called at most once, and never for a replay. */
-  prepare: () => PreparedExecution<Effect>;
+  /**
+   * Builds the effect and the reply: called at most once, and never for a replay. `acceptedAt` is
+   * the database's clock when the key was looked up (the stored record's creation time, replayed
+   * as Original-Request-Time); without a key, this process's clock.
+   */
+  prepare: (acceptedAt: Date) => PreparedExecution<Effect>;
 }
 
 export type IdempotencyOutcome =
@@ -116,6 +121,7 @@ export interface IdempotencyEngine<Effect> {
 interface WriteItem<Effect> {
   request: ExecutionRequest<Effect>;
   prepared: PreparedExecution<Effect>;
+  acceptedAt: Date;
   scopeKey?: string;
   lockKey?: string;
 }
@@ -162,13 +168,13 @@ export function createIdempotencyEngine<Effect>(
   let cleanupTimer: NodeJS.Timeout | undefined;
   let cleanupRun: Promise<unknown> = Promise.resolve();
 
-  const lookups = new NaturalBatcher<string, LiveRecord | undefined>({
+  const lookups = new NaturalBatcher<string, { record: LiveRecord | undefined; at: Date }>({
     maxBatchSize: 500,
     maxConcurrent: 4,
     run: async (scopeKeys) => {
-      const found = await findLiveRecords(orm.em.fork(), [...new Set(scopeKeys)]);
+      const { found, at } = await lookUpRecords(orm.em.fork(), [...new Set(scopeKeys)]);
       for (const record of found.values()) replayCache.set(record, record.remainingMs);
-      return scopeKeys.map((scopeKey) => found.get(scopeKey));
+      return scopeKeys.map((scopeKey) => ({ record: found.get(scopeKey), at }));
     },
   });
 
@@ -245,6 +251,7 @@ export function createIdempotencyEngine<Effect>(
       reply: item.prepared.reply,
       resourceIds: item.prepared.resourceIds,
       requestId: request.requestId,
+      acceptedAt: item.acceptedAt,
     };
   }
 
@@ -290,13 +297,17 @@ export function createIdempotencyEngine<Effect>(
     onLookedUp: (found: boolean) => void,
   ): Promise<Settled> {
     let prepared: PreparedExecution<Effect> | undefined;
+    let acceptedAt: Date | undefined;
     for (let round = 0; ; round += 1) {
-      const existing = replayCache.get(scopeKey) ?? (await lookups.submit(scopeKey));
+      const cached = replayCache.get(scopeKey);
+      const lookedUp = cached ? undefined : await lookups.submit(scopeKey);
+      const existing = cached ?? lookedUp?.record;
       onLookedUp(existing !== undefined);
       if (existing) return { outcome: fromRecord(existing, request), record: existing };
       if (round > 1_000) throw new ExactlyError('internal', `key ${scopeKey} neither found nor writable`);
-      prepared ??= request.prepare();
-      const result = await writes.submit({ request, prepared, scopeKey, lockKey });
+      acceptedAt ??= lookedUp?.at ?? new Date();
+      prepared ??= request.prepare(acceptedAt);
+      const result = await writes.submit({ request, prepared, acceptedAt, scopeKey, lockKey });
       switch (result.kind) {
         case 'written': {
           const record = {
@@ -318,7 +329,7 @@ export function createIdempotencyEngine<Effect>(
           throw result.error;
         case 'locked': {
           if (profile.inFlight === 'conflict') {
-            const committed = await lookups.submit(scopeKey);
+            const committed = (await lookups.submit(scopeKey)).record;
             return committed ? { outcome: fromRecord(committed, request), record: committed } : inFlight();
           }
           const remaining = deadline - Date.now();
@@ -330,8 +341,9 @@ export function createIdempotencyEngine<Effect>(
 
   async function execute(request: ExecutionRequest<Effect>): Promise<IdempotencyOutcome> {
     if (request.scope === undefined) {
-      const prepared = request.prepare();
-      const result = await writes.submit({ request, prepared });
+      const acceptedAt = new Date();
+      const prepared = request.prepare(acceptedAt);
+      const result = await writes.submit({ request, prepared, acceptedAt });
       if (result.kind === 'failed') throw result.error;
       return { kind: 'executed', reply: prepared.reply };
     }

@@ -4,6 +4,7 @@ import {
   deleteExpiredRecords,
   findLiveRecords,
   lockAndInsertRecords,
+  lookUpRecords,
   type NewRecord,
 } from './idempotencyRecords.js';
 import { advisoryLockKey } from './scopeKey.js';
@@ -22,7 +23,7 @@ afterAll(async () => {
   await orm.close();
 });
 
-function record(key: string, body = 'first'): NewRecord & { lockKey: string } {
+function record(key: string, body = 'first', acceptedAt = new Date()): NewRecord & { lockKey: string } {
   const scopeKey = `${accountId}|*|${key}`;
   return {
     scopeKey,
@@ -36,6 +37,7 @@ function record(key: string, body = 'first'): NewRecord & { lockKey: string } {
     reply: { status: 202, headers: { location: '/x' }, body },
     resourceIds: ['msg_1', 'msg_2'],
     requestId: newId('req'),
+    acceptedAt,
   };
 }
 
@@ -94,9 +96,20 @@ describe('locking keys and inserting their records in one statement', () => {
 });
 
 describe('the times of a record', () => {
-  it("are the database's: created at the transaction's now(), expiring exactly one retention later", async () => {
+  it("are the database's: created when the look-up read its clock, expiring exactly one retention later", async () => {
+    const { at } = await lookUpRecords(orm.em.fork(), []);
+    const [written] = await inTransaction(orm, (em) =>
+      lockAndInsertRecords(em, [record('clock', 'first', at)], 60_000),
+    );
+    if (written?.kind !== 'written' || !written.expiresAt) throw new Error(`not written: ${written?.kind}`);
+    expect(written.createdAt.getTime()).toBe(at.getTime());
+    expect(written.expiresAt.getTime() - written.createdAt.getTime()).toBe(60_000);
+  });
+
+  it("are never later than the writing transaction's now(), whatever time the caller gives", async () => {
+    const ahead = new Date(Date.now() + 3_600_000);
     const { written, nowMs } = await inTransaction(orm, async (em) => {
-      const [result] = await lockAndInsertRecords(em, [record('clock')], 60_000);
+      const [result] = await lockAndInsertRecords(em, [record('ahead', 'first', ahead)], 60_000);
       const { rows } = await runSql<{ now_ms: string }>(
         em,
         'SELECT extract(epoch FROM now()) * 1000 AS now_ms',

@@ -37,6 +37,11 @@ export interface NewRecord {
   reply: StoredReply;
   resourceIds: string[];
   requestId: string;
+  /**
+   * When the request was accepted, on the database's clock (read by the look-up that found no
+   * record): the record's created_at, the reply's createdAt and Original-Request-Time on replays.
+   */
+  acceptedAt: Date;
 }
 
 interface RecordRow {
@@ -57,18 +62,36 @@ export async function findLiveRecords(
   em: EntityManager,
   scopeKeys: readonly string[],
 ): Promise<Map<string, LiveRecord>> {
-  if (scopeKeys.length === 0) return new Map();
-  const { rows } = await runSql<RecordRow>(
+  return (await lookUpRecords(em, scopeKeys)).found;
+}
+
+/**
+ * The live records among these scope keys, and the database's clock when they were read: the
+ * time a request that finds no record is accepted at.
+ */
+export async function lookUpRecords(
+  em: EntityManager,
+  scopeKeys: readonly string[],
+): Promise<{ found: Map<string, LiveRecord>; at: Date }> {
+  // The outer LEFT JOIN yields one row even when no record is live, so the clock is always read.
+  const { rows } = await runSql<{ now_ms: number } & (RecordRow | { [K in keyof RecordRow]: null })>(
     em,
-    `SELECT scope_key, fingerprint, response_status, response_headers, response_body, resource_ids,
-            request_id, extract(epoch FROM created_at) * 1000 AS created_ms,
-            extract(epoch FROM expires_at) * 1000 AS expires_ms,
-            extract(epoch FROM expires_at - now()) * 1000 AS remaining_ms
-       FROM idempotency_records
-      WHERE scope_key = ANY($1::text[]) AND expires_at > now()`,
+    `SELECT extract(epoch FROM now()) * 1000 AS now_ms, r.*
+       FROM (SELECT 1) AS one
+       LEFT JOIN (
+         SELECT scope_key, fingerprint, response_status, response_headers, response_body, resource_ids,
+                request_id, extract(epoch FROM created_at) * 1000 AS created_ms,
+                extract(epoch FROM expires_at) * 1000 AS expires_ms,
+                extract(epoch FROM expires_at - now()) * 1000 AS remaining_ms
+           FROM idempotency_records
+          WHERE scope_key = ANY($1::text[]) AND expires_at > now()
+       ) AS r ON true`,
     [scopeKeys],
   );
-  return new Map(rows.map((row) => [row.scope_key, toLiveRecord(row)]));
+  const found = new Map<string, LiveRecord>();
+  for (const row of rows)
+    if (row.scope_key !== null) found.set(row.scope_key, toLiveRecord(row as RecordRow));
+  return { found, at: new Date(Number(rows[0]?.now_ms)) };
 }
 
 function toLiveRecord(row: RecordRow): LiveRecord {
@@ -96,11 +119,12 @@ export type RecordWrite =
  * inserts the records whose lock it got, or replaces their expired records (an expired key runs
  * as new). A record that already exists and is live stays as it is and reads `existing`: ON
  * CONFLICT sees rows committed after this statement's snapshot, so none is missed.
- * Both times are on the database's clock (`created_at = now()`, `expires_at = now() +
- * retention`), the clock that also decides whether a record has expired and when the clean-up
- * deletes it: an API process whose clock runs behind must not write records that are born
- * expired (they would run again on the next retry, and be purged inside their retention), and a
- * key's reported lifetime (`expiresAt - createdAt`) is exactly the retention.
+ * Both times are on the database's clock (`created_at` = the record's `acceptedAt`, read from the
+ * database by the look-up, never later than `now()`; `expires_at = created_at + retention`), the
+ * clock that also decides whether a record has expired and when the clean-up deletes it: an API
+ * process whose clock runs behind must not write records that are born expired (they would run
+ * again on the next retry, and be purged inside their retention), and a key's reported lifetime
+ * (`expiresAt - createdAt`) is exactly the retention.
  */
 export async function lockAndInsertRecords(
   em: EntityManager,
@@ -127,13 +151,15 @@ export async function lockAndInsertRecords(
           response_status, response_headers, response_body, resource_ids, request_id, created_at, expires_at)
        SELECT t.scope_key, t.account_id, t.api_key_id, t.idempotency_key, t.method, t.route,
               decode(t.fingerprint, 'hex'), t.response_status, t.response_headers, t.response_body,
-              ARRAY(SELECT jsonb_array_elements_text(t.resource_ids)), t.request_id, now(),
-              now() + $14::bigint * interval '1 millisecond'
+              ARRAY(SELECT jsonb_array_elements_text(t.resource_ids)), t.request_id,
+              least(t.accepted_at, now()),
+              least(t.accepted_at, now()) + $14::bigint * interval '1 millisecond'
          FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                     $9::smallint[], $10::jsonb[], $11::text[], $12::jsonb[], $13::text[])
+                     $9::smallint[], $10::jsonb[], $11::text[], $12::jsonb[], $13::text[], $15::timestamptz[])
               WITH ORDINALITY
               AS t(scope_key, account_id, api_key_id, idempotency_key, method, route, fingerprint,
-                   response_status, response_headers, response_body, resource_ids, request_id, position)
+                   response_status, response_headers, response_body, resource_ids, request_id, accepted_at,
+                   position)
          JOIN locks ON locks.position = t.position AND locks.locked
        ON CONFLICT (scope_key) DO UPDATE SET
               account_id = EXCLUDED.account_id, api_key_id = EXCLUDED.api_key_id,
@@ -167,6 +193,7 @@ export async function lockAndInsertRecords(
       records.map((record) => JSON.stringify(record.resourceIds)),
       records.map((record) => record.requestId),
       retentionMs,
+      records.map((record) => record.acceptedAt.toISOString()),
     ],
   );
   return rows.map((row): RecordWrite => {

@@ -35,7 +35,6 @@ export interface ServerDependencies {
   orm: Orm;
   logger: Logger;
   registry: Registry;
-  clock?: { now(): Date };
   newId?: (prefix: string) => string;
   /** The profile; by default the configured one with its overrides. */
   profile?: IdempotencyProfile;
@@ -80,7 +79,6 @@ const requestIdPattern = /^[A-Za-z0-9._-]{1,128}$/;
 /** Builds the ingest API from explicit dependencies; `main.ts` reads the configuration and listens. */
 export async function createServer(deps: ServerDependencies): Promise<IngestServer> {
   const { config, orm, logger, registry } = deps;
-  const now = () => deps.clock?.now() ?? new Date();
   const newId = deps.newId ?? defaultNewId;
   const profile = deps.profile ?? profileFromConfig(config);
   const metrics = createIngestMetrics(registry);
@@ -197,7 +195,6 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
     await v1.register(messagesRoutes, {
       orm,
       engine,
-      now,
       newId,
       principalOf,
       maxRecordBytes: config.RELAY_TOPIC_MAX_MESSAGE_BYTES,

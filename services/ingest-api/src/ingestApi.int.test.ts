@@ -100,6 +100,15 @@ describe('POST /v1/messages', () => {
     expect((await storedFor(api.orm, account.accountId)).messages).toHaveLength(1);
   });
 
+  it('tells one time on one clock: the body, Original-Request-Time, the stored message and the key state agree', async () => {
+    const first = await post('/v1/messages', email(), { 'idempotency-key': 'one-clock' });
+    const retry = await post('/v1/messages', email(), { 'idempotency-key': 'one-clock' });
+    const { id, createdAt } = JSON.parse(first.body) as { id: string; createdAt: string };
+    expect(retry.headers['original-request-time']).toBe(createdAt);
+    const read = await get(`/v1/messages/${id}`);
+    expect((JSON.parse(read.body) as { createdAt: string }).createdAt).toBe(createdAt);
+  });
+
   it('answers 422 to a key reused with another body and stores nothing', async () => {
     await post('/v1/messages', email(), { 'idempotency-key': 'reused' });
     const other = await post('/v1/messages', email({ to: 'bob@example.com' }), {

@@ -13,7 +13,6 @@ import { validated } from './validated.js';
 export interface MessagesRoutesOptions {
   orm: Orm;
   engine: IdempotencyEngine<AcceptedMessages>;
-  now: () => Date;
   newId: (prefix: string) => string;
   principalOf: (request: FastifyRequest) => Principal;
   /** `max.message.bytes` of the commands topic. */
@@ -41,13 +40,12 @@ export async function messagesRoutes(app: FastifyInstance, options: MessagesRout
   async function accept(request: FastifyRequest, commands: SendMessage[], batch: boolean) {
     const principal = options.principalOf(request);
     const route = request.routeOptions.url ?? request.url;
-    const requestedAt = options.now();
     return engine.execute({
       scope: keyScopeOf(request, principal),
       fingerprint: requestFingerprint(request.method, route, request.body),
       requestId: request.id,
       // Message ids and the reply are made only when the request executes, never for a replay.
-      prepare: () =>
+      prepare: (acceptedAt) =>
         acceptMessages({
           accountId: principal.accountId,
           commands,
@@ -55,7 +53,7 @@ export async function messagesRoutes(app: FastifyInstance, options: MessagesRout
           idempotencyKey: request.idempotencyKey,
           requestId: request.id,
           traceparent: traceparentFor(request.headers.traceparent),
-          now: requestedAt,
+          now: acceptedAt,
           newId: options.newId,
           profile,
           maxRecordBytes: options.maxRecordBytes,
