@@ -107,6 +107,8 @@ describe('POST /v1/messages', () => {
     expect(retry.headers['original-request-time']).toBe(createdAt);
     const read = await get(`/v1/messages/${id}`);
     expect((JSON.parse(read.body) as { createdAt: string }).createdAt).toBe(createdAt);
+    const state = await get('/v1/idempotency-keys/one-clock');
+    expect((JSON.parse(state.body) as { createdAt: string }).createdAt).toBe(createdAt);
   });
 
   it('answers 422 to a key reused with another body and stores nothing', async () => {
