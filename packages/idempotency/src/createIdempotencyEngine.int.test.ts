@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inTransaction, newId, type Orm, openOrm, runSql } from '@exactly/persistence';
 import {
@@ -32,6 +33,16 @@ const writeEffects: IdempotencyEngineOptions<Effect>['writeEffects'] = async (em
   );
 };
 
+const findWrittenEffects: IdempotencyEngineOptions<Effect>['findWrittenEffects'] = async (em, effects) => {
+  const { rows } = await runSql<{ id: string }>(
+    em,
+    'SELECT id FROM engine_test_effects WHERE id = ANY($1::text[])',
+    [effects.map((effect) => effect.id)],
+  );
+  const found = new Set(rows.map((row) => row.id));
+  return effects.map((effect) => found.has(effect.id));
+};
+
 function engineFor(
   profile: IdempotencyProfile,
   overrides: Partial<IdempotencyEngineOptions<Effect>> = {},
@@ -40,6 +51,7 @@ function engineFor(
     orm,
     profile,
     writeEffects,
+    findWrittenEffects,
     leaseMs: 10_000,
     waitTimeoutMs: 10_000,
     ...overrides,
@@ -382,6 +394,90 @@ describe('an in-flight owner that froze or died', () => {
     expect(await engine.execute(request)).toEqual({ kind: 'executed', reply: request.reply });
     expect(await effectsOf(accountId)).toHaveLength(1);
     expect(await recordsOf(accountId)).toHaveLength(1);
+  });
+});
+
+/**
+ * A proxy in front of PostgreSQL that, once armed, passes the next COMMIT to the server and then
+ * cuts the connection before the server's answer comes back: the commit happens, its
+ * acknowledgement is lost.
+ */
+async function commitAckLosingProxy(): Promise<{ url: string; arm(): void; close(): Promise<void> }> {
+  const target = new URL(databaseUrl);
+  let armed = false;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => {});
+    }
+    upstream.pipe(client);
+    client.on('data', (chunk: Buffer) => {
+      upstream.write(chunk);
+      // A simple-protocol Query message ('Q') whose text is COMMIT.
+      if (armed && chunk[0] === 0x51 && chunk.includes('COMMIT')) {
+        armed = false;
+        upstream.end(); // FIN after the data: the server reads the COMMIT and commits
+        client.destroy();
+      }
+    });
+    client.on('close', () => upstream.end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const url = new URL(databaseUrl);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return {
+    url: url.toString(),
+    arm: () => {
+      armed = true;
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('a batch whose COMMIT acknowledgement is lost', () => {
+  it('never writes a request without a key twice when its items are retried one by one', async () => {
+    const accountId = await newAccount();
+    const proxy = await commitAckLosingProxy();
+    try {
+      const proxiedOrm = await openOrm({ databaseUrl: proxy.url, poolSize: 4 });
+      extraOrms.push(proxiedOrm);
+      const blocker = requestFor(accountId, undefined);
+      const release = Promise.withResolvers<void>();
+      const engine = engineFor(conflicting, {
+        orm: proxiedOrm,
+        writeConcurrency: 1,
+        writeEffects: async (em, effects) => {
+          if (effects.some((effect) => effect.id === blocker.effect.id)) await release.promise;
+          if (effects.length === 2) proxy.arm();
+          await writeEffects(em, effects);
+        },
+      });
+      const first = engine.execute(blocker);
+      // Both queue behind the blocker and leave together as one batch of two.
+      const keyless = [requestFor(accountId, undefined), requestFor(accountId, undefined)];
+      const outcomes = Promise.allSettled(keyless.map((request) => engine.execute(request)));
+      release.resolve();
+      await first;
+      expect(await outcomes).toEqual(
+        keyless.map((request) => ({
+          status: 'fulfilled',
+          value: { kind: 'executed', reply: request.reply },
+        })),
+      );
+      expect((await effectsOf(accountId)).map((effect) => effect.id).sort()).toEqual(
+        [blocker, ...keyless].map((request) => request.effect.id).sort(),
+      );
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

@@ -73,6 +73,12 @@ export interface IdempotencyEngineOptions<Effect> {
   profile: IdempotencyProfile;
   /** Writes the effects of the requests that execute, inside their shared transaction (multi-row). */
   writeEffects: (em: EntityManager, effects: Effect[]) => Promise<void>;
+  /**
+   * Which of these effects are already written (read after a batch failed, whose COMMIT may have
+   * happened with its acknowledgement lost). A request without a key has no record to prove it
+   * ran: its effect is the proof, so one found here is answered as executed, never written again.
+   */
+  findWrittenEffects: (em: EntityManager, effects: Effect[]) => Promise<boolean[]>;
   /** Called after each transaction that executed something committed (to wake a relay, say). */
   afterCommit?: () => void;
   /** The longest a write transaction may live; a frozen owner's transaction ends then. */
@@ -187,14 +193,19 @@ export function createIdempotencyEngine<Effect>(
       } catch (error) {
         if (items.length === 1) return [{ kind: 'failed', error }];
         // One item's fault, or a commit whose outcome is unknown: each item again on its own, a
-        // few at a time. Safe: a key already committed is found by its record, never written twice.
+        // few at a time. Safe: a key already committed is found by its record, and a request
+        // without a key by its effect; neither is written twice.
+        const written = await writtenWithoutKey(items).catch(() => undefined);
+        if (written === undefined) return items.map(() => ({ kind: 'failed', error }));
         const results: WriteResult[] = [];
         for (let start = 0; start < items.length; start += 4) {
           const alone = items.slice(start, start + 4).map((item) =>
-            writeTogether([item]).then(
-              (written) => written[0] as WriteResult,
-              (itemError: unknown): WriteResult => ({ kind: 'failed', error: itemError }),
-            ),
+            written.has(item)
+              ? Promise.resolve<WriteResult>({ kind: 'written', createdAt: item.acceptedAt, remainingMs: 0 })
+              : writeTogether([item]).then(
+                  (result) => result[0] as WriteResult,
+                  (itemError: unknown): WriteResult => ({ kind: 'failed', error: itemError }),
+                ),
           );
           results.push(...(await Promise.all(alone)));
         }
@@ -202,6 +213,17 @@ export function createIdempotencyEngine<Effect>(
       }
     },
   });
+
+  /** The items without a key whose effect a failed batch wrote after all (its COMMIT's answer was lost). */
+  async function writtenWithoutKey(items: WriteItem<Effect>[]): Promise<Set<WriteItem<Effect>>> {
+    const keyless = items.filter((item) => item.lockKey === undefined);
+    if (keyless.length === 0) return new Set();
+    const found = await options.findWrittenEffects(
+      orm.em.fork(),
+      keyless.map((item) => item.prepared.effect),
+    );
+    return new Set(keyless.filter((_, index) => found[index] === true));
+  }
 
   async function writeTogether(items: WriteItem<Effect>[]): Promise<WriteResult[]> {
     const started = performance.now();

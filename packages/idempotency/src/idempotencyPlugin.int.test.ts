@@ -33,6 +33,14 @@ async function appWith(
     writeEffects: async (em, ids) => {
       await runSql(em, 'INSERT INTO plugin_test_effects (id) SELECT unnest($1::text[])', [ids]);
     },
+    findWrittenEffects: async (em, ids) => {
+      const { rows } = await runSql<{ id: string }>(
+        em,
+        'SELECT id FROM plugin_test_effects WHERE id = ANY($1)',
+        [ids],
+      );
+      return ids.map((id) => rows.some((row) => row.id === id));
+    },
   });
   const app = Fastify();
   app.setErrorHandler((error, _request, reply) =>

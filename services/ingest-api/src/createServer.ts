@@ -25,6 +25,7 @@ import { registerDashboard } from './dashboard/registerDashboard.js';
 import { idempotencyKeysRoutes } from './idempotencyKeysRoutes.js';
 import { messagesRoutes } from './messagesRoutes.js';
 import { openApiDocument } from './openApiDocument.js';
+import { acceptedMessagesStored } from './readMessages.js';
 import { registerJsonBodyParser } from './registerJsonBodyParser.js';
 import { notFound, registerProblemDetails, renderFrameworkError } from './registerProblemDetails.js';
 import { registerTenantQuota } from './tenantQuota.js';
@@ -91,6 +92,7 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
     orm,
     profile,
     writeEffects: deps.wrapWriter ? deps.wrapWriter(writer) : writer,
+    findWrittenEffects: acceptedMessagesStored,
     afterCommit: notifier.notify,
     leaseMs: config.IDEMPOTENCY_LEASE,
     waitTimeoutMs: config.IDEMPOTENCY_WAIT_TIMEOUT,

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MessageResource, SendMessageCommand } from '@exactly/contracts';
 import { revokeApiKey } from '@exactly/persistence';
+import { acceptedMessagesStored } from './readMessages.js';
 import {
   email,
   sms,
@@ -109,6 +110,17 @@ describe('POST /v1/messages', () => {
     expect((JSON.parse(read.body) as { createdAt: string }).createdAt).toBe(createdAt);
     const state = await get('/v1/idempotency-keys/one-clock');
     expect((JSON.parse(state.body) as { createdAt: string }).createdAt).toBe(createdAt);
+  });
+
+  it('tells which accepted command sets are stored (how a batch whose COMMIT answer was lost is retried)', async () => {
+    const sent = await post('/v1/messages', email(), { 'idempotency-key': 'stored-check' });
+    expect(sent.statusCode).toBe(202);
+    const { id } = JSON.parse(sent.body) as { id: string };
+    const never = { messages: [{ id: 'msg_00000000000000000000000000000000' }] };
+    expect(await acceptedMessagesStored(api.orm.em.fork(), [never, { messages: [{ id }] }])).toEqual([
+      false,
+      true,
+    ]);
   });
 
   it('answers 422 to a key reused with another body and stores nothing', async () => {

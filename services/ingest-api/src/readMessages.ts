@@ -72,3 +72,19 @@ export async function listMessages(
   const page = rows.slice(0, limit).map(toResource);
   return { data: page, lastId: page.at(-1)?.id, more: rows.length > limit };
 }
+
+/**
+ * For each accepted command set, whether its messages are already stored (all of them are
+ * written in one transaction, so the first message's presence tells).
+ */
+export async function acceptedMessagesStored(
+  em: EntityManager,
+  accepted: readonly { messages: readonly { id: string }[] }[],
+): Promise<boolean[]> {
+  const firstIds = accepted.map((set) => set.messages[0]?.id ?? '');
+  const { rows } = await runSql<{ id: string }>(em, 'SELECT id FROM messages WHERE id = ANY($1::text[])', [
+    firstIds,
+  ]);
+  const stored = new Set(rows.map((row) => row.id));
+  return firstIds.map((id) => stored.has(id));
+}
