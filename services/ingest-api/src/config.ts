@@ -45,6 +45,8 @@ export const IngestConfig = z
     MESSAGE_EVENTS_TOPIC: z.string().min(1).default(defaultTopics.messageEvents),
     AUTH_CACHE_TTL: duration.default(2_000),
     IDEMPOTENCY_PROFILE: z.enum(idempotencyProfileNames).default('default'),
+    /** Start under a profile other than the one the database was used with, and record the new one. */
+    IDEMPOTENCY_PROFILE_SWITCH: flag.default(false),
     IDEMPOTENCY_HEADER: z
       .string()
       .regex(/^[A-Za-z0-9-]+$/)

@@ -4,6 +4,7 @@ import { createLogger, createMetricsRegistry } from '@exactly/observability';
 import { type Orm, openOrm } from '@exactly/persistence';
 import { profileFromConfig, readIngestConfig } from './config.js';
 import { createServer, type IngestServer } from './createServer.js';
+import { checkRecordedProfile, keySchemeOf } from './recordedProfile.js';
 
 const bootLogger = createLogger('ingest-api');
 let config: ReturnType<typeof readIngestConfig>;
@@ -19,6 +20,17 @@ let orm: Orm;
 let server: IngestServer;
 try {
   orm = await openOrm({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
+  const recorded = await checkRecordedProfile(
+    orm,
+    profileFromConfig(config),
+    config.IDEMPOTENCY_PROFILE_SWITCH,
+  );
+  if (recorded.kind === 'switched') {
+    logger.warn(
+      { from: recorded.from, to: keySchemeOf(profileFromConfig(config)) },
+      `idempotency profile switched from ${recorded.from} (IDEMPOTENCY_PROFILE_SWITCH=true): keys stored before may run again`,
+    );
+  }
   server = await createServer({ config, orm, logger, registry: createMetricsRegistry('ingest-api') });
   const address = await server.listen();
   const profile = profileFromConfig(config);

@@ -7,6 +7,7 @@ import { Migration20261122000040DeadLetterRedrives } from './Migration2026112200
 import { Migration20261122000050MessagesHotUpdates } from './Migration20261122000050MessagesHotUpdates.js';
 import { Migration20261204000100HeldEffects } from './Migration20261204000100HeldEffects.js';
 import { Migration20261204000200ConsumerOffsetTopicId } from './Migration20261204000200ConsumerOffsetTopicId.js';
+import { Migration20261204000300RecordedSettings } from './Migration20261204000300RecordedSettings.js';
 
 /** Every migration, oldest first. A new migration is a new file here; an applied one never changes. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   Migration20261122000050MessagesHotUpdates,
   Migration20261204000100HeldEffects,
   Migration20261204000200ConsumerOffsetTopicId,
+  Migration20261204000300RecordedSettings,
 ];
