@@ -98,9 +98,31 @@ export const IngestConfig = z
     /** Requests in progress at once for one account, and for one API key (0: no limit). */
     ACCOUNT_CONCURRENCY: z.coerce.number().int().min(0).default(256),
     API_KEY_CONCURRENCY: z.coerce.number().int().min(0).default(256),
+    /** Body bytes held at once by this process, and by one account (0: no bound); see the README's memory budget. */
+    BODY_BYTES_IN_FLIGHT: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(64 * 1024 * 1024),
+    ACCOUNT_BODY_BYTES_IN_FLIGHT: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(16 * 1024 * 1024),
     /** The operator dashboard (see the README's Dashboard section). */
     ...DashboardConfig.shape,
   })
+  .refine(
+    (config) =>
+      [config.BODY_BYTES_IN_FLIGHT, config.ACCOUNT_BODY_BYTES_IN_FLIGHT].every(
+        (bound) => bound === 0 || bound >= config.BODY_LIMIT,
+      ),
+    {
+      message:
+        'BODY_BYTES_IN_FLIGHT and ACCOUNT_BODY_BYTES_IN_FLIGHT must be at least BODY_LIMIT (or 0): a largest body must fit',
+      path: ['ACCOUNT_BODY_BYTES_IN_FLIGHT'],
+    },
+  )
   .refine((config) => config.HEADERS_TIMEOUT <= config.REQUEST_TIMEOUT, {
     message: 'HEADERS_TIMEOUT must not be longer than REQUEST_TIMEOUT',
     path: ['HEADERS_TIMEOUT'],

@@ -9,7 +9,7 @@ export interface IngestMetrics {
   /** A create request refused by the admission limit. */
   countShed(): void;
   /** A request refused with 429 by its tenant's rate limit or concurrency quota. */
-  countLimited(reason: 'rate' | 'concurrency'): void;
+  countLimited(reason: 'rate' | 'concurrency' | 'body_bytes'): void;
   /** Reports the replay cache's entries and bytes at every scrape. */
   watchReplayCache(read: () => { entries: number; bytes: number }): void;
   /** Counts every request by route and status, with its latency. */
@@ -81,7 +81,7 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
   });
   const limited = new Counter({
     name: 'exactly_ingest_rate_limited_total',
-    help: "Requests refused with 429 by their account's or API key's rate limit or concurrency quota",
+    help: "Requests refused with 429 by their account's or API key's rate limit, concurrency quota or body bytes in flight",
     labelNames: ['reason'],
     registers: [registry],
   });

@@ -17,6 +17,7 @@ import Fastify, {
 import type { Registry } from 'prom-client';
 import type { AcceptedMessages } from './acceptMessages.js';
 import { registerAdmissionLimit } from './admissionLimit.js';
+import { registerBodyBudget } from './bodyBudget.js';
 import { type IngestConfig, profileFromConfig } from './config.js';
 import { createApiKeyAuthenticator, type Principal } from './createApiKeyAuthenticator.js';
 import { createIngestMetrics } from './createIngestMetrics.js';
@@ -192,6 +193,14 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
       accountConcurrency: config.ACCOUNT_CONCURRENCY,
       apiKeyConcurrency: config.API_KEY_CONCURRENCY,
       principalOf,
+      onLimited: metrics.countLimited,
+    });
+    registerBodyBudget(v1, {
+      totalBytes: config.BODY_BYTES_IN_FLIGHT,
+      accountBytes: config.ACCOUNT_BODY_BYTES_IN_FLIGHT,
+      bodyLimit: config.BODY_LIMIT,
+      principalOf,
+      onShed: metrics.countShed,
       onLimited: metrics.countLimited,
     });
     await v1.register(messagesRoutes, {
