@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rm, statfs } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   crashAndRestartLocalPostgres,
@@ -10,22 +10,9 @@ import {
 } from '@exactly/infra';
 import { freePort } from '@exactly/testkit';
 import pg from 'pg';
+import { DiskFiller } from './diskFiller.ts';
+import { inStateDir } from './inStateDir.ts';
 import { run } from './systemTools.ts';
-
-/**
- * The infra functions find their server through EXACTLY_STATE_DIR; this runs one of them
- * against the scratch server's folder and puts the variable back.
- */
-async function inStateDir<T>(dir: string, work: () => Promise<T>): Promise<T> {
-  const previous = process.env.EXACTLY_STATE_DIR;
-  process.env.EXACTLY_STATE_DIR = dir;
-  try {
-    return await work();
-  } finally {
-    if (previous === undefined) delete process.env.EXACTLY_STATE_DIR;
-    else process.env.EXACTLY_STATE_DIR = previous;
-  }
-}
 
 /**
  * A PostgreSQL of a scenario's own (never the shared one other suites use), on a free port,
@@ -33,16 +20,16 @@ async function inStateDir<T>(dir: string, work: () => Promise<T>): Promise<T> {
  * by port with iptables and starved of disk without touching anything else.
  */
 export class ScratchPostgres {
-  private filler: string | undefined;
-
   readonly dir: string;
   readonly port: number;
   private readonly tmpfs: boolean;
+  private readonly filler: DiskFiller;
 
   private constructor(dir: string, port: number, tmpfs: boolean) {
     this.dir = dir;
     this.port = port;
     this.tmpfs = tmpfs;
+    this.filler = new DiskFiller(dir);
   }
 
   /** Initialises and starts the server (a few seconds); each scenario makes its own database on it. */
@@ -143,31 +130,12 @@ export class ScratchPostgres {
   /** Fills the file system up to the last byte with a file of zeros (tmpfs only). */
   async fillDisk(): Promise<number> {
     if (!this.tmpfs) throw new Error('only a tmpfs scratch server can be filled');
-    this.filler = join(this.dir, 'filler');
-    const file = await open(this.filler, 'w');
-    const chunk = Buffer.alloc(1 << 20);
-    let written = 0;
-    try {
-      for (;;) {
-        const { bavail, bsize } = await statfs(this.dir);
-        if (bavail === 0) break;
-        const size = Math.min(chunk.length, bavail * bsize);
-        try {
-          written += (await file.write(chunk, 0, size)).bytesWritten;
-        } catch {
-          break;
-        }
-      }
-    } finally {
-      await file.close();
-    }
-    return written;
+    return this.filler.fill();
   }
 
   /** Deletes the filler: the disk has room again. */
   async freeDisk(): Promise<void> {
-    if (this.filler) await rm(this.filler, { force: true });
-    this.filler = undefined;
+    await this.filler.free();
   }
 
   /** Stops the server, unmounts the tmpfs and deletes the folder. */

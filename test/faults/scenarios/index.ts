@@ -3,6 +3,7 @@ import { clientTimeouts } from './clientTimeouts.ts';
 import { clockSkewDispatcher, clockSkewIngest } from './clockSkew.ts';
 import { diskFull } from './diskFull.ts';
 import { duplicateRecords } from './duplicateRecords.ts';
+import { kafkaDiskFull } from './kafkaDiskFull.ts';
 import { kafkaNodes } from './kafkaNodes.ts';
 import { killEveryService } from './killEveryService.ts';
 import {
@@ -45,6 +46,7 @@ export const scenarios: { scenario: AnyScenario; ci: boolean }[] = [
   { scenario: clockSkewDispatcher, ci: false },
   { scenario: overload, ci: false },
   { scenario: diskFull, ci: false },
+  { scenario: kafkaDiskFull, ci: false },
   { scenario: inboxHorizonControl, ci: true },
   { scenario: keyRetentionControl, ci: false },
   { scenario: lostCommandControl, ci: true },
