@@ -42,10 +42,9 @@ const usage = `usage: exactly-stack <command>
 
 DATABASE_URL and KAFKA_BROKERS point at servers you run yourself; then nothing is started.`;
 
-/** The deployables `start` runs, in start order. */
 /**
  * The deployables `start` runs, in start order. `PORT` in the environment is the ingest API's;
- * the relay and the dispatcher keep their own ports (RELAY_PORT / DISPATCHER_PORT override them).
+ * the others keep their own ports (RELAY_PORT / DISPATCHER_PORT / CONSOLE_PORT override them).
  */
 const services = [
   { name: 'ingest-api', entry: 'services/ingest-api/dist/main.js', port: process.env.PORT ?? '3000' },
@@ -55,7 +54,9 @@ const services = [
     entry: 'services/dispatcher/dist/main.js',
     port: process.env.DISPATCHER_PORT ?? '3002',
   },
+  { name: 'console', entry: 'services/console/dist/main.js', port: process.env.CONSOLE_PORT ?? '3003' },
 ];
+const consoleService = services.find((service) => service.name === 'console');
 
 function infrastructureEnv(infrastructure: Infrastructure): NodeJS.ProcessEnv {
   return {
@@ -66,9 +67,9 @@ function infrastructureEnv(infrastructure: Infrastructure): NodeJS.ProcessEnv {
 }
 
 /**
- * The ingest API's operator dashboard, on out of the box: a token made once and kept in
- * `.exactly/operator-token` (OPERATOR_TOKEN overrides it), and the relay's and dispatcher's
- * metrics to scrape for the counters only they hold.
+ * The console's operator dashboard, on out of the box: a token made once and kept in
+ * `.exactly/operator-token` (OPERATOR_TOKEN overrides it), and the other services' metrics to
+ * scrape for the counters only they hold (replays, duplicates dropped, re-publishes).
  */
 async function dashboardEnv(): Promise<{ env: Record<string, string>; token: string }> {
   let token = process.env.OPERATOR_TOKEN;
@@ -84,7 +85,7 @@ async function dashboardEnv(): Promise<{ env: Record<string, string>; token: str
   const metricsUrls =
     process.env.DASHBOARD_METRICS_URLS ??
     services
-      .filter((service) => service.name !== 'ingest-api')
+      .filter((service) => service !== consoleService)
       .map((service) => `http://127.0.0.1:${service.port}/metrics`)
       .join(',');
   return { env: { OPERATOR_TOKEN: token, DASHBOARD_METRICS_URLS: metricsUrls }, token };
@@ -160,7 +161,7 @@ async function start(): Promise<void> {
     runnable.map((service) => ({
       name: service.name,
       entry: join(repoRoot, service.entry),
-      env: { ...env, PORT: service.port, ...(service.name === 'ingest-api' ? dashboard.env : {}) },
+      env: { ...env, PORT: service.port, ...(service === consoleService ? dashboard.env : {}) },
     })),
     (name, how) => void stopAll(`${name} exited with ${how}`, 1),
   );
@@ -173,8 +174,10 @@ async function start(): Promise<void> {
     console.log(
       `ingest API: http://${env.HOST ?? '127.0.0.1'}:${env.PORT ?? '3000'} (Ctrl-C stops everything)`,
     );
+  }
+  if (consoleService !== undefined && runnable.includes(consoleService)) {
     console.log(
-      `dashboard: http://${env.HOST ?? '127.0.0.1'}:${env.PORT ?? '3000'}/dashboard (operator token: ${dashboard.token})`,
+      `dashboard: http://${env.HOST ?? '127.0.0.1'}:${consoleService.port}/dashboard (operator token: ${dashboard.token})`,
     );
   }
   if (runnable.length > 0) {
