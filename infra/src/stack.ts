@@ -26,6 +26,7 @@ import {
   ServiceSupervisor,
   serveControl,
 } from './serviceSupervisor.js';
+import { consoleMetricsUrls, serviceUrlLines, stackServices } from './stackServices.js';
 import { repoRoot, stateDir } from './stateDir.js';
 
 const usage = `usage: exactly-stack <command>
@@ -42,21 +43,7 @@ const usage = `usage: exactly-stack <command>
 
 DATABASE_URL and KAFKA_BROKERS point at servers you run yourself; then nothing is started.`;
 
-/**
- * The deployables `start` runs, in start order. `PORT` in the environment is the ingest API's;
- * the others keep their own ports (RELAY_PORT / DISPATCHER_PORT / CONSOLE_PORT override them).
- */
-const services = [
-  { name: 'ingest-api', entry: 'services/ingest-api/dist/main.js', port: process.env.PORT ?? '3000' },
-  { name: 'relay', entry: 'services/relay/dist/main.js', port: process.env.RELAY_PORT ?? '3001' },
-  {
-    name: 'dispatcher',
-    entry: 'services/dispatcher/dist/main.js',
-    port: process.env.DISPATCHER_PORT ?? '3002',
-  },
-  { name: 'console', entry: 'services/console/dist/main.js', port: process.env.CONSOLE_PORT ?? '3003' },
-];
-const consoleService = services.find((service) => service.name === 'console');
+const services = stackServices();
 
 function infrastructureEnv(infrastructure: Infrastructure): NodeJS.ProcessEnv {
   return {
@@ -82,12 +69,7 @@ async function dashboardEnv(): Promise<{ env: Record<string, string>; token: str
       await writeFile(file, `${token}\n`, { mode: 0o600 });
     }
   }
-  const metricsUrls =
-    process.env.DASHBOARD_METRICS_URLS ??
-    services
-      .filter((service) => service !== consoleService)
-      .map((service) => `http://127.0.0.1:${service.port}/metrics`)
-      .join(',');
+  const metricsUrls = process.env.DASHBOARD_METRICS_URLS ?? consoleMetricsUrls(services);
   return { env: { OPERATOR_TOKEN: token, DASHBOARD_METRICS_URLS: metricsUrls }, token };
 }
 
@@ -161,7 +143,7 @@ async function start(): Promise<void> {
     runnable.map((service) => ({
       name: service.name,
       entry: join(repoRoot, service.entry),
-      env: { ...env, PORT: service.port, ...(service === consoleService ? dashboard.env : {}) },
+      env: { ...env, PORT: service.port, ...(service.name === 'console' ? dashboard.env : {}) },
     })),
     (name, how) => void stopAll(`${name} exited with ${how}`, 1),
   );
@@ -170,16 +152,11 @@ async function start(): Promise<void> {
   console.log(`PostgreSQL: ${infrastructure.databaseUrl}`);
   console.log(`Kafka: ${infrastructure.kafkaBrokers.join(',')}`);
   console.log(`idempotency profile: ${env.IDEMPOTENCY_PROFILE ?? 'default'} (IDEMPOTENCY_PROFILE)`);
-  if (runnable.some((service) => service.name === 'ingest-api')) {
-    console.log(
-      `ingest API: http://${env.HOST ?? '127.0.0.1'}:${env.PORT ?? '3000'} (Ctrl-C stops everything)`,
-    );
-  }
-  if (consoleService !== undefined && runnable.includes(consoleService)) {
-    console.log(
-      `dashboard: http://${env.HOST ?? '127.0.0.1'}:${consoleService.port}/dashboard (operator token: ${dashboard.token})`,
-    );
-  }
+  for (const line of serviceUrlLines(runnable, {
+    ...(env.HOST === undefined ? {} : { host: env.HOST }),
+    operatorToken: dashboard.token,
+  }))
+    console.log(line);
   if (runnable.length > 0) {
     console.log(
       `services: ${runnable.map((service) => service.name).join(', ')}; \`npm run service -- stop <name>\` / \`start <name>\` stops or starts one`,
