@@ -26,6 +26,7 @@ import {
   ServiceSupervisor,
   serveControl,
 } from './serviceSupervisor.js';
+import { consoleMetricsUrls, serviceUrlLines, stackServices } from './stackServices.js';
 import { repoRoot, stateDir } from './stateDir.js';
 
 const usage = `usage: exactly-stack <command>
@@ -42,20 +43,7 @@ const usage = `usage: exactly-stack <command>
 
 DATABASE_URL and KAFKA_BROKERS point at servers you run yourself; then nothing is started.`;
 
-/** The deployables `start` runs, in start order. */
-/**
- * The deployables `start` runs, in start order. `PORT` in the environment is the ingest API's;
- * the relay and the dispatcher keep their own ports (RELAY_PORT / DISPATCHER_PORT override them).
- */
-const services = [
-  { name: 'ingest-api', entry: 'services/ingest-api/dist/main.js', port: process.env.PORT ?? '3000' },
-  { name: 'relay', entry: 'services/relay/dist/main.js', port: process.env.RELAY_PORT ?? '3001' },
-  {
-    name: 'dispatcher',
-    entry: 'services/dispatcher/dist/main.js',
-    port: process.env.DISPATCHER_PORT ?? '3002',
-  },
-];
+const services = stackServices();
 
 function infrastructureEnv(infrastructure: Infrastructure): NodeJS.ProcessEnv {
   return {
@@ -66,9 +54,9 @@ function infrastructureEnv(infrastructure: Infrastructure): NodeJS.ProcessEnv {
 }
 
 /**
- * The ingest API's operator dashboard, on out of the box: a token made once and kept in
- * `.exactly/operator-token` (OPERATOR_TOKEN overrides it), and the relay's and dispatcher's
- * metrics to scrape for the counters only they hold.
+ * The console's operator dashboard, on out of the box: a token made once and kept in
+ * `.exactly/operator-token` (OPERATOR_TOKEN overrides it), and the other services' metrics to
+ * scrape for the counters only they hold (replays, duplicates dropped, re-publishes).
  */
 async function dashboardEnv(): Promise<{ env: Record<string, string>; token: string }> {
   let token = process.env.OPERATOR_TOKEN;
@@ -81,12 +69,7 @@ async function dashboardEnv(): Promise<{ env: Record<string, string>; token: str
       await writeFile(file, `${token}\n`, { mode: 0o600 });
     }
   }
-  const metricsUrls =
-    process.env.DASHBOARD_METRICS_URLS ??
-    services
-      .filter((service) => service.name !== 'ingest-api')
-      .map((service) => `http://127.0.0.1:${service.port}/metrics`)
-      .join(',');
+  const metricsUrls = process.env.DASHBOARD_METRICS_URLS ?? consoleMetricsUrls(services);
   return { env: { OPERATOR_TOKEN: token, DASHBOARD_METRICS_URLS: metricsUrls }, token };
 }
 
@@ -160,7 +143,7 @@ async function start(): Promise<void> {
     runnable.map((service) => ({
       name: service.name,
       entry: join(repoRoot, service.entry),
-      env: { ...env, PORT: service.port, ...(service.name === 'ingest-api' ? dashboard.env : {}) },
+      env: { ...env, PORT: service.port, ...(service.name === 'console' ? dashboard.env : {}) },
     })),
     (name, how) => void stopAll(`${name} exited with ${how}`, 1),
   );
@@ -169,14 +152,11 @@ async function start(): Promise<void> {
   console.log(`PostgreSQL: ${infrastructure.databaseUrl}`);
   console.log(`Kafka: ${infrastructure.kafkaBrokers.join(',')}`);
   console.log(`idempotency profile: ${env.IDEMPOTENCY_PROFILE ?? 'default'} (IDEMPOTENCY_PROFILE)`);
-  if (runnable.some((service) => service.name === 'ingest-api')) {
-    console.log(
-      `ingest API: http://${env.HOST ?? '127.0.0.1'}:${env.PORT ?? '3000'} (Ctrl-C stops everything)`,
-    );
-    console.log(
-      `dashboard: http://${env.HOST ?? '127.0.0.1'}:${env.PORT ?? '3000'}/dashboard (operator token: ${dashboard.token})`,
-    );
-  }
+  for (const line of serviceUrlLines(runnable, {
+    ...(env.HOST === undefined ? {} : { host: env.HOST }),
+    operatorToken: dashboard.token,
+  }))
+    console.log(line);
   if (runnable.length > 0) {
     console.log(
       `services: ${runnable.map((service) => service.name).join(', ')}; \`npm run service -- stop <name>\` / \`start <name>\` stops or starts one`,

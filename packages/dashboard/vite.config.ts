@@ -1,6 +1,6 @@
 import { defineConfig } from 'vite';
 
-// The page is served by the ingest API under /dashboard/, every file bundled here (no CDN).
+// The page is served by the console under /dashboard/, every file bundled here (no CDN).
 export default defineConfig({
   base: '/dashboard/',
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },

@@ -1,5 +1,5 @@
 // The operator dashboard in a real browser: headless Chromium (Debian's) driven by playwright-core
-// against a real ingest API, relay and dispatcher. Signs in (refusing a wrong token and an account's
+// against a real console, ingest API, relay and dispatcher. Signs in (refusing a wrong token and an account's
 // API key), watches counters and a message's timeline change live, redrives a dead letter made
 // by a poison record, and saves screenshots of the main view under test/e2e/screenshots/.
 
@@ -31,6 +31,7 @@ const screenshots = join(repoRoot, 'test/e2e/screenshots');
 let provider: FakeProvider;
 let services: ServiceProcess[] = [];
 let ingestUrl: string;
+let consoleUrl: string;
 let orm: Orm;
 let apiKey: string;
 let accountId: string;
@@ -66,7 +67,12 @@ beforeAll(async () => {
   ensureChromium();
   provider = new FakeProvider({ honoursKeys: true });
   const providerUrl = await provider.listen();
-  const [relayPort, dispatcherPort, ingestPort] = [await freePort(), await freePort(), await freePort()];
+  const [relayPort, dispatcherPort, ingestPort, consolePort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   await service('relay', 'services/relay/dist/main.js', relayPort, {
     RELAY_ID: `${group}-relay`,
     RELAY_TOPIC_PARTITIONS: '6',
@@ -88,14 +94,18 @@ beforeAll(async () => {
       RETRY_BASE_DELAY: '100ms',
       RETRY_MAX_DELAY: '200ms',
     }),
-    service('ingest-api', 'services/ingest-api/dist/main.js', ingestPort, {
+    service('ingest-api', 'services/ingest-api/dist/main.js', ingestPort, {}),
+    service('console', 'services/console/dist/main.js', consolePort, {
       OPERATOR_TOKEN: operatorToken,
       CONSUMER_GROUP: group,
-      DASHBOARD_METRICS_URLS: `http://127.0.0.1:${relayPort}/metrics,http://127.0.0.1:${dispatcherPort}/metrics`,
+      DASHBOARD_METRICS_URLS: [ingestPort, relayPort, dispatcherPort]
+        .map((port) => `http://127.0.0.1:${port}/metrics`)
+        .join(','),
       DASHBOARD_SAMPLE_INTERVAL: '1s',
     }),
   ]);
   ingestUrl = `http://127.0.0.1:${ingestPort}`;
+  consoleUrl = `http://127.0.0.1:${consolePort}`;
 
   orm = await openOrm({ databaseUrl, poolSize: 2 });
   accountId = newId('acc');
@@ -175,7 +185,7 @@ const timeline = async () =>
 
 describe('the operator dashboard in a browser', () => {
   it('signs in with the operator token only, never with a wrong token or an API key', async () => {
-    await page.goto(`${ingestUrl}/dashboard`);
+    await page.goto(`${consoleUrl}/dashboard`);
     const token = page.locator('#token');
     for (const wrong of ['operator-token-that-is-wrong', apiKey]) {
       await token.fill(wrong);
@@ -186,11 +196,11 @@ describe('the operator dashboard in a browser', () => {
     await token.fill(operatorToken);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor({ timeout: 15_000 });
-    expect(page.url()).toBe(`${ingestUrl}/dashboard`);
+    expect(page.url()).toBe(`${consoleUrl}/dashboard`);
     expect(page.url()).not.toContain(operatorToken);
 
     // The data itself refuses an account's API key, whatever the page does.
-    const withKey = await fetch(`${ingestUrl}/dashboard/api/snapshot`, {
+    const withKey = await fetch(`${consoleUrl}/dashboard/api/snapshot`, {
       headers: { authorization: `Bearer ${apiKey}` },
     });
     expect(withKey.status).toBe(401);

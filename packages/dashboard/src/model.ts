@@ -1,4 +1,4 @@
-// What the ingest API's dashboard routes answer (`services/ingest-api/src/dashboard`), shared by
+// What the console's dashboard routes answer (`services/console/src/dashboard`), shared by
 // the server, which builds it, and this page, which shows it. Times are ISO 8601 strings.
 
 /** The throughput series, each a count per time bucket. */

@@ -8,7 +8,6 @@ import {
   resolveProfile,
 } from '@exactly/idempotency';
 import { z } from 'zod';
-import { DashboardConfig } from './dashboard/dashboardConfig.js';
 
 export const localDatabaseUrl = 'postgres://postgres:exactly@127.0.0.1:54320/exactly';
 
@@ -25,8 +24,8 @@ export const IngestConfig = z
     OPS_PORT: port.optional(),
     /**
      * Fastify's trustProxy: the proxies whose X-Forwarded-For / -Proto are believed (a comma list of
-     * addresses or CIDRs, or `true` for any). Behind a TLS-terminating proxy this makes the
-     * dashboard cookie `Secure` and the sign-in throttle see the client's address.
+     * addresses or CIDRs, or `true` for any). Behind a proxy this makes the logs and the
+     * request's protocol those of the client.
      */
     TRUST_PROXY: z
       .string()
@@ -109,8 +108,6 @@ export const IngestConfig = z
       .int()
       .min(0)
       .default(16 * 1024 * 1024),
-    /** The operator dashboard (see the README's Dashboard section). */
-    ...DashboardConfig.shape,
   })
   .refine(
     (config) =>

@@ -22,7 +22,6 @@ import { type IngestConfig, profileFromConfig } from './config.js';
 import { createApiKeyAuthenticator, type Principal } from './createApiKeyAuthenticator.js';
 import { createIngestMetrics } from './createIngestMetrics.js';
 import { createOutboxNotifier } from './createOutboxNotifier.js';
-import { registerDashboard } from './dashboard/registerDashboard.js';
 import { idempotencyKeysRoutes } from './idempotencyKeysRoutes.js';
 import { messagesRoutes } from './messagesRoutes.js';
 import { openApiDocument } from './openApiDocument.js';
@@ -212,7 +211,6 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
     });
     await v1.register(idempotencyKeysRoutes, { engine, principalOf });
   });
-  const dashboard = await registerDashboard(app, { config, orm, logger, registry });
 
   engine.startCleanup({
     intervalMs: config.IDEMPOTENCY_CLEANUP_INTERVAL,
@@ -239,7 +237,6 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
     async close() {
       await ops?.close();
       await app.close();
-      await dashboard.close();
       await engine.close();
       await notifier.close();
     },

@@ -47,7 +47,7 @@ describe('2,048 stalled sockets and a tenant flooding at ten times its quota', (
     try {
       const flooder = await api.newAccount();
       const other = await api.newAccount();
-      // Half on the dashboard (off), half with the flooder's own key: each names a body it never sends.
+      // Half on a route that does not exist, half with the flooder's own key: each names a body it never sends.
       for (let i = 0; i < 2_048; i += 1) {
         sockets.push(
           await stalledPost(

@@ -78,7 +78,7 @@ function containerPort(container: Manifest, port: string | number): number | und
     ?.containerPort;
 }
 
-/** The service's own configuration module, built (the dispatcher's, relay's and ingest API's `config.ts`). */
+/** The service's own configuration module, built (each service's `config.ts`). */
 async function serviceModule(
   service: string,
   module: string,
@@ -90,6 +90,7 @@ const services = [
   { name: 'ingest-api', read: 'readIngestConfig', port: 3000 },
   { name: 'relay', read: 'readRelayConfig', port: 3001 },
   { name: 'dispatcher', read: 'readDispatcherConfig', port: 3002 },
+  { name: 'console', read: 'readConsoleConfig', port: 3003 },
 ];
 
 describe('the Kubernetes manifests in infra/k8s', () => {
@@ -187,14 +188,17 @@ describe('the Kubernetes manifests in infra/k8s', () => {
     });
   });
 
-  it('expose the ingest API through a Service that reaches its pods on their http port', () => {
-    const [service] = ofKind('Service');
-    const api = deployment('ingest-api');
+  it.each([
+    ['the ingest API', 'ingest-api', 3000],
+    ['the console', 'console', 3003],
+  ])('expose %s through a Service that reaches its pods on their http port', (_, name, port) => {
+    const service = named('Service', `exactly-${name}`);
+    const api = deployment(name);
     expect(matches(service.spec.selector, api.spec.template.metadata.labels)).toBe(true);
     expect(
       deployments.filter((object) => matches(service.spec.selector, object.spec.template.metadata.labels)),
     ).toHaveLength(1);
-    expect(containerPort(api.spec.template.spec.containers[0], service.spec.ports[0].targetPort)).toBe(3000);
+    expect(containerPort(api.spec.template.spec.containers[0], service.spec.ports[0].targetPort)).toBe(port);
   });
 
   it('scale the dispatcher with KEDA on its group’s lag, never beyond the commands topic’s partitions', () => {

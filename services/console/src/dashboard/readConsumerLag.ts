@@ -1,7 +1,6 @@
 import type { ConsumerLagView } from '@exactly/dashboard';
-import { describeConsumerGroups, readTopicOffsets } from '@exactly/operations';
-import { runSql } from '@exactly/persistence';
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { describeConsumerGroups, readStoredOffsets, readTopicOffsets } from '@exactly/operations';
+import type { Orm } from '@exactly/persistence';
 import type { Admin } from 'kafkajs';
 
 /**
@@ -10,25 +9,23 @@ import type { Admin } from 'kafkajs';
  * of Kafka's committed offset and the stored one); without, the stored offsets only.
  */
 export async function readConsumerLag(
-  { em, admin }: { em: EntityManager; admin: Admin | undefined },
+  { em, admin }: { em: Orm['em']; admin: Admin | undefined },
   { group, topic }: { group: string; topic: string },
 ): Promise<ConsumerLagView> {
   if (admin === undefined) {
-    const { rows } = await runSql<{ partition: number; next_offset: string }>(
-      em,
-      'SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2 ORDER BY partition',
-      [group, topic],
-    );
+    const stored = [...((await readStoredOffsets(em, [group], topic)).get(group)?.get(topic) ?? new Map())]
+      .map(([partition, nextOffset]) => ({ partition, nextOffset }))
+      .sort((a, b) => a.partition - b.partition);
     return {
       group,
       topic,
       source: 'database',
       state: null,
       members: null,
-      partitions: rows.map((row) => ({
+      partitions: stored.map((row) => ({
         partition: row.partition,
         memberId: null,
-        stored: Number(row.next_offset),
+        stored: row.nextOffset,
         committed: null,
         high: null,
         lag: null,

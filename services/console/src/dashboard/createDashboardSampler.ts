@@ -11,11 +11,20 @@ import type {
   ThroughputSeries,
 } from '@exactly/dashboard';
 import type { Logger } from '@exactly/observability';
-import { listDeadLetters, listHeldMessages, readOutboxStats } from '@exactly/operations';
+import {
+  type BucketCounts,
+  type CountedTable,
+  countDeadLetters,
+  countedDeadLetters,
+  countedMessageEvents,
+  listDeadLetters,
+  listHeldMessages,
+  mergeCounts,
+  readOutboxStats,
+} from '@exactly/operations';
 import { type Orm, runSql } from '@exactly/persistence';
 import type { Admin } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import { type BucketCounts, type CountedTable, mergeCounts } from './countByPosition.js';
 import { createCounterScraper, type ScrapedCounter } from './createCounterScraper.js';
 import { createTableCounter, type TableCounter } from './createTableCounter.js';
 import { readConsumerLag } from './readConsumerLag.js';
@@ -48,26 +57,7 @@ const eventTypes: Record<string, ThroughputSeries> = {
   ProviderAccepted: 'sent',
   MessageFailed: 'failed',
 };
-const countedTables: CountedTable[] = [
-  {
-    table: 'message_events',
-    position: 'global_position',
-    createdAt: 'created_at',
-    category: `CASE type ${Object.entries(eventTypes)
-      .map(([type, series]) => `WHEN '${type}' THEN '${series}'`)
-      .join(' ')} END`,
-    where: `type IN (${Object.keys(eventTypes)
-      .map((type) => `'${type}'`)
-      .join(', ')})`,
-  },
-  {
-    table: 'dead_letters',
-    position: 'id',
-    createdAt: 'created_at',
-    category: `'deadLettered'`,
-    where: 'true',
-  },
-];
+const countedTables: CountedTable[] = [countedMessageEvents(eventTypes), countedDeadLetters('deadLettered')];
 
 /** Counters that live only in the processes' memory (this one's registry and the scraped URLs). */
 const scrapedCounters = {
@@ -411,14 +401,9 @@ async function readHeld(em: Orm['em']): Promise<HeldView> {
 }
 
 async function readDeadLetters(em: Orm['em']): Promise<DeadLettersView> {
-  const [latest, { rows }] = await Promise.all([
+  const [latest, { total, pending }] = await Promise.all([
     listDeadLetters(em, { limit: 20 }),
-    runSql<{ total: string; pending: string }>(
-      em,
-      `SELECT count(*) AS total,
-              count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM dead_letter_redrives r WHERE r.dead_letter_id = d.id)) AS pending
-         FROM dead_letters d`,
-    ),
+    countDeadLetters(em),
   ]);
-  return { total: Number(rows[0]?.total ?? 0), pending: Number(rows[0]?.pending ?? 0), latest };
+  return { total, pending, latest };
 }

@@ -1,11 +1,15 @@
-import { readIngestConfig } from '../config.js';
+import { readConsoleConfig } from './config.js';
 
-describe('the dashboard configuration', () => {
+const databaseUrl = 'postgres://postgres:exactly@127.0.0.1:54320/exactly';
+
+describe('the console configuration', () => {
   it('is off by default, with Kafka optional and the defaults of the README', () => {
-    const config = readIngestConfig({});
+    const config = readConsoleConfig({ DATABASE_URL: databaseUrl });
     expect(config.OPERATOR_TOKEN).toBeUndefined();
     expect(config.KAFKA_BROKERS).toBeUndefined();
     expect(config).toMatchObject({
+      HOST: '127.0.0.1',
+      PORT: 3003,
       CONSUMER_GROUP: 'exactly-dispatcher',
       DASHBOARD_METRICS_URLS: [],
       DASHBOARD_WINDOW: 900_000,
@@ -15,8 +19,13 @@ describe('the dashboard configuration', () => {
     });
   });
 
+  it('requires DATABASE_URL, naming it', () => {
+    expect(() => readConsoleConfig({})).toThrow(/DATABASE_URL/);
+  });
+
   it('reads the scraped URLs and brokers as lists', () => {
-    const config = readIngestConfig({
+    const config = readConsoleConfig({
+      DATABASE_URL: databaseUrl,
       OPERATOR_TOKEN: 'a-long-operator-token',
       KAFKA_BROKERS: '127.0.0.1:19092, 127.0.0.1:19192',
       DASHBOARD_METRICS_URLS: 'http://127.0.0.1:3001/metrics,http://127.0.0.1:3002/metrics',
@@ -33,12 +42,14 @@ describe('the dashboard configuration', () => {
     ['an API key', `ex_${'a'.repeat(43)}`],
     ['a token with spaces', 'operator token with spaces'],
   ])('refuses %s as the operator token, naming the variable', (_, token) => {
-    expect(() => readIngestConfig({ OPERATOR_TOKEN: token })).toThrow(/OPERATOR_TOKEN/);
+    expect(() => readConsoleConfig({ DATABASE_URL: databaseUrl, OPERATOR_TOKEN: token })).toThrow(
+      /OPERATOR_TOKEN/,
+    );
   });
 
   it('refuses a metrics URL that is not http(s)', () => {
-    expect(() => readIngestConfig({ DASHBOARD_METRICS_URLS: 'file:///etc/passwd' })).toThrow(
-      /DASHBOARD_METRICS_URLS/,
-    );
+    expect(() =>
+      readConsoleConfig({ DATABASE_URL: databaseUrl, DASHBOARD_METRICS_URLS: 'file:///etc/passwd' }),
+    ).toThrow(/DASHBOARD_METRICS_URLS/);
   });
 });

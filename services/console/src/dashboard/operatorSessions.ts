@@ -18,7 +18,7 @@ const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').dig
 
 /**
  * Operator sessions signed with the operator token (HMAC-SHA256 of their expiry): no session
- * store, every ingest API instance with the same token accepts them, and changing the token ends
+ * store, every console instance with the same token accepts them, and changing the token ends
  * them all. The token itself never goes into the cookie or a URL.
  */
 export function createOperatorSessions({

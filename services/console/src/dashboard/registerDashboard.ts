@@ -8,9 +8,9 @@ import type { Orm } from '@exactly/persistence';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import type { ConsoleConfig } from '../config.js';
 import { validated } from '../validated.js';
 import { createDashboardSampler, type DashboardSampler } from './createDashboardSampler.js';
-import type { DashboardConfig } from './dashboardConfig.js';
 import { inspectMessage, searchMessages } from './inspectMessages.js';
 import { type DashboardAsset, loadDashboardAssets } from './loadDashboardAssets.js';
 import { createOperatorSessions, type OperatorSessions, sessionCookie } from './operatorSessions.js';
@@ -18,7 +18,7 @@ import { isStatementTimeout, readOnly } from './readOnly.js';
 import { createSignInThrottle } from './signInThrottle.js';
 
 export interface DashboardOptions {
-  config: DashboardConfig & { COMMANDS_TOPIC: string };
+  config: ConsoleConfig;
   orm: Orm;
   logger: Logger;
   registry: Registry;
@@ -39,8 +39,8 @@ const securityHeaders = {
   'referrer-policy': 'no-referrer',
 };
 const offExplanation =
-  'The operator dashboard is off: start the ingest API with OPERATOR_TOKEN set (at least 16 characters, ' +
-  'never an API key) to turn it on. See the Dashboard section of services/ingest-api/README.md.';
+  'The operator dashboard is off: start the console with OPERATOR_TOKEN set (at least 16 characters, ' +
+  'never an API key) to turn it on. See services/console/README.md.';
 
 const Login = z.strictObject({ token: z.string().min(1).max(1_024) });
 const SearchQuery = z.strictObject({ q: z.string().trim().min(1).max(600) });
@@ -89,7 +89,7 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
   const admin =
     config.KAFKA_BROKERS === undefined
       ? undefined
-      : createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'exactly-ingest-dashboard' }).admin();
+      : createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'exactly-console' }).admin();
   const sampler = createDashboardSampler({
     orm,
     registry: options.registry,

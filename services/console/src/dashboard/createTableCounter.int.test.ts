@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { BucketCounts, CountedTable } from '@exactly/operations';
 import { inTransaction, type Orm, openOrm, runSql } from '@exactly/persistence';
-import type { BucketCounts, CountedTable } from './countByPosition.js';
 import { createTableCounter } from './createTableCounter.js';
 
 let orm: Orm;

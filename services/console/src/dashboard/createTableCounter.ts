@@ -1,4 +1,3 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import {
   type BucketCounts,
   type CountedTable,
@@ -6,7 +5,10 @@ import {
   maxPosition,
   mergeCounts,
   positionAt,
-} from './countByPosition.js';
+} from '@exactly/operations';
+import type { Orm } from '@exactly/persistence';
+
+type EntityManager = Orm['em'];
 
 export interface TableCounter {
   /**

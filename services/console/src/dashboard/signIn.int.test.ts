@@ -1,10 +1,10 @@
-import { startTestServer } from '../testing/startTestServer.js';
+import { startTestConsole } from '../testing/startTestConsole.js';
 
 const token = 'operator-token-for-tests-0123456789';
 
 describe('dashboard sign-in', () => {
   it('is throttled per address after DASHBOARD_SIGN_IN_ATTEMPTS failures: 429 with Retry-After, even for the right token', async () => {
-    const api = await startTestServer(
+    const api = await startTestConsole(
       { OPERATOR_TOKEN: token, DASHBOARD_SIGN_IN_ATTEMPTS: '3', DASHBOARD_SIGN_IN_WINDOW: '1m' },
       { listen: true },
     );
@@ -34,7 +34,7 @@ describe('the dashboard session cookie behind a TLS-terminating proxy', () => {
       [{ TRUST_PROXY: '127.0.0.1' }, true],
       [{}, false],
     ] as const) {
-      const api = await startTestServer({ OPERATOR_TOKEN: token, ...env }, { listen: true });
+      const api = await startTestConsole({ OPERATOR_TOKEN: token, ...env }, { listen: true });
       try {
         const response = await fetch(`${api.url}/dashboard/api/session`, {
           method: 'POST',
@@ -55,7 +55,7 @@ describe('the dashboard session cookie behind a TLS-terminating proxy', () => {
 
 describe('dashboard sign-out', () => {
   it('revokes the session: the old cookie no longer signs anyone in', async () => {
-    const api = await startTestServer({ OPERATOR_TOKEN: token }, { listen: true });
+    const api = await startTestConsole({ OPERATOR_TOKEN: token }, { listen: true });
     try {
       const signedIn = await fetch(`${api.url}/dashboard/api/session`, {
         method: 'POST',

@@ -1,4 +1,5 @@
-import { duration, kafkaBrokers } from '@exactly/config';
+import { duration, kafkaBrokers, port, positiveInt, postgresUrl, readConfig } from '@exactly/config';
+import { defaultTopics } from '@exactly/contracts';
 import { apiKeyPrefix } from '@exactly/persistence';
 import { z } from 'zod';
 
@@ -12,8 +13,28 @@ const metricsUrls = z
   )
   .pipe(z.array(z.url({ protocol: /^https?$/ })));
 
-/** The dashboard's variables, part of the ingest API's configuration (see the README's Dashboard section). */
-export const DashboardConfig = z.object({
+/** The console's environment; every variable and its default is listed in the README. */
+export const ConsoleConfig = z.object({
+  DATABASE_URL: postgresUrl,
+  DATABASE_POOL_SIZE: positiveInt.default(4),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.default(3003),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Fastify's trustProxy: the proxies whose X-Forwarded-For / -Proto are believed (a comma list of
+   * addresses or CIDRs, or `true` for any). Behind a TLS-terminating proxy this makes the session
+   * cookie `Secure` and the sign-in throttle see the client's address.
+   */
+  TRUST_PROXY: z
+    .string()
+    .min(1)
+    .transform((value): boolean | string[] =>
+      value === 'true' ? true : value.split(',').map((part) => part.trim()),
+    )
+    .optional(),
+  SHUTDOWN_TIMEOUT: duration.default(10_000),
+  /** The topic whose consumer lag the dashboard shows. */
+  COMMANDS_TOPIC: z.string().min(1).default(defaultTopics.commands),
   OPERATOR_TOKEN: z
     .string()
     .min(16, 'the operator token must be at least 16 characters')
@@ -41,4 +62,9 @@ export const DashboardConfig = z.object({
   DASHBOARD_SETTLE: duration.pipe(z.number().min(0)).default(30_000),
   DASHBOARD_QUERY_TIMEOUT: duration.pipe(z.number().min(100)).default(5_000),
 });
-export type DashboardConfig = z.infer<typeof DashboardConfig>;
+export type ConsoleConfig = z.infer<typeof ConsoleConfig>;
+
+/** Reads the configuration once; a bad value throws `config_invalid` naming the variable. */
+export function readConsoleConfig(env: Record<string, string | undefined> = process.env): ConsoleConfig {
+  return readConfig(ConsoleConfig, env);
+}

@@ -1,28 +1,48 @@
 import { randomBytes } from 'node:crypto';
-import { appendToStreams, runSql } from '@exactly/persistence';
-import { sms, startTestServer, type TestAccount, type TestServer } from '../testing/startTestServer.js';
+import { Account, appendToStreams, issueApiKey, newId, runSql } from '@exactly/persistence';
+import { type Caller, IngestApi } from '@exactly/testkit';
+import { startTestConsole, type TestConsole } from '../testing/startTestConsole.js';
 
 const token = `operator-${randomBytes(12).toString('base64url')}`;
-let api: TestServer;
-let account: TestAccount;
+const commandsTopic = `dashboard-test-${randomBytes(4).toString('hex')}`;
+let api: TestConsole;
+// The ingest API as a process of its own: the console scrapes its /metrics for the replays.
+let ingest: IngestApi;
+let account: Caller;
 let session: string;
 
+const sms = (overrides: Record<string, unknown> = {}) => ({
+  channel: 'sms',
+  to: '+15551234567',
+  from: 'Acme',
+  text: 'Your code is 1234',
+  ...overrides,
+});
+
 beforeAll(async () => {
-  api = await startTestServer(
+  ingest = await IngestApi.start('default', { COMMANDS_TOPIC: commandsTopic });
+  api = await startTestConsole(
     {
       OPERATOR_TOKEN: token,
       DASHBOARD_SAMPLE_INTERVAL: '250ms',
       DASHBOARD_SETTLE: '0',
-      COMMANDS_TOPIC: `dashboard-test-${randomBytes(4).toString('hex')}`,
+      DASHBOARD_METRICS_URLS: `${ingest.url}/metrics`,
+      COMMANDS_TOPIC: commandsTopic,
     },
     { listen: true },
   );
-  account = await api.newAccount();
+  const accountId = newId('acc');
+  const em = api.orm.em.fork();
+  em.create(Account, { id: accountId, name: 'console test account' });
+  await em.flush();
+  const issued = await issueApiKey(api.orm.em.fork(), accountId);
+  account = { accountId, apiKey: issued.apiKey, keyId: issued.keyId };
   session = await signIn();
-});
+}, 120_000);
 
 afterAll(async () => {
-  await api.close();
+  await api?.close();
+  await ingest?.stop();
 });
 
 async function signIn(given = token) {
@@ -37,14 +57,9 @@ async function signIn(given = token) {
 const asOperator = (url: string) => api.inject({ method: 'GET', url, headers: { cookie: session } });
 
 async function send(key: string) {
-  const response = await api.inject({
-    method: 'POST',
-    url: '/v1/messages',
-    headers: { authorization: `Bearer ${account.apiKey}`, 'idempotency-key': key },
-    payload: sms(),
-  });
-  expect(response.statusCode).toBe(202);
-  return response.json().id as string;
+  const response = await ingest.post('/v1/messages', account, sms(), { 'idempotency-key': key });
+  expect(response.status).toBe(202);
+  return response.json.id as string;
 }
 
 describe('signing in to the dashboard', () => {
@@ -142,7 +157,7 @@ describe('the snapshot', () => {
     expect(snapshot.outbox.rows).toBeGreaterThanOrEqual(2);
     expect(snapshot.lag).toMatchObject({ source: 'database', total: null, group: 'exactly-dispatcher' });
     expect(snapshot.sources.map((source: { source: string }) => source.source)).toEqual(
-      expect.arrayContaining(['database', 'this process', 'database: offsets']),
+      expect.arrayContaining(['database', 'this process', 'database: offsets', `${ingest.url}/metrics`]),
     );
   });
 
@@ -252,13 +267,13 @@ describe('finding a message', () => {
 
   it("finds a batch's items by the batch's key", async () => {
     const key = `batch-${randomBytes(4).toString('hex')}`;
-    const response = await api.inject({
-      method: 'POST',
-      url: '/v1/messages/batch',
-      headers: { authorization: `Bearer ${account.apiKey}`, 'idempotency-key': key },
-      payload: { messages: [sms(), sms()] },
-    });
-    expect(response.statusCode).toBe(202);
+    const response = await ingest.post(
+      '/v1/messages/batch',
+      account,
+      { messages: [sms(), sms()] },
+      { 'idempotency-key': key },
+    );
+    expect(response.status).toBe(202);
     const found = (
       await asOperator(`/dashboard/api/messages?q=${encodeURIComponent(`${account.accountId}/${key}`)}`)
     ).json();
@@ -328,7 +343,7 @@ describe('redriving a dead letter', () => {
 
 describe('without an operator token', () => {
   it('is off: every /dashboard path answers 404 with the explanation', async () => {
-    const off = await startTestServer();
+    const off = await startTestConsole();
     try {
       const page = await off.inject({ method: 'GET', url: '/dashboard', headers: { accept: 'text/html' } });
       expect(page.statusCode).toBe(404);
