@@ -17,7 +17,9 @@ function iptables(...args: string[]): void {
  */
 export class Firewall {
   readonly chain = `${chainPrefix}${randomBytes(4).toString('hex')}`;
+  private readonly outputChain = `${this.chain}-OUT`;
   private installed = false;
+  private outputInstalled = false;
 
   constructor() {
     ensureTools('iptables');
@@ -28,6 +30,40 @@ export class Firewall {
     iptables('-N', this.chain);
     iptables('-I', 'INPUT', '1', '-j', this.chain);
     this.installed = true;
+  }
+
+  /** Owner matches (one process group's packets) work only where packets leave a process: a chain of OUTPUT. */
+  private installOutput(): void {
+    if (this.outputInstalled) return;
+    iptables('-N', this.outputChain);
+    iptables('-I', 'OUTPUT', '1', '-j', this.outputChain);
+    this.outputInstalled = true;
+  }
+
+  /**
+   * A one-way partition of chosen processes: packets that processes of group `gid` send to the
+   * ports are dropped (iptables' owner match), so they cannot reach those servers while every
+   * other process can, and they still reach every other port. Start the processes with that
+   * group id (root keeps its access to files whatever its group).
+   */
+  cutOff(gid: number, ports: number[]): void {
+    this.installOutput();
+    for (const port of ports) {
+      iptables(
+        '-A',
+        this.outputChain,
+        '-p',
+        'tcp',
+        '-m',
+        'owner',
+        '--gid-owner',
+        String(gid),
+        '--dport',
+        String(port),
+        '-j',
+        'DROP',
+      );
+    }
   }
 
   /** Silently drops packets to and from the ports (a partition); `probability` < 1 drops that share at random. */
@@ -66,13 +102,15 @@ export class Firewall {
   /** Lifts every rule (the chain stays for the next fault). */
   clear(): void {
     if (this.installed) iptables('-F', this.chain);
+    if (this.outputInstalled) iptables('-F', this.outputChain);
   }
 
   /** Removes the chain and its jump; safe to call twice. */
   remove(): void {
-    if (!this.installed) return;
-    removeChain(this.chain);
+    if (this.installed) removeChain(this.chain);
+    if (this.outputInstalled) removeChain(this.outputChain);
     this.installed = false;
+    this.outputInstalled = false;
   }
 
   /** Removes the chains a killed run of this suite left behind (only ours, by their prefix). */
@@ -80,7 +118,7 @@ export class Firewall {
     const listing = run('iptables', ['-w', '5', '-S']);
     if (listing.status !== 0) return;
     for (const line of listing.output.split('\n')) {
-      const match = /^-N (EXFAULT-[0-9a-f]+)$/.exec(line.trim());
+      const match = /^-N (EXFAULT-[0-9a-f]+(?:-OUT)?)$/.exec(line.trim());
       if (match?.[1]) removeChain(match[1]);
     }
   }
@@ -88,7 +126,8 @@ export class Firewall {
 
 function removeChain(chain: string): void {
   // The jump may have been inserted more than once by a confused run: delete until none is left.
-  while (run('iptables', ['-w', '5', '-D', 'INPUT', '-j', chain]).status === 0) {}
+  for (const hook of ['INPUT', 'OUTPUT'])
+    while (run('iptables', ['-w', '5', '-D', hook, '-j', chain]).status === 0) {}
   run('iptables', ['-w', '5', '-F', chain]);
   run('iptables', ['-w', '5', '-X', chain]);
 }

@@ -1,5 +1,6 @@
 import type { Scenario } from '../harness/runScenario.ts';
 import { clientTimeouts } from './clientTimeouts.ts';
+import { clockJump } from './clockJump.ts';
 import { clockSkewDispatcher, clockSkewIngest } from './clockSkew.ts';
 import { diskFull } from './diskFull.ts';
 import { duplicateRecords } from './duplicateRecords.ts';
@@ -44,6 +45,7 @@ export const scenarios: { scenario: AnyScenario; ci: boolean }[] = [
   { scenario: pauses, ci: false },
   { scenario: clockSkewIngest, ci: false },
   { scenario: clockSkewDispatcher, ci: false },
+  { scenario: clockJump, ci: false },
   { scenario: overload, ci: false },
   { scenario: diskFull, ci: false },
   { scenario: kafkaDiskFull, ci: false },
