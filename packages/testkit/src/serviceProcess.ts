@@ -9,6 +9,8 @@ export interface ServiceProcessOptions {
   env: Record<string, string>;
   /** Name shown in front of its output when EXACTLY_TEST_LOGS=1. */
   name?: string;
+  /** Runs it with this group id (fault tests cut one process group off the network with iptables). */
+  gid?: number;
 }
 
 /**
@@ -48,6 +50,7 @@ export class ServiceProcess {
       {
         env: { ...process.env, ...this.options.env, ...extraEnv },
         stdio: ['ignore', 'pipe', 'pipe'],
+        ...(this.options.gid === undefined ? {} : { gid: this.options.gid }),
       },
     );
     const keep = (chunk: Buffer) => {

@@ -25,6 +25,8 @@ export interface PipelineOptions {
   env?: Partial<Record<MemberKind, Record<string, string>>>;
   /** Extra environment of one member only (clock skew on one service, say). */
   memberEnv?: (kind: MemberKind, index: number) => Record<string, string>;
+  /** The process group id of one member (a one-way partition cuts that group off with iptables). */
+  memberGid?: (kind: MemberKind, index: number) => number | undefined;
   /** Names topics and the consumer group uniquely, so scenarios never see each other's records. */
   runId?: string;
 }
@@ -118,9 +120,11 @@ export class Pipeline {
             HTTP_ON_AMBIGUOUS: this.onAmbiguous,
           }
         : {};
+    const gid = this.options.memberGid?.(kind, index);
     const process = new ServiceProcess({
       entry: entries[kind],
       name: `${kind}-${index}`,
+      ...(gid === undefined ? {} : { gid }),
       env: {
         DATABASE_URL: this.options.databaseUrl,
         KAFKA_BROKERS: this.options.kafkaBrokers.join(','),

@@ -99,6 +99,16 @@ export class Firewall {
     }
   }
 
+  /** Packets the one-way partitions dropped since they were set (iptables' own counters). */
+  cutOffPackets(): number {
+    if (!this.outputInstalled) return 0;
+    const listing = run('iptables', ['-w', '5', '-L', this.outputChain, '-v', '-x', '-n']);
+    return listing.output
+      .split('\n')
+      .map((line) => /^\s*(\d+)\s+\d+\s+DROP\b/.exec(line)?.[1])
+      .reduce((sum, packets) => sum + Number(packets ?? 0), 0);
+  }
+
   /** Lifts every rule (the chain stays for the next fault). */
   clear(): void {
     if (this.installed) iptables('-F', this.chain);

@@ -2,6 +2,7 @@ import type { Scenario } from '../harness/runScenario.ts';
 import { clientTimeouts } from './clientTimeouts.ts';
 import { clockJump } from './clockJump.ts';
 import { clockSkewDispatcher, clockSkewIngest } from './clockSkew.ts';
+import { combinedFaults } from './combinedFaults.ts';
 import { diskFull } from './diskFull.ts';
 import { duplicateRecords } from './duplicateRecords.ts';
 import { kafkaDiskFull } from './kafkaDiskFull.ts';
@@ -15,6 +16,7 @@ import {
   outOfOrderControl,
 } from './negativeControls.ts';
 import { networkFaults } from './networkFaults.ts';
+import { oneWayPartitions } from './oneWayPartitions.ts';
 import { overload } from './overload.ts';
 import { pauses } from './pauses.ts';
 import { postgresRestart } from './postgresRestart.ts';
@@ -41,6 +43,8 @@ export const scenarios: { scenario: AnyScenario; ci: boolean }[] = [
   { scenario: duplicateRecords, ci: true },
   { scenario: replayWholeTopic, ci: true },
   { scenario: networkFaults, ci: false },
+  { scenario: oneWayPartitions, ci: false },
+  { scenario: combinedFaults, ci: false },
   { scenario: proxyStall, ci: false },
   { scenario: pauses, ci: false },
   { scenario: clockSkewIngest, ci: false },
