@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExactlyError, toExactlyError } from '@exactly/errors';
@@ -19,6 +18,7 @@ import {
   startLocalPostgres,
   stopLocalPostgres,
 } from './localPostgres.js';
+import { isServiceBuilt, serviceEntry } from './serviceEntry.js';
 import {
   callControl,
   controlSocketPath,
@@ -48,13 +48,9 @@ DATABASE_URL and KAFKA_BROKERS point at servers you run yourself; then nothing i
  * the relay and the dispatcher keep their own ports (RELAY_PORT / DISPATCHER_PORT override them).
  */
 const services = [
-  { name: 'ingest-api', entry: 'services/ingest-api/dist/main.js', port: process.env.PORT ?? '3000' },
-  { name: 'relay', entry: 'services/relay/dist/main.js', port: process.env.RELAY_PORT ?? '3001' },
-  {
-    name: 'dispatcher',
-    entry: 'services/dispatcher/dist/main.js',
-    port: process.env.DISPATCHER_PORT ?? '3002',
-  },
+  { name: 'ingest-api', port: process.env.PORT ?? '3000' },
+  { name: 'relay', port: process.env.RELAY_PORT ?? '3001' },
+  { name: 'dispatcher', port: process.env.DISPATCHER_PORT ?? '3002' },
 ];
 
 function infrastructureEnv(infrastructure: Infrastructure): NodeJS.ProcessEnv {
@@ -144,7 +140,7 @@ async function start(): Promise<void> {
   await migrate(infrastructure.databaseUrl);
   const env = infrastructureEnv(infrastructure);
   const dashboard = await dashboardEnv();
-  const runnable = services.filter((service) => existsSync(join(repoRoot, service.entry)));
+  const runnable = services.filter((service) => isServiceBuilt(service.name));
   let stopping = false;
   const stopAll = async (reason: string, exitCode: number) => {
     if (stopping) return;
@@ -159,7 +155,7 @@ async function start(): Promise<void> {
   const supervisor = new ServiceSupervisor(
     runnable.map((service) => ({
       name: service.name,
-      entry: join(repoRoot, service.entry),
+      entry: serviceEntry(service.name),
       env: { ...env, PORT: service.port, ...(service.name === 'ingest-api' ? dashboard.env : {}) },
     })),
     (name, how) => void stopAll(`${name} exited with ${how}`, 1),

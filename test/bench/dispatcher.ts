@@ -31,14 +31,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createKafka } from '@exactly/messaging';
 import { type Orm, openOrm, runSql } from '@exactly/persistence';
-import { freePort, ServiceProcess, waitForHttp } from '@exactly/testkit';
+import { freePort, metricValue, ServiceProcess, waitForHttp } from '@exactly/testkit';
 import type { Admin, Kafka } from 'kafkajs';
 import { floorRate } from './dispatcherFloor.ts';
 import { type BenchCommand, produce, seedAccount, seedCommands } from './dispatcherSeed.ts';
 import { type ProfileSummary, summariseCpuProfile } from './lib/cpuProfile.ts';
 import { createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
 import { type PostgresDelta, postgresView } from './lib/postgresView.ts';
-import { cpuMeter, metricValue, residentMb, scrape } from './lib/processes.ts';
+import { cpuMeter, residentMb, scrape } from './lib/processes.ts';
 import { median, round, slope } from './lib/stats.ts';
 
 export interface DispatcherBenchOptions {
@@ -105,7 +105,7 @@ async function rawConsumerRate(context: Context, topic: string, expected: number
 
 function startDispatcher(context: Context, topic: string, group: string, port: number, extra = {}) {
   const service = new ServiceProcess({
-    entry: 'services/dispatcher/dist/main.js',
+    service: 'dispatcher',
     name: 'dispatcher',
     env: {
       DATABASE_URL: context.databaseUrl,
@@ -176,9 +176,11 @@ async function dispatcherRate(
     while (sent === 0) {
       if (Date.now() > deadline)
         throw new Error(`the dispatcher did not finish in 10 minutes:\n${service.logs.slice(-5_000)}`);
-      const text = await scrape(metricsUrl);
-      const processed = metricValue(text, 'dispatcher_commands_processed_total');
-      const accepted = metricValue(text, 'dispatcher_effect_outcomes_total', 'outcome="accepted"');
+      const snapshot = await scrape(metricsUrl);
+      const processed = await metricValue(snapshot, 'dispatcher_commands_processed_total');
+      const accepted = await metricValue(snapshot, 'dispatcher_effect_outcomes_total', {
+        outcome: 'accepted',
+      });
       const now = performance.now();
       if (Date.now() > nextProgress) {
         log(`dispatcher: ${processed} processed, ${accepted} sent`);
@@ -455,13 +457,13 @@ async function memory(context: Context, rate: number, seconds: number) {
       produced = due;
     }
     if (elapsed >= nextSample) {
-      const text = await scrape(metricsUrl);
+      const snapshot = await scrape(metricsUrl);
       samples.push({
         second: Math.round(elapsed),
         rssMb: residentMb(pid),
-        heapMb: round(metricValue(text, 'nodejs_heap_size_used_bytes') / 1_048_576),
+        heapMb: round((await metricValue(snapshot, 'nodejs_heap_size_used_bytes')) / 1_048_576),
         produced,
-        sent: metricValue(text, 'dispatcher_effect_outcomes_total', 'outcome="accepted"'),
+        sent: await metricValue(snapshot, 'dispatcher_effect_outcomes_total', { outcome: 'accepted' }),
       });
       log(`dispatcher: memory: ${JSON.stringify(samples.at(-1))}`);
       nextSample += 5;

@@ -19,7 +19,7 @@
 // BENCH_VARIANTS (mark,delete), BENCH_CPU_PROFILE_DIR (unset: no profile).
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka } from '@exactly/messaging';
@@ -31,7 +31,7 @@ import {
   openOrm,
   runSql,
 } from '@exactly/persistence';
-import { freePort, ServiceProcess, waitForHttp } from '@exactly/testkit';
+import { freePort, ServiceProcess, serviceEntry, waitForHttp } from '@exactly/testkit';
 import { type Admin, type Message, Partitioners, type Producer } from 'kafkajs';
 import { seededRandom } from '../support/seededRandom.ts';
 import { type ProfileSummary, summariseCpuProfile } from './lib/cpuProfile.ts';
@@ -57,7 +57,6 @@ export interface RelayBenchOptions {
 
 const batchSize = 500;
 const partitions = 12;
-const relayEntry = 'services/relay/dist/main.js';
 
 const random = seededRandom(42);
 
@@ -177,7 +176,7 @@ async function relayRound(
 async function startRelay(databaseUrl: string, relayTopics: string[], extra: Record<string, string>) {
   const port = await freePort();
   const relay = new ServiceProcess({
-    entry: relayEntry,
+    service: 'relay',
     name: 'relay',
     env: {
       DATABASE_URL: databaseUrl,
@@ -332,7 +331,7 @@ function cpuDelta(before: Record<string, number>, after: Record<string, number>,
 
 export async function runRelayBench(options: RelayBenchOptions) {
   const { rows, rounds, rate, latencySeconds, idleSeconds } = options;
-  if (!existsSync(relayEntry)) throw new Error(`${relayEntry} is missing: build first (turbo run build)`);
+  serviceEntry('relay'); // throws when the relay is not built (`turbo run build`)
   const database = await createBenchDatabase('relay');
   const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'relay-bench' });
   const admin = kafka.admin();

@@ -8,7 +8,7 @@ import {
   rebuildMessageProjections,
   runSql,
 } from '@exactly/persistence';
-import { FakeProvider } from '@exactly/testkit';
+import { eventually, FakeProvider, metricValue } from '@exactly/testkit';
 import type { Admin, Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { createDispatcherMetrics } from './dispatcherMetrics.js';
@@ -17,8 +17,6 @@ import { produceCommands, type SeededCommand, seedAccount, seedMessages } from '
 import {
   createTestTopic,
   databaseUrl,
-  eventually,
-  metricValue,
   type RunningDispatcher,
   removeTestFiles,
   startTestDispatcher,

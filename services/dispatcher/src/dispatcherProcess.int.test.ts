@@ -1,18 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Orm, openOrm, runSql } from '@exactly/persistence';
-import { FakeProvider, freePort, ServiceProcess, waitForHttp } from '@exactly/testkit';
+import { eventually, FakeProvider, type ServiceProcess, startService } from '@exactly/testkit';
 import type { Admin, Producer } from 'kafkajs';
 import { produceCommands, type SeededCommand, seedAccount, seedMessages } from './testing/seedCommands.js';
 import {
   createTestTopic,
   databaseUrl,
-  eventually,
   removeTestFiles,
   testEnvironment,
   testKafka,
 } from './testing/testDispatcher.js';
 
-// The dispatcher run as real processes (its built dist/main.js), killed with SIGKILL as in a crash.
+// The dispatcher run as real processes (its package's built entry point), killed with SIGKILL as in a crash.
 
 let orm: Orm;
 let admin: Admin;
@@ -62,16 +61,9 @@ async function scenario(count: number, partitions: number, extra: Record<string,
     ...extra,
   });
   const launch = async (name: string) => {
-    const port = await freePort();
-    const service = new ServiceProcess({
-      entry: 'services/dispatcher/dist/main.js',
-      name,
-      env: { ...env, PORT: String(port) },
-    });
-    processes.push(service);
-    service.start();
-    await waitForHttp(`http://127.0.0.1:${port}/readyz`);
-    return service;
+    const { process } = await startService('dispatcher', { name, env, readyTimeoutMs: 30_000 });
+    processes.push(process);
+    return process;
   };
   return { topic, commands, launch };
 }

@@ -8,8 +8,9 @@ import {
   openOrm,
   runSql,
 } from '@exactly/persistence';
+import { metricValue } from '@exactly/testkit';
 import { outboxSessionSettings } from './outboxStore.js';
-import { brokers, metricValue, startInProcessRelay, testTopics } from './testing/inProcessRelay.js';
+import { brokers, startInProcessRelay, testTopics } from './testing/inProcessRelay.js';
 import { countRows, readTopic, seedOutbox, waitForDrained } from './testing/outboxFixtures.js';
 import { createTestDatabase, type TestDatabase } from './testing/testDatabase.js';
 

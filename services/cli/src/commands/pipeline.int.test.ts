@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { appendToStreams, newId, runSql } from '@exactly/persistence';
+import { eventually, metricValue } from '@exactly/testkit';
 import { type Caller, type RunningDispatcher, TestPipeline } from '../testing/pipeline.js';
-import { eventually } from '../testing/runExactly.js';
 
 // The commands that drive the pipeline, against an ingest API, a relay and dispatchers running as
 // real processes on Kafka and PostgreSQL. Each test has its own account and consumer group; the
@@ -342,10 +342,10 @@ describe('exactly replay', () => {
     const again = await running();
     await caughtUp(group);
     // Every record was read again and each met its inbox row: no command ran, no provider call.
-    expect(await again.metric('dispatcher_commands_processed_total')).toBe(0);
-    expect(await again.metric('dispatcher_duplicates_dropped_total', 'where="inbox"')).toBeGreaterThanOrEqual(
-      ids.length,
-    );
+    expect(await metricValue(again.url, 'dispatcher_commands_processed_total')).toBe(0);
+    expect(
+      await metricValue(again.url, 'dispatcher_duplicates_dropped_total', { where: 'inbox' }),
+    ).toBeGreaterThanOrEqual(ids.length);
     await sleep(500);
     expect(pipeline.provider.calls.length).toBe(callsBefore);
     expect(pipeline.callsFor(ids)).toEqual(ids.map(() => 1));

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Orm, openOrm, readStream, runSql } from '@exactly/persistence';
+import { eventually, metricValue } from '@exactly/testkit';
 import type { Admin, Producer } from 'kafkajs';
 import smtpServer from 'smtp-server';
 import { effectIdFor } from '../consumer/processPartitionBatch.js';
@@ -7,8 +8,6 @@ import { emailTo, produceCommands, seedAccount, seedMessages } from '../testing/
 import {
   createTestTopic,
   databaseUrl,
-  eventually,
-  metricValue,
   type RunningDispatcher,
   removeTestFiles,
   startTestDispatcher,

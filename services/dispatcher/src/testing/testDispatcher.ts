@@ -92,28 +92,3 @@ export async function startTestDispatcher(orm: Orm, env: Record<string, string>)
   }
   return { dispatcher, registry, stop: () => dispatcher.stop() };
 }
-
-/** Polls `check` until it returns true, or throws with `what` after `timeoutMs`. */
-export async function eventually(
-  what: string,
-  check: () => Promise<boolean>,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-/** The value of a counter (summed over label sets matching `labels`). */
-export async function metricValue(
-  registry: Registry,
-  name: string,
-  labels: Record<string, string> = {},
-): Promise<number> {
-  const metric = await registry.getSingleMetric(name)?.get();
-  return (metric?.values ?? [])
-    .filter((value) => Object.entries(labels).every(([key, wanted]) => value.labels[key] === wanted))
-    .reduce((sum, value) => sum + value.value, 0);
-}
