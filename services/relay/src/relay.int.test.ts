@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createKafka } from '@exactly/messaging';
 import { enqueueOutbox, notifyOutbox, type Orm, openOrm, runSql } from '@exactly/persistence';
 import { eventually, metricValue } from '@exactly/testkit';
-import { brokers, testTopics } from './testing/inProcessRelay.js';
+import { brokers } from './testing/inProcessRelay.js';
 import { startKafkaProxy } from './testing/kafkaProxy.js';
 import {
   type ConsumedRecord,
@@ -14,25 +13,15 @@ import {
   waitForDrained,
 } from './testing/outboxFixtures.js';
 import { type RelayProcess, startRelayProcess } from './testing/relayProcess.js';
+import { relayTestKafka } from './testing/relayTestKafka.js';
 import { createTestDatabase, type TestDatabase } from './testing/testDatabase.js';
 
 // Relays run here as real processes (the relay package's entry point), several against one database.
 
-const kafka = createKafka({ brokers, clientId: 'relay-test-reader' });
-const admin = kafka.admin();
-const topicsToDelete: string[] = [];
+const { kafka, topicsForThisTest } = relayTestKafka();
 let database: TestDatabase;
 let orm: Orm;
 let relays: RelayProcess[] = [];
-
-beforeAll(async () => {
-  await admin.connect();
-});
-
-afterAll(async () => {
-  await admin.deleteTopics({ topics: topicsToDelete }).catch(() => {});
-  await admin.disconnect();
-});
 
 beforeEach(async () => {
   database = await createTestDatabase();
@@ -47,8 +36,7 @@ afterEach(async () => {
 });
 
 function setUp() {
-  const topics = testTopics();
-  topicsToDelete.push(...topics.all);
+  const topics = topicsForThisTest();
   const env = { DATABASE_URL: database.url, ...topics.env };
   const start = async (name: string, extra: Record<string, string> = {}) => {
     const relay = await startRelayProcess(name, { ...env, ...extra });

@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { appendToStreams, newId, runSql } from '@exactly/persistence';
+import { seedMessage } from '@exactly/operations/testing';
+import { newId, runSql } from '@exactly/persistence';
 import { eventually, metricValue } from '@exactly/testkit';
 import { type Caller, type RunningDispatcher, TestPipeline } from '../testing/pipeline.js';
 
@@ -510,32 +511,12 @@ describe('exactly dlq', () => {
       expect(listed.stdout).toMatch(new RegExp(`${letter?.id}\\s+command_not_accepted\\s+${messageId}`));
 
       // The fix: the message is restored (its row and first event), as if from a backup.
-      await pipeline.orm.em.fork().transactional(async (em) => {
-        await runSql(
-          em,
-          `INSERT INTO messages (id, account_id, idempotency_key, channel, recipient, sender, content, status, version)
-           VALUES ($1, $2, 'restored', 'sms', $3, 'Acme', $4, 'accepted', 1)`,
-          [messageId, caller.accountId, message.to, JSON.stringify(message)],
-        );
-        await appendToStreams(em, [
-          {
-            streamId: messageId,
-            expectedVersion: 0,
-            events: [
-              {
-                type: 'MessageAccepted',
-                data: {
-                  messageId,
-                  accountId: caller.accountId,
-                  channel: 'sms',
-                  to: message.to,
-                  from: 'Acme',
-                  idempotencyKey: 'restored',
-                },
-              },
-            ],
-          },
-        ]);
+      await seedMessage(pipeline.orm, {
+        accountId: caller.accountId,
+        messageId,
+        idempotencyKey: 'restored',
+        to: message.to,
+        content: message,
       });
 
       const id = String(letter?.id);
