@@ -92,3 +92,24 @@ describe('the fake provider by default (a carrier that ignores keys)', () => {
     expect(provider.keyMismatches).toEqual(['k4']);
   });
 });
+
+describe('the fake provider between phases', () => {
+  const provider = new FakeProvider({ honoursKeys: true });
+  let url = '';
+
+  beforeAll(async () => {
+    url = await provider.listen();
+  });
+
+  afterAll(async () => {
+    await provider.close();
+  });
+
+  it('notes the account the body names, and forgets everything on reset', async () => {
+    await send(url, 'k1', '{"messageId":"k1","accountId":"acc_1"}');
+    expect(provider.calls.map((call) => call.accountId)).toEqual(['acc_1']);
+    provider.reset();
+    expect([provider.calls, provider.sentKeys, provider.callsPerKey()]).toEqual([[], new Set(), new Map()]);
+    expect((await send(url, 'k1')).status).toBe(201);
+  });
+});
