@@ -44,6 +44,36 @@ export async function createTestTopic(
   return { topic, group: `dispatcher-test-${suffix}` };
 }
 
+/**
+ * The Kafka side of a dispatcher test file: an admin and an idempotent producer connected for the
+ * file, topics of each test's own, deleted after the file with the log provider's files. Call it
+ * at the top of the file (or of a describe): it registers the beforeAll and afterAll.
+ */
+export function dispatcherTestKafka() {
+  const kafka = testKafka();
+  const admin = kafka.admin();
+  const producer = kafka.producer({ idempotent: true });
+  const topics: string[] = [];
+  beforeAll(async () => {
+    await Promise.all([admin.connect(), producer.connect()]);
+  });
+  afterAll(async () => {
+    await admin.deleteTopics({ topics }).catch(() => {});
+    await Promise.all([admin.disconnect(), producer.disconnect()]);
+    await removeTestFiles();
+  });
+  return {
+    admin,
+    producer,
+    /** A random topic (and consumer group name) of this test's own. */
+    async topicForThisTest(partitions = 3): Promise<{ topic: string; group: string }> {
+      const created = await createTestTopic(admin, partitions);
+      topics.push(created.topic);
+      return created;
+    },
+  };
+}
+
 /** The environment a test dispatcher runs with: quick leases, polls and retries. */
 export function testEnvironment(topic: string, group: string, extra: Record<string, string> = {}) {
   return {
