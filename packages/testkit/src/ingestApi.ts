@@ -95,28 +95,22 @@ export class IngestApi {
 
 const exec = promisify(execFile);
 
-/** `exactly accounts create <name> --json`, run as the operator would. */
-export async function createAccount(name: string): Promise<Caller> {
-  const { stdout } = await exec(
-    process.execPath,
-    [serviceEntry('cli'), 'accounts', 'create', name, '--json'],
-    {
-      env: { ...process.env, DATABASE_URL: databaseUrl() },
-    },
-  );
+/** Runs the built `exactly` with `args` and the test run's database, as the operator would; its JSON output. */
+async function exactlyJson<T>(args: readonly string[]): Promise<T> {
+  const { stdout } = await exec(process.execPath, [serviceEntry('cli'), ...args, '--json'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl() },
+  });
   return JSON.parse(stdout);
 }
 
+/** `exactly accounts create <name> --json`, run as the operator would. */
+export function createAccount(name: string): Promise<Caller> {
+  return exactlyJson(['accounts', 'create', name]);
+}
+
 /** `exactly keys create <account-id> --json`: a second API key of the same account. */
-export async function createKey(accountId: string): Promise<Caller> {
-  const { stdout } = await exec(
-    process.execPath,
-    [serviceEntry('cli'), 'keys', 'create', accountId, '--json'],
-    {
-      env: { ...process.env, DATABASE_URL: databaseUrl() },
-    },
-  );
-  return JSON.parse(stdout);
+export function createKey(accountId: string): Promise<Caller> {
+  return exactlyJson(['keys', 'create', accountId]);
 }
 
 /**
