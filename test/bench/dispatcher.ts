@@ -31,7 +31,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createKafka } from '@exactly/messaging';
 import { type Orm, openOrm, runSql } from '@exactly/persistence';
-import { freePort, metricValue, ServiceProcess, waitForHttp } from '@exactly/testkit';
+import { freePort, metricValue, ServiceProcess, startService, waitForHttp } from '@exactly/testkit';
 import type { Admin, Kafka } from 'kafkajs';
 import { floorRate } from './dispatcherFloor.ts';
 import { type BenchCommand, produce, seedAccount, seedCommands } from './dispatcherSeed.ts';
@@ -103,10 +103,11 @@ async function rawConsumerRate(context: Context, topic: string, expected: number
   return expected / ((last - first) / 1_000);
 }
 
-function startDispatcher(context: Context, topic: string, group: string, port: number, extra = {}) {
-  const service = new ServiceProcess({
-    service: 'dispatcher',
-    name: 'dispatcher',
+/** A dispatcher process on `port`, spawned without waiting for it (the caller times its start). */
+async function startDispatcher(context: Context, topic: string, group: string, port: number, extra = {}) {
+  const dispatcher = await startService('dispatcher', {
+    port,
+    waitUntilReady: false,
     env: {
       DATABASE_URL: context.databaseUrl,
       KAFKA_BROKERS: kafkaBrokers().join(','),
@@ -114,16 +115,13 @@ function startDispatcher(context: Context, topic: string, group: string, port: n
       MESSAGE_EVENTS_TOPIC: `${topic}-events`,
       DEAD_LETTER_TOPIC: `${topic}-dead-letters`,
       CONSUMER_GROUP: group,
-      PORT: String(port),
       PARTITIONS_CONCURRENTLY: String(context.partitionsConcurrently),
       LOG_PROVIDER_FILE: context.sendsFile,
-      LOG_LEVEL: 'warn',
       ...context.env,
       ...extra,
     },
   });
-  service.start();
-  return service;
+  return dispatcher.process;
 }
 
 /** Every command: one send row, one DispatchRequested, one ProviderAccepted, no dead letter. */
@@ -157,7 +155,7 @@ async function dispatcherRate(
   const before = await view.snapshot();
   const port = await freePort();
   const spawnedAt = performance.now();
-  const service = startDispatcher(
+  const service = await startDispatcher(
     context,
     topic,
     `bench-dispatcher-${randomBytes(4).toString('hex')}`,
@@ -428,7 +426,7 @@ async function memory(context: Context, rate: number, seconds: number) {
   const commands = await seedCommands(context.orm, accountId, total);
   await runSql(context.orm.em.fork(), 'VACUUM ANALYZE messages').catch(() => {});
   const port = await freePort();
-  const service = startDispatcher(context, topic, `bench-memory-${context.suffix}`, port);
+  const service = await startDispatcher(context, topic, `bench-memory-${context.suffix}`, port);
   const metricsUrl = `http://127.0.0.1:${port}/metrics`;
   await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
   const pid = service.pid ?? 0;

@@ -24,7 +24,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Account, issueApiKey, newId, openOrm } from '@exactly/persistence';
-import { freePort, metricValue, ServiceProcess, waitForHttp } from '@exactly/testkit';
+import { freePort, metricValue, ServiceProcess, startService, waitForHttp } from '@exactly/testkit';
 import pg from 'pg';
 import { type ProfileSummary, summariseCpuProfile } from './lib/cpuProfile.ts';
 import { createBenchDatabase, log } from './lib/environment.ts';
@@ -129,25 +129,12 @@ export async function runIngestBench(options: IngestBenchOptions) {
     log('ingest: raw SQL ceiling (before):', rawBefore);
 
     const startApi = async (env: Record<string, string> = {}) => {
-      const port = await freePort();
-      const service = new ServiceProcess({
-        service: 'ingest-api',
-        name: 'ingest-api',
-        env: {
-          DATABASE_URL: database.url,
-          PORT: String(port),
-          LOG_LEVEL: 'warn',
-          IDEMPOTENCY_PROFILE: profile,
-          ...options.extraEnv,
-          ...env,
-        },
-      });
-      processes.push(service);
       const spawnedAt = performance.now();
-      service.start();
-      const url = `http://127.0.0.1:${port}`;
-      await waitForHttp(`${url}/readyz`, 60_000);
-      return { service, url, spawnedAt };
+      const api = await startService('ingest-api', {
+        env: { DATABASE_URL: database.url, IDEMPOTENCY_PROFILE: profile, ...options.extraEnv, ...env },
+      });
+      processes.push(api.process);
+      return { service: api.process, url: api.url, spawnedAt };
     };
     const post = (url: string, connections: number, nextKey: () => string, path = '/v1/messages') =>
       cannon({

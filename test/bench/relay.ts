@@ -31,7 +31,7 @@ import {
   openOrm,
   runSql,
 } from '@exactly/persistence';
-import { freePort, ServiceProcess, serviceEntry, waitForHttp } from '@exactly/testkit';
+import { type ServiceProcess, serviceEntry, startService } from '@exactly/testkit';
 import { type Admin, type Message, Partitioners, type Producer } from 'kafkajs';
 import { seededRandom } from '../support/seededRandom.ts';
 import { type ProfileSummary, summariseCpuProfile } from './lib/cpuProfile.ts';
@@ -174,24 +174,17 @@ async function relayRound(
 }
 
 async function startRelay(databaseUrl: string, relayTopics: string[], extra: Record<string, string>) {
-  const port = await freePort();
-  const relay = new ServiceProcess({
-    service: 'relay',
-    name: 'relay',
+  const relay = await startService('relay', {
     env: {
       DATABASE_URL: databaseUrl,
       KAFKA_BROKERS: kafkaBrokers().join(','),
-      PORT: String(port),
       COMMANDS_TOPIC: relayTopics[0] as string,
       MESSAGE_EVENTS_TOPIC: relayTopics[1] as string,
       DEAD_LETTER_TOPIC: relayTopics[2] as string,
-      LOG_LEVEL: 'warn',
       ...extra,
     },
   });
-  relay.start();
-  await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
-  return relay;
+  return relay.process;
 }
 
 /** Alternating rounds of the raw producer and the relay; medians and their ratio. */
