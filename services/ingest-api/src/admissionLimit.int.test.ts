@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runSql } from '@exactly/persistence';
-import { inTransactionForTest } from './testing/holdAccountRow.js';
+import { holdAccount } from '@exactly/testkit';
 import { postMessage, startTestServer, storedFor } from './testing/startTestServer.js';
 
 describe('more create requests in flight than ADMISSION_LIMIT', () => {
@@ -9,9 +8,7 @@ describe('more create requests in flight than ADMISSION_LIMIT', () => {
     try {
       const who = await api.newAccount();
       // Every write of the account waits for this lock: the first two requests stay in flight.
-      const hold = await inTransactionForTest(api.orm, async (em) => {
-        await runSql(em, 'SELECT id FROM accounts WHERE id = $1 FOR UPDATE', [who.accountId]);
-      });
+      const hold = await holdAccount(who.accountId);
       const first = [postMessage(api, who, 'k-1'), postMessage(api, who, 'k-2')];
       await sleep(300);
       const shed = await postMessage(api, who, 'k-3');

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runSql } from '@exactly/persistence';
-import { inTransactionForTest } from './testing/holdAccountRow.js';
+import { holdAccount } from '@exactly/testkit';
 import { email, postMessage, startTestServer, storedFor } from './testing/startTestServer.js';
 
 describe('200 concurrent identical requests with one key', () => {
@@ -57,9 +57,7 @@ describe('the same key from two accounts', () => {
       const a = await api.newAccount();
       const b = await api.newAccount();
       // A's request stays in flight: its transaction waits on A's account row, held here.
-      const hold = await inTransactionForTest(api.orm, async (em) => {
-        await runSql(em, 'SELECT id FROM accounts WHERE id = $1 FOR UPDATE', [a.accountId]);
-      });
+      const hold = await holdAccount(a.accountId);
       const fromA = postMessage(api, a, 'shared-key');
       await sleep(200);
       const stateWhileInFlight = await fetch(`${api.url}/v1/idempotency-keys/shared-key`, {
