@@ -107,7 +107,11 @@ export class Pipeline {
   }
 
   /** A member of `kind` with this pipeline's environment and `extra` on top (not started). */
-  async member(kind: MemberKind, index: number, extra: Record<string, string> = {}): Promise<Member> {
+  protected async member(
+    kind: MemberKind,
+    index: number,
+    extra: Record<string, string> = {},
+  ): Promise<Member> {
     const provider: Record<string, string> =
       kind === 'dispatcher' && this.options.providerUrl !== undefined
         ? {
