@@ -23,4 +23,5 @@ export {
   stopLocalPostgres,
 } from './localPostgres.js';
 export { isAlive, isOurProcess, isPortFree, stopProcess, waitUntil } from './processes.js';
+export { isServiceBuilt, serviceEntry } from './serviceEntry.js';
 export { repoRoot, stateDir } from './stateDir.js';

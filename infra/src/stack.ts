@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExactlyError, toExactlyError } from '@exactly/errors';
@@ -19,6 +18,7 @@ import {
   startLocalPostgres,
   stopLocalPostgres,
 } from './localPostgres.js';
+import { isServiceBuilt, serviceEntry } from './serviceEntry.js';
 import {
   callControl,
   controlSocketPath,
@@ -127,7 +127,7 @@ async function start(): Promise<void> {
   await migrate(infrastructure.databaseUrl);
   const env = infrastructureEnv(infrastructure);
   const dashboard = await dashboardEnv();
-  const runnable = services.filter((service) => existsSync(join(repoRoot, service.entry)));
+  const runnable = services.filter((service) => isServiceBuilt(service.name));
   let stopping = false;
   const stopAll = async (reason: string, exitCode: number) => {
     if (stopping) return;
@@ -142,7 +142,7 @@ async function start(): Promise<void> {
   const supervisor = new ServiceSupervisor(
     runnable.map((service) => ({
       name: service.name,
-      entry: join(repoRoot, service.entry),
+      entry: serviceEntry(service.name),
       env: { ...env, PORT: service.port, ...(service.name === 'console' ? dashboard.env : {}) },
     })),
     (name, how) => void stopAll(`${name} exited with ${how}`, 1),

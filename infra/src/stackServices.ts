@@ -1,8 +1,7 @@
 /** One deployable that `npm start` runs. */
 export interface StackService {
+  /** The service's package is `@exactly/<name>`; its entry point is resolved from it (`serviceEntry`). */
   name: string;
-  /** Workspace-relative entry point. */
-  entry: string;
   port: string;
 }
 
@@ -12,10 +11,10 @@ export interface StackService {
  */
 export function stackServices(env: NodeJS.ProcessEnv = process.env): StackService[] {
   return [
-    { name: 'ingest-api', entry: 'services/ingest-api/dist/main.js', port: env.PORT ?? '3000' },
-    { name: 'relay', entry: 'services/relay/dist/main.js', port: env.RELAY_PORT ?? '3001' },
-    { name: 'dispatcher', entry: 'services/dispatcher/dist/main.js', port: env.DISPATCHER_PORT ?? '3002' },
-    { name: 'console', entry: 'services/console/dist/main.js', port: env.CONSOLE_PORT ?? '3003' },
+    { name: 'ingest-api', port: env.PORT ?? '3000' },
+    { name: 'relay', port: env.RELAY_PORT ?? '3001' },
+    { name: 'dispatcher', port: env.DISPATCHER_PORT ?? '3002' },
+    { name: 'console', port: env.CONSOLE_PORT ?? '3003' },
   ];
 }
 

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { consoleMetricsUrls, serviceUrlLines, stackServices } from './stackServices.js';
 import { repoRoot } from './stateDir.js';
@@ -12,8 +12,13 @@ describe('the services npm start runs', () => {
       'dispatcher:3002',
       'console:3003',
     ]);
-    for (const service of services)
-      expect(existsSync(join(repoRoot, service.entry.replace('dist/main.js', 'src/main.ts')))).toBe(true);
+    // Each is started from its package's `./main` export (serviceEntry), so each must have one.
+    for (const service of services) {
+      const manifest = JSON.parse(
+        readFileSync(join(repoRoot, 'services', service.name, 'package.json'), 'utf8'),
+      );
+      expect(manifest.exports?.['./main']).toBe('./dist/main.js');
+    }
   });
 
   it('take their ports from PORT, RELAY_PORT, DISPATCHER_PORT and CONSOLE_PORT', () => {

@@ -31,14 +31,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createKafka } from '@exactly/messaging';
 import { type Orm, openOrm, runSql } from '@exactly/persistence';
-import { freePort, ServiceProcess, waitForHttp } from '@exactly/testkit';
+import { freePort, metricValue, ServiceProcess, startService, waitForHttp } from '@exactly/testkit';
 import type { Admin, Kafka } from 'kafkajs';
 import { floorRate } from './dispatcherFloor.ts';
 import { type BenchCommand, produce, seedAccount, seedCommands } from './dispatcherSeed.ts';
 import { type ProfileSummary, summariseCpuProfile } from './lib/cpuProfile.ts';
 import { createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
 import { type PostgresDelta, postgresView } from './lib/postgresView.ts';
-import { cpuMeter, metricValue, residentMb, scrape } from './lib/processes.ts';
+import { cpuMeter, residentMb, scrape } from './lib/processes.ts';
 import { median, round, slope } from './lib/stats.ts';
 
 export interface DispatcherBenchOptions {
@@ -103,10 +103,11 @@ async function rawConsumerRate(context: Context, topic: string, expected: number
   return expected / ((last - first) / 1_000);
 }
 
-function startDispatcher(context: Context, topic: string, group: string, port: number, extra = {}) {
-  const service = new ServiceProcess({
-    entry: 'services/dispatcher/dist/main.js',
-    name: 'dispatcher',
+/** A dispatcher process on `port`, spawned without waiting for it (the caller times its start). */
+async function startDispatcher(context: Context, topic: string, group: string, port: number, extra = {}) {
+  const dispatcher = await startService('dispatcher', {
+    port,
+    waitUntilReady: false,
     env: {
       DATABASE_URL: context.databaseUrl,
       KAFKA_BROKERS: kafkaBrokers().join(','),
@@ -114,16 +115,13 @@ function startDispatcher(context: Context, topic: string, group: string, port: n
       MESSAGE_EVENTS_TOPIC: `${topic}-events`,
       DEAD_LETTER_TOPIC: `${topic}-dead-letters`,
       CONSUMER_GROUP: group,
-      PORT: String(port),
       PARTITIONS_CONCURRENTLY: String(context.partitionsConcurrently),
       LOG_PROVIDER_FILE: context.sendsFile,
-      LOG_LEVEL: 'warn',
       ...context.env,
       ...extra,
     },
   });
-  service.start();
-  return service;
+  return dispatcher.process;
 }
 
 /** Every command: one send row, one DispatchRequested, one ProviderAccepted, no dead letter. */
@@ -157,7 +155,7 @@ async function dispatcherRate(
   const before = await view.snapshot();
   const port = await freePort();
   const spawnedAt = performance.now();
-  const service = startDispatcher(
+  const service = await startDispatcher(
     context,
     topic,
     `bench-dispatcher-${randomBytes(4).toString('hex')}`,
@@ -176,9 +174,11 @@ async function dispatcherRate(
     while (sent === 0) {
       if (Date.now() > deadline)
         throw new Error(`the dispatcher did not finish in 10 minutes:\n${service.logs.slice(-5_000)}`);
-      const text = await scrape(metricsUrl);
-      const processed = metricValue(text, 'dispatcher_commands_processed_total');
-      const accepted = metricValue(text, 'dispatcher_effect_outcomes_total', 'outcome="accepted"');
+      const snapshot = await scrape(metricsUrl);
+      const processed = await metricValue(snapshot, 'dispatcher_commands_processed_total');
+      const accepted = await metricValue(snapshot, 'dispatcher_effect_outcomes_total', {
+        outcome: 'accepted',
+      });
       const now = performance.now();
       if (Date.now() > nextProgress) {
         log(`dispatcher: ${processed} processed, ${accepted} sent`);
@@ -426,7 +426,7 @@ async function memory(context: Context, rate: number, seconds: number) {
   const commands = await seedCommands(context.orm, accountId, total);
   await runSql(context.orm.em.fork(), 'VACUUM ANALYZE messages').catch(() => {});
   const port = await freePort();
-  const service = startDispatcher(context, topic, `bench-memory-${context.suffix}`, port);
+  const service = await startDispatcher(context, topic, `bench-memory-${context.suffix}`, port);
   const metricsUrl = `http://127.0.0.1:${port}/metrics`;
   await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
   const pid = service.pid ?? 0;
@@ -455,13 +455,13 @@ async function memory(context: Context, rate: number, seconds: number) {
       produced = due;
     }
     if (elapsed >= nextSample) {
-      const text = await scrape(metricsUrl);
+      const snapshot = await scrape(metricsUrl);
       samples.push({
         second: Math.round(elapsed),
         rssMb: residentMb(pid),
-        heapMb: round(metricValue(text, 'nodejs_heap_size_used_bytes') / 1_048_576),
+        heapMb: round((await metricValue(snapshot, 'nodejs_heap_size_used_bytes')) / 1_048_576),
         produced,
-        sent: metricValue(text, 'dispatcher_effect_outcomes_total', 'outcome="accepted"'),
+        sent: await metricValue(snapshot, 'dispatcher_effect_outcomes_total', { outcome: 'accepted' }),
       });
       log(`dispatcher: memory: ${JSON.stringify(samples.at(-1))}`);
       nextSample += 5;

@@ -22,7 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { recordHeaders } from '@exactly/contracts';
 import { createKafka } from '@exactly/messaging';
 import { Account, issueApiKey, newId, openOrm } from '@exactly/persistence';
-import { freePort, ServiceProcess, waitForHttp } from '@exactly/testkit';
+import { Pipeline } from '@exactly/testkit';
 import pg from 'pg';
 import { createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
 import { type FakeProviderHandle, startFakeProvider } from './lib/fakeProvider.ts';
@@ -216,14 +216,17 @@ export async function runEndToEndBench(options: EndToEndOptions) {
   const batchSize = options.batchSize ?? 100;
   const batchConnections = options.batchConnections ?? 8;
   const database = await createBenchDatabase('e2e');
-  const base = `bench-e2e-${randomUUID().slice(0, 8)}`;
-  const topics = {
-    COMMANDS_TOPIC: `${base}.commands`,
-    MESSAGE_EVENTS_TOPIC: `${base}.events`,
-    DEAD_LETTER_TOPIC: `${base}.dead-letters`,
-  };
   const provider = await startFakeProvider();
-  const services: ServiceProcess[] = [];
+  // The relay creates the topics the dispatcher waits for: the pipeline starts it first.
+  const pipeline = new Pipeline({
+    databaseUrl: database.url,
+    kafkaBrokers: kafkaBrokers(),
+    prefix: 'bench-e2e',
+    runId: randomUUID().slice(0, 8),
+    providerUrl: provider.url,
+    env: { dispatcher: options.dispatcherEnv ?? {} },
+    readyTimeoutMs: 90_000,
+  });
   const client = { current: undefined as ReturnType<typeof httpClient> | undefined };
   let closeOrm = async () => {};
   try {
@@ -243,40 +246,13 @@ export async function runEndToEndBench(options: EndToEndOptions) {
       };
     };
 
-    const start = async (name: string, extra: Record<string, string>) => {
-      const port = await freePort();
-      const service = new ServiceProcess({
-        entry: `services/${name}/dist/main.js`,
-        name,
-        env: {
-          DATABASE_URL: database.url,
-          KAFKA_BROKERS: kafkaBrokers().join(','),
-          PORT: String(port),
-          LOG_LEVEL: 'warn',
-          ...topics,
-          ...extra,
-        },
-      });
-      services.push(service);
-      service.start();
-      await waitForHttp(`http://127.0.0.1:${port}/readyz`, 90_000);
-      return { service, url: `http://127.0.0.1:${port}` };
-    };
-    // The relay creates the topics the dispatcher waits for.
-    const relay = await start('relay', {});
-    const dispatcherEnv = {
-      CONSUMER_GROUP: `${base}-dispatcher`,
-      PROVIDER_EMAIL: 'http',
-      HTTP_PROVIDER_URL: provider.url,
-      ...options.dispatcherEnv,
-    };
-    const dispatcher = await start('dispatcher', dispatcherEnv);
-    const ingest = await start('ingest-api', {});
+    await pipeline.start();
+    const { ingest } = pipeline;
     log('e2e: ingest API, relay and dispatcher ready');
     const memory = memorySampler({
-      'ingest-api': ingest.service.pid,
-      relay: relay.service.pid,
-      dispatcher: dispatcher.service.pid,
+      'ingest-api': ingest.process.pid,
+      relay: pipeline.relays[0]?.process.pid,
+      dispatcher: pipeline.dispatchers[0]?.process.pid,
     });
     const http = httpClient(ingest.url);
     // Every command accepted so far (all phases), for the wait before the variant.
@@ -323,7 +299,7 @@ export async function runEndToEndBench(options: EndToEndOptions) {
         database.url,
         sentAt,
         new Map(receipts),
-        await publishTimes(topics.COMMANDS_TOPIC, new Set(sentAt.keys())),
+        await publishTimes(pipeline.topics.commands, new Set(sentAt.keys())),
       );
       const phase: LatencyPhase & { window: [number, number] } = {
         rate,
@@ -410,8 +386,8 @@ export async function runEndToEndBench(options: EndToEndOptions) {
       | undefined;
     if (options.variant) {
       log(`e2e: variant: ${options.variant.label}`);
-      await dispatcher.service.stop();
-      await start('dispatcher', { ...dispatcherEnv, ...options.variant.dispatcherEnv });
+      await pipeline.dispatchers[0]?.stop();
+      await pipeline.addDispatcher(options.variant.dispatcherEnv);
       // Earlier phases' commands still on the way would compete with this one: let them arrive.
       const expected = acceptedSoFar.total;
       await waitDelivered(provider, expected, options.drainSeconds);
@@ -434,13 +410,9 @@ export async function runEndToEndBench(options: EndToEndOptions) {
     };
   } finally {
     client.current?.close();
-    for (const service of services.reverse()) await service.stop();
+    await pipeline.stop({ graceMs: 10_000 });
     await closeOrm();
     await provider.close();
-    const admin = createKafka({ brokers: kafkaBrokers(), clientId: 'bench-e2e' }).admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
-    await admin.disconnect();
     await database.drop();
   }
 }

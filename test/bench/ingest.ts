@@ -24,13 +24,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Account, issueApiKey, newId, openOrm } from '@exactly/persistence';
-import { freePort, ServiceProcess, waitForHttp } from '@exactly/testkit';
+import { freePort, metricValue, ServiceProcess, startService, waitForHttp } from '@exactly/testkit';
 import pg from 'pg';
 import { type ProfileSummary, summariseCpuProfile } from './lib/cpuProfile.ts';
 import { createBenchDatabase, log } from './lib/environment.ts';
 import { body, command, rawTransaction } from './lib/ingestSql.ts';
 import { type CannonResult, cannon } from './lib/load.ts';
-import { metricValue, scrape } from './lib/processes.ts';
+import { scrape } from './lib/processes.ts';
 import { round } from './lib/stats.ts';
 
 export interface IngestBenchOptions {
@@ -129,25 +129,18 @@ export async function runIngestBench(options: IngestBenchOptions) {
     log('ingest: raw SQL ceiling (before):', rawBefore);
 
     const startApi = async (env: Record<string, string> = {}) => {
-      const port = await freePort();
-      const service = new ServiceProcess({
-        entry: 'services/ingest-api/dist/main.js',
-        name: 'ingest-api',
+      const spawnedAt = performance.now();
+      const api = await startService('ingest-api', {
         env: {
           DATABASE_URL: database.url,
-          PORT: String(port),
-          LOG_LEVEL: 'warn',
           IDEMPOTENCY_PROFILE: profile,
+          IDEMPOTENCY_PROFILE_SWITCH: 'true',
           ...options.extraEnv,
           ...env,
         },
       });
-      processes.push(service);
-      const spawnedAt = performance.now();
-      service.start();
-      const url = `http://127.0.0.1:${port}`;
-      await waitForHttp(`${url}/readyz`, 60_000);
-      return { service, url, spawnedAt };
+      processes.push(api.process);
+      return { service: api.process, url: api.url, spawnedAt };
     };
     const post = (url: string, connections: number, nextKey: () => string, path = '/v1/messages') =>
       cannon({
@@ -182,16 +175,16 @@ export async function runIngestBench(options: IngestBenchOptions) {
     const apiSweep: CannonResult[] = [];
     let meanBatch = Number.NaN;
     for (const connections of sweep) {
-      const text = await scrape(`${api.url}/metrics`);
-      const batches = metricValue(text, 'exactly_ingest_write_batch_size_count');
-      const requests = metricValue(text, 'exactly_ingest_write_batch_size_sum');
+      const before = await scrape(`${api.url}/metrics`);
+      const batches = await metricValue(before, 'exactly_ingest_write_batch_size_count');
+      const requests = await metricValue(before, 'exactly_ingest_write_batch_size_sum');
       const result = await post(api.url, connections, uniqueKey);
       apiSweep.push(result);
       if (connections === headline) {
         const after = await scrape(`${api.url}/metrics`);
         meanBatch = round(
-          (metricValue(after, 'exactly_ingest_write_batch_size_sum') - requests) /
-            (metricValue(after, 'exactly_ingest_write_batch_size_count') - batches),
+          ((await metricValue(after, 'exactly_ingest_write_batch_size_sum')) - requests) /
+            ((await metricValue(after, 'exactly_ingest_write_batch_size_count')) - batches),
         );
       }
       log(`ingest: API at ${connections} connections:`, result);

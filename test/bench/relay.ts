@@ -19,7 +19,7 @@
 // BENCH_VARIANTS (mark,delete), BENCH_CPU_PROFILE_DIR (unset: no profile).
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka } from '@exactly/messaging';
@@ -31,7 +31,7 @@ import {
   openOrm,
   runSql,
 } from '@exactly/persistence';
-import { freePort, ServiceProcess, waitForHttp } from '@exactly/testkit';
+import { type ServiceProcess, serviceEntry, startService } from '@exactly/testkit';
 import { type Admin, type Message, Partitioners, type Producer } from 'kafkajs';
 import { seededRandom } from '../support/seededRandom.ts';
 import { type ProfileSummary, summariseCpuProfile } from './lib/cpuProfile.ts';
@@ -57,7 +57,6 @@ export interface RelayBenchOptions {
 
 const batchSize = 500;
 const partitions = 12;
-const relayEntry = 'services/relay/dist/main.js';
 
 const random = seededRandom(42);
 
@@ -175,24 +174,17 @@ async function relayRound(
 }
 
 async function startRelay(databaseUrl: string, relayTopics: string[], extra: Record<string, string>) {
-  const port = await freePort();
-  const relay = new ServiceProcess({
-    entry: relayEntry,
-    name: 'relay',
+  const relay = await startService('relay', {
     env: {
       DATABASE_URL: databaseUrl,
       KAFKA_BROKERS: kafkaBrokers().join(','),
-      PORT: String(port),
       COMMANDS_TOPIC: relayTopics[0] as string,
       MESSAGE_EVENTS_TOPIC: relayTopics[1] as string,
       DEAD_LETTER_TOPIC: relayTopics[2] as string,
-      LOG_LEVEL: 'warn',
       ...extra,
     },
   });
-  relay.start();
-  await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
-  return relay;
+  return relay.process;
 }
 
 /** Alternating rounds of the raw producer and the relay; medians and their ratio. */
@@ -332,7 +324,7 @@ function cpuDelta(before: Record<string, number>, after: Record<string, number>,
 
 export async function runRelayBench(options: RelayBenchOptions) {
   const { rows, rounds, rate, latencySeconds, idleSeconds } = options;
-  if (!existsSync(relayEntry)) throw new Error(`${relayEntry} is missing: build first (turbo run build)`);
+  serviceEntry('relay'); // throws when the relay is not built (`turbo run build`)
   const database = await createBenchDatabase('relay');
   const kafka = createKafka({ brokers: kafkaBrokers(), clientId: 'relay-bench' });
   const admin = kafka.admin();

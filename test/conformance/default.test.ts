@@ -4,7 +4,14 @@
 // 409 with Retry-After"). Real ingest API process, real PostgreSQL.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Caller, createAccount, createKey, holdAccount, IngestApi } from '@exactly/testkit';
+import {
+  type Caller,
+  createAccount,
+  createKey,
+  holdAccount,
+  IngestApi,
+  serviceEntry,
+} from '@exactly/testkit';
 import { day, emailCommand, retentionOf } from './support/seedExamples.ts';
 
 let api: IngestApi;
@@ -138,16 +145,11 @@ describe('the default profile (IETF Idempotency-Key draft, Stripe)', () => {
   it("the operator's CLI made these accounts, and a revoked key gets 401 (within AUTH_CACHE_TTL, 2 s by default)", async () => {
     const { execFile } = await import('node:child_process');
     const { promisify } = await import('node:util');
-    const { repoRoot } = await import('@exactly/infra');
     const who = await createAccount('Revoked (default)');
     expect((await api.get('/v1/messages', who)).status).toBe(200);
-    await promisify(execFile)(
-      process.execPath,
-      [`${repoRoot}/services/cli/dist/main.js`, 'keys', 'revoke', who.keyId],
-      {
-        env: { ...process.env },
-      },
-    );
+    await promisify(execFile)(process.execPath, [serviceEntry('cli'), 'keys', 'revoke', who.keyId], {
+      env: { ...process.env },
+    });
     await sleep(2_100);
     const refused = await api.get('/v1/messages', who);
     expect([refused.status, refused.json.code]).toEqual([401, 'unauthenticated']);

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '@exactly/infra';
 import { createKafka } from '@exactly/messaging';
 import { Account, issueApiKey, newId, type Orm, openOrm } from '@exactly/persistence';
-import { FakeProvider, freePort, ServiceProcess, waitForHttp } from '@exactly/testkit';
+import { eventually, FakeProvider, freePort, type RunningService, startService } from '@exactly/testkit';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ensureChromium, launchChromium } from './dashboardChromium.ts';
 
@@ -29,7 +29,7 @@ const operatorToken = `operator-${randomBytes(18).toString('base64url')}`;
 const screenshots = join(repoRoot, 'test/e2e/screenshots');
 
 let provider: FakeProvider;
-let services: ServiceProcess[] = [];
+let services: RunningService[] = [];
 let ingestUrl: string;
 let consoleUrl: string;
 let orm: Orm;
@@ -39,28 +39,20 @@ let browser: { context: BrowserContext; close(): Promise<void> } | undefined;
 let page: Page;
 const pageProblems: string[] = [];
 
-async function service(name: string, entry: string, port: number, env: Record<string, string>) {
-  const process = new ServiceProcess({
-    name,
-    entry,
-    env: {
-      DATABASE_URL: databaseUrl,
-      KAFKA_BROKERS: brokers,
-      COMMANDS_TOPIC: topics.commands,
-      MESSAGE_EVENTS_TOPIC: topics.events,
-      DEAD_LETTER_TOPIC: topics.deadLetters,
-      LOG_LEVEL: 'warn',
-      PORT: String(port),
-      ...env,
-    },
-  });
-  services.push(process);
-  process.start();
-  try {
-    await waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000);
-  } catch (error) {
-    throw new Error(`${name} did not get ready:\n${process.logs.slice(-3_000)}`, { cause: error });
-  }
+async function service(name: string, port: number, env: Record<string, string>) {
+  services.push(
+    await startService(name, {
+      port,
+      env: {
+        DATABASE_URL: databaseUrl,
+        KAFKA_BROKERS: brokers,
+        COMMANDS_TOPIC: topics.commands,
+        MESSAGE_EVENTS_TOPIC: topics.events,
+        DEAD_LETTER_TOPIC: topics.deadLetters,
+        ...env,
+      },
+    }),
+  );
 }
 
 beforeAll(async () => {
@@ -73,13 +65,13 @@ beforeAll(async () => {
     await freePort(),
     await freePort(),
   ];
-  await service('relay', 'services/relay/dist/main.js', relayPort, {
+  await service('relay', relayPort, {
     RELAY_ID: `${group}-relay`,
     RELAY_TOPIC_PARTITIONS: '6',
     RELAY_POLL_MAX: '250ms',
   });
   await Promise.all([
-    service('dispatcher', 'services/dispatcher/dist/main.js', dispatcherPort, {
+    service('dispatcher', dispatcherPort, {
       CONSUMER_GROUP: group,
       CONSUMER_MAX_WAIT: '250ms',
       CONSUMER_SESSION_TIMEOUT: '6s',
@@ -94,8 +86,8 @@ beforeAll(async () => {
       RETRY_BASE_DELAY: '100ms',
       RETRY_MAX_DELAY: '200ms',
     }),
-    service('ingest-api', 'services/ingest-api/dist/main.js', ingestPort, {}),
-    service('console', 'services/console/dist/main.js', consolePort, {
+    service('ingest-api', ingestPort, {}),
+    service('console', consolePort, {
       OPERATOR_TOKEN: operatorToken,
       CONSUMER_GROUP: group,
       DASHBOARD_METRICS_URLS: [ingestPort, relayPort, dispatcherPort]
@@ -126,7 +118,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await Promise.all(services.map((process) => process.stop(5_000)));
+  await Promise.all(services.map((running) => running.stop(5_000)));
   services = [];
   await provider?.close();
   await orm?.close();
@@ -157,22 +149,9 @@ async function status(id: string): Promise<string> {
   return ((await response.json()) as { status: string }).status;
 }
 
-/** Polls until `check` holds (the page updates by itself: no reload anywhere in this test). */
-async function eventually<T>(
-  what: string,
-  read: () => Promise<T>,
-  check: (value: T) => boolean,
-  ms = 20_000,
-) {
-  const deadline = Date.now() + ms;
-  let value = await read();
-  while (!check(value)) {
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${ms} ms`);
-    await sleep(200);
-    value = await read();
-  }
-  return value;
-}
+/** Polls the page (it updates by itself: no reload anywhere in this test) with the test kit's `eventually`. */
+const pageShows = <T>(what: string, read: () => Promise<T>, check: (value: T) => boolean, ms = 20_000) =>
+  eventually(what, async () => check(await read()), ms, 200);
 
 const tile = async (name: string) =>
   Number(
@@ -210,7 +189,7 @@ describe('the operator dashboard in a browser', () => {
     const acceptedBefore = await tile('accepted');
     provider.failWith({ kind: 'fail-next', count: 2 });
     const failing = await send(`fail-${run}`);
-    await eventually(
+    await pageShows(
       'the failing message',
       () => status(failing),
       (value) => value === 'failed',
@@ -220,28 +199,28 @@ describe('the operator dashboard in a browser', () => {
       ids.push(await send(`order-${run}-${i}`, `+1555123${String(i).padStart(4, '0')}`));
     await send(`order-${run}-0`, '+15551230000'); // the same request again: a replay
 
-    await eventually(
+    await pageShows(
       'accepted',
       () => tile('accepted'),
       (value) => value >= acceptedBefore + 13,
     );
-    await eventually(
+    await pageShows(
       'replayed',
       () => tile('replayed'),
       (value) => value >= 1,
     );
-    await eventually(
+    await pageShows(
       'failed',
       () => tile('failed'),
       (value) => value >= 1,
     );
     for (const id of ids)
-      await eventually(
+      await pageShows(
         `message ${id}`,
         () => status(id),
         (value) => value === 'sent',
       );
-    await eventually(
+    await pageShows(
       'sent',
       () => tile('sent'),
       (value) => value >= 12,
@@ -257,7 +236,7 @@ describe('the operator dashboard in a browser', () => {
     await page.getByRole('searchbox').fill(key);
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByTestId('message-detail').waitFor();
-    await eventually(
+    await pageShows(
       'the timeline while the provider stalls',
       timeline,
       (types) => JSON.stringify(types) === JSON.stringify(['MessageAccepted', 'DispatchRequested']),
@@ -268,12 +247,12 @@ describe('the operator dashboard in a browser', () => {
     // The stalled call is reset after it was sent: its outcome is unknown (ambiguous), and this
     // provider honours keys, so it is retried with the same key and accepted.
     provider.heal();
-    await eventually(
+    await pageShows(
       'the timeline after the provider recovers',
       timeline,
       (types) => types.at(-1) === 'ProviderAccepted' && types.includes('ProviderCallFailed'),
     );
-    await eventually(
+    await pageShows(
       'the status',
       async () => page.getByTestId('message-status').textContent(),
       (text) => text === 'sent',
@@ -300,7 +279,7 @@ describe('the operator dashboard in a browser', () => {
     await rows.first().getByRole('button', { name: 'Redrive' }).click();
     await rows.filter({ hasText: 'redriven' }).first().waitFor();
     // The record went back to its topic and, still poison, was set aside again at a new offset.
-    await eventually(
+    await pageShows(
       'the redriven record dead-lettered again',
       () => rows.count(),
       (count) => count === 2,

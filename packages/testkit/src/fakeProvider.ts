@@ -4,8 +4,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ProviderCall {
   key: string;
+  /** When the call arrived: ms since the epoch on the shared clock (`performance.timeOrigin + performance.now()`). */
   at: number;
   bodySha256: string;
+  /** The account the body names (the http provider sends it), if any. */
+  accountId?: string;
   /**
    * What the provider answered: a send, a replay of the key's first answer (only when it honours
    * keys), a failure, or nothing yet (stalled).
@@ -103,6 +106,15 @@ export class FakeProvider {
     this.stalled.clear();
   }
 
+  /** Forgets every call, send and first answer (a benchmark's next phase), keeping the failure mode. */
+  reset(): void {
+    this.calls.length = 0;
+    this.sends.clear();
+    this.requests.clear();
+    this.keyMismatches.length = 0;
+    this.firstAnswer.clear();
+  }
+
   /** Keys the provider sent for at least once. */
   get sentKeys(): Set<string> {
     return new Set(this.sends.keys());
@@ -147,6 +159,7 @@ export class FakeProvider {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const at = performance.timeOrigin + performance.now();
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
@@ -157,12 +170,13 @@ export class FakeProvider {
         .end('{"error":"idempotency key missing"}');
       return;
     }
-    const messageId = messageIdOf(body);
+    const { messageId, accountId } = idsOf(body);
     if (messageId !== undefined && messageId !== key) this.keyMismatches.push(key);
     const call: ProviderCall = {
       key,
-      at: Date.now(),
+      at,
       bodySha256: createHash('sha256').update(body).digest('hex'),
+      ...(accountId === undefined ? {} : { accountId }),
       outcome: 'failed',
     };
     this.calls.push(call);
@@ -213,11 +227,14 @@ export class FakeProvider {
   }
 }
 
-function messageIdOf(body: Buffer): string | undefined {
+function idsOf(body: Buffer): { messageId?: string; accountId?: string } {
   try {
-    const parsed = JSON.parse(body.toString()) as { messageId?: unknown };
-    return typeof parsed.messageId === 'string' ? parsed.messageId : undefined;
+    const parsed = JSON.parse(body.toString()) as { messageId?: unknown; accountId?: unknown };
+    return {
+      ...(typeof parsed.messageId === 'string' ? { messageId: parsed.messageId } : {}),
+      ...(typeof parsed.accountId === 'string' ? { accountId: parsed.accountId } : {}),
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }

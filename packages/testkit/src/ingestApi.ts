@@ -1,11 +1,8 @@
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { repoRoot } from '@exactly/infra';
+import { serviceEntry } from '@exactly/infra';
 import pg from 'pg';
-import { freePort } from './freePort.js';
-import { ServiceProcess } from './serviceProcess.js';
-import { waitForHttp } from './waitForHttp.js';
+import { type RunningService, startService } from './startService.js';
 
 const databaseUrl = () => process.env.DATABASE_URL ?? '';
 
@@ -25,33 +22,24 @@ export interface Answer {
   json: Json;
 }
 
-/** A real ingest API process (services/ingest-api/dist/main.js) on a free port, with one profile. */
+/** A client of a real ingest API process: its own on a free port (`start`), or a pipeline's. */
 export class IngestApi {
   readonly url: string;
-  private readonly service: ServiceProcess;
+  private readonly service: RunningService;
 
-  private constructor(url: string, service: ServiceProcess) {
-    this.url = url;
+  constructor(service: RunningService) {
+    this.url = service.url;
     this.service = service;
   }
 
+  /** A real ingest API process with one profile, ready. */
   static async start(profile: string, env: Record<string, string> = {}): Promise<IngestApi> {
-    const port = await freePort();
-    const service = new ServiceProcess({
-      entry: 'services/ingest-api/dist/main.js',
+    const service = await startService('ingest-api', {
       name: `ingest-api:${profile}`,
-      env: {
-        DATABASE_URL: databaseUrl(),
-        PORT: String(port),
-        LOG_LEVEL: 'warn',
-        IDEMPOTENCY_PROFILE: profile,
-        ...env,
-      },
+      // Test runs start every profile against one database: each switches on purpose.
+      env: { DATABASE_URL: databaseUrl(), IDEMPOTENCY_PROFILE: profile, IDEMPOTENCY_PROFILE_SWITCH: 'true', ...env },
     });
-    service.start();
-    const url = `http://127.0.0.1:${port}`;
-    await waitForHttp(`${url}/readyz`);
-    return new IngestApi(url, service);
+    return new IngestApi(service);
   }
 
   async stop(): Promise<void> {
@@ -107,22 +95,23 @@ export class IngestApi {
 }
 
 const exec = promisify(execFile);
-const cli = join(repoRoot, 'services/cli/dist/main.js');
 
-/** `exactly accounts create <name> --json`, run as the operator would. */
-export async function createAccount(name: string): Promise<Caller> {
-  const { stdout } = await exec(process.execPath, [cli, 'accounts', 'create', name, '--json'], {
+/** Runs the built `exactly` with `args` and the test run's database, as the operator would; its JSON output. */
+async function exactlyJson<T>(args: readonly string[]): Promise<T> {
+  const { stdout } = await exec(process.execPath, [serviceEntry('cli'), ...args, '--json'], {
     env: { ...process.env, DATABASE_URL: databaseUrl() },
   });
   return JSON.parse(stdout);
 }
 
+/** `exactly accounts create <name> --json`, run as the operator would. */
+export function createAccount(name: string): Promise<Caller> {
+  return exactlyJson(['accounts', 'create', name]);
+}
+
 /** `exactly keys create <account-id> --json`: a second API key of the same account. */
-export async function createKey(accountId: string): Promise<Caller> {
-  const { stdout } = await exec(process.execPath, [cli, 'keys', 'create', accountId, '--json'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl() },
-  });
-  return JSON.parse(stdout);
+export function createKey(accountId: string): Promise<Caller> {
+  return exactlyJson(['keys', 'create', accountId]);
 }
 
 /**

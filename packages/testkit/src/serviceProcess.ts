@@ -1,17 +1,24 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { repoRoot } from '@exactly/infra';
+import { repoRoot, serviceEntry } from '@exactly/infra';
 
-export interface ServiceProcessOptions {
-  /** Workspace-relative entry point, for example `services/relay/dist/main.js`. */
-  entry: string;
+export type ServiceProcessOptions = (
+  | {
+      /** One of the project's services by package name (`relay` is `@exactly/relay/main`). */
+      service: string;
+    }
+  | {
+      /** Any other script: absolute, or relative to the repository (a benchmark's peer, say). */
+      entry: string;
+    }
+) & {
   env: Record<string, string>;
   /** Name shown in front of its output when EXACTLY_TEST_LOGS=1. */
   name?: string;
   /** Runs it with this group id (fault tests cut one process group off the network with iptables). */
   gid?: number;
-}
+};
 
 /**
  * A service run as a real separate process, as in production, for end-to-end and fault tests:
@@ -23,10 +30,12 @@ export class ServiceProcess {
   private child: ChildProcess | undefined;
   private output: string[] = [];
   private readonly options: ServiceProcessOptions;
+  private readonly entry: string;
 
   constructor(options: ServiceProcessOptions) {
     this.options = options;
-    this.name = options.name ?? options.entry;
+    this.entry = 'service' in options ? serviceEntry(options.service) : resolve(repoRoot, options.entry);
+    this.name = options.name ?? ('service' in options ? options.service : options.entry);
   }
 
   get pid(): number | undefined {
@@ -44,15 +53,11 @@ export class ServiceProcess {
 
   start(extraEnv: Record<string, string> = {}): void {
     if (this.running) throw new Error(`${this.name} is already running`);
-    const child = spawn(
-      process.execPath,
-      ['--disable-warning=TimeoutNegativeWarning', join(repoRoot, this.options.entry)],
-      {
-        env: { ...process.env, ...this.options.env, ...extraEnv },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        ...(this.options.gid === undefined ? {} : { gid: this.options.gid }),
-      },
-    );
+    const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', this.entry], {
+      env: { ...process.env, ...this.options.env, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(this.options.gid === undefined ? {} : { gid: this.options.gid }),
+    });
     const keep = (chunk: Buffer) => {
       const text = chunk.toString();
       this.output.push(text);

@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+// The package's own `./main` export (dist/main.js), resolved through its exports map.
+const main = fileURLToPath(import.meta.resolve('@exactly/cli/main'));
 const major = Number(process.versions.node.split('.')[0]);
 
 if (major >= 22) {

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { appendToStreams, newId, openOrm, runSql } from '@exactly/persistence';
+import { seedMessage } from '@exactly/operations/testing';
+import { openOrm } from '@exactly/persistence';
 import { exactly, exactlyProcess } from './testing/runExactly.js';
 
 // The built `exactly` as a separate process: help, usage errors and unreachable dependencies,
@@ -120,37 +121,9 @@ describe('the exactly command', () => {
 
   it('writes results to stdout and plain progress lines to stderr when it is not a terminal', async () => {
     const orm = await openOrm({ databaseUrl: process.env.DATABASE_URL ?? '', poolSize: 1 });
-    const accountId = newId('acc');
-    const messageId = newId('msg');
+    let accountId: string;
     try {
-      await orm.em.fork().transactional(async (em) => {
-        await runSql(em, 'INSERT INTO accounts (id, name) VALUES ($1, $2)', [accountId, 'progress test']);
-        await runSql(
-          em,
-          `INSERT INTO messages (id, account_id, idempotency_key, channel, recipient, sender, content, status, version)
-           VALUES ($1, $2, 'k', 'sms', '+15551234567', 'Acme', '{}', 'accepted', 1)`,
-          [messageId, accountId],
-        );
-        await appendToStreams(em, [
-          {
-            streamId: messageId,
-            expectedVersion: 0,
-            events: [
-              {
-                type: 'MessageAccepted',
-                data: {
-                  messageId,
-                  accountId,
-                  channel: 'sms',
-                  to: '+15551234567',
-                  from: 'Acme',
-                  idempotencyKey: 'k',
-                },
-              },
-            ],
-          },
-        ]);
-      });
+      ({ accountId } = await seedMessage(orm, { accountName: 'progress test' }));
     } finally {
       await orm.close();
     }

@@ -8,38 +8,27 @@ import {
   rebuildMessageProjections,
   runSql,
 } from '@exactly/persistence';
-import { FakeProvider } from '@exactly/testkit';
-import type { Admin, Producer } from 'kafkajs';
+import { eventually, FakeProvider, metricValue } from '@exactly/testkit';
 import { Registry } from 'prom-client';
 import { createDispatcherMetrics } from './dispatcherMetrics.js';
 import { createInboxCleanup } from './inbox/createInboxCleanup.js';
 import { produceCommands, type SeededCommand, seedAccount, seedMessages } from './testing/seedCommands.js';
 import {
-  createTestTopic,
   databaseUrl,
-  eventually,
-  metricValue,
+  dispatcherTestKafka,
   type RunningDispatcher,
-  removeTestFiles,
   startTestDispatcher,
   testEnvironment,
-  testKafka,
 } from './testing/testDispatcher.js';
 
+const { admin, producer, topicForThisTest } = dispatcherTestKafka();
 let orm: Orm;
-let admin: Admin;
-let producer: Producer;
 /** Never deduplicates: a second call for a key is a second send, which the assertions would see. */
 let provider: FakeProvider;
 const running: RunningDispatcher[] = [];
-const topics: string[] = [];
 
 beforeAll(async () => {
   orm = await openOrm({ databaseUrl, poolSize: 12 });
-  const kafka = testKafka();
-  admin = kafka.admin();
-  producer = kafka.producer({ idempotent: true });
-  await Promise.all([admin.connect(), producer.connect()]);
   provider = await new FakeProvider().start();
 });
 
@@ -50,10 +39,8 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await admin.deleteTopics({ topics }).catch(() => {});
-  await Promise.all([admin.disconnect(), producer.disconnect(), provider.close()]);
+  await provider.close();
   await orm.close();
-  await removeTestFiles();
 });
 
 /**
@@ -65,8 +52,7 @@ afterAll(async () => {
 const countedCalls = { PROVIDER_TIMEOUT: '15s', EFFECT_LEASE: '30s' };
 
 async function setUp(partitions = 3, extra: Record<string, string> = {}) {
-  const { topic, group } = await createTestTopic(admin, partitions);
-  topics.push(topic);
+  const { topic, group } = await topicForThisTest(partitions);
   const env = testEnvironment(topic, group, {
     PROVIDER_EMAIL: 'http',
     HTTP_PROVIDER_URL: provider.url,

@@ -1,32 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Orm, openOrm, runSql } from '@exactly/persistence';
-import { FakeProvider, freePort, ServiceProcess, waitForHttp } from '@exactly/testkit';
-import type { Admin, Producer } from 'kafkajs';
+import { eventually, FakeProvider, type ServiceProcess, startService } from '@exactly/testkit';
 import { produceCommands, type SeededCommand, seedAccount, seedMessages } from './testing/seedCommands.js';
-import {
-  createTestTopic,
-  databaseUrl,
-  eventually,
-  removeTestFiles,
-  testEnvironment,
-  testKafka,
-} from './testing/testDispatcher.js';
+import { databaseUrl, dispatcherTestKafka, testEnvironment } from './testing/testDispatcher.js';
 
-// The dispatcher run as real processes (its built dist/main.js), killed with SIGKILL as in a crash.
+// The dispatcher run as real processes (its package's built entry point), killed with SIGKILL as in a crash.
 
+const { producer, topicForThisTest } = dispatcherTestKafka();
 let orm: Orm;
-let admin: Admin;
-let producer: Producer;
 let provider: FakeProvider;
 const processes: ServiceProcess[] = [];
-const topics: string[] = [];
 
 beforeAll(async () => {
   orm = await openOrm({ databaseUrl, poolSize: 4 });
-  const kafka = testKafka();
-  admin = kafka.admin();
-  producer = kafka.producer({ idempotent: true });
-  await Promise.all([admin.connect(), producer.connect()]);
 });
 
 beforeEach(async () => {
@@ -41,15 +27,11 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await admin.deleteTopics({ topics }).catch(() => {});
-  await Promise.all([admin.disconnect(), producer.disconnect()]);
   await orm.close();
-  await removeTestFiles();
 });
 
 async function scenario(count: number, partitions: number, extra: Record<string, string> = {}) {
-  const { topic, group } = await createTestTopic(admin, partitions);
-  topics.push(topic);
+  const { topic, group } = await topicForThisTest(partitions);
   const accountId = await seedAccount(orm);
   const commands = await seedMessages(orm, accountId, count);
   const env = testEnvironment(topic, group, {
@@ -62,16 +44,9 @@ async function scenario(count: number, partitions: number, extra: Record<string,
     ...extra,
   });
   const launch = async (name: string) => {
-    const port = await freePort();
-    const service = new ServiceProcess({
-      entry: 'services/dispatcher/dist/main.js',
-      name,
-      env: { ...env, PORT: String(port) },
-    });
-    processes.push(service);
-    service.start();
-    await waitForHttp(`http://127.0.0.1:${port}/readyz`);
-    return service;
+    const { process } = await startService('dispatcher', { name, env, readyTimeoutMs: 30_000 });
+    processes.push(process);
+    return process;
   };
   return { topic, commands, launch };
 }

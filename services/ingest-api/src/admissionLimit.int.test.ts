@@ -1,30 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runSql } from '@exactly/persistence';
-import { inTransactionForTest } from './testing/holdAccountRow.js';
-import {
-  email,
-  startTestServer,
-  storedFor,
-  type TestAccount,
-  type TestServer,
-} from './testing/startTestServer.js';
-
-async function send(api: TestServer, who: TestAccount, key: string) {
-  const response = await fetch(`${api.url}/v1/messages`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${who.apiKey}`,
-      'content-type': 'application/json',
-      'idempotency-key': key,
-    },
-    body: JSON.stringify(email()),
-  });
-  return {
-    status: response.status,
-    headers: response.headers,
-    json: (await response.json()) as { code?: string },
-  };
-}
+import { holdAccount } from '@exactly/testkit';
+import { postMessage, startTestServer, storedFor } from './testing/startTestServer.js';
 
 describe('more create requests in flight than ADMISSION_LIMIT', () => {
   it('sheds the excess with 503 overloaded and Retry-After before storing anything, and admits it again once there is room', async () => {
@@ -32,12 +8,10 @@ describe('more create requests in flight than ADMISSION_LIMIT', () => {
     try {
       const who = await api.newAccount();
       // Every write of the account waits for this lock: the first two requests stay in flight.
-      const hold = await inTransactionForTest(api.orm, async (em) => {
-        await runSql(em, 'SELECT id FROM accounts WHERE id = $1 FOR UPDATE', [who.accountId]);
-      });
-      const first = [send(api, who, 'k-1'), send(api, who, 'k-2')];
+      const hold = await holdAccount(who.accountId);
+      const first = [postMessage(api, who, 'k-1'), postMessage(api, who, 'k-2')];
       await sleep(300);
-      const shed = await send(api, who, 'k-3');
+      const shed = await postMessage(api, who, 'k-3');
       const reads = await fetch(`${api.url}/v1/messages`, {
         headers: { authorization: `Bearer ${who.apiKey}` },
       });
@@ -52,7 +26,7 @@ describe('more create requests in flight than ADMISSION_LIMIT', () => {
       const stored = await storedFor(api.orm, who.accountId);
       expect(stored.records.map((record) => record.idempotency_key).sort()).toEqual(['k-1', 'k-2']);
 
-      const retried = await send(api, who, 'k-3');
+      const retried = await postMessage(api, who, 'k-3');
       expect(retried.status).toBe(202);
       const metrics = await (await fetch(`${api.url}/metrics`)).text();
       expect(metrics).toMatch(/exactly_ingest_shed_total\S* 1\b/);
@@ -65,7 +39,9 @@ describe('more create requests in flight than ADMISSION_LIMIT', () => {
     const api = await startTestServer({ ADMISSION_LIMIT: '0' }, { listen: true });
     try {
       const who = await api.newAccount();
-      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => send(api, who, `k-${i}`)));
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => postMessage(api, who, `k-${i}`)),
+      );
       expect(answers.every((answer) => answer.status === 202)).toBe(true);
     } finally {
       await api.close();

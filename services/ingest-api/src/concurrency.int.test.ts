@@ -1,35 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runSql } from '@exactly/persistence';
-import { inTransactionForTest } from './testing/holdAccountRow.js';
-import {
-  email,
-  startTestServer,
-  storedFor,
-  type TestAccount,
-  type TestServer,
-} from './testing/startTestServer.js';
-
-async function send(api: TestServer, who: TestAccount, key: string, body: unknown = email()) {
-  const response = await fetch(`${api.url}/v1/messages`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${who.apiKey}`,
-      'content-type': 'application/json',
-      'idempotency-key': key,
-    },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, headers: response.headers, body: await response.text() };
-}
+import { holdAccount } from '@exactly/testkit';
+import { email, postMessage, startTestServer, storedFor } from './testing/startTestServer.js';
 
 describe('200 concurrent identical requests with one key', () => {
   it('make one message and 199 identical replays when the profile waits (pulsewave)', async () => {
     const api = await startTestServer({ IDEMPOTENCY_PROFILE: 'pulsewave' }, { listen: true });
     try {
       const who = await api.newAccount();
-      const responses = await Promise.all(Array.from({ length: 200 }, () => send(api, who, 'one-key')));
+      const responses = await Promise.all(
+        Array.from({ length: 200 }, () => postMessage(api, who, 'one-key')),
+      );
       expect(responses.map((response) => response.status)).toEqual(Array(200).fill(202));
-      expect(new Set(responses.map((response) => response.body)).size).toBe(1);
+      expect(new Set(responses.map((response) => response.text)).size).toBe(1);
       expect(
         responses.filter((response) => response.headers.get('idempotent-replayed') === 'true'),
       ).toHaveLength(199);
@@ -49,14 +32,16 @@ describe('200 concurrent identical requests with one key', () => {
     const api = await startTestServer({}, { listen: true });
     try {
       const who = await api.newAccount();
-      const responses = await Promise.all(Array.from({ length: 200 }, () => send(api, who, 'one-key')));
+      const responses = await Promise.all(
+        Array.from({ length: 200 }, () => postMessage(api, who, 'one-key')),
+      );
       const accepted = responses.filter((response) => response.status === 202);
       const inFlight = responses.filter((response) => response.status === 409);
       expect(accepted.length + inFlight.length).toBe(200);
-      expect(new Set(accepted.map((response) => response.body)).size).toBe(1);
+      expect(new Set(accepted.map((response) => response.text)).size).toBe(1);
       for (const response of inFlight) {
         expect(response.headers.get('retry-after')).toBe('1');
-        expect(JSON.parse(response.body).code).toBe('idempotency_key_in_flight');
+        expect(JSON.parse(response.text).code).toBe('idempotency_key_in_flight');
       }
       expect((await storedFor(api.orm, who.accountId)).messages).toHaveLength(1);
     } finally {
@@ -72,33 +57,31 @@ describe('the same key from two accounts', () => {
       const a = await api.newAccount();
       const b = await api.newAccount();
       // A's request stays in flight: its transaction waits on A's account row, held here.
-      const hold = await inTransactionForTest(api.orm, async (em) => {
-        await runSql(em, 'SELECT id FROM accounts WHERE id = $1 FOR UPDATE', [a.accountId]);
-      });
-      const fromA = send(api, a, 'shared-key');
+      const hold = await holdAccount(a.accountId);
+      const fromA = postMessage(api, a, 'shared-key');
       await sleep(200);
       const stateWhileInFlight = await fetch(`${api.url}/v1/idempotency-keys/shared-key`, {
         headers: { authorization: `Bearer ${a.apiKey}` },
       });
       expect(((await stateWhileInFlight.json()) as { state: string }).state).toBe('in_progress');
 
-      const fromB = await send(api, b, 'shared-key', email({ to: 'someone@example.com' }));
+      const fromB = await postMessage(api, b, 'shared-key', email({ to: 'someone@example.com' }));
       expect(fromB.status).toBe(202);
       expect(fromB.headers.get('idempotent-replayed')).toBeNull();
 
       await hold.release();
       const answerA = await fromA;
       expect(answerA.status).toBe(202);
-      const messageA = JSON.parse(answerA.body).id;
-      const messageB = JSON.parse(fromB.body).id;
+      const messageA = JSON.parse(answerA.text).id;
+      const messageB = JSON.parse(fromB.text).id;
       expect(messageA).not.toBe(messageB);
 
       const readByB = await fetch(`${api.url}/v1/messages/${messageA}`, {
         headers: { authorization: `Bearer ${b.apiKey}` },
       });
       expect(readByB.status).toBe(404);
-      const replayByB = await send(api, b, 'shared-key', email({ to: 'someone@example.com' }));
-      expect(JSON.parse(replayByB.body).id).toBe(messageB);
+      const replayByB = await postMessage(api, b, 'shared-key', email({ to: 'someone@example.com' }));
+      expect(JSON.parse(replayByB.text).id).toBe(messageB);
       expect((await storedFor(api.orm, a.accountId)).messages).toHaveLength(1);
       expect((await storedFor(api.orm, b.accountId)).messages).toHaveLength(1);
     } finally {
@@ -129,13 +112,13 @@ describe('a connection killed mid-transaction', () => {
     );
     try {
       const who = await api.newAccount();
-      const answer = send(api, who, 'killed');
+      const answer = postMessage(api, who, 'killed');
       const pid = await paused.promise;
       await runSql(api.orm.em.fork(), 'SELECT pg_terminate_backend($1)', [pid]);
       resume.resolve();
       const killed = await answer;
       expect(killed.status).toBe(503);
-      expect(JSON.parse(killed.body)).toMatchObject({ code: 'unavailable' });
+      expect(JSON.parse(killed.text)).toMatchObject({ code: 'unavailable' });
       expect(await storedFor(api.orm, who.accountId)).toEqual({
         records: [],
         messages: [],
@@ -143,7 +126,7 @@ describe('a connection killed mid-transaction', () => {
         outbox: [],
       });
 
-      const retry = await send(api, who, 'killed');
+      const retry = await postMessage(api, who, 'killed');
       expect(retry.status).toBe(202);
       const stored = await storedFor(api.orm, who.accountId);
       expect([

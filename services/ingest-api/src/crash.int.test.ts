@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Account, issueApiKey, newId, type Orm, openOrm, runSql } from '@exactly/persistence';
-import { freePort, ServiceProcess, waitForHttp } from '@exactly/testkit';
+import { type RunningService, startService } from '@exactly/testkit';
 import { email } from './testing/startTestServer.js';
 
 const databaseUrl = process.env.DATABASE_URL ?? '';
 
 describe('the ingest API killed with kill -9 under load', () => {
   let orm: Orm;
-  let service: ServiceProcess | undefined;
+  let service: RunningService | undefined;
 
   beforeAll(async () => {
     orm = await openOrm({ databaseUrl, poolSize: 2 });
@@ -24,20 +24,12 @@ describe('the ingest API killed with kill -9 under load', () => {
     em.create(Account, { id: accountId, name: 'crash test' });
     await em.flush();
     const { apiKey } = await issueApiKey(orm.em.fork(), accountId);
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    service = new ServiceProcess({
-      entry: 'services/ingest-api/dist/main.js',
-      name: 'ingest-api',
-      env: {
-        DATABASE_URL: databaseUrl,
-        PORT: String(port),
-        LOG_LEVEL: 'warn',
-        IDEMPOTENCY_PROFILE: 'pulsewave',
-      },
+    const api = await startService('ingest-api', {
+      env: { DATABASE_URL: databaseUrl, IDEMPOTENCY_PROFILE: 'pulsewave', IDEMPOTENCY_PROFILE_SWITCH: 'true' },
+      readyTimeoutMs: 30_000,
     });
-    service.start();
-    await waitForHttp(`${url}/readyz`);
+    service = api;
+    const url = api.url;
 
     const acknowledged = new Map<string, string>();
     const keys: string[] = [];
@@ -67,7 +59,7 @@ describe('the ingest API killed with kill -9 under load', () => {
       }
     });
     await sleep(700);
-    await service.kill();
+    await api.kill();
     running = false;
     await Promise.all(clients);
     expect(acknowledged.size).toBeGreaterThan(0);
@@ -92,8 +84,7 @@ describe('the ingest API killed with kill -9 under load', () => {
     for (const id of acknowledged.values()) expect(storedIds.has(id)).toBe(true);
 
     // After a restart, retrying every key gives each exactly one message, acknowledged ones unchanged.
-    service.start();
-    await waitForHttp(`${url}/readyz`);
+    await api.start();
     for (const key of keys) {
       const id = await send(key);
       if (acknowledged.has(key)) expect(id).toBe(acknowledged.get(key));

@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { email, startTestServer, type TestAccount, type TestServer } from './testing/startTestServer.js';
+import { postMessage, startTestServer, type TestServer } from './testing/startTestServer.js';
 
 /** Opens a socket that sends a POST's headers announcing a 10-byte body, and never the body. */
 async function stalledPost(api: TestServer, path: string, apiKey?: string): Promise<Socket> {
@@ -16,20 +16,6 @@ async function stalledPost(api: TestServer, path: string, apiKey?: string): Prom
       `${apiKey === undefined ? '' : `authorization: Bearer ${apiKey}\r\n`}idempotency-key: stalled\r\n\r\n`,
   );
   return socket;
-}
-
-async function send(api: TestServer, who: TestAccount, key: string) {
-  const response = await fetch(`${api.url}/v1/messages`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${who.apiKey}`,
-      'content-type': 'application/json',
-      'idempotency-key': key,
-    },
-    body: JSON.stringify(email()),
-  });
-  await response.arrayBuffer();
-  return response;
 }
 
 describe('2,048 stalled sockets and a tenant flooding at ten times its quota', () => {
@@ -64,7 +50,7 @@ describe('2,048 stalled sockets and a tenant flooding at ten times its quota', (
       const headers: Headers[] = [];
       for (let round = 0; round < 10; round += 1) {
         const answers = await Promise.all(
-          Array.from({ length: 20 }, (_, i) => send(api, flooder, `flood-${round}-${i}`)),
+          Array.from({ length: 20 }, (_, i) => postMessage(api, flooder, `flood-${round}-${i}`)),
         );
         for (const answer of answers) {
           flood.push(answer.status);
@@ -72,7 +58,7 @@ describe('2,048 stalled sockets and a tenant flooding at ten times its quota', (
         }
       }
       const others: number[] = [];
-      for (let i = 0; i < 10; i += 1) others.push((await send(api, other, `other-${i}`)).status);
+      for (let i = 0; i < 10; i += 1) others.push((await postMessage(api, other, `other-${i}`)).status);
 
       expect(others).toEqual(Array.from({ length: 10 }, () => 202));
       expect(flood.filter((status) => status === 429).length).toBeGreaterThanOrEqual(180);

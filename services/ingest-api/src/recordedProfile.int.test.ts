@@ -66,7 +66,7 @@ describe('the idempotency profile a database was used with', () => {
   it('stops the ingest API process at start-up with that message when the profile changed without the switch', async () => {
     await checkRecordedProfile(orm, resolveProfile('default'), false);
     const service = new ServiceProcess({
-      entry: 'services/ingest-api/dist/main.js',
+      service: 'ingest-api',
       name: 'ingest-api',
       env: {
         DATABASE_URL: database.url,

@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createKafka } from '@exactly/messaging';
 import {
   enqueueOutbox,
   notifyOutbox,
@@ -8,26 +7,17 @@ import {
   openOrm,
   runSql,
 } from '@exactly/persistence';
+import { metricValue } from '@exactly/testkit';
 import { outboxSessionSettings } from './outboxStore.js';
-import { brokers, metricValue, startInProcessRelay, testTopics } from './testing/inProcessRelay.js';
+import { startInProcessRelay } from './testing/inProcessRelay.js';
 import { countRows, readTopic, seedOutbox, waitForDrained } from './testing/outboxFixtures.js';
+import { relayTestKafka } from './testing/relayTestKafka.js';
 import { createTestDatabase, type TestDatabase } from './testing/testDatabase.js';
 
-const kafka = createKafka({ brokers, clientId: 'relay-test-reader' });
-const admin = kafka.admin();
-const topicsToDelete: string[] = [];
+const { kafka, admin, topicsForThisTest } = relayTestKafka();
 
 let database: TestDatabase;
 let orm: Orm;
-
-beforeAll(async () => {
-  await admin.connect();
-});
-
-afterAll(async () => {
-  await admin.deleteTopics({ topics: topicsToDelete }).catch(() => {});
-  await admin.disconnect();
-});
 
 beforeEach(async () => {
   database = await createTestDatabase();
@@ -38,12 +28,6 @@ afterEach(async () => {
   await orm.close();
   await database.drop();
 });
-
-function topicsForThisTest() {
-  const topics = testTopics();
-  topicsToDelete.push(...topics.all);
-  return topics;
-}
 
 describe('a relay publishing committed outbox rows', () => {
   it('sends each row with its key, its payload as JSON and its headers, then marks it published', async () => {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createKafka } from '@exactly/messaging';
 import { enqueueOutbox, notifyOutbox, type Orm, openOrm, runSql } from '@exactly/persistence';
-import { brokers, metricValue, testTopics } from './testing/inProcessRelay.js';
+import { eventually, metricValue } from '@exactly/testkit';
+import { brokers } from './testing/inProcessRelay.js';
 import { startKafkaProxy } from './testing/kafkaProxy.js';
 import {
   type ConsumedRecord,
@@ -13,25 +13,15 @@ import {
   waitForDrained,
 } from './testing/outboxFixtures.js';
 import { type RelayProcess, startRelayProcess } from './testing/relayProcess.js';
+import { relayTestKafka } from './testing/relayTestKafka.js';
 import { createTestDatabase, type TestDatabase } from './testing/testDatabase.js';
 
-// Relays run here as real processes (services/relay/dist/main.js), several against one database.
+// Relays run here as real processes (the relay package's entry point), several against one database.
 
-const kafka = createKafka({ brokers, clientId: 'relay-test-reader' });
-const admin = kafka.admin();
-const topicsToDelete: string[] = [];
+const { kafka, topicsForThisTest } = relayTestKafka();
 let database: TestDatabase;
 let orm: Orm;
 let relays: RelayProcess[] = [];
-
-beforeAll(async () => {
-  await admin.connect();
-});
-
-afterAll(async () => {
-  await admin.deleteTopics({ topics: topicsToDelete }).catch(() => {});
-  await admin.disconnect();
-});
 
 beforeEach(async () => {
   database = await createTestDatabase();
@@ -46,8 +36,7 @@ afterEach(async () => {
 });
 
 function setUp() {
-  const topics = testTopics();
-  topicsToDelete.push(...topics.all);
+  const topics = topicsForThisTest();
   const env = { DATABASE_URL: database.url, ...topics.env };
   const start = async (name: string, extra: Record<string, string> = {}) => {
     const relay = await startRelayProcess(name, { ...env, ...extra });
@@ -55,14 +44,6 @@ function setUp() {
     return relay;
   };
   return { topics, start };
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 async function relaysHoldingLeases(): Promise<number> {
@@ -98,7 +79,7 @@ describe('three relays running at once', () => {
   it('publish 10,000 rows, each exactly once, in order per key, sharing the work', async () => {
     const { topics, start } = setUp();
     await Promise.all(['relay-a', 'relay-b', 'relay-c'].map((name) => start(name)));
-    await waitFor(
+    await eventually(
       'the shards to be spread over the three relays',
       async () => (await relaysHoldingLeases()) === 3,
     );
@@ -131,7 +112,7 @@ describe('a relay killed with SIGKILL in the middle of a batch', () => {
     // Stop it (SIGSTOP) while rows are claimed but not yet marked: that is the middle of a batch.
     let claimedUnmarked = 0;
     for (let attempt = 0; attempt < 100 && claimedUnmarked === 0; attempt++) {
-      await waitFor(
+      await eventually(
         'publishing to begin',
         async () => (await countRows(orm, 'published_at IS NOT NULL')) > 0,
       );
@@ -182,7 +163,7 @@ describe('Kafka unreachable for 10 s in the middle of a stream', () => {
         }
       })();
 
-      await waitFor(
+      await eventually(
         'publishing to begin',
         async () => (await countRows(orm, 'published_at IS NOT NULL')) >= 200,
       );

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createKafka } from '@exactly/messaging';
 import {
   enqueueOutbox,
   notifyOutbox,
@@ -11,26 +10,22 @@ import {
 } from '@exactly/persistence';
 import { TcpProxy } from '@exactly/testkit';
 import { outboxSessionSettings } from './outboxStore.js';
-import { brokers, startInProcessRelay, testTopics } from './testing/inProcessRelay.js';
+import { brokers, startInProcessRelay } from './testing/inProcessRelay.js';
 import { produceApiKey, startKafkaProxy } from './testing/kafkaProxy.js';
 import { readTopic, sequencesPerKey, waitForDrained } from './testing/outboxFixtures.js';
+import { relayTestKafka } from './testing/relayTestKafka.js';
 import { createTestDatabase, type TestDatabase } from './testing/testDatabase.js';
 
-const kafka = createKafka({ brokers, clientId: 'relay-test-reader' });
-const admin = kafka.admin();
-const topicsToDelete: string[] = [];
+const { kafka, topicsForThisTest } = relayTestKafka();
 let database: TestDatabase;
 let orm: Orm;
 
 beforeAll(async () => {
-  await admin.connect();
   database = await createTestDatabase();
   orm = await openOrm({ databaseUrl: database.url, poolSize: 2, sessionSettings: outboxSessionSettings });
 });
 
 afterAll(async () => {
-  await admin.deleteTopics({ topics: topicsToDelete }).catch(() => {});
-  await admin.disconnect();
   await orm.close();
   await database.drop();
 });
@@ -86,8 +81,7 @@ async function leasesHeldBy(relayId: string): Promise<number> {
 
 describe('a relay whose broker and database stall for 15 s in the middle of a batch', () => {
   it('sends nothing after its lease may have lapsed: every key arrives in version order', async () => {
-    const topics = testTopics();
-    topicsToDelete.push(...topics.all);
+    const topics = topicsForThisTest();
     const keyPrefix = randomUUID();
     const [host, port] = (new URL(database.url).host || '').split(':') as [string, string];
     const postgres = new TcpProxy({ host, port: Number(port) });

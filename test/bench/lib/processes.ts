@@ -3,17 +3,25 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { serviceEntry } from '@exactly/testkit';
 import { round } from './stats.ts';
 
 const clockTicks = 100;
+
+/** The services' entry points (those built), to know their processes by command line. */
+const serviceEntries = ['ingest-api', 'relay', 'dispatcher'].flatMap((service): [string, string][] => {
+  try {
+    return [[service, serviceEntry(service)]];
+  } catch {
+    return [];
+  }
+});
 
 /** Names a process by its command line: the servers, the services, the peers, this process. */
 function programOf(pid: number, command: string): string | undefined {
   if (command.includes('kafka.Kafka')) return 'kafka';
   if (command.startsWith('postgres')) return 'postgres';
-  for (const service of ['ingest-api', 'relay', 'dispatcher']) {
-    if (command.includes(`services/${service}/dist/main.js`)) return service;
-  }
+  for (const [service, entry] of serviceEntries) if (command.includes(entry)) return service;
   const peer = /bench\/peers\/(\w+)\.ts/.exec(command)?.[1];
   if (peer) return peer;
   if (pid === process.pid) return 'bench';
@@ -179,16 +187,8 @@ export function memorySampler(pids: Record<string, number | undefined>, interval
   };
 }
 
-/** Sum of a Prometheus metric's samples whose line contains `labels`. */
-export function metricValue(text: string, name: string, labels = ''): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if ((line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels))
-      total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}
-
-export async function scrape(url: string): Promise<string> {
-  return (await fetch(url)).text();
+/** One scrape of a /metrics URL, read with the test kit's `metricValue` (every read sees the same moment). */
+export async function scrape(url: string): Promise<{ metrics(): string }> {
+  const text = await (await fetch(url)).text();
+  return { metrics: () => text };
 }

@@ -1,54 +1,10 @@
-import { appendToStreams, newId, type Orm, openOrm, readStream, runSql } from '@exactly/persistence';
+import { type Orm, openOrm, readStream, runSql } from '@exactly/persistence';
+import { seedHeldMessage } from '../testing/seedMessage.js';
 import { listHeldMessages } from './listHeldMessages.js';
 import { resolveHeldMessage } from './resolveHeldMessage.js';
 
 const databaseUrl = process.env.DATABASE_URL ?? '';
 const eventsTopic = 'held-test-events';
-
-/** A message the dispatcher held: its attempt 1's outcome is unknown. */
-async function heldMessage(orm: Orm): Promise<string> {
-  const accountId = newId('acc');
-  const messageId = newId('msg');
-  await orm.em.fork().transactional(async (em) => {
-    await runSql(em, 'INSERT INTO accounts (id, name) VALUES ($1, $2)', [accountId, 'held test']);
-    await runSql(
-      em,
-      `INSERT INTO messages (id, account_id, idempotency_key, channel, recipient, sender, content, status, version)
-       VALUES ($1, $2, 'k', 'sms', '+15551234567', 'Acme', '{}', 'held', 3)`,
-      [messageId, accountId],
-    );
-    await appendToStreams(em, [
-      {
-        streamId: messageId,
-        expectedVersion: 0,
-        events: [
-          {
-            type: 'MessageAccepted',
-            data: {
-              messageId,
-              accountId,
-              channel: 'sms',
-              to: '+15551234567',
-              from: 'Acme',
-              idempotencyKey: 'k',
-            },
-          },
-          { type: 'DispatchRequested', data: { provider: 'http', effectId: `eff_${messageId}` } },
-          { type: 'MessageHeld', data: { provider: 'http', attempt: 1, reason: 'timed out after sending' } },
-        ],
-      },
-    ]);
-    await runSql(
-      em,
-      `INSERT INTO effects (id, message_id, account_id, channel, provider, idempotency_key, request, max_attempts,
-                            state, attempt, last_error, call_started_at, finished_at)
-       VALUES ($1, $2, $3, 'sms', 'http', $2, '{"channel":"sms","to":"+15551234567"}', 5, 'held', 1,
-               'timed out after sending', now(), now())`,
-      [`eff_${messageId}`, messageId, accountId],
-    );
-  });
-  return messageId;
-}
 
 async function stateOf(orm: Orm, messageId: string) {
   const { rows } = await runSql<{ effect: string; status: string; version: number }>(
@@ -70,7 +26,7 @@ describe('held messages', () => {
   });
 
   it('are listed with the provider, the attempt and why', async () => {
-    const messageId = await heldMessage(orm);
+    const messageId = await seedHeldMessage(orm);
     const { count, messages } = await listHeldMessages(orm.em.fork(), { limit: 1_000 });
     expect(count).toBeGreaterThanOrEqual(1);
     expect(messages.find((message) => message.messageId === messageId)).toMatchObject({
@@ -82,7 +38,7 @@ describe('held messages', () => {
   });
 
   it('marked sent: the decision is an event, the message is sent and the effect settled', async () => {
-    const messageId = await heldMessage(orm);
+    const messageId = await seedHeldMessage(orm);
     expect(
       await resolveHeldMessage(
         orm,
@@ -105,20 +61,20 @@ describe('held messages', () => {
   });
 
   it('marked failed: the message fails', async () => {
-    const messageId = await heldMessage(orm);
+    const messageId = await seedHeldMessage(orm);
     await resolveHeldMessage(orm, { messageId, decision: 'failed', operator: 'ops' }, { eventsTopic });
     expect(await stateOf(orm, messageId)).toEqual({ effect: 'failed', status: 'failed', version: 4 });
   });
 
   it('sent again: the effect is due for one more attempt and the message is dispatching', async () => {
-    const messageId = await heldMessage(orm);
+    const messageId = await seedHeldMessage(orm);
     await resolveHeldMessage(orm, { messageId, decision: 'send_again', operator: 'ops' }, { eventsTopic });
     expect(await stateOf(orm, messageId)).toEqual({ effect: 'pending', status: 'dispatching', version: 4 });
     expect((await readStream(orm.em.fork(), messageId)).at(-1)?.type).toBe('OperatorRequestedResend');
   });
 
   it('decides once: a second decision, or one about a message not held, changes nothing', async () => {
-    const messageId = await heldMessage(orm);
+    const messageId = await seedHeldMessage(orm);
     const [first, second] = await Promise.all([
       resolveHeldMessage(orm, { messageId, decision: 'send_again', operator: 'a' }, { eventsTopic }),
       resolveHeldMessage(orm, { messageId, decision: 'failed', operator: 'b' }, { eventsTopic }),

@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { ExactlyError } from '@exactly/errors';
 import type { Command } from 'commander';
 import type { CliContext, JsonOption } from '../cliContext.js';
@@ -33,7 +31,7 @@ export function registerDispatcherCommand(program: Command, context: CliContext)
       3002,
     )
     .option('--host <host>', 'where the ops servers listen', '127.0.0.1')
-    .option('--entry <path>', 'the dispatcher to run (default: the built services/dispatcher/dist/main.js)')
+    .option('--entry <path>', 'the dispatcher to run (default: the built @exactly/dispatcher/main)')
     .option('--no-logs', 'do not pass the dispatchers’ own log lines through to stderr')
     .option('--json', 'print the supervisor’s events as JSON lines')
     .addHelpText(
@@ -88,12 +86,17 @@ times in a row before becoming ready stops everything (exit 1). Ctrl-C stops the
     });
 }
 
+/** The dispatcher package's `./main` export (its built dist/main.js). */
 function builtDispatcher(): string {
-  const packageJson = createRequire(import.meta.url).resolve('@exactly/dispatcher/package.json');
-  const entry = join(dirname(packageJson), 'dist', 'main.js');
-  if (!existsSync(entry))
-    throw new ExactlyError('config_invalid', `${entry} is missing: build it first (\`npm run build\`)`);
-  return entry;
+  try {
+    return createRequire(import.meta.url).resolve('@exactly/dispatcher/main');
+  } catch (error) {
+    throw new ExactlyError(
+      'config_invalid',
+      'the dispatcher is not built (@exactly/dispatcher/main is missing): build it first (`npm run build`)',
+      { cause: error },
+    );
+  }
 }
 
 function describe(event: SupervisorEvent): string | undefined {

@@ -1,4 +1,5 @@
-import { appendToStreams, newId, type Orm, openOrm, readStream, runSql } from '@exactly/persistence';
+import { seedHeldMessage } from '@exactly/operations/testing';
+import { type Orm, openOrm, readStream, runSql } from '@exactly/persistence';
 import { exactly } from '../testing/runExactly.js';
 
 const databaseUrl = process.env.DATABASE_URL ?? '';
@@ -14,56 +15,8 @@ describe('exactly held', () => {
     await orm.close();
   });
 
-  /** A message the dispatcher held after a call that timed out once the request was sent. */
-  async function heldMessage(): Promise<string> {
-    const accountId = newId('acc');
-    const messageId = newId('msg');
-    await orm.em.fork().transactional(async (em) => {
-      await runSql(em, 'INSERT INTO accounts (id, name) VALUES ($1, $2)', [accountId, 'held cli test']);
-      await runSql(
-        em,
-        `INSERT INTO messages (id, account_id, idempotency_key, channel, recipient, sender, content, status, version)
-         VALUES ($1, $2, 'k', 'sms', '+15551234567', 'Acme', '{}', 'held', 3)`,
-        [messageId, accountId],
-      );
-      await appendToStreams(em, [
-        {
-          streamId: messageId,
-          expectedVersion: 0,
-          events: [
-            {
-              type: 'MessageAccepted',
-              data: {
-                messageId,
-                accountId,
-                channel: 'sms',
-                to: '+15551234567',
-                from: 'Acme',
-                idempotencyKey: 'k',
-              },
-            },
-            { type: 'DispatchRequested', data: { provider: 'http', effectId: `eff_${messageId}` } },
-            {
-              type: 'MessageHeld',
-              data: { provider: 'http', attempt: 1, reason: 'timed out after sending' },
-            },
-          ],
-        },
-      ]);
-      await runSql(
-        em,
-        `INSERT INTO effects (id, message_id, account_id, channel, provider, idempotency_key, request, max_attempts,
-                              state, attempt, last_error, call_started_at, finished_at)
-         VALUES ($1, $2, $3, 'sms', 'http', $2, '{"channel":"sms","to":"+15551234567"}', 5, 'held', 1,
-                 'timed out after sending', now(), now())`,
-        [`eff_${messageId}`, messageId, accountId],
-      );
-    });
-    return messageId;
-  }
-
   it('lists held messages with why', async () => {
-    const messageId = await heldMessage();
+    const messageId = await seedHeldMessage(orm, 'held cli test');
     const result = await exactly(['held', 'list', '--limit', '10000', '--json']);
     expect(result.code).toBe(0);
     expect(result.json.messages).toContainEqual(
@@ -74,7 +27,7 @@ describe('exactly held', () => {
   });
 
   it("records the operator's decision once: --send-again makes it due again, a second decision is refused", async () => {
-    const messageId = await heldMessage();
+    const messageId = await seedHeldMessage(orm, 'held cli test');
     const first = await exactly([
       'held',
       'resolve',
@@ -104,8 +57,8 @@ describe('exactly held', () => {
   });
 
   it('marks a held message sent or failed', async () => {
-    const sent = await heldMessage();
-    const failed = await heldMessage();
+    const sent = await seedHeldMessage(orm, 'held cli test');
+    const failed = await seedHeldMessage(orm, 'held cli test');
     expect((await exactly(['held', 'resolve', sent, '--sent', '--note', 'carrier log'])).stdout).toMatch(
       /sent recorded, status sent/,
     );
@@ -115,7 +68,7 @@ describe('exactly held', () => {
   });
 
   it('needs exactly one decision, and says when the message does not exist', async () => {
-    const messageId = await heldMessage();
+    const messageId = await seedHeldMessage(orm, 'held cli test');
     expect((await exactly(['held', 'resolve', messageId])).code).toBe(2);
     expect((await exactly(['held', 'resolve', messageId, '--sent', '--failed'])).code).toBe(2);
     expect((await exactly(['held', 'resolve', 'msg_missing', '--sent'])).code).toBe(4);

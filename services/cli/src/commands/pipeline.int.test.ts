@@ -2,9 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { appendToStreams, newId, runSql } from '@exactly/persistence';
+import { seedMessage } from '@exactly/operations/testing';
+import { newId, runSql } from '@exactly/persistence';
+import { eventually, metricValue } from '@exactly/testkit';
 import { type Caller, type RunningDispatcher, TestPipeline } from '../testing/pipeline.js';
-import { eventually } from '../testing/runExactly.js';
 
 // The commands that drive the pipeline, against an ingest API, a relay and dispatchers running as
 // real processes on Kafka and PostgreSQL. Each test has its own account and consumer group; the
@@ -342,10 +343,10 @@ describe('exactly replay', () => {
     const again = await running();
     await caughtUp(group);
     // Every record was read again and each met its inbox row: no command ran, no provider call.
-    expect(await again.metric('dispatcher_commands_processed_total')).toBe(0);
-    expect(await again.metric('dispatcher_duplicates_dropped_total', 'where="inbox"')).toBeGreaterThanOrEqual(
-      ids.length,
-    );
+    expect(await metricValue(again.url, 'dispatcher_commands_processed_total')).toBe(0);
+    expect(
+      await metricValue(again.url, 'dispatcher_duplicates_dropped_total', { where: 'inbox' }),
+    ).toBeGreaterThanOrEqual(ids.length);
     await sleep(500);
     expect(pipeline.provider.calls.length).toBe(callsBefore);
     expect(pipeline.callsFor(ids)).toEqual(ids.map(() => 1));
@@ -510,32 +511,12 @@ describe('exactly dlq', () => {
       expect(listed.stdout).toMatch(new RegExp(`${letter?.id}\\s+command_not_accepted\\s+${messageId}`));
 
       // The fix: the message is restored (its row and first event), as if from a backup.
-      await pipeline.orm.em.fork().transactional(async (em) => {
-        await runSql(
-          em,
-          `INSERT INTO messages (id, account_id, idempotency_key, channel, recipient, sender, content, status, version)
-           VALUES ($1, $2, 'restored', 'sms', $3, 'Acme', $4, 'accepted', 1)`,
-          [messageId, caller.accountId, message.to, JSON.stringify(message)],
-        );
-        await appendToStreams(em, [
-          {
-            streamId: messageId,
-            expectedVersion: 0,
-            events: [
-              {
-                type: 'MessageAccepted',
-                data: {
-                  messageId,
-                  accountId: caller.accountId,
-                  channel: 'sms',
-                  to: message.to,
-                  from: 'Acme',
-                  idempotencyKey: 'restored',
-                },
-              },
-            ],
-          },
-        ]);
+      await seedMessage(pipeline.orm, {
+        accountId: caller.accountId,
+        messageId,
+        idempotencyKey: 'restored',
+        to: message.to,
+        content: message,
       });
 
       const id = String(letter?.id);

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { serviceEntry } from '@exactly/testkit';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Job } from 'kubernetes-models/batch/v1/Job';
@@ -142,7 +143,7 @@ describe('the Kubernetes manifests in infra/k8s', () => {
 
     it('runs the service’s built entry point with the image’s node', () => {
       expect(container.command).toBeUndefined();
-      expect(container.args).toEqual([`services/${name}/dist/main.js`]);
+      expect(container.args).toEqual([relative(repo, serviceEntry(name))]);
       expect(existsSync(join(repo, 'services', name, 'src/main.ts'))).toBe(true);
       expect(readFileSync(join(repo, 'infra/docker/Dockerfile'), 'utf8')).toMatch(/^ENTRYPOINT \["node"/m);
     });

@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createKafka } from '@exactly/messaging';
 import { describeConsumerGroups } from '@exactly/operations';
-import { freePort } from '@exactly/testkit';
+import { eventually, freePort, serviceEntry } from '@exactly/testkit';
 import type { Admin } from 'kafkajs';
-import { cliEntry, eventually } from '../testing/runExactly.js';
 import type { SupervisorEvent } from './superviseProcesses.js';
 
 // `exactly dispatcher --instances 3` run as the operator would: a process that runs three
@@ -77,7 +76,16 @@ describe('exactly dispatcher --instances 3', () => {
     const basePort = await freePorts(3);
     const child = spawn(
       process.execPath,
-      [cliEntry, 'dispatcher', '--instances', '3', '--base-port', String(basePort), '--json', '--no-logs'],
+      [
+        serviceEntry('cli'),
+        'dispatcher',
+        '--instances',
+        '3',
+        '--base-port',
+        String(basePort),
+        '--json',
+        '--no-logs',
+      ],
       {
         env: {
           ...process.env,

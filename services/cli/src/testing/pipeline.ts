@@ -8,7 +8,7 @@ import {
 } from '@exactly/contracts';
 import { createKafka } from '@exactly/messaging';
 import { type Orm, openOrm, runSql } from '@exactly/persistence';
-import { FakeProvider, freePort, IngestApi, ServiceProcess, waitForHttp } from '@exactly/testkit';
+import { FakeProvider, IngestApi, type Member, Pipeline, type ServiceProcess } from '@exactly/testkit';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { exactly } from './runExactly.js';
 
@@ -21,61 +21,45 @@ export interface Caller {
   keyId: string;
 }
 
-export interface RunningDispatcher {
-  service: ServiceProcess;
-  group: string;
-  /** A counter's value from the process's /metrics (summed over its label sets). */
-  metric(name: string, labels?: string): Promise<number>;
-  stop(): Promise<void>;
-}
+/** A dispatcher process of a consumer group of its own (its /metrics at `url`). */
+export type RunningDispatcher = Member & { group: string };
 
 /**
- * The whole pipeline as real processes for the CLI's tests: an ingest API and a relay on random
- * topics (created by the relay, 3 partitions), dispatchers started per test with their own
- * consumer group, and a fake HTTP provider in this process that counts every call per key.
- * One relay per test file: a relay sets aside outbox rows of topics it does not know.
+ * The whole pipeline as real processes for the CLI's tests (the test kit's `Pipeline`): an ingest
+ * API and a relay on random topics (created by the relay, 3 partitions), dispatchers started per
+ * test with their own consumer group, and a fake HTTP provider in this process that counts every
+ * call per key. One relay per test file: a relay sets aside outbox rows of topics it does not know.
  */
 export class TestPipeline {
-  readonly topic: string;
-  readonly eventsTopic: string;
-  readonly deadLetterTopic: string;
   readonly provider = new FakeProvider({ honoursKeys: true });
-  readonly dispatchers: RunningDispatcher[] = [];
+  private pipeline!: Pipeline;
   private readonly groups = new Set<string>();
   orm!: Orm;
   kafka!: Kafka;
   admin!: Admin;
   producer!: Producer;
   api!: IngestApi;
-  relay!: ServiceProcess;
-  private providerUrl = '';
 
-  constructor() {
-    const suffix = randomUUID().slice(0, 12);
-    this.topic = `cli-test-${suffix}`;
-    this.eventsTopic = `cli-test-${suffix}-events`;
-    this.deadLetterTopic = `cli-test-${suffix}-dead-letters`;
+  get topic(): string {
+    return this.pipeline.topics.commands;
+  }
+
+  get eventsTopic(): string {
+    return this.pipeline.topics.events;
+  }
+
+  get deadLetterTopic(): string {
+    return this.pipeline.topics.deadLetters;
+  }
+
+  /** The relay process (pause and resume it to hold the outbox). */
+  get relay(): ServiceProcess {
+    return (this.pipeline.relays[0] as Member).process;
   }
 
   /** The environment of the CLI (and of the services): this pipeline's topics and API. */
   get env(): Record<string, string> {
-    return {
-      COMMANDS_TOPIC: this.topic,
-      MESSAGE_EVENTS_TOPIC: this.eventsTopic,
-      DEAD_LETTER_TOPIC: this.deadLetterTopic,
-      EXACTLY_API_URL: this.api.url,
-    };
-  }
-
-  private get serviceEnv(): Record<string, string> {
-    return {
-      DATABASE_URL: databaseUrl,
-      KAFKA_BROKERS: kafkaBrokers,
-      COMMANDS_TOPIC: this.topic,
-      MESSAGE_EVENTS_TOPIC: this.eventsTopic,
-      DEAD_LETTER_TOPIC: this.deadLetterTopic,
-      LOG_LEVEL: 'warn',
-    };
+    return { ...this.pipeline.topicEnv, EXACTLY_API_URL: this.api.url };
   }
 
   async start(): Promise<void> {
@@ -84,36 +68,33 @@ export class TestPipeline {
     this.admin = this.kafka.admin();
     this.producer = this.kafka.producer({ idempotent: true });
     await Promise.all([this.admin.connect(), this.producer.connect()]);
-    this.providerUrl = await this.provider.listen();
-    const relayPort = await freePort();
-    this.relay = new ServiceProcess({
-      entry: 'services/relay/dist/main.js',
-      name: 'relay',
+    this.pipeline = new Pipeline({
+      prefix: 'cli-test',
+      dispatchers: 0,
+      providerUrl: await this.provider.listen(),
+      providerHonoursKeys: true,
       env: {
-        ...this.serviceEnv,
-        PORT: String(relayPort),
-        RELAY_TOPIC_PARTITIONS: '3',
-        RELAY_POLL_MAX: '200ms',
+        relay: { RELAY_TOPIC_PARTITIONS: '3', RELAY_POLL_MAX: '200ms' },
+        ingest: { IDEMPOTENCY_PROFILE: 'default', AUTH_CACHE_TTL: '0' },
+        dispatcher: {
+          CONSUMER_SESSION_TIMEOUT: '6s',
+          CONSUMER_MAX_WAIT: '250ms',
+          EFFECT_POLL_INTERVAL: '100ms',
+          EFFECT_LEASE: '3s',
+          PROVIDER_TIMEOUT: '1s',
+        },
       },
     });
-    this.relay.start();
-    const [api] = await Promise.all([
-      IngestApi.start('default', { ...this.serviceEnv, AUTH_CACHE_TTL: '0' }),
-      waitForHttp(`http://127.0.0.1:${relayPort}/readyz`),
-    ]);
-    this.api = api;
+    await this.pipeline.start();
+    this.api = new IngestApi(this.pipeline.ingest);
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.dispatchers.map((dispatcher) => dispatcher.stop()));
-    await Promise.all([this.api?.stop(), this.relay?.stop()]);
+    await this.pipeline?.stop({ graceMs: 10_000 });
     await Promise.all(
       [...this.groups].map((group) => this.admin?.deleteGroups([group]).catch(() => undefined)),
     );
     await this.provider.close();
-    await this.admin
-      ?.deleteTopics({ topics: [this.topic, this.eventsTopic, this.deadLetterTopic] })
-      .catch(() => undefined);
     await Promise.all([this.admin?.disconnect(), this.producer?.disconnect(), this.orm?.close()]);
   }
 
@@ -131,45 +112,7 @@ export class TestPipeline {
   /** A dispatcher process of `group` (a new random group by default), once it consumes. */
   async startDispatcher(group = `cli-test-${randomUUID().slice(0, 12)}`): Promise<RunningDispatcher> {
     this.groups.add(group);
-    const port = await freePort();
-    const service = new ServiceProcess({
-      entry: 'services/dispatcher/dist/main.js',
-      name: `dispatcher:${group}`,
-      env: {
-        ...this.serviceEnv,
-        PORT: String(port),
-        CONSUMER_GROUP: group,
-        PROVIDER_EMAIL: 'http',
-        PROVIDER_SMS: 'http',
-        PROVIDER_VOICE: 'http',
-        HTTP_PROVIDER_URL: this.providerUrl,
-        HTTP_PROVIDER_HONOURS_KEY: 'true',
-        CONSUMER_SESSION_TIMEOUT: '6s',
-        CONSUMER_MAX_WAIT: '250ms',
-        EFFECT_POLL_INTERVAL: '100ms',
-        EFFECT_LEASE: '3s',
-        PROVIDER_TIMEOUT: '1s',
-      },
-    });
-    service.start();
-    await waitForHttp(`http://127.0.0.1:${port}/readyz`);
-    const running: RunningDispatcher = {
-      service,
-      group,
-      async metric(name, labels = '') {
-        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-        return text
-          .split('\n')
-          .filter((line) => line.startsWith(`${name}{`) && line.includes(labels))
-          .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
-      },
-      stop: async () => {
-        await service.stop();
-        this.dispatchers.splice(this.dispatchers.indexOf(running), 1);
-      },
-    };
-    this.dispatchers.push(running);
-    return running;
+    return Object.assign(await this.pipeline.addDispatcher({ CONSUMER_GROUP: group }), { group });
   }
 
   async count(sql: string, parameters: readonly unknown[] = []): Promise<number> {

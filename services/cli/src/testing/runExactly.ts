@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { serviceEntry } from '@exactly/testkit';
 import type { Output } from '../output.js';
 import { runCli } from '../runCli.js';
 
@@ -28,7 +27,6 @@ export async function exactly(args: readonly string[], env: Record<string, strin
 }
 
 const exec = promisify(execFile);
-export const cliEntry = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 /** Runs the built `exactly` as a separate process, as an operator's shell would. */
 export async function exactlyProcess(
@@ -36,7 +34,7 @@ export async function exactlyProcess(
   env: Record<string, string> = {},
 ): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [cliEntry, ...args], {
+    const { stdout, stderr } = await exec(process.execPath, [serviceEntry('cli'), ...args], {
       env: { ...process.env, ...env },
     });
     return result(0, stdout, stderr);
@@ -54,17 +52,4 @@ function result(code: number, stdout: string, stderr: string): CliResult {
     json = undefined;
   }
   return { code, stdout, stderr, json };
-}
-
-/** Polls `check` until it returns true, or throws naming `what` after `timeoutMs`. */
-export async function eventually(
-  what: string,
-  check: () => Promise<boolean>,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, createMetricsRegistry } from '@exactly/observability';
 import { type Orm, openOrm, readStream, runSql } from '@exactly/persistence';
+import { eventually } from '@exactly/testkit';
 import { effectIdFor } from '../consumer/processPartitionBatch.js';
 import { createDispatcherMetrics } from '../dispatcherMetrics.js';
 import type { Provider, SendOutcome, SendRequest } from '../providers/provider.js';
@@ -280,14 +281,6 @@ describe('the effect queue', () => {
     return rows[0];
   }
 
-  async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000) {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(50);
-    }
-  }
-
   describe('a worker paused past its lease after claiming, while another took the effect over', () => {
     it('cannot start the call: only the current claim is allowed to, and its start is recorded first', async () => {
       const lane = `fence-test-${Date.now()}`;
@@ -367,13 +360,13 @@ describe('the effect queue', () => {
       await lockHeld;
       try {
         first.start();
-        await until('both called', async () => calls.length === 2);
+        await eventually('both called', async () => calls.length === 2);
         second.start();
         await sleep(9_000);
       } finally {
         release();
         await holder;
-        await until(
+        await eventually(
           'both recorded',
           async () =>
             (await effectOf(blocked.messageId))?.state === 'succeeded' &&
@@ -397,7 +390,7 @@ describe('the effect queue', () => {
       const executor = executorFor(orm, counting, { onAmbiguous: 'hold' });
       executor.start();
       try {
-        await until('held', async () => (await effectOf(command.messageId))?.state === 'held');
+        await eventually('held', async () => (await effectOf(command.messageId))?.state === 'held');
       } finally {
         await executor.stop(5_000);
       }
@@ -449,7 +442,7 @@ describe('the effect queue', () => {
       const executor = executorFor(orm, counting, { onAmbiguous: 'hold' });
       executor.start();
       try {
-        await until('held', async () => (await effectOf(command.messageId))?.state === 'held');
+        await eventually('held', async () => (await effectOf(command.messageId))?.state === 'held');
       } finally {
         await executor.stop(5_000);
       }
@@ -471,7 +464,7 @@ describe('the effect queue', () => {
       const executor = executorFor(orm, counting, { onAmbiguous: 'retry', maxResumes: 3 });
       executor.start();
       try {
-        await until(
+        await eventually(
           'both settled',
           async () =>
             ['succeeded', 'failed'].includes((await effectOf(capped.messageId))?.state ?? '') &&

@@ -1,19 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { type Orm, openOrm, readStream, runSql } from '@exactly/persistence';
-import type { Admin, Producer } from 'kafkajs';
+import { eventually, metricValue } from '@exactly/testkit';
 import smtpServer from 'smtp-server';
 import { effectIdFor } from '../consumer/processPartitionBatch.js';
 import { emailTo, produceCommands, seedAccount, seedMessages } from '../testing/seedCommands.js';
 import {
-  createTestTopic,
   databaseUrl,
-  eventually,
-  metricValue,
+  dispatcherTestKafka,
   type RunningDispatcher,
-  removeTestFiles,
   startTestDispatcher,
   testEnvironment,
-  testKafka,
 } from '../testing/testDispatcher.js';
 import { smtpMessageId } from './smtpProvider.js';
 
@@ -58,19 +54,13 @@ function startSink(): Promise<{ port: number; messageIds: string[]; close: () =>
 }
 
 describe('the smtp provider', () => {
+  const { producer, topicForThisTest } = dispatcherTestKafka();
   let orm: Orm;
-  let admin: Admin;
-  let producer: Producer;
   let sink: Awaited<ReturnType<typeof startSink>>;
   let dispatcher: RunningDispatcher | undefined;
-  const topics: string[] = [];
 
   beforeAll(async () => {
     orm = await openOrm({ databaseUrl, poolSize: 8 });
-    const kafka = testKafka();
-    admin = kafka.admin();
-    producer = kafka.producer();
-    await Promise.all([admin.connect(), producer.connect()]);
     sink = await startSink();
   });
 
@@ -80,15 +70,12 @@ describe('the smtp provider', () => {
   });
 
   afterAll(async () => {
-    await admin.deleteTopics({ topics }).catch(() => {});
-    await Promise.all([admin.disconnect(), producer.disconnect(), sink.close()]);
+    await sink.close();
     await orm.close();
-    await removeTestFiles();
   });
 
   async function setUp(extra: Record<string, string> = {}) {
-    const { topic, group } = await createTestTopic(admin, 2);
-    topics.push(topic);
+    const { topic, group } = await topicForThisTest(2);
     const env = testEnvironment(topic, group, {
       PROVIDER_EMAIL: 'smtp',
       SMTP_HOST: '127.0.0.1',

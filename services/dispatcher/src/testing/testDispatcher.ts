@@ -44,6 +44,36 @@ export async function createTestTopic(
   return { topic, group: `dispatcher-test-${suffix}` };
 }
 
+/**
+ * The Kafka side of a dispatcher test file: an admin and an idempotent producer connected for the
+ * file, topics of each test's own, deleted after the file with the log provider's files. Call it
+ * at the top of the file (or of a describe): it registers the beforeAll and afterAll.
+ */
+export function dispatcherTestKafka() {
+  const kafka = testKafka();
+  const admin = kafka.admin();
+  const producer = kafka.producer({ idempotent: true });
+  const topics: string[] = [];
+  beforeAll(async () => {
+    await Promise.all([admin.connect(), producer.connect()]);
+  });
+  afterAll(async () => {
+    await admin.deleteTopics({ topics }).catch(() => {});
+    await Promise.all([admin.disconnect(), producer.disconnect()]);
+    await removeTestFiles();
+  });
+  return {
+    admin,
+    producer,
+    /** A random topic (and consumer group name) of this test's own. */
+    async topicForThisTest(partitions = 3): Promise<{ topic: string; group: string }> {
+      const created = await createTestTopic(admin, partitions);
+      topics.push(created.topic);
+      return created;
+    },
+  };
+}
+
 /** The environment a test dispatcher runs with: quick leases, polls and retries. */
 export function testEnvironment(topic: string, group: string, extra: Record<string, string> = {}) {
   return {
@@ -91,29 +121,4 @@ export async function startTestDispatcher(orm: Orm, env: Record<string, string>)
     await sleep(50);
   }
   return { dispatcher, registry, stop: () => dispatcher.stop() };
-}
-
-/** Polls `check` until it returns true, or throws with `what` after `timeoutMs`. */
-export async function eventually(
-  what: string,
-  check: () => Promise<boolean>,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-/** The value of a counter (summed over label sets matching `labels`). */
-export async function metricValue(
-  registry: Registry,
-  name: string,
-  labels: Record<string, string> = {},
-): Promise<number> {
-  const metric = await registry.getSingleMetric(name)?.get();
-  return (metric?.values ?? [])
-    .filter((value) => Object.entries(labels).every(([key, wanted]) => value.labels[key] === wanted))
-    .reduce((sum, value) => sum + value.value, 0);
 }

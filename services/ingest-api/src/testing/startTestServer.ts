@@ -113,3 +113,37 @@ export const sms = (overrides: Record<string, unknown> = {}) => ({
   text: 'Your code is 1234',
   ...overrides,
 });
+
+export interface PostedMessage {
+  status: number;
+  headers: Headers;
+  text: string;
+  // biome-ignore lint/suspicious/noExplicitAny: assertions read whatever JSON the API answered
+  json: any;
+}
+
+/** POSTs one message as `who` with an idempotency key over real HTTP, and reads the whole answer. */
+export async function postMessage(
+  api: TestServer,
+  who: TestAccount,
+  key: string,
+  body: unknown = email(),
+): Promise<PostedMessage> {
+  const response = await fetch(`${api.url}/v1/messages`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${who.apiKey}`,
+      'content-type': 'application/json',
+      'idempotency-key': key,
+    },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, json };
+}

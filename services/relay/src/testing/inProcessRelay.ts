@@ -65,18 +65,3 @@ export async function startInProcessRelay(
     },
   };
 }
-
-/** The sum of a metric's series on a relay's /metrics whose labels include `labels` (0 when none). */
-export async function metricValue(opsUrl: string, name: string, labels: Record<string, string> = {}) {
-  const text = await (await fetch(`${opsUrl}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const seriesLabels = Object.fromEntries(
-      [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((label) => [label[1], label[2]]),
-    );
-    if (Object.entries(labels).every(([key, value]) => seriesLabels[key] === value)) sum += Number(match[3]);
-  }
-  return sum;
-}

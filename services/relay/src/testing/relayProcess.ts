@@ -1,25 +1,16 @@
-import { freePort, ServiceProcess, waitForHttp } from '@exactly/testkit';
+import { type ServiceProcess, startService } from '@exactly/testkit';
 
 export interface RelayProcess {
   service: ServiceProcess;
   opsUrl: string;
 }
 
-/** Starts services/relay/dist/main.js as a real process and waits until /readyz answers 200. */
+/** Starts the relay (its package's entry point) as a real process and waits until /readyz answers 200. */
 export async function startRelayProcess(name: string, env: Record<string, string>): Promise<RelayProcess> {
-  const port = await freePort();
-  const service = new ServiceProcess({
-    entry: 'services/relay/dist/main.js',
+  const relay = await startService('relay', {
     name,
-    env: { PORT: String(port), RELAY_LEASE_TTL: '3s', LOG_LEVEL: 'info', ...env },
+    env: { RELAY_LEASE_TTL: '3s', LOG_LEVEL: 'info', ...env },
+    readyTimeoutMs: 30_000,
   });
-  service.start();
-  const opsUrl = `http://127.0.0.1:${port}`;
-  try {
-    await waitForHttp(`${opsUrl}/readyz`, 30_000);
-  } catch (error) {
-    await service.kill();
-    throw new Error(`${name} did not become ready: ${(error as Error).message}\n${service.logs}`);
-  }
-  return { service, opsUrl };
+  return { service: relay.process, opsUrl: relay.url };
 }

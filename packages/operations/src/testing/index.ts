@@ -1,0 +1,1 @@
+export { type SeedMessageOptions, seedHeldMessage, seedMessage } from './seedMessage.js';
