@@ -210,7 +210,10 @@ const workspaceDirs = async (): Promise<string[]> => {
   return dirs.sort();
 };
 
-async function test(turboArgs: string[]): Promise<number> {
+async function test(args: string[]): Promise<number> {
+  // `--long` is the fault suite's long mode (test/faults/README.md), not a turbo flag.
+  const long = args.includes('--long');
+  const turboArgs = args.filter((arg) => arg !== '--long');
   const dirs = await workspaceDirs();
   await Promise.all(dirs.map((dir) => rm(join(repoRoot, dir, jestResultsFile), { force: true })));
   const infrastructure = await bringUpInfrastructure();
@@ -229,7 +232,11 @@ async function test(turboArgs: string[]): Promise<number> {
           '--json',
           `--outputFile=${jestResultsFile}`,
         ],
-        { cwd: repoRoot, env: infrastructureEnv(infrastructure), stdio: 'inherit' },
+        {
+          cwd: repoRoot,
+          env: { ...infrastructureEnv(infrastructure), ...(long ? { EXACTLY_FAULTS_LONG: '1' } : {}) },
+          stdio: 'inherit',
+        },
       );
       turbo.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
     });

@@ -4,14 +4,23 @@
 // `npm run test:faults` runs them all (EXACTLY_FAULTS=full) and rewrites RESULTS.md.
 
 import { fileURLToPath } from 'node:url';
-import { resultsMarkdown, writeResults } from './harness/results.ts';
+import { longResultsMarkdown, resultsMarkdown, writeResults } from './harness/results.ts';
 import { runScenario, type ScenarioResult } from './harness/runScenario.ts';
 import { Firewall } from './injectors/firewall.ts';
-import { stopClusterIfStartedHere } from './injectors/kafkaCluster.ts';
+import { ensureCluster, stopClusterIfStartedHere } from './injectors/kafkaCluster.ts';
 import { run } from './injectors/systemTools.ts';
-import { scenarios } from './scenarios/index.ts';
+import { type AnyScenario, scenarios } from './scenarios/index.ts';
 
 const mode = process.env.EXACTLY_FAULTS ?? 'ci';
+/**
+ * Long mode (`npm run test:faults -- --long`): each selected scenario offers LONG_RATE commands/s
+ * for LONG_SECONDS on the three-node cluster, with the services' default timeouts, once per seed
+ * of LONG_SEEDS (the scenario's own and the next ones), and writes RESULTS-long.md.
+ */
+const long = process.env.EXACTLY_FAULTS_LONG === '1';
+const longRate = Number(process.env.EXACTLY_FAULTS_LONG_RATE ?? 1_000);
+const longSeconds = Number(process.env.EXACTLY_FAULTS_LONG_SECONDS ?? 300);
+const longSeeds = Number(process.env.EXACTLY_FAULTS_LONG_SEEDS ?? 3);
 const full = mode === 'full';
 const named = new Set(mode.split(',').map((name) => name.trim()));
 const selected = scenarios.filter(({ scenario, ci }) =>
@@ -26,24 +35,59 @@ const environment = {
   databaseUrl: process.env.DATABASE_URL ?? '',
   kafkaBrokers: (process.env.KAFKA_BROKERS ?? '').split(','),
 };
+
+/** The runs of one scenario: once as written, or in long mode once per seed at the long load. */
+function runsOf(scenario: AnyScenario): AnyScenario[] {
+  if (!long)
+    return [
+      {
+        ...scenario,
+        seed: seedOverride ?? scenario.seed,
+        commands: Math.max(100, Math.round(scenario.commands * scale)),
+      },
+    ];
+  const first = seedOverride ?? scenario.seed;
+  return Array.from({ length: longSeeds }, (_, index) => ({
+    ...scenario,
+    seed: first + index,
+    commands: longRate * longSeconds,
+    load: { ...scenario.load, ratePerSecond: longRate, concurrency: Math.max(64, Math.ceil(longRate / 8)) },
+    pipeline: { ...scenario.pipeline, fastRecovery: false },
+    settleTimeoutMs: Math.max(scenario.settleTimeoutMs ?? 0, 600_000),
+  }));
+}
 const results: ScenarioResult[] = [];
 const started = Date.now();
 
 const iptablesPresent = () => run('sh', ['-c', 'command -v iptables']).status === 0;
 
-beforeAll(() => {
+beforeAll(async () => {
   if (iptablesPresent()) Firewall.removeLeftovers();
-});
+  // Long mode runs every scenario on the three-node cluster, not the single test broker.
+  if (long) environment.kafkaBrokers = await ensureCluster();
+}, 300_000);
 
 afterAll(async () => {
   if (iptablesPresent()) Firewall.removeLeftovers();
+  // The results read the servers' settings: written before the cluster stops.
+  await writeResultsOfRun();
   await stopClusterIfStartedHere();
+}, 120_000);
+
+async function writeResultsOfRun(): Promise<void> {
   if (results.length === 0) return;
-  const markdown = resultsMarkdown(results, { mode, wallMs: Date.now() - started, date: new Date() });
-  const file = full ? './RESULTS.md' : `./.artifacts/RESULTS-${mode.replaceAll(/[^a-z0-9-]/gi, '_')}.md`;
+  const meta = { mode: long ? `long, ${mode}` : mode, wallMs: Date.now() - started, date: new Date() };
+  const markdown = long
+    ? await longResultsMarkdown(results, { ...meta, environment, rate: longRate, seconds: longSeconds })
+    : resultsMarkdown(results, meta);
+  const file = long
+    ? './RESULTS-long.md'
+    : full
+      ? './RESULTS.md'
+      : `./.artifacts/RESULTS-${mode.replaceAll(/[^a-z0-9-]/gi, '_')}.md`;
   await writeResults(fileURLToPath(new URL(file, import.meta.url)), markdown);
   console.log(markdown.split('\n## ')[0]);
-}, 120_000);
+}
 
 describe(`the pipeline under faults (${mode}: ${selected.length} scenarios)`, () => {
   it('selects at least one scenario', () => {
@@ -51,21 +95,23 @@ describe(`the pipeline under faults (${mode}: ${selected.length} scenarios)`, ()
   });
 
   for (const { scenario } of selected) {
-    const sized = {
-      ...scenario,
-      seed: seedOverride ?? scenario.seed,
-      commands: Math.max(100, Math.round(scenario.commands * scale)),
-    };
-    it(`${scenario.name}: ${scenario.description}`, async () => {
-      const result = await runScenario(sized, environment);
-      results.push(result);
-      const summary = {
-        ...result.figures,
-        problems: result.problems,
-        violations: result.violations.slice(0, 10),
-      };
-      if (!result.passed) throw new Error(`${scenario.name} failed:\n${JSON.stringify(summary, null, 2)}`);
-      expect(result.passed).toBe(true);
-    }, 240_000);
+    for (const sized of runsOf(scenario)) {
+      it(
+        `${scenario.name}${long ? ` (seed ${sized.seed})` : ''}: ${scenario.description}`,
+        async () => {
+          const result = await runScenario(sized, environment);
+          results.push(result);
+          const summary = {
+            ...result.figures,
+            problems: result.problems,
+            violations: result.violations.slice(0, 10),
+          };
+          if (!result.passed)
+            throw new Error(`${scenario.name} failed:\n${JSON.stringify(summary, null, 2)}`);
+          expect(result.passed).toBe(true);
+        },
+        long ? longSeconds * 1_000 + 1_200_000 : 240_000,
+      );
+    }
   }
 });

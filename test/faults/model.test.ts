@@ -6,6 +6,7 @@
 // number of runs (200 in `npm test`, 500 in `npm run test:faults`, thousands on demand),
 // EXACTLY_MODEL_SEED the seed.
 
+import { fileURLToPath } from 'node:url';
 import { createKafka } from '@exactly/messaging';
 import { issueApiKey, newId, type Orm, openOrm, runSql } from '@exactly/persistence';
 import { FakeProvider } from '@exactly/testkit';
@@ -14,6 +15,7 @@ import type { Consumer, Producer } from 'kafkajs';
 import { checkInvariants } from './harness/checker.ts';
 import { History } from './harness/history.ts';
 import { Pipeline } from './harness/pipeline.ts';
+import { writeResults } from './harness/results.ts';
 import { createScenarioDatabase } from './harness/runScenario.ts';
 import {
   type CapturedRecord,
@@ -84,6 +86,11 @@ afterAll(async () => {
   await orm?.close();
   await database?.drop();
   console.log(`model test: ${runs} runs, ${faults.length} faults injected (${summarise(faults)})`);
+  // For the long run's RESULTS-long.md: which runs and seed the model test last passed through.
+  await writeResults(
+    fileURLToPath(new URL('./.artifacts/model.json', import.meta.url)),
+    JSON.stringify({ runs, seed, faults: faults.length, date: new Date().toISOString() }),
+  );
 }, 120_000);
 
 function summarise(list: string[]): string {

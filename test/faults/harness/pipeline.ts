@@ -26,6 +26,8 @@ export interface PipelineOptions
    * (`HTTP_PROVIDER_HONOURS_KEY=true`), so give it a fake provider that does.
    */
   onAmbiguous?: AmbiguityPolicy;
+  /** false: the services' default timeouts (long mode), not the shortened ones below. */
+  fastRecovery?: boolean;
 }
 
 /**
@@ -72,7 +74,7 @@ export class Pipeline extends ProcessPipeline {
         kinds.map((kind) => [
           kind,
           {
-            ...fastRecovery[kind],
+            ...(options.fastRecovery === false ? {} : fastRecovery[kind]),
             ...(kind === 'dispatcher' ? { HTTP_ON_AMBIGUOUS: onAmbiguous } : {}),
             ...options.env?.[kind],
           },

@@ -1,5 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { createKafka } from '@exactly/messaging';
+import { ConfigResourceTypes } from 'kafkajs';
+import pg from 'pg';
 import type { ScenarioResult } from './runScenario.ts';
 
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
@@ -117,4 +120,144 @@ export function resultsMarkdown(
 export async function writeResults(file: string, markdown: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, markdown);
+}
+
+/** The durability settings the run's servers actually had, read from them (not from our config files). */
+async function durabilitySettings(environment: {
+  databaseUrl: string;
+  kafkaBrokers: string[];
+}): Promise<string[]> {
+  const lines: string[] = [];
+  const client = new pg.Client({ connectionString: environment.databaseUrl });
+  try {
+    await client.connect();
+    const settings: string[] = [];
+    for (const name of ['fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method']) {
+      const { rows } = await client.query<Record<string, string>>(`SHOW ${name}`);
+      settings.push(`\`${name}\` = ${rows[0]?.[name] ?? '?'}`);
+    }
+    lines.push(`- PostgreSQL: ${settings.join(', ')}`);
+  } catch (error) {
+    lines.push(`- PostgreSQL: not readable (${(error as Error).message})`);
+  } finally {
+    await client.end().catch(() => {});
+  }
+  const admin = createKafka({ brokers: environment.kafkaBrokers, clientId: 'faults-results' }).admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    const wanted = [
+      'min.insync.replicas',
+      'default.replication.factor',
+      'unclean.leader.election.enable',
+      'log.flush.interval.messages',
+      'log.flush.interval.ms',
+    ];
+    const described = await admin.describeConfigs({
+      resources: [
+        {
+          type: ConfigResourceTypes.BROKER,
+          name: String(cluster.brokers[0]?.nodeId ?? 1),
+          configNames: wanted,
+        },
+      ],
+      includeSynonyms: false,
+    });
+    const entries = described.resources[0]?.configEntries ?? [];
+    lines.push(
+      `- Kafka: ${cluster.brokers.length} brokers; ${entries.map((entry) => `\`${entry.configName}\` = ${entry.configValue ?? 'default'}`).join(', ')}; the relay produces with \`acks\` = all (-1), idempotent`,
+    );
+  } catch (error) {
+    lines.push(`- Kafka: not readable (${(error as Error).message})`);
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+  return lines;
+}
+
+/**
+ * Long mode's results: one row per scenario and seed, with the rate the load offered and the
+ * rate the system achieved (acknowledged commands over the load's duration), the durability
+ * settings read from the servers, and the last model test's runs and seed when it left them.
+ */
+export async function longResultsMarkdown(
+  results: ScenarioResult[],
+  meta: {
+    mode: string;
+    wallMs: number;
+    date: Date;
+    environment: { databaseUrl: string; kafkaBrokers: string[] };
+    rate: number;
+    seconds: number;
+  },
+): Promise<string> {
+  const header = [
+    'scenario',
+    'seed',
+    'verdict',
+    'offered/s',
+    'achieved/s',
+    'load s',
+    'acked',
+    'sends',
+    'provider repeats',
+    'ambiguous',
+    'held',
+    'duplicates',
+    'losses',
+    'lost on topic',
+    'out of order',
+    'wall s',
+  ];
+  const rows = results.map((result) => {
+    const f = result.figures;
+    return [
+      result.name,
+      result.seed,
+      result.passed ? (result.expectViolations ? 'pass (control failed as it must)' : 'pass') : 'FAIL',
+      result.offeredRate,
+      (f.acknowledged / Math.max(0.001, result.loadMs / 1_000)).toFixed(0),
+      seconds(result.loadMs),
+      f.acknowledged,
+      f.sends,
+      f.providerRepeats,
+      f.ambiguousAttempts,
+      f.held,
+      f.duplicates,
+      f.losses,
+      f.topicLosses,
+      f.outOfOrder,
+      seconds(result.durationMs),
+    ].map(String);
+  });
+  const table = [header, header.map(() => '---'), ...rows]
+    .map((cells) => `| ${cells.join(' | ')} |`)
+    .join('\n');
+  const model = await readFile(new URL('../.artifacts/model.json', import.meta.url), 'utf8')
+    .then((text) => JSON.parse(text) as { runs: number; seed: number; faults: number; date: string })
+    .catch(() => undefined);
+  return [
+    '# Fault scenarios: long run',
+    '',
+    `Written by \`npm run test:faults -- --long\` (mode \`${meta.mode}\`) on ${meta.date.toISOString().slice(0, 10)}: ` +
+      `${results.length} runs in ${seconds(meta.wallMs)} s of wall time on this 2-core machine. Each offers ${meta.rate} commands/s ` +
+      `for ${meta.seconds} s on the three-node cluster with the services' default timeouts; \`achieved/s\` is what the system ` +
+      'acknowledged over the time the load ran (the most this machine sustained under that fault).',
+    '',
+    '## Durability settings (read from the servers)',
+    '',
+    ...(await durabilitySettings(meta.environment)),
+    '',
+    '## Model test',
+    '',
+    model
+      ? `- ${model.runs} runs, seed ${model.seed}, ${model.faults} faults injected (${model.date})`
+      : '- no model test summary in test/faults/.artifacts/model.json (run `npm run test:faults`)',
+    '',
+    '## Runs',
+    '',
+    table,
+    '',
+    resultsMarkdown(results, meta).split('\n## What each scenario did\n')[1] ?? '',
+  ].join('\n');
 }

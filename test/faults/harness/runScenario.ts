@@ -99,6 +99,10 @@ export interface ScenarioResult {
   expectViolations: boolean;
   onAmbiguous: AmbiguityPolicy;
   durationMs: number;
+  /** The commands per second the load offered (0: as fast as its concurrency allowed). */
+  offeredRate: number;
+  /** How long the scenario's load ran, from its first command to its last answer. */
+  loadMs: number;
 }
 
 const artifactsDir = fileURLToPath(new URL('../.artifacts/', import.meta.url));
@@ -153,6 +157,7 @@ export async function runScenario<Resources>(
   const problems: string[] = [];
   const expectedDeadLetters: Record<string, number> = {};
   let loadStarted = Date.now();
+  let loadMs = 0;
   try {
     await scenario.beforeStart?.(pipeline, resources);
     await pipeline.start();
@@ -180,7 +185,14 @@ export async function runScenario<Resources>(
           faultCount += count;
           faults.push(`${((Date.now() - loadStarted) / 1000).toFixed(1)}s ${description}`);
         },
-        load: (overrides = {}) => runLoad({ ...loadOptions, ...overrides }, history),
+        load: async (overrides = {}) => {
+          const began = Date.now();
+          try {
+            await runLoad({ ...loadOptions, ...overrides }, history);
+          } finally {
+            loadMs += Date.now() - began;
+          }
+        },
         expectDeadLetters: (code, count) => {
           expectedDeadLetters[code] = (expectedDeadLetters[code] ?? 0) + count;
         },
@@ -234,6 +246,8 @@ export async function runScenario<Resources>(
       expectViolations: scenario.expectViolations ?? false,
       onAmbiguous,
       durationMs: Date.now() - started,
+      offeredRate: loadOptions.ratePerSecond ?? 0,
+      loadMs,
     };
     if (!result.passed || broken) {
       await keepArtifacts(scenario, history, pipeline, result);

@@ -25,7 +25,7 @@ import { replayWholeTopic } from './replayWholeTopic.ts';
 import { zombieDispatcher } from './zombieDispatcher.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: each scenario has resources of its own type
-type AnyScenario = Scenario<any>;
+export type AnyScenario = Scenario<any>;
 
 /**
  * Every scenario, in the order the full run takes them; `ci` marks the short set `npm test` runs.
