@@ -1,3 +1,4 @@
+export { type OutboxStats, type OutboxTopicBacklog, readOutboxStats } from '@exactly/outbox';
 export { createAccount } from './accounts/createAccount.js';
 export { type AccountSummary, listAccounts } from './accounts/listAccounts.js';
 export { type ApiKeySummary, listApiKeys } from './accounts/listApiKeys.js';
@@ -35,7 +36,6 @@ export {
   type PartitionOffset,
 } from './kafka/commitGroupOffsets.js';
 export { type PartitionRange, readTopicOffsets } from './kafka/readTopicOffsets.js';
-export { type OutboxStats, type OutboxTopicBacklog, readOutboxStats } from './outbox/readOutboxStats.js';
 export {
   checkMessageProjections,
   type ProjectionCheck,

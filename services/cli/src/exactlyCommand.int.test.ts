@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { appendToStreams, newId, openOrm, runSql } from '@exactly/persistence';
+import { appendToStreams } from '@exactly/message-store';
+import { newId, openOrm, runSql } from '@exactly/persistence';
 import { exactly, exactlyProcess } from './testing/runExactly.js';
 
 // The built `exactly` as a separate process: help, usage errors and unreachable dependencies,

@@ -7,6 +7,7 @@ import {
   idempotencyPlugin,
 } from '@exactly/idempotency';
 import { type Logger, registerOpsRoutes } from '@exactly/observability';
+import { createOutboxNotifier } from '@exactly/outbox';
 import { newId as defaultNewId, type Orm, runSql } from '@exactly/persistence';
 import Fastify, {
   type FastifyBaseLogger,
@@ -20,7 +21,6 @@ import { registerAdmissionLimit } from './admissionLimit.js';
 import { type IngestConfig, profileFromConfig } from './config.js';
 import { createApiKeyAuthenticator, type Principal } from './createApiKeyAuthenticator.js';
 import { createIngestMetrics } from './createIngestMetrics.js';
-import { createOutboxNotifier } from './createOutboxNotifier.js';
 import { registerDashboard } from './dashboard/registerDashboard.js';
 import { idempotencyKeysRoutes } from './idempotencyKeysRoutes.js';
 import { messagesRoutes } from './messagesRoutes.js';

@@ -1,14 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka } from '@exactly/messaging';
-import {
-  enqueueOutbox,
-  notifyOutbox,
-  type Orm,
-  type OutboxEntry,
-  openOrm,
-  runSql,
-} from '@exactly/persistence';
-import { outboxSessionSettings } from './outboxStore.js';
+import { enqueueOutbox, notifyOutbox, type OutboxEntry, outboxSessionSettings } from '@exactly/outbox';
+import { type Orm, openOrm, runSql } from '@exactly/persistence';
 import { brokers, metricValue, startInProcessRelay, testTopics } from './testing/inProcessRelay.js';
 import { countRows, readTopic, seedOutbox, waitForDrained } from './testing/outboxFixtures.js';
 import { createTestDatabase, type TestDatabase } from './testing/testDatabase.js';

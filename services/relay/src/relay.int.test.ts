@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka } from '@exactly/messaging';
-import { enqueueOutbox, notifyOutbox, type Orm, openOrm, runSql } from '@exactly/persistence';
+import { enqueueOutbox, notifyOutbox } from '@exactly/outbox';
+import { type Orm, openOrm, runSql } from '@exactly/persistence';
 import { brokers, metricValue, testTopics } from './testing/inProcessRelay.js';
 import { startKafkaProxy } from './testing/kafkaProxy.js';
 import {

@@ -1,16 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka } from '@exactly/messaging';
-import {
-  enqueueOutbox,
-  notifyOutbox,
-  type Orm,
-  type OutboxEntry,
-  openOrm,
-  runSql,
-} from '@exactly/persistence';
+import { enqueueOutbox, notifyOutbox, type OutboxEntry, outboxSessionSettings } from '@exactly/outbox';
+import { type Orm, openOrm, runSql } from '@exactly/persistence';
 import { TcpProxy } from '@exactly/testkit';
-import { outboxSessionSettings } from './outboxStore.js';
 import { brokers, startInProcessRelay, testTopics } from './testing/inProcessRelay.js';
 import { produceApiKey, startKafkaProxy } from './testing/kafkaProxy.js';
 import { readTopic, sequencesPerKey, waitForDrained } from './testing/outboxFixtures.js';

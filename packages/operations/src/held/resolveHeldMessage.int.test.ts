@@ -1,4 +1,5 @@
-import { appendToStreams, newId, type Orm, openOrm, readStream, runSql } from '@exactly/persistence';
+import { appendToStreams, readStream } from '@exactly/message-store';
+import { newId, type Orm, openOrm, runSql } from '@exactly/persistence';
 import { listHeldMessages } from './listHeldMessages.js';
 import { resolveHeldMessage } from './resolveHeldMessage.js';
 

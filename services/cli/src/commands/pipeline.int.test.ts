@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { appendToStreams, newId, runSql } from '@exactly/persistence';
+import { appendToStreams } from '@exactly/message-store';
+import { newId, runSql } from '@exactly/persistence';
 import { type Caller, type RunningDispatcher, TestPipeline } from '../testing/pipeline.js';
 import { eventually } from '../testing/runExactly.js';
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { appendToStreams, runSql } from '@exactly/persistence';
+import { appendToStreams } from '@exactly/message-store';
+import { runSql } from '@exactly/persistence';
 import { sms, startTestServer, type TestAccount, type TestServer } from '../testing/startTestServer.js';
 
 const token = `operator-${randomBytes(12).toString('base64url')}`;
