@@ -50,23 +50,27 @@ function nonTestSources(): string[] {
   );
 }
 
+/** The owned tables a source text writes, with the line of each write. */
+function writesIn(text: string): { line: number; table: string }[] {
+  const writes = [
+    ...[...text.matchAll(sqlWrite)].map((match) => ({ at: match.index, table: match[2] ?? '' })),
+    ...[...text.matchAll(ormWrite)].map((match) => ({
+      at: match.index,
+      table: entityTable[match[1] ?? ''] ?? '',
+    })),
+  ];
+  return writes
+    .filter(({ table }) => owners.some((rule) => rule.tables.test(table)))
+    .map(({ at, table }) => ({ line: text.slice(0, at).split('\n').length, table }));
+}
+
 /** `file:line writes table` for each write of an owned table outside its owner. */
 function foreignWrites(): string[] {
-  const found: string[] = [];
-  for (const file of nonTestSources()) {
-    const lines = readFileSync(join(root, file), 'utf8').split('\n');
-    lines.forEach((line, index) => {
-      const tables = [
-        ...[...line.matchAll(sqlWrite)].map((match) => match[2] ?? ''),
-        ...[...line.matchAll(ormWrite)].map((match) => entityTable[match[1] ?? ''] ?? ''),
-      ];
-      for (const table of tables) {
-        const rule = owners.find((candidate) => candidate.tables.test(table));
-        if (rule && !file.startsWith(rule.owner)) found.push(`${file}:${index + 1} writes ${table}`);
-      }
-    });
-  }
-  return found;
+  return nonTestSources().flatMap((file) =>
+    writesIn(readFileSync(join(root, file), 'utf8'))
+      .filter(({ table }) => !owners.some((rule) => rule.tables.test(table) && file.startsWith(rule.owner)))
+      .map(({ line, table }) => `${file}:${line} writes ${table}`),
+  );
 }
 
 describe('the tables with one owner', () => {
@@ -79,6 +83,22 @@ describe('the tables with one owner', () => {
         'services/relay/src/outboxStore.ts',
       ]),
     );
+  });
+
+  it('recognises writes split over lines, in lower case, and through the entities', () => {
+    const text = [
+      'const a = `UPDATE messages SET status = $1`;',
+      "const b = 'insert into',",
+      '  c = `insert into\n   outbox_set_aside (id) VALUES ($1)`;',
+      'em.create(MessageEvent, {});',
+      'const d = `UPDATE effects SET state = $1`; // not an owned table',
+      'const e = `SELECT * FROM messages`;',
+    ].join('\n');
+    expect(writesIn(text)).toEqual([
+      { line: 1, table: 'messages' },
+      { line: 3, table: 'outbox_set_aside' },
+      { line: 5, table: 'message_events' },
+    ]);
   });
 
   it('are written by no non-test code outside their owning package', () => {
