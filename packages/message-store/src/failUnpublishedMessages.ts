@@ -1,8 +1,9 @@
-import { type MessageEvent, statusAfter } from '@exactly/contracts';
+import type { MessageEvent } from '@exactly/contracts';
 import { runSql } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { projectionUpdateStatement } from './projectionUpdate.js';
 import { type MessageEventsAppend, recordMessageEvents } from './recordMessageEvents.js';
+import { statusAfter } from './statusAfter.js';
 
 /**
  * Ends with `MessageFailed` (reason `unpublishable: ...`) each of these messages that is still

@@ -1,4 +1,5 @@
-import { type MessageEventType, type MessageStatus, statusAfter } from '@exactly/contracts';
+import type { MessageEventType, MessageStatus } from '@exactly/contracts';
+import { statusAfter } from './statusAfter.js';
 
 // Every event type the projection folds (a Record, so a new type cannot be left out).
 const folded: Record<MessageEventType, true> = {
@@ -20,7 +21,7 @@ export function isMessageEventType(type: string): type is MessageEventType {
 }
 
 /**
- * The status after a stored event, by the contracts' `statusAfter` rule: the one fold the live
+ * The status after a stored event, by the `statusAfter` rule: the one fold the live
  * writers, the rebuild and the replay share. An event of a type this version does not know
  * (written by a newer one) leaves the status as it is.
  */

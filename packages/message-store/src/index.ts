@@ -19,3 +19,4 @@ export {
 } from './projectionUpdate.js';
 export { readStream, type StoredEvent } from './readStream.js';
 export { type MessageEventsAppend, recordMessageEvents } from './recordMessageEvents.js';
+export { projectStatus, statusAfter } from './statusAfter.js';

@@ -1,5 +1,5 @@
-import { type MessageEvent, type MessageStatus, statusAfter } from '@exactly/contracts';
-import { projectionUpdateStatement, recordMessageEvents } from '@exactly/message-store';
+import type { MessageEvent, MessageStatus } from '@exactly/contracts';
+import { projectionUpdateStatement, recordMessageEvents, statusAfter } from '@exactly/message-store';
 import { notifyOutbox } from '@exactly/outbox';
 import { inTransaction, type Orm, runSql } from '@exactly/persistence';
 

@@ -1,9 +1,10 @@
 import type { MessageStatus } from '@exactly/contracts';
-import { type Channel, recordHeaders, statusAfter } from '@exactly/contracts';
+import { type Channel, recordHeaders } from '@exactly/contracts';
 import {
   type MessageEventsAppend,
   projectionUpdateStatement,
   recordMessageEvents,
+  statusAfter,
 } from '@exactly/message-store';
 import { inTransaction, type Orm, runSql, runStatements, type SqlStatement } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';

@@ -1,10 +1,11 @@
-import { type MessageEventType, type MessageStatus, statusAfter } from '@exactly/contracts';
+import type { MessageEventType, MessageStatus } from '@exactly/contracts';
 import {
   type MessageEventsAppend,
   type NewEvent,
   type ProjectionChange,
   projectionUpdateStatement,
   recordMessageEvents,
+  statusAfter,
 } from '@exactly/message-store';
 import { inTransaction, type Orm, runSql, type SqlStatement } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
