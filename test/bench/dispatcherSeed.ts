@@ -3,7 +3,8 @@
 // publishes them.
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import { appendToStreams, newId, type Orm, runSql } from '@exactly/persistence';
+import { appendToStreams } from '@exactly/message-store';
+import { newId, type Orm, runSql } from '@exactly/persistence';
 import type { Message, Producer } from 'kafkajs';
 
 export interface BenchCommand {

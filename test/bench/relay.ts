@@ -23,14 +23,8 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka } from '@exactly/messaging';
-import {
-  enqueueOutbox,
-  notifyOutbox,
-  type Orm,
-  type OutboxEntry,
-  openOrm,
-  runSql,
-} from '@exactly/persistence';
+import { enqueueOutbox, notifyOutbox, type OutboxEntry } from '@exactly/outbox';
+import { type Orm, openOrm, runSql } from '@exactly/persistence';
 import { type ServiceProcess, serviceEntry, startService } from '@exactly/testkit';
 import { type Admin, type Message, Partitioners, type Producer } from 'kafkajs';
 import { seededRandom } from '../support/seededRandom.ts';

@@ -24,7 +24,6 @@ export {
   ProviderCallFailed,
   RetryScheduled,
 } from './messageEvents.js';
-export { projectStatus, statusAfter } from './messageProjection.js';
 export {
   EndpointKeyState,
   IdempotencyKeyState,

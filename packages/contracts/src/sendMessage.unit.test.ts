@@ -1,4 +1,4 @@
-import { canonicalJson, projectStatus, SendMessage, SendMessageBatch } from './index.js';
+import { canonicalJson, SendMessage, SendMessageBatch } from './index.js';
 
 const email = {
   channel: 'email',
@@ -63,33 +63,5 @@ describe('canonicalJson', () => {
     expect(canonicalJson(JSON.parse('{ "b": 1, "a": [true, {"y": 2, "x": 1}] }'))).toBe(
       '{"a":[true,{"x":1,"y":2}],"b":1}',
     );
-  });
-});
-
-describe('projectStatus', () => {
-  it('folds a stream into the status a client sees', () => {
-    expect(projectStatus(['MessageAccepted'])).toBe('accepted');
-    expect(
-      projectStatus(['MessageAccepted', 'DispatchRequested', 'ProviderCallFailed', 'RetryScheduled']),
-    ).toBe('dispatching');
-    expect(projectStatus(['MessageAccepted', 'DispatchRequested', 'ProviderAccepted'])).toBe('sent');
-    expect(projectStatus(['MessageAccepted', 'DispatchRequested', 'MessageFailed'])).toBe('failed');
-  });
-
-  it('never reopens a sent message', () => {
-    expect(projectStatus(['MessageAccepted', 'ProviderAccepted', 'RetryScheduled'])).toBe('sent');
-  });
-
-  it('holds a message whose outcome is unknown until a late answer or the operator settles it', () => {
-    const held = ['MessageAccepted', 'DispatchRequested', 'MessageHeld'] as const;
-    expect(projectStatus([...held])).toBe('held');
-    expect(projectStatus([...held, 'RetryScheduled'])).toBe('held');
-    expect(projectStatus([...held, 'ProviderAccepted'])).toBe('sent');
-    expect(projectStatus([...held, 'OperatorMarkedSent'])).toBe('sent');
-    expect(projectStatus([...held, 'OperatorMarkedFailed'])).toBe('failed');
-    expect(projectStatus([...held, 'OperatorRequestedResend'])).toBe('dispatching');
-    expect(projectStatus([...held, 'OperatorRequestedResend', 'ProviderAccepted'])).toBe('sent');
-    // A decision about a message that is not held changes nothing.
-    expect(projectStatus(['MessageAccepted', 'ProviderAccepted', 'OperatorMarkedFailed'])).toBe('sent');
   });
 });

@@ -1,3 +1,4 @@
+export { type OutboxStats, type OutboxTopicBacklog, readOutboxStats } from '@exactly/outbox';
 export { createAccount } from './accounts/createAccount.js';
 export { type AccountSummary, listAccounts } from './accounts/listAccounts.js';
 export { type ApiKeySummary, listApiKeys } from './accounts/listApiKeys.js';
@@ -44,7 +45,6 @@ export { type PartitionRange, readTopicOffsets } from './kafka/readTopicOffsets.
 export { type MessageRecord, readMessage } from './messages/readMessage.js';
 export { readMessageEvents, type StoredMessageEvent } from './messages/readMessageEvents.js';
 export { type MessageMatch, type MessageSearch, searchMessages } from './messages/searchMessages.js';
-export { type OutboxStats, type OutboxTopicBacklog, readOutboxStats } from './outbox/readOutboxStats.js';
 export {
   checkMessageProjections,
   type ProjectionCheck,

@@ -37,7 +37,12 @@ export class IngestApi {
     const service = await startService('ingest-api', {
       name: `ingest-api:${profile}`,
       // Test runs start every profile against one database: each switches on purpose.
-      env: { DATABASE_URL: databaseUrl(), IDEMPOTENCY_PROFILE: profile, IDEMPOTENCY_PROFILE_SWITCH: 'true', ...env },
+      env: {
+        DATABASE_URL: databaseUrl(),
+        IDEMPOTENCY_PROFILE: profile,
+        IDEMPOTENCY_PROFILE_SWITCH: 'true',
+        ...env,
+      },
     });
     return new IngestApi(service);
   }

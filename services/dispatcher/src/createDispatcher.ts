@@ -1,5 +1,6 @@
 import { ExactlyError } from '@exactly/errors';
 import type { Logger } from '@exactly/observability';
+import { createOutboxNotifier } from '@exactly/outbox';
 import { type Orm, runSql } from '@exactly/persistence';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
@@ -10,7 +11,6 @@ import { createDispatcherMetrics } from './dispatcherMetrics.js';
 import { createEffectExecutor } from './effects/createEffectExecutor.js';
 import { createInboxCleanup } from './inbox/createInboxCleanup.js';
 import { inboxRetentionProblem, readTopicRetention } from './inbox/topicRetention.js';
-import { createOutboxNotifier } from './outboxNotifier.js';
 import { createProviders, type ProviderSet } from './providers/createProviders.js';
 
 export interface DispatcherDependencies {
@@ -42,7 +42,7 @@ export function createDispatcher(deps: DispatcherDependencies): Dispatcher {
   const metrics = createDispatcherMetrics(registry);
   const providers = deps.providers ?? createProviders(config, orm);
   const admin = kafka.admin();
-  const outbox = createOutboxNotifier(orm, logger);
+  const outbox = createOutboxNotifier(orm, logger, { intervalMs: 25 });
   const retry = { baseDelayMs: config.RETRY_BASE_DELAY, maxDelayMs: config.RETRY_MAX_DELAY };
 
   const executor = createEffectExecutor({

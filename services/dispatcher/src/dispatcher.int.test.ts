@@ -1,13 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { compareMessageProjections, readStream, rebuildMessageProjections } from '@exactly/message-store';
 import { createLogger } from '@exactly/observability';
-import {
-  compareMessageProjections,
-  type Orm,
-  openOrm,
-  readStream,
-  rebuildMessageProjections,
-  runSql,
-} from '@exactly/persistence';
+import { type Orm, openOrm, runSql } from '@exactly/persistence';
 import { eventually, FakeProvider, metricValue } from '@exactly/testkit';
 import { Registry } from 'prom-client';
 import { createDispatcherMetrics } from './dispatcherMetrics.js';

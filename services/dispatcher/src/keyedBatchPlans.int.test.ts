@@ -1,3 +1,4 @@
+import { projectionUpdateStatement } from '@exactly/message-store';
 import {
   createMigratedDatabase,
   inTransaction,
@@ -9,7 +10,6 @@ import {
 } from '@exactly/persistence';
 import { outcomeUpdate } from './effects/recordOutcomes.js';
 import { keyedBatchPlans } from './keyedBatchPlans.js';
-import { projectionUpdate } from './projectionUpdate.js';
 
 let database: MigratedDatabase;
 let orm: Orm;
@@ -143,7 +143,7 @@ describe('the projection update', () => {
 
   it('finds each message by its key with the dispatcher settings', async () => {
     await queueAfterShortAnalyse();
-    const { text, parameters } = projectionUpdate(changes);
+    const { text, parameters } = projectionUpdateStatement(changes);
     const plan = await planOf('messages m', text, parameters, keyedBatchPlans);
     expect(plan.text).toContain('Index Scan using messages_pkey on messages m');
     expect(plan.rowsRead).toBe(batch);
@@ -151,7 +151,7 @@ describe('the projection update', () => {
 
   it('without them, scans every message per batch', async () => {
     await queueAfterShortAnalyse();
-    const { text, parameters } = projectionUpdate(changes);
+    const { text, parameters } = projectionUpdateStatement(changes);
     const plan = await planOf('messages m', text, parameters);
     expect(plan.text).toContain('Seq Scan on messages m');
     expect(plan.rowsRead).toBe(20 + batch + queued);

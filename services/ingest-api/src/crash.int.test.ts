@@ -25,7 +25,11 @@ describe('the ingest API killed with kill -9 under load', () => {
     await em.flush();
     const { apiKey } = await issueApiKey(orm.em.fork(), accountId);
     const api = await startService('ingest-api', {
-      env: { DATABASE_URL: databaseUrl, IDEMPOTENCY_PROFILE: 'pulsewave', IDEMPOTENCY_PROFILE_SWITCH: 'true' },
+      env: {
+        DATABASE_URL: databaseUrl,
+        IDEMPOTENCY_PROFILE: 'pulsewave',
+        IDEMPOTENCY_PROFILE_SWITCH: 'true',
+      },
       readyTimeoutMs: 30_000,
     });
     service = api;

@@ -7,6 +7,7 @@ import {
   idempotencyPlugin,
 } from '@exactly/idempotency';
 import { type Logger, registerOpsRoutes } from '@exactly/observability';
+import { createOutboxNotifier } from '@exactly/outbox';
 import { newId as defaultNewId, type Orm, runSql } from '@exactly/persistence';
 import Fastify, {
   type FastifyBaseLogger,
@@ -21,7 +22,6 @@ import { registerBodyBudget } from './bodyBudget.js';
 import { type IngestConfig, profileFromConfig } from './config.js';
 import { createApiKeyAuthenticator, type Principal } from './createApiKeyAuthenticator.js';
 import { createIngestMetrics } from './createIngestMetrics.js';
-import { createOutboxNotifier } from './createOutboxNotifier.js';
 import { idempotencyKeysRoutes } from './idempotencyKeysRoutes.js';
 import { messagesRoutes } from './messagesRoutes.js';
 import { openApiDocument } from './openApiDocument.js';

@@ -1,6 +1,7 @@
 import type { MessageResource, MessageStatus, Metadata } from '@exactly/contracts';
 import type { EntityManager } from '@exactly/idempotency';
-import { readStream, runSql } from '@exactly/persistence';
+import { readStream } from '@exactly/message-store';
+import { runSql } from '@exactly/persistence';
 
 interface MessageRow {
   id: string;

@@ -5,12 +5,8 @@ import {
   type SendMessageCommand,
 } from '@exactly/contracts';
 import type { EntityManager } from '@exactly/idempotency';
-import {
-  enqueueOutboxStatement,
-  type OutboxEntry,
-  recordMessageEvents,
-  type SqlStatement,
-} from '@exactly/persistence';
+import { newMessagesStatement, recordMessageEvents } from '@exactly/message-store';
+import { enqueueOutboxStatement, type OutboxEntry } from '@exactly/outbox';
 import type { AcceptedMessage, AcceptedMessages } from './acceptMessages.js';
 
 export interface Topics {
@@ -29,27 +25,20 @@ export function writeAcceptedMessages(topics: Topics): EffectsWriter {
   return async (em, effects) => {
     const messages = effects.flatMap((effect) => effect.messages);
     if (messages.length === 0) return;
-    // Raw multi-row insert: one statement for every message of every request in the batch.
-    const rows: SqlStatement = {
-      text: `INSERT INTO messages (id, account_id, idempotency_key, batch_id, channel, recipient, sender, content,
-                             status, version, created_at, updated_at)
-       SELECT t.id, t.account_id, t.idempotency_key, t.batch_id, t.channel, t.recipient, t.sender, t.content,
-              'accepted', 1, t.created_at, t.created_at
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                     $8::jsonb[], $9::timestamptz[])
-              AS t(id, account_id, idempotency_key, batch_id, channel, recipient, sender, content, created_at)`,
-      parameters: [
-        messages.map((message) => message.id),
-        messages.map((message) => message.accountId),
-        messages.map((message) => message.idempotencyKey),
-        messages.map((message) => message.batchId ?? null),
-        messages.map((message) => message.command.channel),
-        messages.map((message) => message.command.to),
-        messages.map((message) => message.command.from),
-        messages.map((message) => JSON.stringify(message.command)),
-        messages.map((message) => message.createdAt.toISOString()),
-      ],
-    };
+    // One multi-row insert for every message of every request in the batch.
+    const rows = newMessagesStatement(
+      messages.map((message) => ({
+        id: message.id,
+        accountId: message.accountId,
+        idempotencyKey: message.idempotencyKey,
+        batchId: message.batchId,
+        channel: message.command.channel,
+        recipient: message.command.to,
+        sender: message.command.from,
+        content: message.command,
+        createdAt: message.createdAt,
+      })),
+    );
     const commands = enqueueOutboxStatement(
       messages.map((message) => commandRecord(topics.commands, message)),
     );

@@ -1,14 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  enqueueOutbox,
-  notifyOutbox,
-  type Orm,
-  type OutboxEntry,
-  openOrm,
-  runSql,
-} from '@exactly/persistence';
+import { enqueueOutbox, notifyOutbox, type OutboxEntry, outboxSessionSettings } from '@exactly/outbox';
+import { type Orm, openOrm, runSql } from '@exactly/persistence';
 import { metricValue } from '@exactly/testkit';
-import { outboxSessionSettings } from './outboxStore.js';
 import { startInProcessRelay } from './testing/inProcessRelay.js';
 import { countRows, readTopic, seedOutbox, waitForDrained } from './testing/outboxFixtures.js';
 import { relayTestKafka } from './testing/relayTestKafka.js';

@@ -1,10 +1,10 @@
 import { createKafka } from '@exactly/messaging';
 import { createLogger, createMetricsRegistry } from '@exactly/observability';
+import { outboxSessionSettings } from '@exactly/outbox';
 import { openOrm } from '@exactly/persistence';
 import pg from 'pg';
 import { readRelayConfig } from './config.js';
 import { createRelay } from './createRelay.js';
-import { outboxSessionSettings } from './outboxStore.js';
 
 const logger = createLogger('relay');
 

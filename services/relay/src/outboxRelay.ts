@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@exactly/observability';
+import type { ClaimedRow } from '@exactly/outbox';
 import type { Message } from 'kafkajs';
 import { backoffDelay } from './backoff.js';
 import { classifySendError, type KafkaPublisher } from './kafkaPublisher.js';
 import { reasonCode, toKafkaMessage } from './kafkaRecord.js';
-import type { ClaimedRow, OutboxStore } from './outboxStore.js';
+import type { OutboxStore } from './outboxStore.js';
 import type { OutboxWakeup } from './outboxWakeup.js';
 import type { RelayMetrics } from './relayMetrics.js';
 import { type ShardLeases, shardCount } from './shardLeases.js';

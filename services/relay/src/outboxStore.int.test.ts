@@ -1,5 +1,6 @@
+import { claimStatement, outboxSessionSettings } from '@exactly/outbox';
 import { type Orm, openOrm, runSql } from '@exactly/persistence';
-import { claimStatement, OutboxStore, outboxSessionSettings } from './outboxStore.js';
+import { OutboxStore } from './outboxStore.js';
 import { createTestDatabase, type TestDatabase } from './testing/testDatabase.js';
 
 let database: TestDatabase;

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@exactly/observability';
-import { outboxChannel } from '@exactly/persistence';
+import { outboxChannel } from '@exactly/outbox';
 import type pg from 'pg';
 import { backoffDelay } from './backoff.js';
 

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { enqueueOutbox, notifyOutbox, type Orm, openOrm, runSql } from '@exactly/persistence';
+import { enqueueOutbox, notifyOutbox } from '@exactly/outbox';
+import { type Orm, openOrm, runSql } from '@exactly/persistence';
 import { eventually, metricValue } from '@exactly/testkit';
 import { brokers } from './testing/inProcessRelay.js';
 import { startKafkaProxy } from './testing/kafkaProxy.js';

@@ -1,15 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  enqueueOutbox,
-  notifyOutbox,
-  type Orm,
-  type OutboxEntry,
-  openOrm,
-  runSql,
-} from '@exactly/persistence';
+import { enqueueOutbox, notifyOutbox, type OutboxEntry, outboxSessionSettings } from '@exactly/outbox';
+import { type Orm, openOrm, runSql } from '@exactly/persistence';
 import { TcpProxy } from '@exactly/testkit';
-import { outboxSessionSettings } from './outboxStore.js';
 import { brokers, startInProcessRelay } from './testing/inProcessRelay.js';
 import { produceApiKey, startKafkaProxy } from './testing/kafkaProxy.js';
 import { readTopic, sequencesPerKey, waitForDrained } from './testing/outboxFixtures.js';

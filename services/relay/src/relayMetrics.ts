@@ -1,5 +1,5 @@
+import type { OutboxBacklog } from '@exactly/outbox';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { OutboxStats } from './outboxStore.js';
 
 export type RelayMetrics = ReturnType<typeof createRelayMetrics>;
 
@@ -8,9 +8,9 @@ export type RelayMetrics = ReturnType<typeof createRelayMetrics>;
  * read from the database at scrape time, once per scrape, and are the whole outbox's: every
  * relay reports the same value.
  */
-export function createRelayMetrics(registry: Registry, readStats: () => Promise<OutboxStats>) {
+export function createRelayMetrics(registry: Registry, readStats: () => Promise<OutboxBacklog>) {
   // One query per scrape; when the database does not answer, the gauges keep their last value.
-  let scrape: { at: number; stats: Promise<OutboxStats | undefined> } | undefined;
+  let scrape: { at: number; stats: Promise<OutboxBacklog | undefined> } | undefined;
   const stats = () => {
     if (!scrape || Date.now() - scrape.at > 500) {
       scrape = { at: Date.now(), stats: readStats().catch(() => undefined) };

@@ -1,5 +1,13 @@
 import type { Logger } from '@exactly/observability';
-import { type Orm, runSql } from '@exactly/persistence';
+import {
+  beatRelayHeartbeat,
+  forgetDeadRelays,
+  releaseShardLeases,
+  removeRelayHeartbeat,
+  renewShardLeases,
+  takeFreeShardLeases,
+} from '@exactly/outbox';
+import type { Orm } from '@exactly/persistence';
 
 /** The outbox's shard count: its generated `shard` column is a hash of the Kafka key mod 32. */
 export const shardCount = 32;
@@ -79,12 +87,8 @@ export class ShardLeases {
   releaseAll(): Promise<void> {
     return this.serialised(async () => {
       const em = this.options.orm.em.fork();
-      await runSql(
-        em,
-        `UPDATE outbox_shard_leases SET relay_id = NULL, lease_until = '-infinity' WHERE relay_id = $1`,
-        [this.options.relayId],
-      );
-      await runSql(em, 'DELETE FROM outbox_relays WHERE relay_id = $1', [this.options.relayId]);
+      await releaseShardLeases(em, this.options.relayId);
+      await removeRelayHeartbeat(em, this.options.relayId);
       this.held.clear();
       this.releasing.clear();
     });
@@ -102,23 +106,10 @@ export class ShardLeases {
     const sentAt = this.now();
     const validUntil = sentAt + ttlMs * 0.8;
 
-    const { rows: live } = await runSql<{ live: string }>(
-      em,
-      `WITH beat AS (
-         INSERT INTO outbox_relays (relay_id, alive_until) VALUES ($1, now() + $2 * interval '1 millisecond')
-         ON CONFLICT (relay_id) DO UPDATE SET alive_until = EXCLUDED.alive_until)
-       SELECT count(*) + 1 AS live FROM outbox_relays WHERE alive_until > now() AND relay_id <> $1`,
-      [relayId, ttlMs],
-    );
+    const live = await beatRelayHeartbeat(em, relayId, ttlMs);
     // Renewing only shards still ours: one that another relay took after it expired is not returned.
-    const { rows: renewed } = await runSql<{ shard: number; epoch: string }>(
-      em,
-      `UPDATE outbox_shard_leases SET lease_until = now() + $2 * interval '1 millisecond'
-        WHERE relay_id = $1
-       RETURNING shard, epoch::text AS epoch`,
-      [relayId, ttlMs],
-    );
-    const kept = new Map(renewed.map((row) => [Number(row.shard), row.epoch]));
+    const renewed = await renewShardLeases(em, relayId, ttlMs);
+    const kept = new Map(renewed.map((row) => [row.shard, row.epoch]));
     for (const [shard, epoch] of kept) {
       // Taken in a round that failed half-way: ours in the database, so ours here too.
       if (!this.held.has(shard)) this.held.set(shard, { shard, epoch, validUntil });
@@ -132,7 +123,7 @@ export class ShardLeases {
       }
     }
 
-    this.fairShare = Math.ceil(shardCount / Math.max(1, Number(live[0]?.live ?? 1)));
+    this.fairShare = Math.ceil(shardCount / Math.max(1, live));
     const surplus = this.held.size - this.fairShare - this.releasing.size;
     if (surplus > 0) {
       for (const shard of this.heldShards.filter((s) => !this.releasing.has(s)).slice(-surplus)) {
@@ -141,12 +132,7 @@ export class ShardLeases {
     }
     const idle = [...this.releasing].filter((shard) => !inFlight(shard));
     if (idle.length > 0) {
-      await runSql(
-        em,
-        `UPDATE outbox_shard_leases SET relay_id = NULL, lease_until = '-infinity'
-          WHERE relay_id = $1 AND shard = ANY($2::smallint[])`,
-        [relayId, idle],
-      );
+      await releaseShardLeases(em, relayId, idle);
       for (const shard of idle) {
         this.held.delete(shard);
         this.releasing.delete(shard);
@@ -156,34 +142,20 @@ export class ShardLeases {
 
     const wanted = this.fairShare - this.held.size;
     if (wanted > 0 && this.releasing.size === 0) {
-      const { rows: taken } = await runSql<{ shard: number; epoch: string }>(
-        em,
-        `UPDATE outbox_shard_leases l
-            SET relay_id = $1, lease_until = now() + $2 * interval '1 millisecond', epoch = l.epoch + 1
-           FROM (SELECT shard FROM outbox_shard_leases
-                  WHERE relay_id IS NULL OR lease_until < now()
-                  ORDER BY shard
-                  LIMIT $3
-                  FOR UPDATE SKIP LOCKED) free
-          WHERE l.shard = free.shard
-         RETURNING l.shard, l.epoch::text AS epoch`,
-        [relayId, ttlMs, wanted],
-      );
-      const shards = taken.map((row) => Number(row.shard));
+      const taken = await takeFreeShardLeases(em, relayId, ttlMs, wanted);
+      const shards = taken.map((row) => row.shard);
       if (shards.length > 0) {
         await this.options.onTakeOver?.(shards).catch((error: unknown) => {
           logger.warn({ err: error, shards }, 'reading what the previous holders left failed');
         });
       }
       for (const row of taken) {
-        this.held.set(Number(row.shard), { shard: Number(row.shard), epoch: row.epoch, validUntil });
+        this.held.set(row.shard, { shard: row.shard, epoch: row.epoch, validUntil });
       }
       if (taken.length > 0) {
         logger.info({ shards, fairShare: this.fairShare }, 'took shard leases');
       }
     }
-    await runSql(em, `DELETE FROM outbox_relays WHERE alive_until < now() - $1 * interval '1 millisecond'`, [
-      ttlMs * 10,
-    ]);
+    await forgetDeadRelays(em, ttlMs * 10);
   }
 }

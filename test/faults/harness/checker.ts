@@ -1,6 +1,7 @@
 import { recordHeaders } from '@exactly/contracts';
+import { compareMessageProjections } from '@exactly/message-store';
 import { findStuckCommands } from '@exactly/operations';
-import { compareMessageProjections, type Orm, openOrm, runSql } from '@exactly/persistence';
+import { type Orm, openOrm, runSql } from '@exactly/persistence';
 import type { ProviderCall } from '@exactly/testkit';
 import type { History } from './history.ts';
 import type { AmbiguityPolicy } from './pipeline.ts';

@@ -1,4 +1,5 @@
-import { enqueueOutbox, inTransaction, notifyOutbox, type Orm, runSql } from '@exactly/persistence';
+import { enqueueOutbox, notifyOutbox } from '@exactly/outbox';
+import { inTransaction, type Orm, runSql } from '@exactly/persistence';
 import { notRedrivableReason, redrivePayload } from './redrivable.js';
 
 /** The header a redriven record carries: the dead letter it came from. */

@@ -1,4 +1,5 @@
-import { type Orm, openOrm, readStream, runSql } from '@exactly/persistence';
+import { readStream } from '@exactly/message-store';
+import { type Orm, openOrm, runSql } from '@exactly/persistence';
 import { seedHeldMessage } from '../testing/seedMessage.js';
 import { listHeldMessages } from './listHeldMessages.js';
 import { resolveHeldMessage } from './resolveHeldMessage.js';

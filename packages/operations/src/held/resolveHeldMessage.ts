@@ -1,12 +1,7 @@
-import { type MessageEventType, type MessageStatus, statusAfter } from '@exactly/contracts';
-import {
-  inTransaction,
-  type NewEvent,
-  notifyOutbox,
-  type Orm,
-  recordMessageEvents,
-  runSql,
-} from '@exactly/persistence';
+import type { MessageEvent, MessageStatus } from '@exactly/contracts';
+import { projectionUpdateStatement, recordMessageEvents, statusAfter } from '@exactly/message-store';
+import { notifyOutbox } from '@exactly/outbox';
+import { inTransaction, type Orm, runSql } from '@exactly/persistence';
 
 /** The operator's decision about a held message. */
 export type HeldDecision = 'sent' | 'failed' | 'send_again';
@@ -24,11 +19,21 @@ export type HeldResolutionOutcome =
   | { messageId: string; outcome: 'not_held'; status: MessageStatus | undefined }
   | { messageId: string; outcome: 'not_found' };
 
-const eventOf: Record<HeldDecision, MessageEventType> = {
-  sent: 'OperatorMarkedSent',
-  failed: 'OperatorMarkedFailed',
-  send_again: 'OperatorRequestedResend',
-};
+type OperatorDecisionEvent = Extract<
+  MessageEvent,
+  { type: 'OperatorMarkedSent' | 'OperatorMarkedFailed' | 'OperatorRequestedResend' }
+>;
+
+function eventOf(decision: HeldDecision, data: OperatorDecisionEvent['data']): OperatorDecisionEvent {
+  switch (decision) {
+    case 'sent':
+      return { type: 'OperatorMarkedSent', data };
+    case 'failed':
+      return { type: 'OperatorMarkedFailed', data };
+    case 'send_again':
+      return { type: 'OperatorRequestedResend', data };
+  }
+}
 
 /** The effect's state after the decision; `pending` makes the dispatcher claim one more attempt. */
 const effectStateOf: Record<HeldDecision, 'succeeded' | 'failed' | 'pending'> = {
@@ -68,11 +73,11 @@ export async function resolveHeldMessage(
     if (effect === undefined || effect.state !== 'held' || message.status !== 'held') {
       return { messageId, outcome: 'not_held', status: message.status };
     }
-    const event = {
-      type: eventOf[decision],
-      data: { operator: resolution.operator, ...(resolution.note ? { note: resolution.note } : {}) },
-    } as NewEvent;
-    const status = statusAfter(message.status, eventOf[decision]);
+    const event = eventOf(decision, {
+      operator: resolution.operator,
+      ...(resolution.note ? { note: resolution.note } : {}),
+    });
+    const status = statusAfter(message.status, event.type);
     await recordMessageEvents(
       tx,
       [
@@ -93,10 +98,7 @@ export async function resolveHeldMessage(
                     WHERE id = $1`,
             parameters: [effect.id, effectStateOf[decision], `operator ${resolution.operator}: ${decision}`],
           },
-          {
-            text: 'UPDATE messages SET status = $2, version = $3, updated_at = now() WHERE id = $1',
-            parameters: [messageId, status, message.version + 1],
-          },
+          projectionUpdateStatement([{ id: messageId, status, version: message.version + 1 }]),
         ],
       },
     );

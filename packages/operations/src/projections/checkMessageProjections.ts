@@ -1,11 +1,9 @@
 import {
   compareMessageProjections,
-  inTransaction,
-  type Orm,
   type ProjectionMismatch,
   rebuildMessageProjections,
-  runSql,
-} from '@exactly/persistence';
+} from '@exactly/message-store';
+import { inTransaction, type Orm, runSql } from '@exactly/persistence';
 
 export interface ProjectionCheckOptions {
   /** Only this account's messages. */

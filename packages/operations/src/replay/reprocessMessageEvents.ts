@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import {
-  MessageEventRecord,
-  type MessageEventType,
-  type MessageStatus,
-  statusAfter,
-} from '@exactly/contracts';
+import { MessageEventRecord } from '@exactly/contracts';
 import { ExactlyError } from '@exactly/errors';
-import { inTransaction, type Orm, runSql } from '@exactly/persistence';
+import { advanceProjections, type ReadEvent } from '@exactly/message-store';
+import type { Orm } from '@exactly/persistence';
 import type { Admin, Kafka } from 'kafkajs';
 import { commitGroupOffsets } from '../kafka/commitGroupOffsets.js';
 import { offsetsAtTime, readTopicOffsets } from '../kafka/readTopicOffsets.js';
@@ -42,21 +38,13 @@ export interface ReprocessReport {
   rowsChanged: number;
 }
 
-const knownTypes = new Set<string>([
-  'MessageAccepted',
-  'DispatchRequested',
-  'ProviderAccepted',
-  'ProviderCallFailed',
-  'RetryScheduled',
-  'MessageFailed',
-]);
-
 /**
  * Rebuilds the `messages` read model from the message-events topic: reads it from the start
  * point up to the end it has now (a throw-away consumer group, deleted afterwards) and applies
- * each event the projection has not seen yet, in stream order, with the same `statusAfter` rule
- * as the live writers. Idempotent: an event at or below a row's version is skipped, so reading
- * the topic again changes nothing, and live writers can run meanwhile (rows are locked per batch).
+ * each event the projection has not seen yet, in stream order, with the live writers' status fold
+ * (the message store's `advanceProjections`). Idempotent: an event at or below a row's version is
+ * skipped, so reading the topic again changes nothing, and live writers can run meanwhile (rows
+ * are locked per batch).
  */
 export async function reprocessMessageEvents(
   { kafka, admin, orm }: { kafka: Kafka; admin: Admin; orm: Orm },
@@ -128,7 +116,7 @@ export async function reprocessMessageEvents(
         if (end === undefined) return;
         lastRecordAt = Date.now();
         const messages = batch.messages.filter((message) => Number(message.offset) < end);
-        const events: { streamId: string; version: number; type: string }[] = [];
+        const events: ReadEvent[] = [];
         for (const message of messages) {
           const parsed = MessageEventRecord.safeParse(parseJson(message.value?.toString('utf8')));
           if (parsed.success)
@@ -139,7 +127,7 @@ export async function reprocessMessageEvents(
             });
           else report.invalid += 1;
         }
-        const applied = await applyEvents(orm, events);
+        const applied = await advanceProjections(orm, events);
         report.read += messages.length;
         report.applied += applied.applied;
         report.alreadyApplied += applied.alreadyApplied;
@@ -170,56 +158,4 @@ function parseJson(text: string | undefined): unknown {
   } catch {
     return undefined;
   }
-}
-
-interface Row {
-  id: string;
-  status: MessageStatus;
-  version: number;
-}
-
-async function applyEvents(orm: Orm, events: readonly { streamId: string; version: number; type: string }[]) {
-  const counts = { applied: 0, alreadyApplied: 0, gaps: 0, missingRows: 0, rowsChanged: 0 };
-  if (events.length === 0) return counts;
-  const byStream = new Map<string, { version: number; type: string }[]>();
-  for (const event of events) byStream.set(event.streamId, [...(byStream.get(event.streamId) ?? []), event]);
-  return inTransaction(orm, async (tx) => {
-    const { rows } = await runSql<Row>(
-      tx,
-      'SELECT id, status, version FROM messages WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
-      [[...byStream.keys()]],
-    );
-    const live = new Map(rows.map((row) => [row.id, row]));
-    const changed: Row[] = [];
-    for (const [streamId, streamEvents] of byStream) {
-      const row = live.get(streamId);
-      if (row === undefined) {
-        counts.missingRows += streamEvents.length;
-        continue;
-      }
-      const next = { ...row };
-      for (const event of streamEvents.sort((a, b) => a.version - b.version)) {
-        if (event.version <= next.version) counts.alreadyApplied += 1;
-        else if (event.version === next.version + 1) {
-          if (knownTypes.has(event.type))
-            next.status = statusAfter(next.status, event.type as MessageEventType);
-          next.version = event.version;
-          counts.applied += 1;
-        } else counts.gaps += 1;
-      }
-      if (next.version !== row.version || next.status !== row.status) changed.push(next);
-    }
-    if (changed.length > 0) {
-      // One statement for the batch (the ORM would update row by row).
-      await runSql(
-        tx,
-        `UPDATE messages m SET status = v.status, version = v.version, updated_at = now()
-           FROM unnest($1::text[], $2::text[], $3::int[]) AS v(id, status, version)
-          WHERE m.id = v.id`,
-        [changed.map((row) => row.id), changed.map((row) => row.status), changed.map((row) => row.version)],
-      );
-    }
-    counts.rowsChanged = changed.length;
-    return counts;
-  });
 }

@@ -1,4 +1,5 @@
-import { appendToStreams, type NewEvent, newId, type Orm, runSql } from '@exactly/persistence';
+import { appendToStreams, type NewEvent } from '@exactly/message-store';
+import { newId, type Orm, runSql } from '@exactly/persistence';
 
 export interface SeedMessageOptions {
   /** An existing account; a new one (named `accountName`) otherwise. */

@@ -1,5 +1,6 @@
+import { readStream } from '@exactly/message-store';
 import { seedHeldMessage } from '@exactly/operations/testing';
-import { type Orm, openOrm, readStream, runSql } from '@exactly/persistence';
+import { type Orm, openOrm, runSql } from '@exactly/persistence';
 import { exactly } from '../testing/runExactly.js';
 
 const databaseUrl = process.env.DATABASE_URL ?? '';

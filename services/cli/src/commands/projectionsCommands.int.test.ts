@@ -1,4 +1,5 @@
-import { appendToStreams, newId, type Orm, openOrm, runSql } from '@exactly/persistence';
+import { appendToStreams } from '@exactly/message-store';
+import { newId, type Orm, openOrm, runSql } from '@exactly/persistence';
 import { exactly } from '../testing/runExactly.js';
 
 const databaseUrl = process.env.DATABASE_URL ?? '';

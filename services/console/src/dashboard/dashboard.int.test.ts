@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Account, appendToStreams, issueApiKey, newId, runSql } from '@exactly/persistence';
+import { appendToStreams } from '@exactly/message-store';
+import { Account, issueApiKey, newId, runSql } from '@exactly/persistence';
 import { type Caller, IngestApi } from '@exactly/testkit';
 import { startTestConsole, type TestConsole } from '../testing/startTestConsole.js';
 

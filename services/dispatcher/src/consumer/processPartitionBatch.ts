@@ -1,18 +1,15 @@
 import type { MessageStatus } from '@exactly/contracts';
-import { type Channel, recordHeaders, statusAfter } from '@exactly/contracts';
+import { type Channel, recordHeaders } from '@exactly/contracts';
 import {
-  inTransaction,
   type MessageEventsAppend,
-  type Orm,
+  projectionUpdateStatement,
   recordMessageEvents,
-  runSql,
-  runStatements,
-  type SqlStatement,
-} from '@exactly/persistence';
+  statusAfter,
+} from '@exactly/message-store';
+import { inTransaction, type Orm, runSql, runStatements, type SqlStatement } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type DeadLetter, writeDeadLetters } from '../deadLetters/writeDeadLetters.js';
 import { keyedBatchPlans } from '../keyedBatchPlans.js';
-import { projectionUpdate } from '../projectionUpdate.js';
 import type { DecodedRecord } from './decodeRecord.js';
 
 export interface PartitionBatchContext {
@@ -317,7 +314,7 @@ async function dispatch(
     ],
   }));
   // The projection moves with its stream, in the same transaction.
-  const projection = projectionUpdate(
+  const projection = projectionUpdateStatement(
     planned.map((plan) => ({
       id: plan.message.id,
       status: statusAfter(plan.message.status, 'DispatchRequested'),

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readStream } from '@exactly/message-store';
 import { createLogger, createMetricsRegistry } from '@exactly/observability';
-import { type Orm, openOrm, readStream, runSql } from '@exactly/persistence';
+import { type Orm, openOrm, runSql } from '@exactly/persistence';
 import { eventually } from '@exactly/testkit';
 import { effectIdFor } from '../consumer/processPartitionBatch.js';
 import { createDispatcherMetrics } from '../dispatcherMetrics.js';

@@ -1,16 +1,15 @@
-import { type MessageEventType, type MessageStatus, statusAfter } from '@exactly/contracts';
+import type { MessageEventType, MessageStatus } from '@exactly/contracts';
 import {
-  inTransaction,
   type MessageEventsAppend,
   type NewEvent,
-  type Orm,
+  type ProjectionChange,
+  projectionUpdateStatement,
   recordMessageEvents,
-  runSql,
-  type SqlStatement,
-} from '@exactly/persistence';
+  statusAfter,
+} from '@exactly/message-store';
+import { inTransaction, type Orm, runSql, type SqlStatement } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { keyedBatchPlans } from '../keyedBatchPlans.js';
-import { type ProjectionChange, projectionUpdate } from '../projectionUpdate.js';
 import type { SendOutcome } from '../providers/provider.js';
 import type { ClaimedEffect } from './claimEffects.js';
 import { type RetryPolicy, retryDelay } from './retryDelay.js';
@@ -130,7 +129,7 @@ async function writeOutcomes(
   // The attempts, the events with their outbox rows and the projection: one round trip.
   await recordMessageEvents(tx, appends, {
     topic: eventsTopic,
-    also: [attemptsInsert(recorded), projectionUpdate(projections)],
+    also: [attemptsInsert(recorded), projectionUpdateStatement(projections)],
   });
   return recorded.map(({ effect, outcome, finishedAt, decision }) => ({
     effect,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type Orm, openOrm, readStream, runSql } from '@exactly/persistence';
+import { readStream } from '@exactly/message-store';
+import { type Orm, openOrm, runSql } from '@exactly/persistence';
 import { eventually, metricValue } from '@exactly/testkit';
 import smtpServer from 'smtp-server';
 import { effectIdFor } from '../consumer/processPartitionBatch.js';

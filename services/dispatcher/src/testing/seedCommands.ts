@@ -6,7 +6,8 @@ import {
   type SendMessage,
   type SendMessageCommand,
 } from '@exactly/contracts';
-import { appendToStreams, newId, type Orm, runSql } from '@exactly/persistence';
+import { appendToStreams } from '@exactly/message-store';
+import { newId, type Orm, runSql } from '@exactly/persistence';
 import type { Producer } from 'kafkajs';
 
 /** One accepted command as ingest would leave it: a `messages` row, its v1 event, and the Kafka record. */

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createKafka } from '@exactly/messaging';
 import { createLogger, createMetricsRegistry } from '@exactly/observability';
+import { outboxSessionSettings } from '@exactly/outbox';
 import { type Orm, openOrm } from '@exactly/persistence';
 import pg from 'pg';
 import { readRelayConfig } from '../config.js';
 import { createRelay, type Relay } from '../createRelay.js';
-import { outboxSessionSettings } from '../outboxStore.js';
 
 export const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
 

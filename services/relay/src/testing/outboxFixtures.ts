@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { enqueueOutbox, notifyOutbox, type Orm, type OutboxEntry, runSql } from '@exactly/persistence';
+import { enqueueOutbox, notifyOutbox, type OutboxEntry } from '@exactly/outbox';
+import { type Orm, runSql } from '@exactly/persistence';
 import type { Kafka } from 'kafkajs';
 
 /** What a test row carries: its number, so the topic can be checked for loss, duplicates and order. */

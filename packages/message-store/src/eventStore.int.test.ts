@@ -1,18 +1,23 @@
+import type { MessageEvent } from '@exactly/contracts';
 import { ExactlyError } from '@exactly/errors';
-import {
-  Account,
-  appendToStreams,
-  enqueueOutbox,
-  newId,
-  type Orm,
-  openOrm,
-  readStream,
-  recordMessageEvents,
-  runSql,
-} from '../index.js';
+import { Account, newId, type Orm, openOrm, runSql } from '@exactly/persistence';
+import { appendToStreams, readStream, recordMessageEvents } from './index.js';
 
 const databaseUrl = process.env.DATABASE_URL ?? '';
 let orm: Orm;
+
+/** A valid MessageAccepted of message `n` (the append takes only events of the contracts' union). */
+const accepted = (n: number): Extract<MessageEvent, { type: 'MessageAccepted' }> => ({
+  type: 'MessageAccepted',
+  data: {
+    messageId: `msg_${n}`,
+    accountId: 'acc_1',
+    channel: 'sms',
+    to: '+15551234567',
+    from: 'ACME',
+    idempotencyKey: `k${n}`,
+  },
+});
 
 beforeAll(async () => {
   orm = await openOrm({ databaseUrl, poolSize: 4 });
@@ -27,8 +32,8 @@ describe('the event store', () => {
     const [first, second] = [newId('msg'), newId('msg')];
     await orm.em.fork().transactional(async (em) => {
       await appendToStreams(em, [
-        { streamId: first, expectedVersion: 0, events: [{ type: 'MessageAccepted', data: { n: 1 } }] },
-        { streamId: second, expectedVersion: 0, events: [{ type: 'MessageAccepted', data: { n: 2 } }] },
+        { streamId: first, expectedVersion: 0, events: [accepted(1)] },
+        { streamId: second, expectedVersion: 0, events: [accepted(2)] },
       ]);
     });
     await orm.em.fork().transactional(async (em) => {
@@ -36,15 +41,15 @@ describe('the event store', () => {
         {
           streamId: first,
           expectedVersion: 1,
-          events: [{ type: 'DispatchRequested', data: { provider: 'log' } }],
+          events: [{ type: 'DispatchRequested', data: { provider: 'log', effectId: 'eff_1' } }],
         },
       ]);
     });
 
     const events = await readStream(orm.em.fork(), first);
     expect(events.map((event) => [event.version, event.type, event.data])).toEqual([
-      [1, 'MessageAccepted', { n: 1 }],
-      [2, 'DispatchRequested', { provider: 'log' }],
+      [1, 'MessageAccepted', accepted(1).data],
+      [2, 'DispatchRequested', { provider: 'log', effectId: 'eff_1' }],
     ]);
   });
 
@@ -52,16 +57,14 @@ describe('the event store', () => {
     it('throws a retryable concurrency conflict and keeps nothing of the transaction', async () => {
       const streamId = newId('msg');
       await orm.em.fork().transactional(async (em) => {
-        await appendToStreams(em, [
-          { streamId, expectedVersion: 0, events: [{ type: 'MessageAccepted', data: {} }] },
-        ]);
+        await appendToStreams(em, [{ streamId, expectedVersion: 0, events: [accepted(0)] }]);
       });
 
       const accountId = newId('acc');
       const attempt = orm.em.fork().transactional(async (em) => {
         em.create(Account, { id: accountId, name: 'written before the conflict' });
         await em.flush();
-        await appendToStreams(em, [{ streamId, expectedVersion: 0, events: [{ type: 'Other', data: {} }] }]);
+        await appendToStreams(em, [{ streamId, expectedVersion: 0, events: [accepted(0)] }]);
       });
 
       await expect(attempt).rejects.toMatchObject({ code: 'concurrency_conflict', retryable: true });
@@ -98,7 +101,7 @@ describe('recording message events with more writes in the same round trip', () 
             streamId,
             accountId: account.id,
             expectedVersion,
-            events: [{ type: 'MessageAccepted', data: {} }],
+            events: [accepted(0)],
           },
         ],
         {
@@ -128,9 +131,7 @@ describe('recording message events with more writes in the same round trip', () 
     const streamId = newId('msg');
     const accountId = newId('acc');
     await orm.em.fork().transactional(async (em) => {
-      await appendToStreams(em, [
-        { streamId, expectedVersion: 0, events: [{ type: 'MessageAccepted', data: {} }] },
-      ]);
+      await appendToStreams(em, [{ streamId, expectedVersion: 0, events: [accepted(0)] }]);
     });
     const attempt = recordWithAccount(streamId, 0, { id: accountId, name: 'lost' });
     await expect(attempt).rejects.toMatchObject({ code: 'concurrency_conflict', retryable: true });
@@ -146,26 +147,5 @@ describe('recording message events with more writes in the same round trip', () 
     });
     const attempt = recordWithAccount(newId('msg'), 0, { id: accountId, name: 'again' });
     await expect(attempt).rejects.toMatchObject({ code: '23505', table: 'accounts' });
-  });
-});
-
-describe('the outbox', () => {
-  it('stores records with a stable shard derived from the Kafka key', async () => {
-    const key = `acc_1|${newId('k')}`;
-    await orm.em.fork().transactional(async (em) => {
-      await enqueueOutbox(em, [
-        { topic: 't', kafkaKey: key, payload: { a: 1 }, headers: { h: 'v' } },
-        { topic: 't', kafkaKey: key, payload: { a: 2 }, headers: {} },
-      ]);
-    });
-    const { rows } = await runSql<{ shard: number; payload: unknown }>(
-      orm.em.fork(),
-      'SELECT shard, payload FROM outbox WHERE kafka_key = $1 ORDER BY id',
-      [key],
-    );
-    expect(rows.map((row) => row.payload)).toEqual([{ a: 1 }, { a: 2 }]);
-    expect(rows[0]?.shard).toBe(rows[1]?.shard);
-    expect(rows[0]?.shard).toBeGreaterThanOrEqual(0);
-    expect(rows[0]?.shard).toBeLessThan(32);
   });
 });

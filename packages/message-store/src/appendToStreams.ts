@@ -1,26 +1,28 @@
+import type { MessageEvent } from '@exactly/contracts';
 import { ExactlyError } from '@exactly/errors';
+import { runSql, type SqlStatement } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { runSql } from '../runSql.js';
-import type { SqlStatement } from '../sqlStatements.js';
 
-export interface NewEvent {
-  type: string;
-  data: Record<string, unknown>;
-  metadata?: Record<string, unknown>;
-}
+/**
+ * An event to append: a member of the contracts' `MessageEvent` union (so a misspelt type or a
+ * wrong payload is a type error), with the metadata that travels with it (request id, trace).
+ */
+export type NewEvent<E extends MessageEvent = MessageEvent> = E & { metadata?: Record<string, unknown> };
 
-export interface StreamAppend {
+export interface StreamAppend<E extends MessageEvent = MessageEvent> {
   streamId: string;
   /** The stream's current version (0 for a new stream); the events get the versions after it. */
   expectedVersion: number;
-  events: NewEvent[];
+  events: readonly NewEvent<E>[];
 }
 
 /**
  * The statement that appends events to one or more streams (undefined when there are none). Run
  * it inside the caller's transaction, and pass a failure through `asConcurrencyConflict`.
  */
-export function appendToStreamsStatement(appends: readonly StreamAppend[]): SqlStatement | undefined {
+export function appendToStreamsStatement<E extends MessageEvent>(
+  appends: readonly StreamAppend<E>[],
+): SqlStatement | undefined {
   const streamIds: string[] = [];
   const versions: number[] = [];
   const types: string[] = [];
@@ -47,7 +49,7 @@ export function appendToStreamsStatement(appends: readonly StreamAppend[]): SqlS
  * A duplicate (stream_id, version) means another writer appended first: `concurrency_conflict`
  * (retryable). Any other error is returned as it is.
  */
-export function asConcurrencyConflict(error: unknown, appends: readonly StreamAppend[]): unknown {
+export function asConcurrencyConflict(error: unknown, appends: readonly { streamId: string }[]): unknown {
   const { code, table } = error as { code?: string; table?: string };
   if (code !== '23505' || table !== 'message_events') return error;
   return new ExactlyError(
@@ -66,7 +68,10 @@ export function asConcurrencyConflict(error: unknown, appends: readonly StreamAp
  * (stream_id, version) refuses it and this throws `concurrency_conflict` (retryable), so the
  * caller's transaction rolls back and nothing of it is kept.
  */
-export async function appendToStreams(em: EntityManager, appends: readonly StreamAppend[]): Promise<void> {
+export async function appendToStreams<E extends MessageEvent>(
+  em: EntityManager,
+  appends: readonly StreamAppend<E>[],
+): Promise<void> {
   const statement = appendToStreamsStatement(appends);
   if (statement === undefined) return;
   try {

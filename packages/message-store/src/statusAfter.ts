@@ -1,5 +1,4 @@
-import type { MessageEventType } from './messageEvents.js';
-import type { MessageStatus } from './messageResource.js';
+import type { MessageEventType, MessageStatus } from '@exactly/contracts';
 
 /** The status a message has after an event: the one rule the live projection and a rebuild share. */
 export function statusAfter(current: MessageStatus | undefined, eventType: MessageEventType): MessageStatus {

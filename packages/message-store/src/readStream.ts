@@ -1,5 +1,5 @@
+import { runSql } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { runSql } from '../runSql.js';
 
 export interface StoredEvent {
   streamId: string;

@@ -1,6 +1,8 @@
-import { type MessageEventType, type MessageStatus, statusAfter } from '@exactly/contracts';
+import type { MessageStatus } from '@exactly/contracts';
+import { runSql } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { runSql } from '../runSql.js';
+import { foldStatus } from './foldStatus.js';
+import { updateProjections } from './projectionUpdate.js';
 
 /** The part of a `messages` row that its event stream determines. */
 export interface ProjectedMessage {
@@ -56,21 +58,6 @@ const comparedFields = [
   'version',
 ] as const satisfies readonly (keyof ProjectedMessage)[];
 
-// Every event type the writers fold (a Record, so a new type cannot be left out of the rebuild).
-const folded: Record<MessageEventType, true> = {
-  MessageAccepted: true,
-  DispatchRequested: true,
-  ProviderAccepted: true,
-  ProviderCallFailed: true,
-  RetryScheduled: true,
-  MessageFailed: true,
-  MessageHeld: true,
-  OperatorMarkedSent: true,
-  OperatorMarkedFailed: true,
-  OperatorRequestedResend: true,
-};
-const knownEventTypes = new Set<string>(Object.keys(folded));
-
 /**
  * Folds one stream's events (oldest first) into the projection, with the same `statusAfter` rule
  * the live writers use. Returns undefined for a stream that does not start with `MessageAccepted`
@@ -85,7 +72,7 @@ export function projectMessage(
   let status: MessageStatus | undefined;
   for (const [index, event] of events.entries()) {
     if (event.version !== index + 1) return undefined;
-    if (knownEventTypes.has(event.type)) status = statusAfter(status, event.type as MessageEventType);
+    status = foldStatus(status, event.type);
   }
   const data = first.data;
   return {
@@ -138,20 +125,14 @@ export async function rebuildMessageProjections(
       mismatch.rebuilt !== undefined &&
       mismatch.fields.every((field) => field === 'status' || field === 'version'),
   );
-  if (repairable.length > 0) {
-    // Several thousand rows in one statement: the ORM would issue one UPDATE per entity.
-    await runSql(
-      em,
-      `UPDATE messages m SET status = v.status, version = v.version, updated_at = now()
-         FROM unnest($1::text[], $2::text[], $3::int[]) AS v(id, status, version)
-        WHERE m.id = v.id`,
-      [
-        repairable.map((mismatch) => mismatch.id),
-        repairable.map((mismatch) => mismatch.rebuilt?.status),
-        repairable.map((mismatch) => mismatch.rebuilt?.version),
-      ],
-    );
-  }
+  await updateProjections(
+    em,
+    repairable.flatMap((mismatch) =>
+      mismatch.rebuilt === undefined
+        ? []
+        : [{ id: mismatch.id, status: mismatch.rebuilt.status, version: mismatch.rebuilt.version }],
+    ),
+  );
   return {
     checked,
     repaired: repairable.map((mismatch) => mismatch.id),

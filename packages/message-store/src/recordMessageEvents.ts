@@ -1,10 +1,15 @@
-import { jsonContentType, type MessageEventRecord, recordHeaders } from '@exactly/contracts';
+import {
+  jsonContentType,
+  type MessageEvent,
+  type MessageEventRecord,
+  recordHeaders,
+} from '@exactly/contracts';
+import { enqueueOutboxStatement } from '@exactly/outbox';
+import { runStatements, type SqlStatement } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { enqueueOutboxStatement } from '../outbox/enqueueOutbox.js';
-import { runStatements, type SqlStatement } from '../sqlStatements.js';
 import { appendToStreamsStatement, asConcurrencyConflict, type StreamAppend } from './appendToStreams.js';
 
-export interface MessageEventsAppend extends StreamAppend {
+export interface MessageEventsAppend<E extends MessageEvent = MessageEvent> extends StreamAppend<E> {
   accountId: string;
 }
 
@@ -14,9 +19,9 @@ export interface MessageEventsAppend extends StreamAppend {
  * their order). `also`: more independent writes of the caller's, sent in that round trip too.
  * A stream appended to concurrently throws `concurrency_conflict` (retryable).
  */
-export async function recordMessageEvents(
+export async function recordMessageEvents<E extends MessageEvent>(
   em: EntityManager,
-  appends: readonly MessageEventsAppend[],
+  appends: readonly MessageEventsAppend<E>[],
   options: { topic: string; at?: Date; also?: readonly SqlStatement[] },
 ): Promise<void> {
   const statements = [...messageEventsStatements(appends, options), ...(options.also ?? [])];
@@ -27,8 +32,8 @@ export async function recordMessageEvents(
   }
 }
 
-function messageEventsStatements(
-  appends: readonly MessageEventsAppend[],
+function messageEventsStatements<E extends MessageEvent>(
+  appends: readonly MessageEventsAppend<E>[],
   { topic, at = new Date() }: { topic: string; at?: Date },
 ): SqlStatement[] {
   const append = appendToStreamsStatement(appends);

@@ -1,6 +1,5 @@
+import { runSql, type SqlStatement } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { runSql } from '../runSql.js';
-import type { SqlStatement } from '../sqlStatements.js';
 
 export interface OutboxEntry {
   topic: string;
@@ -9,13 +8,6 @@ export interface OutboxEntry {
   payload: unknown;
   headers: Record<string, string>;
 }
-
-/**
- * The channel the relay LISTENs on. Writers NOTIFY it after their transaction commits, never
- * inside it: a NOTIFY inside a transaction takes a global lock at commit and would serialise
- * every writer's commits.
- */
-export const outboxChannel = 'exactly_outbox';
 
 /** The statement that adds records to the outbox (one multi-row insert); undefined when there are none. */
 export function enqueueOutboxStatement(entries: readonly OutboxEntry[]): SqlStatement | undefined {
@@ -36,9 +28,4 @@ export function enqueueOutboxStatement(entries: readonly OutboxEntry[]): SqlStat
 export async function enqueueOutbox(em: EntityManager, entries: readonly OutboxEntry[]): Promise<void> {
   const statement = enqueueOutboxStatement(entries);
   if (statement !== undefined) await runSql(em, statement.text, statement.parameters);
-}
-
-/** Wakes the relays; call after the transaction that enqueued records committed. */
-export async function notifyOutbox(em: EntityManager): Promise<void> {
-  await runSql(em, `SELECT pg_notify('${outboxChannel}', '')`);
 }

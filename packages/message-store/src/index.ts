@@ -1,0 +1,22 @@
+export { advanceProjections, type ProjectionAdvance, type ReadEvent } from './advanceProjections.js';
+export { appendToStreams, type NewEvent, type StreamAppend } from './appendToStreams.js';
+export { failUnpublishedMessages } from './failUnpublishedMessages.js';
+export { foldStatus, isMessageEventType } from './foldStatus.js';
+export {
+  compareMessageProjections,
+  type ProjectedMessage,
+  type ProjectionComparison,
+  type ProjectionMismatch,
+  type ProjectionScope,
+  projectMessage,
+  rebuildMessageProjections,
+} from './messageProjections.js';
+export { type NewMessage, newMessagesStatement } from './newMessagesStatement.js';
+export {
+  type ProjectionChange,
+  projectionUpdateStatement,
+  updateProjections,
+} from './projectionUpdate.js';
+export { readStream, type StoredEvent } from './readStream.js';
+export { type MessageEventsAppend, recordMessageEvents } from './recordMessageEvents.js';
+export { projectStatus, statusAfter } from './statusAfter.js';
