@@ -12,8 +12,10 @@ export {
 } from './kafkaRecords.js';
 export {
   DispatchRequested,
+  EventMetadata,
   MessageAccepted,
   MessageEvent,
+  type MessageEventOf,
   type MessageEventType,
   MessageFailed,
   MessageHeld,
@@ -34,6 +36,7 @@ export {
   MessageResource,
   MessageStatus,
 } from './messageResource.js';
+export { evolveMessage, initialMessageState, type MessageState } from './messageState.js';
 export {
   Channel,
   Metadata,

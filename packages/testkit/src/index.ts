@@ -1,4 +1,5 @@
 export { createTestTopics } from './createTestTopics.js';
+export { type Decider, deciderSpec } from './deciderSpec.js';
 export {
   type FailureMode,
   FakeProvider,
