@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, createMetricsRegistry } from '@exactly/observability';
 import { type Orm, openOrm, readStream, runSql } from '@exactly/persistence';
-import { effectIdFor } from '../consumer/processPartitionBatch.js';
+import { effectIdFor } from '../decide/decideCommand.js';
 import { createDispatcherMetrics } from '../dispatcherMetrics.js';
 import type { Provider, SendOutcome, SendRequest } from '../providers/provider.js';
 import { seedAccount, seedMessages } from '../testing/seedCommands.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Orm, openOrm, readStream, runSql } from '@exactly/persistence';
 import type { Admin, Producer } from 'kafkajs';
 import smtpServer from 'smtp-server';
-import { effectIdFor } from '../consumer/processPartitionBatch.js';
+import { effectIdFor } from '../decide/decideCommand.js';
 import { emailTo, produceCommands, seedAccount, seedMessages } from '../testing/seedCommands.js';
 import {
   createTestTopic,

@@ -2,7 +2,7 @@ import { type DeadLetterRecord, recordHeaders } from '@exactly/contracts';
 import type { ErrorCode } from '@exactly/errors';
 import { enqueueOutbox, runSql } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ReceivedRecord } from '../consumer/decodeRecord.js';
+import type { ReceivedRecord } from './decodeRecord.js';
 
 export interface DeadLetter {
   code: ErrorCode;
