@@ -1,4 +1,4 @@
-import { statusAfter } from '@exactly/contracts';
+import { type MessageFailed, statusAfter } from '@exactly/contracts';
 import {
   inTransaction,
   type MessageEventsAppend,
@@ -231,12 +231,7 @@ export class OutboxStore {
         streamId: message.id,
         accountId: message.account_id,
         expectedVersion: message.version,
-        events: [
-          {
-            type: 'MessageFailed',
-            data: { reason: `unpublishable: ${reasonOf.get(message.id) ?? 'unknown'}`, attempts: 0 },
-          },
-        ],
+        events: [unpublishable(reasonOf.get(message.id))],
       }));
       const projection: SqlStatement = {
         text: `UPDATE messages SET status = $2, version = version + 1, updated_at = now()
@@ -297,4 +292,9 @@ export class OutboxStore {
  */
 function idArray(ids: readonly string[]): string {
   return `{${ids.join(',')}}`;
+}
+
+/** The event of a message whose command could not be published: it is never sent. */
+function unpublishable(reason: string | undefined): MessageFailed {
+  return { type: 'MessageFailed', data: { reason: `unpublishable: ${reason ?? 'unknown'}`, attempts: 0 } };
 }

@@ -1,15 +1,8 @@
-import { type MessageEventType, type MessageStatus, statusAfter } from '@exactly/contracts';
-import {
-  inTransaction,
-  type NewEvent,
-  notifyOutbox,
-  type Orm,
-  recordMessageEvents,
-  runSql,
-} from '@exactly/persistence';
+import { initialMessageState, type MessageStatus } from '@exactly/contracts';
+import { inTransaction, notifyOutbox, type Orm, recordMessageEvents, runSql } from '@exactly/persistence';
+import { decideHeldResolution, type HeldDecision } from './decideHeldResolution.js';
 
-/** The operator's decision about a held message. */
-export type HeldDecision = 'sent' | 'failed' | 'send_again';
+export type { HeldDecision };
 
 export interface HeldResolution {
   messageId: string;
@@ -23,19 +16,6 @@ export type HeldResolutionOutcome =
   | { messageId: string; outcome: 'resolved'; decision: HeldDecision; status: MessageStatus }
   | { messageId: string; outcome: 'not_held'; status: MessageStatus | undefined }
   | { messageId: string; outcome: 'not_found' };
-
-const eventOf: Record<HeldDecision, MessageEventType> = {
-  sent: 'OperatorMarkedSent',
-  failed: 'OperatorMarkedFailed',
-  send_again: 'OperatorRequestedResend',
-};
-
-/** The effect's state after the decision; `pending` makes the dispatcher claim one more attempt. */
-const effectStateOf: Record<HeldDecision, 'succeeded' | 'failed' | 'pending'> = {
-  sent: 'succeeded',
-  failed: 'failed',
-  send_again: 'pending',
-};
 
 /**
  * Records an operator's decision about a held message, in one transaction: the decision as an
@@ -64,15 +44,19 @@ export async function resolveHeldMessage(
     );
     const effect = effects[0];
     const message = messages[0];
-    if (message === undefined) return { messageId, outcome: 'not_found' };
-    if (effect === undefined || effect.state !== 'held' || message.status !== 'held') {
-      return { messageId, outcome: 'not_held', status: message.status };
-    }
-    const event = {
-      type: eventOf[decision],
-      data: { operator: resolution.operator, ...(resolution.note ? { note: resolution.note } : {}) },
-    } as NewEvent;
-    const status = statusAfter(message.status, eventOf[decision]);
+    const decided = decideHeldResolution(
+      { type: 'ResolveHeldMessage', data: resolution },
+      {
+        message:
+          message === undefined
+            ? initialMessageState()
+            : { accountId: effect?.account_id, version: message.version, status: message.status },
+        effect: effect?.state,
+      },
+    );
+    if (decided.outcome !== 'resolved') return { messageId, ...decided };
+    // Resolved only when the effect is held, so both rows are there.
+    if (effect === undefined || message === undefined) throw new TypeError(`held ${messageId} lost its rows`);
     await recordMessageEvents(
       tx,
       [
@@ -80,7 +64,7 @@ export async function resolveHeldMessage(
           streamId: messageId,
           accountId: effect.account_id,
           expectedVersion: message.version,
-          events: [event],
+          events: decided.events,
         },
       ],
       {
@@ -91,16 +75,16 @@ export async function resolveHeldMessage(
                           finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END,
                           last_error = CASE WHEN $2 = 'pending' THEN last_error ELSE $3 END
                     WHERE id = $1`,
-            parameters: [effect.id, effectStateOf[decision], `operator ${resolution.operator}: ${decision}`],
+            parameters: [effect.id, decided.effectState, `operator ${resolution.operator}: ${decision}`],
           },
           {
             text: 'UPDATE messages SET status = $2, version = $3, updated_at = now() WHERE id = $1',
-            parameters: [messageId, status, message.version + 1],
+            parameters: [messageId, decided.status, decided.version],
           },
         ],
       },
     );
-    return { messageId, outcome: 'resolved', decision, status };
+    return { messageId, outcome: 'resolved', decision, status: decided.status };
   });
   if (outcome.outcome === 'resolved') await notifyOutbox(orm.em.fork());
   return outcome;
