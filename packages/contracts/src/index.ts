@@ -12,8 +12,10 @@ export {
 } from './kafkaRecords.js';
 export {
   DispatchRequested,
+  EventMetadata,
   MessageAccepted,
   MessageEvent,
+  type MessageEventOf,
   type MessageEventType,
   MessageFailed,
   MessageHeld,

@@ -1,6 +1,18 @@
 import { z } from 'zod';
 import { Channel } from './sendMessage.js';
 
+/**
+ * What an event carries besides its data, stored in `message_events.metadata` (not on the events
+ * topic): where it came from, so a stream can be followed back to its request and its trace.
+ */
+export const EventMetadata = z.object({
+  /** The id of the API request that accepted the message. */
+  requestId: z.string().optional(),
+  /** The W3C trace context of the request or the command record the event was decided from. */
+  traceparent: z.string().optional(),
+});
+export type EventMetadata = z.infer<typeof EventMetadata>;
+
 /** The first event of every message stream, appended by the ingest API in the accepting transaction. */
 export const MessageAccepted = z.object({
   type: z.literal('MessageAccepted'),
@@ -13,13 +25,17 @@ export const MessageAccepted = z.object({
     idempotencyKey: z.string(),
     batchId: z.string().optional(),
   }),
+  metadata: EventMetadata.optional(),
 });
+export type MessageAccepted = z.infer<typeof MessageAccepted>;
 
 /** The dispatcher took the command from Kafka and queued the provider call. */
 export const DispatchRequested = z.object({
   type: z.literal('DispatchRequested'),
   data: z.object({ provider: z.string(), effectId: z.string() }),
+  metadata: EventMetadata.optional(),
 });
+export type DispatchRequested = z.infer<typeof DispatchRequested>;
 
 /** The provider took the send. */
 export const ProviderAccepted = z.object({
@@ -30,7 +46,9 @@ export const ProviderAccepted = z.object({
     providerMessageId: z.string().optional(),
     replayed: z.boolean().optional(),
   }),
+  metadata: EventMetadata.optional(),
 });
+export type ProviderAccepted = z.infer<typeof ProviderAccepted>;
 
 /** One provider call failed; `retryable` says whether another attempt follows. */
 export const ProviderCallFailed = z.object({
@@ -41,19 +59,25 @@ export const ProviderCallFailed = z.object({
     error: z.string(),
     retryable: z.boolean(),
   }),
+  metadata: EventMetadata.optional(),
 });
+export type ProviderCallFailed = z.infer<typeof ProviderCallFailed>;
 
 /** Another attempt is due at `at`. */
 export const RetryScheduled = z.object({
   type: z.literal('RetryScheduled'),
   data: z.object({ attempt: z.number().int().positive(), at: z.iso.datetime({ offset: true }) }),
+  metadata: EventMetadata.optional(),
 });
+export type RetryScheduled = z.infer<typeof RetryScheduled>;
 
 /** The message will not be sent: the provider refused it or every attempt failed. */
 export const MessageFailed = z.object({
   type: z.literal('MessageFailed'),
   data: z.object({ reason: z.string(), attempts: z.number().int().nonnegative() }),
+  metadata: EventMetadata.optional(),
 });
+export type MessageFailed = z.infer<typeof MessageFailed>;
 
 /**
  * The outcome of a provider call is unknown (the process died during it, or the request went out
@@ -63,24 +87,35 @@ export const MessageFailed = z.object({
 export const MessageHeld = z.object({
   type: z.literal('MessageHeld'),
   data: z.object({ provider: z.string(), attempt: z.number().int().positive(), reason: z.string() }),
+  metadata: EventMetadata.optional(),
 });
+export type MessageHeld = z.infer<typeof MessageHeld>;
 
 const OperatorDecision = z.object({ operator: z.string(), note: z.string().optional() });
 
 /** An operator settled a held message as sent (checked with the provider or the recipient). */
-export const OperatorMarkedSent = z.object({ type: z.literal('OperatorMarkedSent'), data: OperatorDecision });
+export const OperatorMarkedSent = z.object({
+  type: z.literal('OperatorMarkedSent'),
+  data: OperatorDecision,
+  metadata: EventMetadata.optional(),
+});
+export type OperatorMarkedSent = z.infer<typeof OperatorMarkedSent>;
 
 /** An operator settled a held message as not sent, and not to be sent. */
 export const OperatorMarkedFailed = z.object({
   type: z.literal('OperatorMarkedFailed'),
   data: OperatorDecision,
+  metadata: EventMetadata.optional(),
 });
+export type OperatorMarkedFailed = z.infer<typeof OperatorMarkedFailed>;
 
 /** An operator decided a held message is to be sent once more (accepting a possible repeat). */
 export const OperatorRequestedResend = z.object({
   type: z.literal('OperatorRequestedResend'),
   data: OperatorDecision,
+  metadata: EventMetadata.optional(),
 });
+export type OperatorRequestedResend = z.infer<typeof OperatorRequestedResend>;
 
 export const MessageEvent = z.discriminatedUnion('type', [
   MessageAccepted,
@@ -96,3 +131,5 @@ export const MessageEvent = z.discriminatedUnion('type', [
 ]);
 export type MessageEvent = z.infer<typeof MessageEvent>;
 export type MessageEventType = MessageEvent['type'];
+/** The member of the union with this type. */
+export type MessageEventOf<T extends MessageEventType> = Extract<MessageEvent, { type: T }>;

@@ -11,6 +11,7 @@ export {
   projectMessage,
   rebuildMessageProjections,
 } from './messageProjections.js';
+export { evolveMessage, initialMessageState, type MessageState } from './messageState.js';
 export { type NewMessage, newMessagesStatement } from './newMessagesStatement.js';
 export {
   type ProjectionChange,

@@ -1,3 +1,5 @@
+import { backoffDelay as sharedBackoffDelay } from '@exactly/errors';
+
 export interface RetryPolicy {
   /** Retries after the first attempt (default 4: five attempts in all). */
   maxRetries: number;
@@ -14,8 +16,7 @@ export const defaultRetryPolicy: RetryPolicy = { maxRetries: 4, initialDelayMs: 
  * min(max, initial * 2^retry), so many clients retrying at once spread out.
  */
 export function backoffDelay(retry: number, policy: RetryPolicy, random: () => number): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** retry);
-  return Math.floor(random() * ceiling);
+  return sharedBackoffDelay(retry, { ...policy, jitter: 'full' }, random);
 }
 
 /** A `Retry-After` header (seconds or an HTTP date) as milliseconds from `now`, if present and valid. */

@@ -1,5 +1,6 @@
 export { serviceEntry } from '@exactly/infra';
 export { createTestTopics } from './createTestTopics.js';
+export { type Decider, deciderSpec } from './deciderSpec.js';
 export { eventually } from './eventually.js';
 export {
   type FailureMode,

@@ -203,6 +203,8 @@ describe('a stored offset left by another topic of the same name', () => {
       [group],
     );
     expect(rows).toEqual([{ next_offset: '150', topic_id: expect.stringMatching(/^[0-9a-f-]{36}$/) }]);
+    // Left pending, these calls would go to the next test's dispatcher and provider.
+    await eventually('their effects settled', () => effectsSettled(commands));
   });
 });
 
@@ -255,6 +257,8 @@ describe('a commands topic deleted and created again under the same name', () =>
     const [now] = await stored();
     expect(now?.next_offset).toBe('150');
     expect(now?.topic_id).not.toBe(old?.topic_id);
+    // Left pending, these calls would go to the next test's dispatcher and provider.
+    await eventually('their effects settled', () => effectsSettled([...before, ...after]));
   });
 });
 

@@ -1,6 +1,7 @@
 import {
   commandSchemaVersion,
   jsonContentType,
+  type MessageAccepted,
   recordHeaders,
   type SendMessageCommand,
 } from '@exactly/contracts';
@@ -49,21 +50,7 @@ export function writeAcceptedMessages(topics: Topics): EffectsWriter {
         streamId: message.id,
         accountId: message.accountId,
         expectedVersion: 0,
-        events: [
-          {
-            type: 'MessageAccepted',
-            data: {
-              messageId: message.id,
-              accountId: message.accountId,
-              channel: message.command.channel,
-              to: message.command.to,
-              from: message.command.from,
-              idempotencyKey: message.idempotencyKey,
-              ...(message.batchId === undefined ? {} : { batchId: message.batchId }),
-            },
-            metadata: { requestId: message.requestId, traceparent: message.traceparent },
-          },
-        ],
+        events: [messageAccepted(message)],
       })),
       {
         topic: topics.messageEvents,
@@ -71,6 +58,23 @@ export function writeAcceptedMessages(topics: Topics): EffectsWriter {
         also: commands === undefined ? [rows] : [rows, commands],
       },
     );
+  };
+}
+
+/** Event v1 of an accepted message's stream. */
+function messageAccepted(message: AcceptedMessage): MessageAccepted {
+  return {
+    type: 'MessageAccepted',
+    data: {
+      messageId: message.id,
+      accountId: message.accountId,
+      channel: message.command.channel,
+      to: message.command.to,
+      from: message.command.from,
+      idempotencyKey: message.idempotencyKey,
+      ...(message.batchId === undefined ? {} : { batchId: message.batchId }),
+    },
+    metadata: { requestId: message.requestId, traceparent: message.traceparent },
   };
 }
 

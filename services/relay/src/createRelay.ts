@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from '@exactly/errors';
 import { type EnsuredTopics, ensureTopics, isKafkaStartUpRace, type TopicSpec } from '@exactly/messaging';
 import { type Logger, startOpsServer } from '@exactly/observability';
 import type { Orm } from '@exactly/persistence';
 import type { Admin } from 'kafkajs';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
-import { backoffDelay } from './backoff.js';
 import type { RelayConfig } from './config.js';
 import { KafkaPublisher, type NewKafka } from './kafkaPublisher.js';
 import { OutboxRelay } from './outboxRelay.js';
@@ -117,9 +117,17 @@ export function createRelay({
         } else {
           log.error({ err: error }, 'cannot create or describe the topics; retrying');
         }
-        await sleep(backoffDelay(failures, config.RELAY_RETRY_MIN, config.RELAY_RETRY_MAX), undefined, {
-          signal: stopping.signal,
-        });
+        await sleep(
+          backoffDelay(failures, {
+            initialDelayMs: config.RELAY_RETRY_MIN,
+            maxDelayMs: config.RELAY_RETRY_MAX,
+            jitter: 'equal',
+          }),
+          undefined,
+          {
+            signal: stopping.signal,
+          },
+        );
       }
     }
   }

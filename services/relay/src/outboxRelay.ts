@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from '@exactly/errors';
 import type { Logger } from '@exactly/observability';
 import type { ClaimedRow } from '@exactly/outbox';
 import type { Message } from 'kafkajs';
-import { backoffDelay } from './backoff.js';
 import { classifySendError, type KafkaPublisher } from './kafkaPublisher.js';
 import { reasonCode, toKafkaMessage } from './kafkaRecord.js';
 import type { OutboxStore } from './outboxStore.js';
@@ -415,7 +415,13 @@ export class OutboxRelay {
           metrics.errors.inc({ kind: 'database' });
           logger.error({ err: error }, `${what} failed; retrying`);
           if (this.stopped && failures >= 3) return;
-          await sleep(backoffDelay(failures, this.options.retryMinMs, this.options.retryMaxMs));
+          await sleep(
+            backoffDelay(failures, {
+              initialDelayMs: this.options.retryMinMs,
+              maxDelayMs: this.options.retryMaxMs,
+              jitter: 'equal',
+            }),
+          );
         }
       }
     })();
@@ -424,7 +430,11 @@ export class OutboxRelay {
   }
 
   private async pause(failures: number): Promise<void> {
-    const delay = backoffDelay(failures, this.options.retryMinMs, this.options.retryMaxMs);
+    const delay = backoffDelay(failures, {
+      initialDelayMs: this.options.retryMinMs,
+      maxDelayMs: this.options.retryMaxMs,
+      jitter: 'equal',
+    });
     await sleep(delay, undefined, { signal: this.stopping.signal }).catch(() => {});
   }
 }

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from '@exactly/errors';
 import type { Logger } from '@exactly/observability';
 import { outboxChannel } from '@exactly/outbox';
 import type pg from 'pg';
-import { backoffDelay } from './backoff.js';
 
 export interface OutboxWakeupOptions {
   /** A new, unconnected client for the LISTEN connection (one dedicated connection, kept open). */
@@ -99,7 +99,11 @@ export class OutboxWakeup {
       this.listening = false;
       this.client = undefined;
       await client.end().catch(() => {});
-      const delay = backoffDelay(failures++, this.options.retryMinMs, this.options.retryMaxMs);
+      const delay = backoffDelay(failures++, {
+        initialDelayMs: this.options.retryMinMs,
+        maxDelayMs: this.options.retryMaxMs,
+        jitter: 'equal',
+      });
       await sleep(delay, undefined, { signal: this.stopping.signal }).catch(() => {});
     }
   }

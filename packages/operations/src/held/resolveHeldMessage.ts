@@ -1,10 +1,10 @@
-import type { MessageEvent, MessageStatus } from '@exactly/contracts';
-import { projectionUpdateStatement, recordMessageEvents, statusAfter } from '@exactly/message-store';
+import type { MessageStatus } from '@exactly/contracts';
+import { initialMessageState, projectionUpdateStatement, recordMessageEvents } from '@exactly/message-store';
 import { notifyOutbox } from '@exactly/outbox';
 import { inTransaction, type Orm, runSql } from '@exactly/persistence';
+import { decideHeldResolution, type HeldDecision } from './decideHeldResolution.js';
 
-/** The operator's decision about a held message. */
-export type HeldDecision = 'sent' | 'failed' | 'send_again';
+export type { HeldDecision };
 
 export interface HeldResolution {
   messageId: string;
@@ -18,29 +18,6 @@ export type HeldResolutionOutcome =
   | { messageId: string; outcome: 'resolved'; decision: HeldDecision; status: MessageStatus }
   | { messageId: string; outcome: 'not_held'; status: MessageStatus | undefined }
   | { messageId: string; outcome: 'not_found' };
-
-type OperatorDecisionEvent = Extract<
-  MessageEvent,
-  { type: 'OperatorMarkedSent' | 'OperatorMarkedFailed' | 'OperatorRequestedResend' }
->;
-
-function eventOf(decision: HeldDecision, data: OperatorDecisionEvent['data']): OperatorDecisionEvent {
-  switch (decision) {
-    case 'sent':
-      return { type: 'OperatorMarkedSent', data };
-    case 'failed':
-      return { type: 'OperatorMarkedFailed', data };
-    case 'send_again':
-      return { type: 'OperatorRequestedResend', data };
-  }
-}
-
-/** The effect's state after the decision; `pending` makes the dispatcher claim one more attempt. */
-const effectStateOf: Record<HeldDecision, 'succeeded' | 'failed' | 'pending'> = {
-  sent: 'succeeded',
-  failed: 'failed',
-  send_again: 'pending',
-};
 
 /**
  * Records an operator's decision about a held message, in one transaction: the decision as an
@@ -69,15 +46,19 @@ export async function resolveHeldMessage(
     );
     const effect = effects[0];
     const message = messages[0];
-    if (message === undefined) return { messageId, outcome: 'not_found' };
-    if (effect === undefined || effect.state !== 'held' || message.status !== 'held') {
-      return { messageId, outcome: 'not_held', status: message.status };
-    }
-    const event = eventOf(decision, {
-      operator: resolution.operator,
-      ...(resolution.note ? { note: resolution.note } : {}),
-    });
-    const status = statusAfter(message.status, event.type);
+    const decided = decideHeldResolution(
+      { type: 'ResolveHeldMessage', data: resolution },
+      {
+        message:
+          message === undefined
+            ? initialMessageState()
+            : { accountId: effect?.account_id, version: message.version, status: message.status },
+        effect: effect?.state,
+      },
+    );
+    if (decided.outcome !== 'resolved') return { messageId, ...decided };
+    // Resolved only when the effect is held, so both rows are there.
+    if (effect === undefined || message === undefined) throw new TypeError(`held ${messageId} lost its rows`);
     await recordMessageEvents(
       tx,
       [
@@ -85,7 +66,7 @@ export async function resolveHeldMessage(
           streamId: messageId,
           accountId: effect.account_id,
           expectedVersion: message.version,
-          events: [event],
+          events: decided.events,
         },
       ],
       {
@@ -96,13 +77,13 @@ export async function resolveHeldMessage(
                           finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END,
                           last_error = CASE WHEN $2 = 'pending' THEN last_error ELSE $3 END
                     WHERE id = $1`,
-            parameters: [effect.id, effectStateOf[decision], `operator ${resolution.operator}: ${decision}`],
+            parameters: [effect.id, decided.effectState, `operator ${resolution.operator}: ${decision}`],
           },
-          projectionUpdateStatement([{ id: messageId, status, version: message.version + 1 }]),
+          projectionUpdateStatement([{ id: messageId, status: decided.status, version: decided.version }]),
         ],
       },
     );
-    return { messageId, outcome: 'resolved', decision, status };
+    return { messageId, outcome: 'resolved', decision, status: decided.status };
   });
   if (outcome.outcome === 'resolved') await notifyOutbox(orm.em.fork());
   return outcome;

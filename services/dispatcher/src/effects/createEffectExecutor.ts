@@ -1,6 +1,6 @@
+import { backoffDelay, isDeterministicFailure } from '@exactly/errors';
 import type { Logger } from '@exactly/observability';
 import type { Orm } from '@exactly/persistence';
-import { isDeterministicFailure } from '../consumer/isDeterministicFailure.js';
 import { delay } from '../delay.js';
 import type { DispatcherMetrics } from '../dispatcherMetrics.js';
 import type { ProviderLane } from '../providers/createProviders.js';
@@ -145,7 +145,7 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
           return;
         }
         logger.warn({ err: error, attempt }, 'recording outcomes failed; trying again');
-        await delay(Math.min(5_000, 100 * 2 ** Math.min(attempt, 6)));
+        await delay(backoffDelay(attempt, { initialDelayMs: 100, maxDelayMs: 5_000, jitter: 'equal' }));
         continue;
       }
       observe(recorded, outcomes.length);
@@ -349,7 +349,10 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
         } catch (error) {
           failures += 1;
           logger.warn({ err: error, provider: name }, 'claiming effects failed; trying again');
-          await delay(Math.min(10_000, 100 * 2 ** failures), stopping.signal);
+          await delay(
+            backoffDelay(failures, { initialDelayMs: 100, maxDelayMs: 10_000, jitter: 'equal' }),
+            stopping.signal,
+          );
         }
       }
       if (claimed === 0) await wakeup.wait(options.pollIntervalMs);

@@ -3,7 +3,7 @@ import { readStream } from '@exactly/message-store';
 import { createLogger, createMetricsRegistry } from '@exactly/observability';
 import { type Orm, openOrm, runSql } from '@exactly/persistence';
 import { eventually } from '@exactly/testkit';
-import { effectIdFor } from '../consumer/processPartitionBatch.js';
+import { effectIdFor } from '../decide/decideCommand.js';
 import { createDispatcherMetrics } from '../dispatcherMetrics.js';
 import type { Provider, SendOutcome, SendRequest } from '../providers/provider.js';
 import { seedAccount, seedMessages } from '../testing/seedCommands.js';

@@ -1,14 +1,15 @@
-import type { MessageEventType, MessageStatus } from '@exactly/contracts';
+import type { MessageStatus } from '@exactly/contracts';
 import {
+  evolveMessage,
   type MessageEventsAppend,
-  type NewEvent,
+  type MessageState,
   type ProjectionChange,
   projectionUpdateStatement,
   recordMessageEvents,
-  statusAfter,
 } from '@exactly/message-store';
 import { inTransaction, type Orm, runSql, type SqlStatement } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { decideOutcome, type EffectDecision, type OutcomeDecision } from '../decide/decideOutcome.js';
 import { keyedBatchPlans } from '../keyedBatchPlans.js';
 import type { SendOutcome } from '../providers/provider.js';
 import type { ClaimedEffect } from './claimEffects.js';
@@ -21,8 +22,6 @@ export interface AttemptOutcome {
   /** The provider's policy after an ambiguous outcome (default retry). */
   onAmbiguous?: 'retry' | 'hold';
 }
-
-export type EffectDecision = 'accepted' | 'retry_scheduled' | 'failed' | 'held';
 
 export interface RecordedOutcome extends AttemptOutcome {
   decision: EffectDecision;
@@ -53,13 +52,8 @@ export const outcomeUpdate = `UPDATE effects e SET state = v.state, due_at = clo
           AND (e.claim_token = v.claim_token OR (v.settles_held AND e.state = 'held' AND e.attempt = v.attempt))
        RETURNING e.id, v.claim_token`;
 
-interface Plan extends AttemptOutcome {
-  decision: EffectDecision;
-  state: 'succeeded' | 'pending' | 'failed' | 'held';
-  /** The retry's backoff: due_at is set from the database's clock, which the claim compares it with. */
-  delayMs: number;
-  events: NewEvent[];
-}
+/** An outcome with its decision; the retry's `delayMs` is added to the database's clock, which the claim compares due_at with. */
+type Plan = AttemptOutcome & OutcomeDecision;
 
 /**
  * Records attempt outcomes in ONE transaction: the effect's new state (fenced by its claim
@@ -117,14 +111,12 @@ async function writeOutcomes(
       expectedVersion: message.version,
       events: item.events,
     });
-    projections.push({
-      id: message.id,
-      status: item.events.reduce(
-        (status, event) => statusAfter(status, event.type as MessageEventType),
-        message.status,
-      ),
-      version: message.version + item.events.length,
+    const after = item.events.reduce<MessageState>(evolveMessage, {
+      accountId: item.effect.accountId,
+      version: message.version,
+      status: message.status,
     });
+    projections.push({ id: message.id, status: after.status ?? message.status, version: after.version });
   }
   // The attempts, the events with their outbox rows and the projection: one round trip.
   await recordMessageEvents(tx, appends, {
@@ -174,70 +166,18 @@ function attemptOutcome(outcome: SendOutcome): 'accepted' | 'retryable' | 'perma
 }
 
 function plan(item: AttemptOutcome, retry: RetryPolicy, random: () => number): Plan {
-  const { effect, outcome, finishedAt } = item;
-  if (outcome.status === 'accepted') {
-    return {
-      ...item,
-      decision: 'accepted',
-      state: 'succeeded',
-      delayMs: 0,
-      events: [
-        {
-          type: 'ProviderAccepted',
-          data: {
-            provider: effect.provider,
-            attempt: effect.attempt,
-            ...(outcome.providerMessageId === undefined
-              ? {}
-              : { providerMessageId: outcome.providerMessageId }),
-            replayed: outcome.replayed,
-          },
-        },
-      ],
-    };
-  }
-  if (outcome.ambiguous && outcome.retryable && item.onAmbiguous === 'hold') {
-    // The provider may have taken it and would not drop a repeat: held for a late answer or the operator.
-    return {
-      ...item,
-      decision: 'held',
-      state: 'held',
-      delayMs: 0,
-      events: [
-        {
-          type: 'MessageHeld',
-          data: { provider: effect.provider, attempt: effect.attempt, reason: outcome.error },
-        },
-      ],
-    };
-  }
-  const another = outcome.retryable && effect.attempt < effect.maxAttempts;
-  const failed: NewEvent = {
-    type: 'ProviderCallFailed',
-    data: { provider: effect.provider, attempt: effect.attempt, error: outcome.error, retryable: another },
-  };
-  if (another) {
-    const delayMs = retryDelay(effect.attempt, retry, random);
-    const at = new Date(finishedAt.getTime() + delayMs);
-    return {
-      ...item,
-      decision: 'retry_scheduled',
-      state: 'pending',
-      delayMs,
-      events: [
-        failed,
-        { type: 'RetryScheduled', data: { attempt: effect.attempt + 1, at: at.toISOString() } },
-      ],
-    };
-  }
-  const reason = outcome.retryable
-    ? `gave up after ${effect.attempt} attempts; last error: ${outcome.error}`
-    : `the provider refused the send: ${outcome.error}`;
-  return {
-    ...item,
-    decision: 'failed',
-    state: 'failed',
-    delayMs: 0,
-    events: [failed, { type: 'MessageFailed', data: { reason, attempts: effect.attempt } }],
-  };
+  const { effect, outcome, finishedAt, onAmbiguous } = item;
+  const decided = decideOutcome({
+    type: 'RecordOutcome',
+    data: {
+      provider: effect.provider,
+      attempt: effect.attempt,
+      maxAttempts: effect.maxAttempts,
+      outcome,
+      finishedAt,
+      retryDelayMs: retryDelay(effect.attempt, retry, random),
+      ...(onAmbiguous === undefined ? {} : { onAmbiguous }),
+    },
+  });
+  return { ...item, ...decided };
 }

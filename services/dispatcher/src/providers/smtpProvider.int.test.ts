@@ -3,7 +3,7 @@ import { readStream } from '@exactly/message-store';
 import { type Orm, openOrm, runSql } from '@exactly/persistence';
 import { eventually, metricValue } from '@exactly/testkit';
 import smtpServer from 'smtp-server';
-import { effectIdFor } from '../consumer/processPartitionBatch.js';
+import { effectIdFor } from '../decide/decideCommand.js';
 import { emailTo, produceCommands, seedAccount, seedMessages } from '../testing/seedCommands.js';
 import {
   databaseUrl,

@@ -1,11 +1,11 @@
 import type { Channel } from '@exactly/contracts';
+import { backoffDelay, isDeterministicFailure } from '@exactly/errors';
 import type { Logger } from '@exactly/observability';
 import type { Orm } from '@exactly/persistence';
 import type { Batch, Consumer, Kafka } from 'kafkajs';
 import { delay } from '../delay.js';
 import type { DispatcherMetrics } from '../dispatcherMetrics.js';
 import { type DecodedRecord, decodeRecord, headersToStrings } from './decodeRecord.js';
-import { isDeterministicFailure } from './isDeterministicFailure.js';
 import {
   type PartitionBatchContext,
   type PartitionBatchResult,
@@ -99,7 +99,11 @@ export function createCommandConsumer(options: CommandConsumerOptions): CommandC
           }
         }
         metrics.batchRetries.inc();
-        const wait = Math.min(options.batchRetryMaxDelayMs, 100 * 2 ** Math.min(attempt, 10));
+        const wait = backoffDelay(attempt, {
+          initialDelayMs: 100,
+          maxDelayMs: options.batchRetryMaxDelayMs,
+          jitter: 'equal',
+        });
         logger.warn(
           { err: error, topic: context.topic, partition: context.partition, attempt, retryInMs: wait },
           'batch failed; trying it again',

@@ -3,7 +3,7 @@ import type { ErrorCode } from '@exactly/errors';
 import { enqueueOutbox } from '@exactly/outbox';
 import { runSql } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ReceivedRecord } from '../consumer/decodeRecord.js';
+import type { ReceivedRecord } from './decodeRecord.js';
 
 export interface DeadLetter {
   code: ErrorCode;

@@ -1,4 +1,4 @@
-import { isExactlyError } from '@exactly/errors';
+import { isExactlyError } from './ExactlyError.js';
 
 // SQLSTATE classes that a given record causes every time: data exceptions (22), integrity
 // constraint violations (23) and program limits such as an index row too large (54).

@@ -1,4 +1,4 @@
-import { ExactlyError } from '@exactly/errors';
+import { ExactlyError } from './ExactlyError.js';
 import { isDeterministicFailure } from './isDeterministicFailure.js';
 
 describe('telling a deterministic failure from a transient one', () => {

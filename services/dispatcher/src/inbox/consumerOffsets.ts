@@ -1,0 +1,47 @@
+import { runSql, type SqlStatement } from '@exactly/persistence';
+import type { EntityManager } from '@mikro-orm/postgresql';
+
+export interface PartitionKey {
+  groupId: string;
+  topic: string;
+  partition: number;
+}
+
+export interface StoredOffset {
+  nextOffset: bigint;
+  /** The id of the topic (the log) the offset was stored for; null before ids were stored. */
+  topicId: string | null;
+}
+
+/**
+ * The partition's stored offset, locked. FOR UPDATE: a member that lost the partition in a
+ * rebalance but still runs a batch waits here for the new owner's transaction, then sees its
+ * offset and skips what it did.
+ */
+export async function lockStoredOffset(
+  tx: EntityManager,
+  key: PartitionKey,
+): Promise<StoredOffset | undefined> {
+  const { rows } = await runSql<{ next_offset: string; topic_id: string | null }>(
+    tx,
+    `SELECT next_offset, topic_id FROM consumer_offsets
+      WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
+    [key.groupId, key.topic, key.partition],
+  );
+  const row = rows[0];
+  return row === undefined ? undefined : { nextOffset: BigInt(row.next_offset), topicId: row.topic_id };
+}
+
+/** The statement that stores the partition's next offset, for the batch's last round trip. */
+export function storeOffsetStatement(key: PartitionKey, nextOffset: bigint, topicId: string): SqlStatement {
+  return {
+    // Never lower within one log, whoever writes (a batch of a member that lost the partition
+    // included); another log's offset replaces it.
+    text: `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, topic_id) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (group_id, topic, partition)
+     DO UPDATE SET next_offset = excluded.next_offset, topic_id = excluded.topic_id, updated_at = now()
+      WHERE consumer_offsets.topic_id IS DISTINCT FROM excluded.topic_id
+         OR consumer_offsets.next_offset <= excluded.next_offset`,
+    parameters: [key.groupId, key.topic, key.partition, nextOffset.toString(), topicId],
+  };
+}
