@@ -1,22 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { postMessage, startTestServer, type TestServer } from './testing/startTestServer.js';
-
-/** Opens a socket that sends a POST's headers announcing a 10-byte body, and never the body. */
-async function stalledPost(api: TestServer, path: string, apiKey?: string): Promise<Socket> {
-  const { hostname, port } = new URL(api.url);
-  const socket = connect({ host: hostname, port: Number(port) });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
-  socket.on('error', () => {});
-  socket.write(
-    `POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\ncontent-type: application/json\r\ncontent-length: 10\r\n` +
-      `${apiKey === undefined ? '' : `authorization: Bearer ${apiKey}\r\n`}idempotency-key: stalled\r\n\r\n`,
-  );
-  return socket;
-}
+import { postMessage, stalledPost, startTestServer } from './testing/startTestServer.js';
 
 describe('2,048 stalled sockets and a tenant flooding at ten times its quota', () => {
   it('hold no admission slot and take nothing from another tenant: its sends get 202, the flooder 429 with Retry-After and RateLimit fields', async () => {
@@ -39,7 +23,7 @@ describe('2,048 stalled sockets and a tenant flooding at ten times its quota', (
           await stalledPost(
             api,
             i % 2 === 0 ? '/dashboard/api/session' : '/v1/messages',
-            i % 2 === 0 ? undefined : flooder.apiKey,
+            i % 2 === 0 ? {} : { apiKey: flooder.apiKey },
           ),
         );
       }
@@ -83,7 +67,7 @@ describe('a client that sends headers and then nothing', () => {
       const partialHeaders = connect({ host: hostname, port: Number(port) });
       partialHeaders.on('error', () => {});
       partialHeaders.write(`POST /v1/messages HTTP/1.1\r\nHost: ${hostname}\r\n`);
-      const noBody = await stalledPost(api, '/v1/messages', who.apiKey);
+      const noBody = await stalledPost(api, '/v1/messages', { apiKey: who.apiKey });
       const ended = (socket: Socket) =>
         new Promise<string>((resolve) => {
           let received = '';

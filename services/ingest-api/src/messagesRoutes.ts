@@ -1,3 +1,4 @@
+import { validated } from '@exactly/config';
 import { MessageStatus, SendMessage, SendMessageBatch } from '@exactly/contracts';
 import { ExactlyError } from '@exactly/errors';
 import { type IdempotencyEngine, keyScopeOf, requestFingerprint } from '@exactly/idempotency';
@@ -8,7 +9,6 @@ import { type AcceptedMessages, acceptMessages } from './acceptMessages.js';
 import type { Principal } from './createApiKeyAuthenticator.js';
 import { findMessage, listMessages } from './readMessages.js';
 import { traceparentFor } from './traceparent.js';
-import { validated } from './validated.js';
 
 export interface MessagesRoutesOptions {
   orm: Orm;

@@ -1,3 +1,4 @@
+import { validated } from '@exactly/config';
 import type { DashboardSnapshot } from '@exactly/dashboard';
 import { dashboardAssetsDir } from '@exactly/dashboard';
 import { ExactlyError, toProblemDetails } from '@exactly/errors';
@@ -9,7 +10,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { ConsoleConfig } from '../config.js';
-import { validated } from '../validated.js';
 import { createDashboardSampler, type DashboardSampler } from './createDashboardSampler.js';
 import { inspectMessage, searchMessages } from './inspectMessages.js';
 import { type DashboardAsset, loadDashboardAssets } from './loadDashboardAssets.js';

@@ -1,3 +1,4 @@
+import { connect, type Socket } from 'node:net';
 import { createLogger, createMetricsRegistry } from '@exactly/observability';
 import { Account, issueApiKey, newId, type Orm, openOrm, runSql } from '@exactly/persistence';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
@@ -146,4 +147,28 @@ export async function postMessage(
     json = undefined;
   }
   return { status: response.status, headers: response.headers, text, json };
+}
+
+/**
+ * Opens a socket that sends a POST's headers announcing a body of `bytes` (10 by default), and
+ * never the body: a slow or hostile client.
+ */
+export async function stalledPost(
+  api: TestServer,
+  path: string,
+  options: { apiKey?: string; bytes?: number; key?: string } = {},
+): Promise<Socket> {
+  const { hostname, port } = new URL(api.url);
+  const socket = connect({ host: hostname, port: Number(port) });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  socket.on('error', () => {});
+  const auth = options.apiKey === undefined ? '' : `authorization: Bearer ${options.apiKey}\r\n`;
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${options.bytes ?? 10}\r\n${auth}idempotency-key: ${options.key ?? 'stalled'}\r\n\r\n`,
+  );
+  return socket;
 }

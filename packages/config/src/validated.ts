@@ -7,7 +7,10 @@ export interface FieldError {
   message: string;
 }
 
-/** The value parsed by the schema, or `invalid_request` (400) listing every failing field. */
+/**
+ * A request's input parsed by the schema, or `invalid_request` (400) listing every failing field
+ * (the services' request bodies and queries; `readConfig` is the same for their environment).
+ */
 export function validated<Schema extends z.ZodType>(
   schema: Schema,
   value: unknown,
