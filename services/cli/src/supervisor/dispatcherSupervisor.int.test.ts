@@ -119,8 +119,18 @@ describe('exactly dispatcher --instances 3', () => {
     process.kill(victim?.event === 'started' ? victim.pid : 0, 'SIGKILL');
     await eventually('instance 2 restarted and ready', async () => readyCount() === 4, 30_000);
     expect(events).toContainEqual(
-      expect.objectContaining({ event: 'exited', instance: 2, signal: 'SIGKILL', restartInMs: 1_000 }),
+      expect.objectContaining({
+        event: 'exited',
+        instance: 2,
+        signal: 'SIGKILL',
+        restartInMs: expect.any(Number),
+      }),
     );
+    // The first restart waits the shared backoff's first step: between half of 1 s and all of it.
+    const exitedEvent = events.find((event) => event.event === 'exited' && event.instance === 2);
+    const restartInMs = exitedEvent?.event === 'exited' ? exitedEvent.restartInMs : -1;
+    expect(restartInMs).toBeGreaterThanOrEqual(500);
+    expect(restartInMs).toBeLessThanOrEqual(1_000);
     expect(events).toContainEqual(expect.objectContaining({ event: 'started', instance: 2, restarts: 1 }));
     // The killed member leaves the group when its session times out; then three share again.
     await eventually('the partitions shared by three members again', sharedByThree, 30_000);

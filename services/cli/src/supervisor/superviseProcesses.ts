@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from '@exactly/errors';
 
 export type SupervisorEvent =
   | { event: 'started'; instance: number; pid: number; url: string; restarts: number }
@@ -23,7 +24,7 @@ export interface SupervisorOptions {
   spawn: (instance: number) => { child: ChildProcess; url: string };
   onEvent: (event: SupervisorEvent) => void;
   onOutput?: (instance: number, line: string) => void;
-  /** First restart delay; doubles up to `maxBackoffMs` while an instance keeps crashing (default 1 s). */
+  /** First restart delay's ceiling; doubles up to `maxBackoffMs` while an instance keeps crashing, each wait between half of it and all of it (default 1 s). */
   backoffMs?: number;
   maxBackoffMs?: number;
   /** Consecutive exits without ever becoming ready after which everything stops (default 5). */
@@ -38,13 +39,14 @@ interface Instance {
   exited?: Promise<void>;
   failedStarts: number;
   restarts: number;
-  backoffMs: number;
+  /** Exits in a row without a minute of being ready: the retry number of the shared backoff. */
+  crashStreak: number;
   output: string[];
 }
 
 /**
- * Runs N processes and restarts one that exits, with a backoff that doubles while it keeps
- * crashing and resets once it was ready for a while. Stops everything (SIGTERM, then SIGKILL after
+ * Runs N processes and restarts one that exits, with the project's backoff (doubling, equal
+ * jitter) while it keeps crashing, reset once it was ready for a while. Stops everything (SIGTERM, then SIGKILL after
  * the grace) when `signal` aborts, or when an instance keeps exiting before it is ready (a
  * configuration error restarts cannot fix). Resolves with how it ended.
  */
@@ -59,7 +61,7 @@ export async function superviseProcesses(
     number: index + 1,
     failedStarts: 0,
     restarts: 0,
-    backoffMs,
+    crashStreak: 0,
     output: [],
   }));
   const gaveUp = new AbortController();
@@ -106,7 +108,7 @@ export async function superviseProcesses(
       if (stop.aborted) return;
       if (ready) instance.failedStarts = 0;
       else instance.failedStarts += 1;
-      if (ready && Date.now() - startedAt > 60_000) instance.backoffMs = backoffMs;
+      if (ready && Date.now() - startedAt > 60_000) instance.crashStreak = 0;
       if (instance.failedStarts >= maxFailedStarts) {
         outcome = 'gave_up';
         options.onEvent({
@@ -118,8 +120,12 @@ export async function superviseProcesses(
         gaveUp.abort();
         return;
       }
-      const wait = instance.backoffMs;
-      instance.backoffMs = Math.min(maxBackoffMs, instance.backoffMs * 2);
+      const wait = backoffDelay(instance.crashStreak, {
+        initialDelayMs: backoffMs,
+        maxDelayMs: maxBackoffMs,
+        jitter: 'equal',
+      });
+      instance.crashStreak += 1;
       options.onEvent({
         event: 'exited',
         instance: instance.number,
