@@ -58,7 +58,7 @@ export async function seedCommands(orm: Orm, accountId: string, count: number): 
     await orm.em.fork().transactional(async (em) => {
       await runSql(
         em,
-        `INSERT INTO messages (id, account_id, idempotency_key, channel, recipient, sender, content, status, version)
+        `INSERT INTO messages (id, account_id, message_key, channel, recipient, sender, content, status, version)
          SELECT id, $2, key, 'email', recipient, sender, content, 'accepted', 1
            FROM unnest($1::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
              AS v(id, key, recipient, sender, content)`,

@@ -85,7 +85,7 @@ export function MessageSearch({
                 {match.id}
               </button>{' '}
               <span class="muted">
-                {match.accountId} · {match.idempotencyKey} · {match.status}
+                {match.accountId} · {match.messageKey} · {match.status}
               </span>
             </li>
           ))}
@@ -116,7 +116,7 @@ function MessageView({ message }: { message: MessageDetail }) {
         <div>
           <dt>account · key</dt>
           <dd>
-            <code>{message.accountId}</code> · <code>{message.idempotencyKey}</code>
+            <code>{message.accountId}</code> · <code>{message.messageKey}</code>
           </dd>
         </div>
         <div>
