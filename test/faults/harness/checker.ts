@@ -302,7 +302,7 @@ interface KeyLog {
   afterTaken: number;
 }
 
-/** The raw call log per idempotency key (the message id). */
+/** The raw call log per provider key (the message id). */
 function providerLog(calls: readonly ProviderCall[]): Map<string, KeyLog> {
   const log = new Map<string, KeyLog & { taken: boolean }>();
   for (const call of calls) {

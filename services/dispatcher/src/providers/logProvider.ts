@@ -66,7 +66,7 @@ export function createLogProvider({ orm, file, maxBatch = 1_000 }: LogProviderOp
         const at = sentAt.get(request.providerKey);
         if (at !== undefined) {
           lines.push(
-            `${JSON.stringify({ at, key: request.providerKey, accountId: request.accountId, attempt: request.attempt, ...request.message })}\n`,
+            `${JSON.stringify({ at, providerKey: request.providerKey, accountId: request.accountId, attempt: request.attempt, ...request.message })}\n`,
           );
         }
         resolve({
