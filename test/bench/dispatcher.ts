@@ -129,7 +129,7 @@ async function checkExactlyOnce(context: Context, topic: string, commands: reado
   const ids = commands.map((command) => command.messageId);
   const { rows } = await runSql<{ sends: string; dispatches: string; accepts: string; letters: string }>(
     context.orm.em.fork(),
-    `SELECT (SELECT count(*) FROM log_provider_sends WHERE idempotency_key = ANY($1)) AS sends,
+    `SELECT (SELECT count(*) FROM log_provider_sends WHERE provider_key = ANY($1)) AS sends,
             (SELECT count(*) FROM message_events WHERE stream_id = ANY($1) AND type = 'DispatchRequested') AS dispatches,
             (SELECT count(*) FROM message_events WHERE stream_id = ANY($1) AND type = 'ProviderAccepted') AS accepts,
             (SELECT count(*) FROM dead_letters WHERE source_topic = $2) AS letters`,

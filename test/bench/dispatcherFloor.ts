@@ -32,7 +32,7 @@ const statements: Record<FloorVariant, string> = {
            UPDATE messages m SET status = 'dispatching', version = 2, updated_at = now()
              FROM fresh WHERE m.id = fresh.message_id),
          effects AS (
-           INSERT INTO effects (id, message_id, account_id, channel, provider, idempotency_key, request, max_attempts)
+           INSERT INTO effects (id, message_id, account_id, channel, provider, provider_key, request, max_attempts)
            SELECT 'eff_' || v.id, v.id, $6, 'email', 'log', v.id, v.request, 5
              FROM unnest($1::text[], $7::jsonb[]) AS v(id, request)
              JOIN fresh ON fresh.message_id = v.id),

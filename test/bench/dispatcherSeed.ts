@@ -24,7 +24,7 @@ export async function seedCommands(orm: Orm, accountId: string, count: number): 
   for (let start = 0; start < count; start += 5_000) {
     const chunk = Array.from({ length: Math.min(5_000, count - start) }, (_, index) => {
       const messageId = newId('msg');
-      const idempotencyKey = `bench-${start + index}-${randomUUID().slice(0, 8)}`;
+      const messageKey = `bench-${start + index}-${randomUUID().slice(0, 8)}`;
       const message = {
         channel: 'email' as const,
         to: `user${start + index}@example.com`,
@@ -36,14 +36,14 @@ export async function seedCommands(orm: Orm, accountId: string, count: number): 
       const value = JSON.stringify({
         type: 'SendMessage',
         data: { messageId, accountId, message, acceptedAt: new Date().toISOString() },
-        metadata: { schemaVersion: 1, idempotencyKey, requestId: `req_${randomUUID()}` },
+        metadata: { schemaVersion: 1, idempotencyKey: messageKey, requestId: `req_${randomUUID()}` },
       });
       return {
         messageId,
-        idempotencyKey,
+        messageKey,
         message,
         record: {
-          key: `${accountId}/${idempotencyKey}`,
+          key: `${accountId}/${messageKey}`,
           value,
           headers: {
             'exactly-message-id': messageId,
@@ -58,14 +58,14 @@ export async function seedCommands(orm: Orm, accountId: string, count: number): 
     await orm.em.fork().transactional(async (em) => {
       await runSql(
         em,
-        `INSERT INTO messages (id, account_id, idempotency_key, channel, recipient, sender, content, status, version)
+        `INSERT INTO messages (id, account_id, message_key, channel, recipient, sender, content, status, version)
          SELECT id, $2, key, 'email', recipient, sender, content, 'accepted', 1
            FROM unnest($1::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
              AS v(id, key, recipient, sender, content)`,
         [
           chunk.map((item) => item.messageId),
           accountId,
-          chunk.map((item) => item.idempotencyKey),
+          chunk.map((item) => item.messageKey),
           chunk.map((item) => item.message.to),
           chunk.map((item) => item.message.from),
           chunk.map((item) => JSON.stringify(item.message)),
@@ -85,7 +85,7 @@ export async function seedCommands(orm: Orm, accountId: string, count: number): 
                 channel: 'email',
                 to: item.message.to,
                 from: item.message.from,
-                idempotencyKey: item.idempotencyKey,
+                idempotencyKey: item.messageKey,
               },
             },
           ],

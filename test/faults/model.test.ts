@@ -168,23 +168,23 @@ describe('the pipeline against a model', () => {
             });
             const { rows } = await runSql<{
               id: string;
-              idempotency_key: string;
+              message_key: string;
               recipient: string;
               channel: string;
             }>(
               orm.em.fork(),
-              'SELECT id, idempotency_key, recipient, channel FROM messages WHERE account_id = $1',
+              'SELECT id, message_key, recipient, channel FROM messages WHERE account_id = $1',
               [caller.accountId],
             );
             const differences: string[] = [];
             if (rows.length !== model.keys.size)
               differences.push(`${rows.length} messages stored, the model has ${model.keys.size} keys`);
             for (const row of rows) {
-              const known = model.keys.get(row.idempotency_key);
+              const known = model.keys.get(row.message_key);
               if (known?.messageId !== row.id)
-                differences.push(`key ${row.idempotency_key}: stored ${row.id}, model ${known?.messageId}`);
+                differences.push(`key ${row.message_key}: stored ${row.id}, model ${known?.messageId}`);
               else if (known.body.to !== row.recipient || known.body.channel !== row.channel)
-                differences.push(`key ${row.idempotency_key}: stored another body than the one accepted`);
+                differences.push(`key ${row.message_key}: stored another body than the one accepted`);
             }
             const problems = [...verdict.violations, ...differences];
             if (problems.length > 0)

@@ -68,6 +68,10 @@ export const SendMessageCommand = z.object({
   }),
   metadata: z.object({
     schemaVersion: z.literal(commandSchemaVersion),
+    /**
+     * The message key (the client's idempotency key, `<key>/<i>` for a batch item, or the message
+     * id). Named before the keys had names of their own; kept, as records in topics carry it.
+     */
     idempotencyKey: z.string(),
     requestId: z.string().optional(),
     batchId: z.string().optional(),

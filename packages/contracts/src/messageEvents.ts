@@ -22,6 +22,10 @@ export const MessageAccepted = z.object({
     channel: Channel,
     to: z.string(),
     from: z.string(),
+    /**
+     * The message key (the client's idempotency key, `<key>/<i>` for a batch item, or the message
+     * id). Named before the keys had names of their own; kept, as stored events carry it.
+     */
     idempotencyKey: z.string(),
     batchId: z.string().optional(),
   }),

@@ -136,7 +136,7 @@ export interface DashboardSnapshot {
 export interface MessageMatch {
   id: string;
   accountId: string;
-  idempotencyKey: string;
+  messageKey: string;
   status: string;
   channel: string;
   createdAt: string;
@@ -172,7 +172,7 @@ export interface ProviderAttempt {
 export interface MessageDetail {
   id: string;
   accountId: string;
-  idempotencyKey: string;
+  messageKey: string;
   batchId: string | null;
   channel: string;
   to: string;

@@ -25,7 +25,7 @@ async function dispatchingMessage(): Promise<string> {
       {
         id,
         accountId,
-        idempotencyKey: id,
+        messageKey: id,
         channel: 'sms',
         recipient: '+15551234567',
         sender: 'ACME',

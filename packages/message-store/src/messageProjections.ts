@@ -11,7 +11,7 @@ export interface ProjectedMessage {
   channel: string;
   recipient: string;
   sender: string;
-  idempotencyKey: string;
+  messageKey: string;
   batchId: string | null;
   status: MessageStatus;
   version: number;
@@ -52,7 +52,7 @@ const comparedFields = [
   'channel',
   'recipient',
   'sender',
-  'idempotencyKey',
+  'messageKey',
   'batchId',
   'status',
   'version',
@@ -81,7 +81,7 @@ export function projectMessage(
     channel: String(data.channel),
     recipient: String(data.to),
     sender: String(data.from),
-    idempotencyKey: String(data.idempotencyKey),
+    messageKey: String(data.idempotencyKey),
     batchId: typeof data.batchId === 'string' ? data.batchId : null,
     status: status ?? 'accepted',
     version: events.length,
@@ -206,7 +206,7 @@ async function readLive(em: EntityManager, ids: readonly string[]): Promise<Map<
   const { rows } = await runSql<ProjectedMessage>(
     em,
     `SELECT id, account_id AS "accountId", channel, recipient, sender,
-            idempotency_key AS "idempotencyKey", batch_id AS "batchId", status, version
+            message_key AS "messageKey", batch_id AS "batchId", status, version
        FROM messages WHERE id = ANY($1::text[])`,
     [ids],
   );

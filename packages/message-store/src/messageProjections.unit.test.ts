@@ -29,7 +29,7 @@ describe('folding a message stream into its projection', () => {
       channel: 'sms',
       recipient: '+15551234567',
       sender: 'ACME',
-      idempotencyKey: 'k1',
+      messageKey: 'k1',
       batchId: null,
       status: 'sent',
       version: 5,

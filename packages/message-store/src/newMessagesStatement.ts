@@ -4,7 +4,7 @@ import type { SqlStatement } from '@exactly/persistence';
 export interface NewMessage {
   id: string;
   accountId: string;
-  idempotencyKey: string;
+  messageKey: string;
   batchId?: string | undefined;
   channel: string;
   recipient: string;
@@ -20,17 +20,17 @@ export interface NewMessage {
  */
 export function newMessagesStatement(messages: readonly NewMessage[]): SqlStatement {
   return {
-    text: `INSERT INTO messages (id, account_id, idempotency_key, batch_id, channel, recipient, sender, content,
+    text: `INSERT INTO messages (id, account_id, message_key, batch_id, channel, recipient, sender, content,
                            status, version, created_at, updated_at)
-     SELECT t.id, t.account_id, t.idempotency_key, t.batch_id, t.channel, t.recipient, t.sender, t.content,
+     SELECT t.id, t.account_id, t.message_key, t.batch_id, t.channel, t.recipient, t.sender, t.content,
             'accepted', 1, t.created_at, t.created_at
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                    $8::jsonb[], $9::timestamptz[])
-            AS t(id, account_id, idempotency_key, batch_id, channel, recipient, sender, content, created_at)`,
+            AS t(id, account_id, message_key, batch_id, channel, recipient, sender, content, created_at)`,
     parameters: [
       messages.map((message) => message.id),
       messages.map((message) => message.accountId),
-      messages.map((message) => message.idempotencyKey),
+      messages.map((message) => message.messageKey),
       messages.map((message) => message.batchId ?? null),
       messages.map((message) => message.channel),
       messages.map((message) => message.recipient),

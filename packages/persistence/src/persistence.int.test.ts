@@ -18,6 +18,23 @@ describe('the schema made by migrations', () => {
     expect(await runMigrations(databaseUrl)).toEqual([]);
   });
 
+  it('names each key once: idempotency_key only for the client key, message_key, provider_key', async () => {
+    const rows = await orm.em.fork().execute<{ table_name: string; column_name: string }[]>(
+      `SELECT table_name, column_name FROM information_schema.columns
+        WHERE table_schema = current_schema() AND column_name LIKE '%key'
+          AND table_name IN ('messages', 'effects', 'log_provider_sends', 'idempotency_records', 'outbox')
+        ORDER BY table_name, column_name`,
+    );
+    expect(rows.map((row) => `${row.table_name}.${row.column_name}`)).toEqual([
+      'effects.provider_key',
+      'idempotency_records.idempotency_key',
+      'idempotency_records.scope_key',
+      'log_provider_sends.provider_key',
+      'messages.message_key',
+      'outbox.kafka_key',
+    ]);
+  });
+
   it('stores and reads an account through MikroORM', async () => {
     const id = `acc_${randomUUID()}`;
     const em = orm.em.fork();
@@ -43,7 +60,7 @@ describe('the schema made by migrations', () => {
       await runSql(tx, 'INSERT INTO accounts (id, name) VALUES ($1, $2)', [accountId, 'Hot Ltd']);
       await runSql(
         tx,
-        `INSERT INTO messages (id, account_id, idempotency_key, channel, recipient, sender, content, status, version)
+        `INSERT INTO messages (id, account_id, message_key, channel, recipient, sender, content, status, version)
          VALUES ($1, $2, 'k', 'email', 'ada@example.com', 'billing@example.com', $3, 'accepted', 1)`,
         [messageId, accountId, JSON.stringify({ text: 'x'.repeat(600) })],
       );

@@ -72,7 +72,7 @@ export const DispatcherConfig = z
     HTTP_PROVIDER_KEY_HEADER: z.string().default('Idempotency-Key'),
     HTTP_PROVIDER_RATE_LIMIT: nonNegativeInt.default(0),
     HTTP_PROVIDER_CONCURRENCY: positiveInt.default(64),
-    /** Whether the HTTP provider drops a repeated idempotency key (then an ambiguous attempt is retried). */
+    /** Whether the HTTP provider drops a repeated provider key (then an ambiguous attempt is retried). */
     HTTP_PROVIDER_HONOURS_KEY: flag.default(false),
     /** Overrides of the policy after an ambiguous attempt (default: retry if the provider honours keys, else hold). */
     LOG_ON_AMBIGUOUS: onAmbiguous.optional(),

@@ -76,7 +76,7 @@ export function createDispatcherMetrics(registry: Registry) {
     }),
     effectResumes: new Counter({
       name: 'dispatcher_effect_resumes_total',
-      help: 'Ambiguous attempts (call under way when their process stopped) called again with the same idempotency key',
+      help: 'Ambiguous attempts (call under way when their process stopped) called again with the same provider key',
       labelNames: ['provider'] as const,
       registers,
     }),

@@ -37,7 +37,7 @@ async function queueAfterShortAnalyse(): Promise<{ ids: string[]; tokens: string
   const insertEffects = (from: number, to: number, state: string) =>
     runSql(
       em,
-      `INSERT INTO effects (id, message_id, account_id, channel, provider, idempotency_key, request, max_attempts,
+      `INSERT INTO effects (id, message_id, account_id, channel, provider, provider_key, request, max_attempts,
                             state, claim_token)
        SELECT 'eff_' || n, 'msg_' || n, 'acc', 'email', 'http', 'msg_' || n,
               jsonb_build_object('text', repeat('x', 300)), 5, $3,
@@ -48,7 +48,7 @@ async function queueAfterShortAnalyse(): Promise<{ ids: string[]; tokens: string
   const insertMessages = (from: number, to: number) =>
     runSql(
       em,
-      `INSERT INTO messages (id, account_id, idempotency_key, channel, recipient, sender, content, status, version)
+      `INSERT INTO messages (id, account_id, message_key, channel, recipient, sender, content, status, version)
        SELECT 'msg_' || n, 'acc', 'k' || n, 'email', 'to@example.com', 'from@example.com', '{}', 'dispatching', 2
          FROM generate_series($1::int, $2::int) AS n`,
       [from, to],

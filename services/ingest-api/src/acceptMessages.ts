@@ -7,8 +7,8 @@ import { commandRecord } from './writeAcceptedMessages.js';
 export interface AcceptedMessage {
   id: string;
   accountId: string;
-  /** The client's key, or for batch item i `${key}/${i}`; the message id when no key was sent. */
-  idempotencyKey: string;
+  /** The message key: the client's idempotency key, or for batch item i `${key}/${i}`; the message id when no key was sent. */
+  messageKey: string;
   batchId: string | undefined;
   command: SendMessage;
   createdAt: Date;
@@ -26,6 +26,7 @@ export interface AcceptInput {
   commands: SendMessage[];
   /** A batch answers `{ messages: [...] }`; a single command answers the message. */
   batch: boolean;
+  /** The client's idempotency key, if it sent one. */
   idempotencyKey: string | undefined;
   requestId: string;
   traceparent: string;
@@ -49,7 +50,7 @@ export function acceptMessages(input: AcceptInput): {
     return {
       id,
       accountId: input.accountId,
-      idempotencyKey: input.batch && input.idempotencyKey !== undefined ? `${key}/${index}` : key,
+      messageKey: input.batch && input.idempotencyKey !== undefined ? `${key}/${index}` : key,
       batchId,
       command,
       createdAt: input.now,

@@ -31,13 +31,13 @@ describe('accepting commands', () => {
       from: 'Acme',
       createdAt: '2026-11-22T10:00:00.000Z',
     });
-    expect(message?.idempotencyKey).toBe('k');
+    expect(message?.messageKey).toBe('k');
     expect(accepted.resourceIds).toEqual([message?.id]);
   });
 
   it('gives each batch item its own id and the derived key <key>/<index>, under one batch id', () => {
     const accepted = acceptMessages({ ...input, commands: [sms, sms], batch: true, idempotencyKey: 'b' });
-    const keys = accepted.effect.messages.map((message) => message.idempotencyKey);
+    const keys = accepted.effect.messages.map((message) => message.messageKey);
     expect(keys).toEqual(['b/0', 'b/1']);
     expect(new Set(accepted.effect.messages.map((message) => message.batchId)).size).toBe(1);
     expect(JSON.parse(accepted.reply.body).messages).toHaveLength(2);
@@ -47,7 +47,7 @@ describe('accepting commands', () => {
   it('uses the message id as its key when the client sent none', () => {
     const [message] = acceptMessages({ ...input, commands: [sms], batch: false, idempotencyKey: undefined })
       .effect.messages;
-    expect(message?.idempotencyKey).toBe(message?.id);
+    expect(message?.messageKey).toBe(message?.id);
   });
 
   it('answers 201 with the resource in `data` under the truedy profile', () => {

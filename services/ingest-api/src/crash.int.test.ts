@@ -95,7 +95,7 @@ describe('the ingest API killed with kill -9 under load', () => {
     }
     const { rows: counted } = await runSql<{ messages: string; keys: string }>(
       orm.em.fork(),
-      'SELECT count(*) AS messages, count(DISTINCT idempotency_key) AS keys FROM messages WHERE account_id = $1',
+      'SELECT count(*) AS messages, count(DISTINCT message_key) AS keys FROM messages WHERE account_id = $1',
       [accountId],
     );
     expect(counted[0]).toEqual({ messages: String(keys.length), keys: String(keys.length) });

@@ -65,7 +65,7 @@ describe('POST /v1/messages', () => {
     const { id } = response.json();
     const stored = await storedFor(api.orm, account.accountId);
     expect(stored.records).toEqual([{ idempotency_key: 'k-1', resource_ids: [id], response_status: 202 }]);
-    expect(stored.messages).toEqual([{ id, idempotency_key: 'k-1', status: 'accepted', version: 1 }]);
+    expect(stored.messages).toEqual([{ id, message_key: 'k-1', status: 'accepted', version: 1 }]);
     expect(stored.events).toEqual([{ stream_id: id, version: 1, type: 'MessageAccepted' }]);
     const command = stored.outbox.find((row) => row.topic === 'exactly.send-commands');
     expect(command?.kafka_key).toBe(`${account.accountId}/k-1`);
@@ -186,7 +186,7 @@ describe('POST /v1/messages/batch', () => {
     const retry = await post('/v1/messages/batch', body, { 'idempotency-key': 'batch-1' });
     expect(retry.body).toBe(first.body);
     const stored = await storedFor(api.orm, account.accountId);
-    expect(stored.messages.map((message) => message.idempotency_key).sort()).toEqual([
+    expect(stored.messages.map((message) => message.message_key).sort()).toEqual([
       'batch-1/0',
       'batch-1/1',
       'batch-1/2',

@@ -31,7 +31,7 @@ export function writeAcceptedMessages(topics: Topics): EffectsWriter {
       messages.map((message) => ({
         id: message.id,
         accountId: message.accountId,
-        idempotencyKey: message.idempotencyKey,
+        messageKey: message.messageKey,
         batchId: message.batchId,
         channel: message.command.channel,
         recipient: message.command.to,
@@ -71,14 +71,14 @@ function messageAccepted(message: AcceptedMessage): MessageAccepted {
       channel: message.command.channel,
       to: message.command.to,
       from: message.command.from,
-      idempotencyKey: message.idempotencyKey,
+      idempotencyKey: message.messageKey,
       ...(message.batchId === undefined ? {} : { batchId: message.batchId }),
     },
     metadata: { requestId: message.requestId, traceparent: message.traceparent },
   };
 }
 
-/** The outbox record of one accepted message for the commands topic, keyed by its scoped idempotency key. */
+/** The outbox record of one accepted message for the commands topic, keyed by its Kafka key `<account id>/<message key>`. */
 export function commandRecord(topic: string, message: AcceptedMessage): OutboxEntry {
   const payload: SendMessageCommand = {
     type: 'SendMessage',
@@ -90,14 +90,14 @@ export function commandRecord(topic: string, message: AcceptedMessage): OutboxEn
     },
     metadata: {
       schemaVersion: commandSchemaVersion,
-      idempotencyKey: message.idempotencyKey,
+      idempotencyKey: message.messageKey,
       requestId: message.requestId,
       ...(message.batchId === undefined ? {} : { batchId: message.batchId }),
     },
   };
   return {
     topic,
-    kafkaKey: `${message.accountId}/${message.idempotencyKey}`,
+    kafkaKey: `${message.accountId}/${message.messageKey}`,
     payload,
     headers: {
       [recordHeaders.messageId]: message.id,

@@ -180,7 +180,7 @@ describe('a command the relay cannot publish', () => {
         for (const id of ['msg_big', 'msg_ok']) {
           await runSql(
             tx,
-            `INSERT INTO messages (id, account_id, idempotency_key, channel, recipient, sender, content, status, version)
+            `INSERT INTO messages (id, account_id, message_key, channel, recipient, sender, content, status, version)
              VALUES ($1, 'acc_1', $1, 'sms', '+15550000000', 'Exactly', '{}', 'accepted', 1)`,
             [id],
           );

@@ -160,13 +160,13 @@ export const sql = {
                   created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
             WHERE r.expires_at <= now()
            RETURNING r.scope_key, extract(epoch FROM r.created_at) * 1000 AS created_ms`,
-  message: `INSERT INTO messages (id, account_id, idempotency_key, batch_id, channel, recipient, sender, content,
+  message: `INSERT INTO messages (id, account_id, message_key, batch_id, channel, recipient, sender, content,
                                  status, version, created_at, updated_at)
-            SELECT t.id, t.account_id, t.idempotency_key, t.batch_id, t.channel, t.recipient, t.sender, t.content,
+            SELECT t.id, t.account_id, t.message_key, t.batch_id, t.channel, t.recipient, t.sender, t.content,
                    'accepted', 1, t.created_at, t.created_at
               FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                           $8::jsonb[], $9::timestamptz[])
-                   AS t(id, account_id, idempotency_key, batch_id, channel, recipient, sender, content, created_at)`,
+                   AS t(id, account_id, message_key, batch_id, channel, recipient, sender, content, created_at)`,
   event: `INSERT INTO message_events (stream_id, version, type, data, metadata)
           SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::jsonb[], $5::jsonb[])`,
   outbox: `INSERT INTO outbox (topic, kafka_key, payload, headers)

@@ -109,8 +109,8 @@ const handler: GeneralMessageHandler = {
       provider: 'log',
     });
     const sent = await client.query(
-      `INSERT INTO log_provider_sends (idempotency_key, message_id, account_id, channel, recipient, attempt)
-       VALUES ($1, $1, $2, $3, $4, 1) ON CONFLICT (idempotency_key) DO NOTHING`,
+      `INSERT INTO log_provider_sends (provider_key, message_id, account_id, channel, recipient, attempt)
+       VALUES ($1, $1, $2, $3, $4, 1) ON CONFLICT (provider_key) DO NOTHING`,
       [data.messageId, data.accountId, data.message.channel, data.message.to],
     );
     await appendEvent(client, data.messageId, data.accountId, row.version + 2, 'ProviderAccepted', {

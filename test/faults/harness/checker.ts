@@ -94,7 +94,7 @@ export interface Verdict {
 
 interface MessageRow {
   id: string;
-  idempotency_key: string;
+  message_key: string;
   status: string;
   version: number;
 }
@@ -106,7 +106,7 @@ const settled = (row: MessageRow) =>
 async function readMessages(orm: Orm, accountId: string): Promise<MessageRow[]> {
   const { rows } = await runSql<MessageRow>(
     orm.em.fork(),
-    'SELECT id, idempotency_key, status, version FROM messages WHERE account_id = $1',
+    'SELECT id, message_key, status, version FROM messages WHERE account_id = $1',
     [accountId],
   );
   return rows;
@@ -163,7 +163,7 @@ export async function checkInvariants(input: CheckInput): Promise<Verdict> {
     const byId = new Map(rows.map((row) => [row.id, row]));
     const messagesPerKey = new Map<string, string[]>();
     for (const row of rows)
-      messagesPerKey.set(row.idempotency_key, [...(messagesPerKey.get(row.idempotency_key) ?? []), row.id]);
+      messagesPerKey.set(row.message_key, [...(messagesPerKey.get(row.message_key) ?? []), row.id]);
 
     let duplicates = 0;
     for (const [key, ids] of messagesPerKey) {
@@ -200,12 +200,12 @@ export async function checkInvariants(input: CheckInput): Promise<Verdict> {
       if (!settled(row)) {
         losses += 1;
         violations.push(
-          `message ${row.id} (key ${row.idempotency_key}) is still ${row.status} after ${settleMs} ms (${where.get(row.id)})`,
+          `message ${row.id} (key ${row.message_key}) is still ${row.status} after ${settleMs} ms (${where.get(row.id)})`,
         );
       } else if (row.status === 'failed') {
         // The fake provider never refuses a send in these scenarios: a failed message was given up on.
         losses += 1;
-        violations.push(`message ${row.id} (key ${row.idempotency_key}) failed`);
+        violations.push(`message ${row.id} (key ${row.message_key}) failed`);
       } else if (row.status === 'sent' && !sent.has(row.id)) {
         violations.push(`message ${row.id} is marked sent but the provider never sent it`);
       }
@@ -302,7 +302,7 @@ interface KeyLog {
   afterTaken: number;
 }
 
-/** The raw call log per idempotency key (the message id). */
+/** The raw call log per provider key (the message id). */
 function providerLog(calls: readonly ProviderCall[]): Map<string, KeyLog> {
   const log = new Map<string, KeyLog & { taken: boolean }>();
   for (const call of calls) {

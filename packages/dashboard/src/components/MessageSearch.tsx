@@ -4,7 +4,7 @@ import { clock, dateTime, duration } from '../format.js';
 import type { MessageDetail, SearchResult } from '../model.js';
 
 /**
- * Search by message id, idempotency key or `<account id>/<key>`; the chosen message's event
+ * Search by message id, message key or Kafka key (`<account id>/<message key>`); the chosen message's event
  * timeline and provider attempts, read again at every live update.
  */
 export function MessageSearch({
@@ -63,8 +63,8 @@ export function MessageSearch({
         <input
           type="search"
           name="q"
-          aria-label="message id, idempotency key or account/key"
-          placeholder="msg_…, an idempotency key, or acc_…/key"
+          aria-label="message id, message key or account/key"
+          placeholder="msg_…, a message key, or acc_…/key"
           value={query}
           onInput={(event) => setQuery((event.target as HTMLInputElement).value)}
         />
@@ -85,7 +85,7 @@ export function MessageSearch({
                 {match.id}
               </button>{' '}
               <span class="muted">
-                {match.accountId} · {match.idempotencyKey} · {match.status}
+                {match.accountId} · {match.messageKey} · {match.status}
               </span>
             </li>
           ))}
@@ -116,7 +116,7 @@ function MessageView({ message }: { message: MessageDetail }) {
         <div>
           <dt>account · key</dt>
           <dd>
-            <code>{message.accountId}</code> · <code>{message.idempotencyKey}</code>
+            <code>{message.accountId}</code> · <code>{message.messageKey}</code>
           </dd>
         </div>
         <div>

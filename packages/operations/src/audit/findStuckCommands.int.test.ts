@@ -21,7 +21,7 @@ describe('the audit of commands in flight', () => {
     const em = orm.em.fork();
     await runSql(
       em,
-      `INSERT INTO messages (id, account_id, idempotency_key, channel, recipient, sender, content, status, version, created_at)
+      `INSERT INTO messages (id, account_id, message_key, channel, recipient, sender, content, status, version, created_at)
        VALUES ($1, $2, $3, 'sms', '+15551234567', 'Acme', '{}', $4, 1, now() - $5 * interval '1 minute')`,
       [id, accountId, `key-${id}`, status, ageMinutes],
     );

@@ -5,7 +5,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 export interface StuckCommand {
   messageId: string;
   accountId: string;
-  idempotencyKey: string;
+  messageKey: string;
   status: string;
   ageMs: number;
   /** Where the command is in the pipeline, in words: why it is not done yet. */
@@ -18,7 +18,7 @@ export const inFlightStatuses = ['accepted', 'dispatching'] as const;
 interface StuckRow {
   id: string;
   account_id: string;
-  idempotency_key: string;
+  message_key: string;
   status: string;
   age_ms: string;
   outbox: string | null;
@@ -40,7 +40,7 @@ export async function findStuckCommands(
 ): Promise<StuckCommand[]> {
   const { rows } = await runSql<StuckRow>(
     em,
-    `SELECT m.id, m.account_id, m.idempotency_key, m.status,
+    `SELECT m.id, m.account_id, m.message_key, m.status,
             floor(extract(epoch FROM now() - m.created_at) * 1000) AS age_ms,
             (SELECT 'outbox row ' || o.id || CASE WHEN o.published_at IS NULL
                       THEN ' not yet published (' || floor(extract(epoch FROM now() - o.created_at)) || ' s old)'
@@ -64,7 +64,7 @@ export async function findStuckCommands(
   return rows.map((row) => ({
     messageId: row.id,
     accountId: row.account_id,
-    idempotencyKey: row.idempotency_key,
+    messageKey: row.message_key,
     status: row.status,
     ageMs: Number(row.age_ms),
     why: describe(row),

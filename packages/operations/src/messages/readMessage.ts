@@ -6,7 +6,7 @@ export const messageIdPattern = /^msg_[0-9a-f]{32}$/;
 export interface MessageRecord {
   id: string;
   accountId: string;
-  idempotencyKey: string;
+  messageKey: string;
   batchId: string | null;
   channel: string;
   to: string;
@@ -25,7 +25,7 @@ export async function readMessage(em: EntityManager, id: string): Promise<Messag
   const { rows } = await runSql<{
     id: string;
     account_id: string;
-    idempotency_key: string;
+    message_key: string;
     batch_id: string | null;
     channel: string;
     recipient: string;
@@ -36,7 +36,7 @@ export async function readMessage(em: EntityManager, id: string): Promise<Messag
     updated_at: string;
   }>(
     em,
-    `SELECT id, account_id, idempotency_key, batch_id, channel, recipient, sender, status, version,
+    `SELECT id, account_id, message_key, batch_id, channel, recipient, sender, status, version,
             ${iso('created_at')} AS created_at, ${iso('updated_at')} AS updated_at
        FROM messages WHERE id = $1`,
     [id],
@@ -47,7 +47,7 @@ export async function readMessage(em: EntityManager, id: string): Promise<Messag
     : {
         id: row.id,
         accountId: row.account_id,
-        idempotencyKey: row.idempotency_key,
+        messageKey: row.message_key,
         batchId: row.batch_id,
         channel: row.channel,
         to: row.recipient,

@@ -2,14 +2,14 @@ import { runSql } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { messageIdPattern } from './readMessage.js';
 
-/** A command's Kafka key, as dead letters show it: `<account id>/<idempotency key>`. */
+/** A command's Kafka key, as dead letters show it: `<account id>/<message key>`. */
 const accountKeyPattern = /^(acc_[A-Za-z0-9_-]+)\/(.+)$/s;
 const maxMatches = 20;
 
 export interface MessageMatch {
   id: string;
   accountId: string;
-  idempotencyKey: string;
+  messageKey: string;
   status: string;
   channel: string;
   createdAt: string;
@@ -25,17 +25,17 @@ export interface MessageSearch {
 interface MatchRow {
   id: string;
   account_id: string;
-  idempotency_key: string;
+  message_key: string;
   status: string;
   channel: string;
   created_at: string;
 }
 
-const matchColumns = `id, account_id, idempotency_key, status, channel, to_json(created_at) #>> '{}' AS created_at`;
+const matchColumns = `id, account_id, message_key, status, channel, to_json(created_at) #>> '{}' AS created_at`;
 
 /**
- * Messages of any account by message id, by `<account>/<key>` (indexed), or by idempotency key
- * alone. A batch item's key is the batch's key with `/<index>` appended; searching the batch's key
+ * Messages of any account by message id, by its Kafka key `<account>/<message key>` (indexed),
+ * or by message key alone. A batch item's key is the batch's key with `/<index>` appended; searching the batch's key
  * finds its items too. The key alone is not indexed across accounts (the index leads with the
  * account), so that search scans `messages`; the caller bounds it with a timeout.
  */
@@ -51,8 +51,8 @@ export async function searchMessages(em: EntityManager, query: string): Promise<
     em,
     `SELECT ${matchColumns} FROM messages
       WHERE ($1::text IS NULL OR account_id = $1)
-        AND (idempotency_key = $2 OR (starts_with(idempotency_key, $2 || '/')
-             AND substr(idempotency_key, length($2) + 2) ~ '^[0-9]+$'))
+        AND (message_key = $2 OR (starts_with(message_key, $2 || '/')
+             AND substr(message_key, length($2) + 2) ~ '^[0-9]+$'))
       ORDER BY id DESC LIMIT $3`,
     [accountId, key, maxMatches],
   );
@@ -63,7 +63,7 @@ function toMatch(row: MatchRow): MessageMatch {
   return {
     id: row.id,
     accountId: row.account_id,
-    idempotencyKey: row.idempotency_key,
+    messageKey: row.message_key,
     status: row.status,
     channel: row.channel,
     createdAt: row.created_at,

@@ -6,7 +6,7 @@ export interface SeedMessageOptions {
   accountId?: string;
   accountName?: string;
   messageId?: string;
-  idempotencyKey?: string;
+  messageKey?: string;
   to?: string;
   content?: unknown;
   /** The projection's status; its version is 1 + the number of `later` events. */
@@ -25,7 +25,7 @@ export async function seedMessage(
 ): Promise<{ accountId: string; messageId: string }> {
   const accountId = options.accountId ?? newId('acc');
   const messageId = options.messageId ?? newId('msg');
-  const idempotencyKey = options.idempotencyKey ?? 'k';
+  const messageKey = options.messageKey ?? 'k';
   const to = options.to ?? '+15551234567';
   const later = options.later?.(messageId) ?? [];
   await orm.em.fork().transactional(async (em) => {
@@ -36,12 +36,12 @@ export async function seedMessage(
       ]);
     await runSql(
       em,
-      `INSERT INTO messages (id, account_id, idempotency_key, channel, recipient, sender, content, status, version)
+      `INSERT INTO messages (id, account_id, message_key, channel, recipient, sender, content, status, version)
        VALUES ($1, $2, $3, 'sms', $4, 'Acme', $5, $6, $7)`,
       [
         messageId,
         accountId,
-        idempotencyKey,
+        messageKey,
         to,
         JSON.stringify(options.content ?? {}),
         options.status ?? 'accepted',
@@ -55,7 +55,7 @@ export async function seedMessage(
         events: [
           {
             type: 'MessageAccepted',
-            data: { messageId, accountId, channel: 'sms', to, from: 'Acme', idempotencyKey },
+            data: { messageId, accountId, channel: 'sms', to, from: 'Acme', idempotencyKey: messageKey },
           },
           ...later,
         ],
@@ -80,7 +80,7 @@ export async function seedHeldMessage(orm: Orm, accountName = 'held test'): Prom
   });
   await runSql(
     orm.em.fork(),
-    `INSERT INTO effects (id, message_id, account_id, channel, provider, idempotency_key, request, max_attempts,
+    `INSERT INTO effects (id, message_id, account_id, channel, provider, provider_key, request, max_attempts,
                           state, attempt, last_error, call_started_at, finished_at)
      VALUES ($1, $2, $3, 'sms', 'http', $2, '{"channel":"sms","to":"+15551234567"}', 5, 'held', 1,
              'timed out after sending', now(), now())`,

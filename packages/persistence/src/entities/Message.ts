@@ -7,7 +7,7 @@ export const Message = defineEntity({
   properties: {
     id: p.string().primary(),
     accountId: p.string(),
-    idempotencyKey: p.string(),
+    messageKey: p.string(),
     batchId: p.string().nullable(),
     channel: p.string(),
     recipient: p.string(),

@@ -8,6 +8,7 @@ import { Migration20261122000050MessagesHotUpdates } from './Migration2026112200
 import { Migration20261204000100HeldEffects } from './Migration20261204000100HeldEffects.js';
 import { Migration20261204000200ConsumerOffsetTopicId } from './Migration20261204000200ConsumerOffsetTopicId.js';
 import { Migration20261204000300RecordedSettings } from './Migration20261204000300RecordedSettings.js';
+import { Migration20261204000400KeyNames } from './Migration20261204000400KeyNames.js';
 
 /** Every migration, oldest first. A new migration is a new file here; an applied one never changes. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   Migration20261204000100HeldEffects,
   Migration20261204000200ConsumerOffsetTopicId,
   Migration20261204000300RecordedSettings,
+  Migration20261204000400KeyNames,
 ];

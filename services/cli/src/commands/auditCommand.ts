@@ -44,7 +44,7 @@ export function registerAuditCommand(program: Command, context: CliContext): voi
           stuck.map((command) => [
             command.messageId,
             command.accountId,
-            command.idempotencyKey,
+            command.messageKey,
             command.status,
             formatAge(command.ageMs),
             command.why,

@@ -514,7 +514,7 @@ describe('exactly dlq', () => {
       await seedMessage(pipeline.orm, {
         accountId: caller.accountId,
         messageId,
-        idempotencyKey: 'restored',
+        messageKey: 'restored',
         to: message.to,
         content: message,
       });

@@ -17,7 +17,7 @@ describe('exactly projections rebuild', () => {
       for (const [index, id] of ids.entries()) {
         await runSql(
           em,
-          `INSERT INTO messages (id, account_id, idempotency_key, channel, recipient, sender, content, status, version)
+          `INSERT INTO messages (id, account_id, message_key, channel, recipient, sender, content, status, version)
            VALUES ($1, $2, $3, 'sms', '+15551234567', 'Acme', '{}', 'sent', 3)`,
           [id, accountId, `k-${index}`],
         );

@@ -166,7 +166,7 @@ describe('the snapshot', () => {
     const id = await send(`held-${randomBytes(4).toString('hex')}`);
     await runSql(
       api.orm.em.fork(),
-      `INSERT INTO effects (id, message_id, account_id, channel, provider, idempotency_key, request, state, attempt,
+      `INSERT INTO effects (id, message_id, account_id, channel, provider, provider_key, request, state, attempt,
                             max_attempts, last_error, call_started_at, finished_at)
        VALUES ($1, $2, $3, 'sms', 'http', $2, '{"to":"+15551234567"}', 'held', 1, 5,
                'timed out after sending', now() - interval '2 seconds', now() - interval '1 second')`,
@@ -229,7 +229,7 @@ describe('finding a message', () => {
     ]);
     await runSql(
       api.orm.em.fork(),
-      `INSERT INTO effects (id, message_id, account_id, channel, provider, idempotency_key, request, state, attempt, max_attempts)
+      `INSERT INTO effects (id, message_id, account_id, channel, provider, provider_key, request, state, attempt, max_attempts)
        VALUES ($1, $2, $3, 'sms', 'http', $2, '{}', 'pending', 1, 5)`,
       [effectId, id, account.accountId],
     );
@@ -248,7 +248,7 @@ describe('finding a message', () => {
     expect(detail).toMatchObject({
       id,
       accountId: account.accountId,
-      idempotencyKey: key,
+      messageKey: key,
       status: 'accepted',
     });
     expect(detail.events.map((event: { type: string }) => event.type)).toEqual([
@@ -278,7 +278,7 @@ describe('finding a message', () => {
     const found = (
       await asOperator(`/dashboard/api/messages?q=${encodeURIComponent(`${account.accountId}/${key}`)}`)
     ).json();
-    expect(found.matches.map((match: { idempotencyKey: string }) => match.idempotencyKey).sort()).toEqual([
+    expect(found.matches.map((match: { messageKey: string }) => match.messageKey).sort()).toEqual([
       `${key}/0`,
       `${key}/1`,
     ]);

@@ -12,7 +12,7 @@ import type { Orm } from '@exactly/persistence';
 
 type EntityManager = Orm['em'];
 
-/** Messages of any account by message id, by `<account>/<key>`, or by idempotency key alone. */
+/** Messages of any account by message id, by Kafka key `<account>/<message key>`, or by message key alone. */
 export function searchMessages(em: EntityManager, query: string): Promise<SearchResult> {
   return searchStoredMessages(em, query);
 }

@@ -9,7 +9,7 @@ export interface ClaimedEffect {
   messageId: string;
   accountId: string;
   provider: string;
-  idempotencyKey: string;
+  providerKey: string;
   request: SendMessage;
   attempt: number;
   maxAttempts: number;
@@ -31,7 +31,7 @@ interface Row {
   message_id: string;
   account_id: string;
   provider: string;
-  idempotency_key: string;
+  provider_key: string;
   request: SendMessage;
   attempt: number;
   max_attempts: number;
@@ -74,7 +74,7 @@ export async function claimEffects(
        due_at = clock_timestamp() + $3 * interval '1 millisecond',
        claim_token = $4
      FROM due WHERE e.id = due.id
-     RETURNING e.id, e.message_id, e.account_id, e.provider, e.idempotency_key, e.request, e.attempt,
+     RETURNING e.id, e.message_id, e.account_id, e.provider, e.provider_key, e.request, e.attempt,
                e.max_attempts, e.resumes, due.call_started AS resumed, e.created_at,
                e.attempt_started_at`,
     [provider, limit, leaseMs, claimToken],
@@ -84,7 +84,7 @@ export async function claimEffects(
     messageId: row.message_id,
     accountId: row.account_id,
     provider: row.provider,
-    idempotencyKey: row.idempotency_key,
+    providerKey: row.provider_key,
     request: row.request,
     attempt: row.attempt,
     maxAttempts: row.max_attempts,

@@ -240,7 +240,7 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
     try {
       outcome = await lane.provider.send(
         {
-          idempotencyKey: effect.idempotencyKey,
+          providerKey: effect.providerKey,
           messageId: effect.messageId,
           accountId: effect.accountId,
           attempt: effect.attempt,
@@ -301,7 +301,7 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
       logger.warn(
         { effectId: effect.id, messageId: effect.messageId, attempt: effect.attempt, provider: name },
         settled === undefined
-          ? 'calling again an attempt whose outcome is unknown (same idempotency key)'
+          ? 'calling again an attempt whose outcome is unknown (same provider key)'
           : 'not calling again an attempt whose outcome is unknown',
       );
     }

@@ -40,7 +40,7 @@ describe('the effect queue', () => {
     );
     await runSql(
       orm.em.fork(),
-      `INSERT INTO effects (id, message_id, account_id, channel, provider, idempotency_key, request, max_attempts)
+      `INSERT INTO effects (id, message_id, account_id, channel, provider, provider_key, request, max_attempts)
        VALUES ($1, $2, $3, 'email', $4, $2, $5, 3)`,
       [
         effectIdFor(command.messageId),
@@ -474,7 +474,7 @@ describe('the effect queue', () => {
       } finally {
         await executor.stop(5_000);
       }
-      expect(calls.map((call) => call.idempotencyKey)).toEqual([again.messageId]);
+      expect(calls.map((call) => call.providerKey)).toEqual([again.messageId]);
       expect(await effectOf(again.messageId)).toMatchObject({ state: 'succeeded', resumes: 2 });
       expect(await effectOf(capped.messageId)).toMatchObject({ state: 'failed', resumes: 4 });
       const events = await readStream(orm.em.fork(), capped.messageId);
@@ -499,7 +499,7 @@ describe('the effect queue', () => {
       messageId,
       accountId: row.account_id,
       provider: row.provider,
-      idempotencyKey: messageId,
+      providerKey: messageId,
       request: { channel: 'email', to: 'a@example.com', from: 'b@example.com', subject: 's', text: 't' },
       attempt: row.attempt,
       maxAttempts: 3,

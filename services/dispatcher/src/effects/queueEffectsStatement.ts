@@ -13,11 +13,11 @@ export interface NewEffect {
 
 /**
  * The statement that queues one provider call per new effect, due now, for the inbox stage's
- * batch transaction. The provider idempotency key is the message id.
+ * batch transaction. The provider key is the message id.
  */
 export function queueEffectsStatement(effects: readonly NewEffect[], maxAttempts: number): SqlStatement {
   return {
-    text: `INSERT INTO effects (id, message_id, account_id, channel, provider, idempotency_key, request, max_attempts)
+    text: `INSERT INTO effects (id, message_id, account_id, channel, provider, provider_key, request, max_attempts)
      SELECT id, message_id, account_id, channel, provider, message_id, request, $7
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
          AS v(id, message_id, account_id, channel, provider, request)`,

@@ -9,7 +9,7 @@ import {
 
 export interface HttpProviderOptions {
   url: string;
-  /** The header that carries the idempotency key (default `Idempotency-Key`). */
+  /** The header that carries the provider key (default `Idempotency-Key`). */
   keyHeader?: string;
   /** Whether the provider behind the URL drops a repeated key (`HTTP_PROVIDER_HONOURS_KEY`). */
   honoursKey?: boolean;
@@ -30,7 +30,7 @@ const beforeSending = new Set([
 const retryable4xx = new Set([408, 409, 425, 429]);
 
 /**
- * POSTs each send as JSON to one URL with the idempotency key in a header. 2xx (or a replay of
+ * POSTs each send as JSON to one URL with the provider key in a header. 2xx (or a replay of
  * an earlier 2xx) is accepted; 408, 409, 425, 429, 5xx, timeouts and network errors are
  * retryable; any other status is a permanent failure.
  */
@@ -50,7 +50,7 @@ export function createHttpProvider({
           signal,
           headers: {
             'content-type': 'application/json',
-            [keyHeader]: request.idempotencyKey,
+            [keyHeader]: request.providerKey,
             'exactly-message-id': request.messageId,
             'exactly-attempt': String(request.attempt),
           },

@@ -43,7 +43,7 @@ describe("classifying an HTTP provider's answer", () => {
 
 describe('classifying an HTTP call that got no answer', () => {
   const request = {
-    idempotencyKey: 'msg_1',
+    providerKey: 'msg_1',
     messageId: 'msg_1',
     accountId: 'acc_1',
     attempt: 1,
@@ -104,7 +104,7 @@ describe('classifying an HTTP call that got no answer', () => {
     }
   });
 
-  it('sends the idempotency key in the configured header, the same on every attempt', async () => {
+  it('sends the provider key in the configured header, the same on every attempt', async () => {
     const seen: (string | undefined)[] = [];
     const fetch = (async (_url: string, init: RequestInit) => {
       seen.push((init.headers as Record<string, string>)['X-Key']);

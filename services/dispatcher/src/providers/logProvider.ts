@@ -18,7 +18,7 @@ interface Pending {
 }
 
 /**
- * The local provider: records each send in `log_provider_sends` (the idempotency key is the
+ * The local provider: records each send in `log_provider_sends` (the provider key is the
  * primary key, so a repeated key is a replay, never a second send) and appends it to a file.
  * Calls that arrive together are written in one statement; that is invisible to callers, who
  * still get one outcome per send. The table is the record; the file is for people, written after
@@ -45,14 +45,14 @@ export function createLogProvider({ orm, file, maxBatch = 1_000 }: LogProviderOp
     if (batch.length === 0) return;
     try {
       // One multi-row insert per tick; ON CONFLICT DO NOTHING is what makes the key honoured.
-      const { rows } = await runSql<{ idempotency_key: string; sent_at: string }>(
+      const { rows } = await runSql<{ provider_key: string; sent_at: string }>(
         orm.em.fork(),
-        `INSERT INTO log_provider_sends (idempotency_key, message_id, account_id, channel, recipient, attempt)
+        `INSERT INTO log_provider_sends (provider_key, message_id, account_id, channel, recipient, attempt)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[])
-         ON CONFLICT (idempotency_key) DO NOTHING
-         RETURNING idempotency_key, sent_at`,
+         ON CONFLICT (provider_key) DO NOTHING
+         RETURNING provider_key, sent_at`,
         [
-          batch.map((item) => item.request.idempotencyKey),
+          batch.map((item) => item.request.providerKey),
           batch.map((item) => item.request.messageId),
           batch.map((item) => item.request.accountId),
           batch.map((item) => item.request.message.channel),
@@ -60,19 +60,19 @@ export function createLogProvider({ orm, file, maxBatch = 1_000 }: LogProviderOp
           batch.map((item) => item.request.attempt),
         ],
       );
-      const sentAt = new Map(rows.map((row) => [row.idempotency_key, row.sent_at]));
+      const sentAt = new Map(rows.map((row) => [row.provider_key, row.sent_at]));
       const lines: string[] = [];
       for (const { request, resolve } of batch) {
-        const at = sentAt.get(request.idempotencyKey);
+        const at = sentAt.get(request.providerKey);
         if (at !== undefined) {
           lines.push(
-            `${JSON.stringify({ at, key: request.idempotencyKey, accountId: request.accountId, attempt: request.attempt, ...request.message })}\n`,
+            `${JSON.stringify({ at, providerKey: request.providerKey, accountId: request.accountId, attempt: request.attempt, ...request.message })}\n`,
           );
         }
         resolve({
           status: 'accepted',
           replayed: at === undefined,
-          providerMessageId: request.idempotencyKey,
+          providerMessageId: request.providerKey,
         });
       }
       if (lines.length > 0) out.write(lines.join(''));

@@ -2,8 +2,8 @@ import type { SendMessage } from '@exactly/contracts';
 
 /** One send, as every provider gets it. */
 export interface SendRequest {
-  /** The provider idempotency key: the message id, the same on every attempt and after a crash. */
-  idempotencyKey: string;
+  /** The provider key: the message id, the same on every attempt and after a crash. */
+  providerKey: string;
   messageId: string;
   accountId: string;
   attempt: number;
@@ -24,7 +24,7 @@ export type SendOutcome =
 /** A channel provider. `send` must honour `signal` (the call's timeout) and never throw. */
 export interface Provider {
   readonly name: string;
-  /** Whether the provider drops a repeated idempotency key (so an ambiguous attempt can be retried). */
+  /** Whether the provider drops a repeated provider key (so an ambiguous attempt can be retried). */
   readonly honoursKey: boolean;
   send(request: SendRequest, signal: AbortSignal): Promise<SendOutcome>;
   close(): Promise<void>;

@@ -111,7 +111,7 @@ describe('the smtp provider', () => {
       ]);
       await runSql(
         em,
-        `INSERT INTO effects (id, message_id, account_id, channel, provider, idempotency_key, request, max_attempts,
+        `INSERT INTO effects (id, message_id, account_id, channel, provider, provider_key, request, max_attempts,
                               state, attempt, due_at, claim_token, attempt_started_at, call_started_at)
          VALUES ($1, $2, $3, 'email', 'smtp', $2, $4, 5, 'in_flight', 1, now() - interval '1 second', $5,
                  now() - interval '4 seconds', now() - interval '4 seconds')`,

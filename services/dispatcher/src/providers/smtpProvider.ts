@@ -72,7 +72,7 @@ export function createSmtpProvider(options: SmtpProviderOptions): Provider {
         ...(message.text === undefined ? {} : { text: message.text }),
         ...(message.html === undefined ? {} : { html: message.html }),
         messageId: smtpMessageId(request.messageId, options.messageIdDomain),
-        headers: { 'X-Exactly-Idempotency-Key': request.idempotencyKey },
+        headers: { 'X-Exactly-Idempotency-Key': request.providerKey },
       });
       // nodemailer cannot cancel a send: on timeout the outcome is unknown and the retry may repeat it.
       const aborted = new Promise<never>((_, reject) => {

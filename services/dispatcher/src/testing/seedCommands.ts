@@ -14,7 +14,7 @@ import type { Producer } from 'kafkajs';
 export interface SeededCommand {
   messageId: string;
   accountId: string;
-  idempotencyKey: string;
+  messageKey: string;
   command: SendMessageCommand;
   /** The Kafka record ingest's outbox row becomes. */
   record: { key: string; value: string; headers: Record<string, string> };
@@ -52,19 +52,19 @@ export async function seedMessages(
   const run = randomUUID().slice(0, 8);
   const seeded = Array.from({ length: count }, (_, index) => {
     const messageId = newId('msg');
-    const idempotencyKey = `key-${run}-${index}`;
+    const messageKey = `key-${run}-${index}`;
     const command: SendMessageCommand = {
       type: 'SendMessage',
       data: { messageId, accountId, message: message(index), acceptedAt: new Date().toISOString() },
-      metadata: { schemaVersion: commandSchemaVersion, idempotencyKey },
+      metadata: { schemaVersion: commandSchemaVersion, idempotencyKey: messageKey },
     };
     return {
       messageId,
       accountId,
-      idempotencyKey,
+      messageKey,
       command,
       record: {
-        key: `${accountId}/${idempotencyKey}`,
+        key: `${accountId}/${messageKey}`,
         value: JSON.stringify(command),
         headers: {
           [recordHeaders.messageId]: messageId,
@@ -81,14 +81,14 @@ export async function seedMessages(
     await orm.em.fork().transactional(async (em) => {
       await runSql(
         em,
-        `INSERT INTO messages (id, account_id, idempotency_key, channel, recipient, sender, content, status, version)
+        `INSERT INTO messages (id, account_id, message_key, channel, recipient, sender, content, status, version)
          SELECT id, $2, key, channel, recipient, sender, content, 'accepted', 1
            FROM unnest($1::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
              AS v(id, key, channel, recipient, sender, content)`,
         [
           chunk.map((item) => item.messageId),
           accountId,
-          chunk.map((item) => item.idempotencyKey),
+          chunk.map((item) => item.messageKey),
           chunk.map((item) => item.command.data.message.channel),
           chunk.map((item) => item.command.data.message.to),
           chunk.map((item) => item.command.data.message.from),
@@ -109,7 +109,7 @@ export async function seedMessages(
                 channel: item.command.data.message.channel,
                 to: item.command.data.message.to,
                 from: item.command.data.message.from,
-                idempotencyKey: item.idempotencyKey,
+                idempotencyKey: item.messageKey,
               },
             },
           ],

@@ -73,9 +73,9 @@ export async function storedFor(orm: Orm, accountId: string) {
     'SELECT idempotency_key, resource_ids, response_status FROM idempotency_records WHERE account_id = $1',
     [accountId],
   );
-  const messages = await runSql<{ id: string; idempotency_key: string; status: string; version: number }>(
+  const messages = await runSql<{ id: string; message_key: string; status: string; version: number }>(
     em,
-    'SELECT id, idempotency_key, status, version FROM messages WHERE account_id = $1 ORDER BY id',
+    'SELECT id, message_key, status, version FROM messages WHERE account_id = $1 ORDER BY id',
     [accountId],
   );
   const ids = messages.rows.map((row) => row.id);
