@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { toExactlyError } from '@exactly/errors';
-import { createLogger, createMetricsRegistry } from '@exactly/observability';
+import { createLogger, createMetricsRegistry, stopOnSignals } from '@exactly/observability';
 import { type Orm, openOrm } from '@exactly/persistence';
 import { type ConsoleConfig, readConsoleConfig } from './config.js';
 import { type ConsoleServer, createServer } from './createServer.js';
@@ -30,24 +30,12 @@ try {
   process.exit(1);
 }
 
-let stopping = false;
-async function shutdown(signal: NodeJS.Signals): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'shutting down');
-  const forced = setTimeout(() => {
-    logger.error('shutdown took too long; exiting');
-    process.exit(1);
-  }, config.SHUTDOWN_TIMEOUT);
-  forced.unref();
-  try {
+stopOnSignals({
+  logger,
+  timeoutMs: config.SHUTDOWN_TIMEOUT,
+  message: 'shutting down',
+  stop: async () => {
     await server.close();
     await orm.close();
-    logger.info('stopped');
-  } catch (error) {
-    logger.error({ err: error }, 'shutdown failed');
-    process.exitCode = 1;
-  }
-}
-process.once('SIGTERM', (signal) => void shutdown(signal));
-process.once('SIGINT', (signal) => void shutdown(signal));
+  },
+});

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { toExactlyError } from '@exactly/errors';
-import { createLogger, createMetricsRegistry } from '@exactly/observability';
+import { createLogger, createMetricsRegistry, stopOnSignals } from '@exactly/observability';
 import { type Orm, openOrm } from '@exactly/persistence';
 import { profileFromConfig, readIngestConfig } from './config.js';
 import { createServer, type IngestServer } from './createServer.js';
@@ -43,24 +43,12 @@ try {
   process.exit(1);
 }
 
-let stopping = false;
-async function shutdown(signal: NodeJS.Signals): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'shutting down: finishing requests in flight');
-  const forced = setTimeout(() => {
-    logger.error('shutdown took too long; exiting');
-    process.exit(1);
-  }, config.SHUTDOWN_TIMEOUT);
-  forced.unref();
-  try {
+stopOnSignals({
+  logger,
+  timeoutMs: config.SHUTDOWN_TIMEOUT,
+  message: 'shutting down: finishing requests in flight',
+  stop: async () => {
     await server.close();
     await orm.close();
-    logger.info('stopped');
-  } catch (error) {
-    logger.error({ err: error }, 'shutdown failed');
-    process.exitCode = 1;
-  }
-}
-process.once('SIGTERM', (signal) => void shutdown(signal));
-process.once('SIGINT', (signal) => void shutdown(signal));
+  },
+});

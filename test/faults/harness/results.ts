@@ -7,6 +7,10 @@ import type { ScenarioResult } from './runScenario.ts';
 
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
+function markdownTable(header: readonly string[], rows: readonly string[][]): string {
+  return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+
 /** The scenarios' figures as a Markdown table, with what each scenario did. */
 export function resultsMarkdown(
   results: ScenarioResult[],
@@ -70,9 +74,7 @@ export function resultsMarkdown(
       seconds(result.durationMs),
     ].map(String);
   });
-  const table = [header, header.map(() => '---'), ...rows]
-    .map((cells) => `| ${cells.join(' | ')} |`)
-    .join('\n');
+  const table = markdownTable(header, rows);
   const details = results
     .map((result) => {
       const lines = [`### ${result.name} (seed ${result.seed})`, '', result.description, ''];
@@ -230,9 +232,7 @@ export async function longResultsMarkdown(
       seconds(result.durationMs),
     ].map(String);
   });
-  const table = [header, header.map(() => '---'), ...rows]
-    .map((cells) => `| ${cells.join(' | ')} |`)
-    .join('\n');
+  const table = markdownTable(header, rows);
   const model = await readFile(new URL('../.artifacts/model.json', import.meta.url), 'utf8')
     .then((text) => JSON.parse(text) as { runs: number; seed: number; faults: number; date: string })
     .catch(() => undefined);
