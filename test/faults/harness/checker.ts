@@ -6,6 +6,7 @@ import type { ProviderCall } from '@exactly/testkit';
 import type { History } from './history.ts';
 import type { AmbiguityPolicy } from './pipeline.ts';
 import {
+  checkCommandOrder,
   checkEventOrder,
   commandsMissingFromTopic,
   readTopicEvidence,
@@ -77,8 +78,13 @@ export interface Figures {
   losses: number;
   /** Acknowledged commands the commands topic never received (read back by the checker's own consumer). */
   topicLosses: number;
-  /** Messages whose events arrive on the events topic out of version order or with a gap. */
+  /**
+   * Messages whose events arrive on the events topic out of version order or with a gap, plus
+   * Kafka keys whose commands reach the commands topic out of the order they were committed.
+   */
   outOfOrder: number;
+  /** Kafka keys with more than one command on the commands topic (the material of the commit-order check). */
+  keysWithSeveralCommands: number;
   deadLetters: number;
   /** From the end of the faults until every accepted message was sent or failed. */
   settleMs: number;
@@ -238,7 +244,11 @@ export async function checkInvariants(input: CheckInput): Promise<Verdict> {
       violations.push(`the audit lists message ${command.messageId} as ${command.status}: ${command.why}`);
 
     const acknowledgedIds = [...acknowledged.values()].flatMap((ids) => [...ids]);
-    const { topicLosses, outOfOrder } = await checkTopics(input, acknowledgedIds, violations);
+    const { topicLosses, outOfOrder, keysWithSeveralCommands } = await checkTopics(
+      input,
+      acknowledgedIds,
+      violations,
+    );
 
     return {
       violations,
@@ -260,6 +270,7 @@ export async function checkInvariants(input: CheckInput): Promise<Verdict> {
         losses,
         topicLosses,
         outOfOrder,
+        keysWithSeveralCommands,
         deadLetters,
         settleMs,
       },
@@ -400,9 +411,9 @@ async function checkTopics(
   input: CheckInput,
   acknowledgedIds: string[],
   violations: string[],
-): Promise<{ topicLosses: number; outOfOrder: number }> {
+): Promise<{ topicLosses: number; outOfOrder: number; keysWithSeveralCommands: number }> {
   const events = input.topics.events;
-  if (events === undefined) return { topicLosses: 0, outOfOrder: 0 };
+  if (events === undefined) return { topicLosses: 0, outOfOrder: 0, keysWithSeveralCommands: 0 };
   const evidence = await readTopicEvidence(
     input.kafkaBrokers,
     { commands: input.topics.commands, events },
@@ -413,7 +424,13 @@ async function checkTopics(
     violations.push(`acknowledged message ${id} never reached the commands topic`);
   const order = checkEventOrder(evidence.eventVersions);
   violations.push(...order.violations.slice(0, 20));
-  return { topicLosses: missing.length, outOfOrder: order.violations.length };
+  const commandOrder = checkCommandOrder(evidence.commandOrder, input.history.commitWindows());
+  violations.push(...commandOrder.violations.slice(0, 20));
+  return {
+    topicLosses: missing.length,
+    outOfOrder: order.violations.length + commandOrder.violations.length,
+    keysWithSeveralCommands: commandOrder.keysWithSeveral,
+  };
 }
 
 /** Where each unsettled message is stuck: its outbox row, the inbox, its effect. */

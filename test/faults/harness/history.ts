@@ -15,6 +15,8 @@ export interface Attempt {
   code?: string;
   messageId?: string;
   replayed?: boolean;
+  /** When the SDK call this attempt belongs to began (its first attempt's start). */
+  calledAt?: number;
   at: number;
 }
 
@@ -36,6 +38,21 @@ export class History {
       acked.set(attempt.key, ids);
     }
     return acked;
+  }
+
+  /**
+   * For each acknowledged message, when its first acknowledging call began and when it was
+   * answered: the client's own evidence of the order in which commands were committed.
+   */
+  commitWindows(): Map<string, { calledAt: number; acknowledgedAt: number }> {
+    const windows = new Map<string, { calledAt: number; acknowledgedAt: number }>();
+    for (const attempt of this.attempts) {
+      if (attempt.outcome !== 'ok' || attempt.messageId === undefined || attempt.calledAt === undefined)
+        continue;
+      if (!windows.has(attempt.messageId))
+        windows.set(attempt.messageId, { calledAt: attempt.calledAt, acknowledgedAt: attempt.at });
+    }
+    return windows;
   }
 
   count(outcome: AttemptOutcome): number {

@@ -95,6 +95,7 @@ export async function runLoad(options: LoadOptions, history: History): Promise<v
         if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
       }
       current = { key: `${options.keyPrefix}-${index}`, attempt: 0 };
+      const calledAt = Date.now();
       try {
         const result = await client.messages.send(commandFor(index), {
           idempotencyKey: current.key,
@@ -106,6 +107,7 @@ export async function runLoad(options: LoadOptions, history: History): Promise<v
           status: result.status,
           messageId: result.message.id,
           replayed: result.replayed,
+          calledAt,
         });
       } catch (error) {
         history.record({ key: current.key, attempt: current.attempt + 1, ...describeFailure(error) });

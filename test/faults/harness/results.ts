@@ -90,6 +90,11 @@ export function resultsMarkdown(
         for (const [reason, count] of held.slice(0, 5)) lines.push(`- ${count} × ${reason}`);
         lines.push('');
       }
+      if (result.figures.keysWithSeveralCommands > 0)
+        lines.push(
+          `Commit order checked on ${result.figures.keysWithSeveralCommands} Kafka keys with more than one command.`,
+          '',
+        );
       for (const problem of result.problems) lines.push(`- scenario problem: ${problem}`);
       if (result.violations.length > 0) {
         lines.push(

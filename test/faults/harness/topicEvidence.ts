@@ -8,12 +8,15 @@ import { createKafka } from '@exactly/messaging';
 export interface TopicEvidence {
   /** Message ids of the run's account on the commands topic, with how many records each has. */
   commands: Map<string, number>;
+  /** Per Kafka key, the message ids of its commands in the order they first appear on the topic. */
+  commandOrder: Map<string, string[]>;
   /** Per message (stream), the event versions in the order the topic holds them. */
   eventVersions: Map<string, number[]>;
 }
 
 export interface TopicRecord {
   partition: number;
+  key: string | null;
   value: Buffer | null;
   headers: Record<string, string>;
 }
@@ -48,7 +51,12 @@ export async function readWholeTopic(brokers: string[], topic: string): Promise<
         const headers = Object.fromEntries(
           Object.entries(message.headers ?? {}).map(([name, header]) => [name, header?.toString() ?? '']),
         );
-        records.push({ partition, value: message.value, headers });
+        records.push({
+          partition,
+          key: message.key?.toString('utf8') ?? null,
+          value: message.value,
+          headers,
+        });
         if (Number(message.offset) + 1 >= end) remaining.delete(partition);
         if (remaining.size === 0) {
           clearTimeout(timer);
@@ -88,10 +96,14 @@ export async function readTopicEvidence(
     readWholeTopic(brokers, topics.events),
   ]);
   const commands = new Map<string, number>();
+  const commandOrder = new Map<string, string[]>();
   for (const record of commandRecords) {
     const data = parse(record.value)?.data as { messageId?: string; accountId?: string } | undefined;
     if (data?.accountId !== accountId || data.messageId === undefined) continue;
-    commands.set(data.messageId, (commands.get(data.messageId) ?? 0) + 1);
+    const seen = commands.get(data.messageId) ?? 0;
+    commands.set(data.messageId, seen + 1);
+    if (seen === 0 && record.key !== null)
+      commandOrder.set(record.key, [...(commandOrder.get(record.key) ?? []), data.messageId]);
   }
   const eventVersions = new Map<string, number[]>();
   for (const record of eventRecords) {
@@ -102,7 +114,7 @@ export async function readTopicEvidence(
     if (typeof metadata.version !== 'number') continue;
     eventVersions.set(metadata.streamId, [...(eventVersions.get(metadata.streamId) ?? []), metadata.version]);
   }
-  return { commands, eventVersions };
+  return { commands, commandOrder, eventVersions };
 }
 
 /**
@@ -145,4 +157,45 @@ export function commandsMissingFromTopic(
   commands: ReadonlyMap<string, number>,
 ): string[] {
   return [...acknowledged].filter((messageId) => !commands.has(messageId));
+}
+
+/** When the client began the call that created a message, and when that call was answered with it. */
+export interface CommitWindow {
+  calledAt: number;
+  acknowledgedAt: number;
+}
+
+/**
+ * Per Kafka key, commands reach the dispatcher in the order they were committed. The client's
+ * history is the evidence: a command acknowledged before another command's call even began was
+ * committed first, so it must first appear on the topic before that one (a partition is read in
+ * order). Commands whose calls overlapped have no order to keep.
+ */
+export function checkCommandOrder(
+  commandOrder: ReadonlyMap<string, readonly string[]>,
+  windows: ReadonlyMap<string, CommitWindow>,
+): { violations: string[]; keysWithSeveral: number } {
+  const violations: string[] = [];
+  let keysWithSeveral = 0;
+  for (const [kafkaKey, messageIds] of commandOrder) {
+    if (messageIds.length < 2) continue;
+    keysWithSeveral += 1;
+    for (const [index, earlier] of messageIds.entries()) {
+      const earlierWindow = windows.get(earlier);
+      if (earlierWindow === undefined) continue;
+      const overtaken = messageIds
+        .slice(index + 1)
+        .find(
+          (later) =>
+            (windows.get(later)?.acknowledgedAt ?? Number.POSITIVE_INFINITY) < earlierWindow.calledAt,
+        );
+      if (overtaken !== undefined) {
+        violations.push(
+          `key ${kafkaKey}: command ${overtaken} was committed before ${earlier} was even sent, yet reached the commands topic after it: ${messageIds.join(', ')}`,
+        );
+        break;
+      }
+    }
+  }
+  return { violations, keysWithSeveral };
 }

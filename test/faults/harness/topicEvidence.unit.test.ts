@@ -1,4 +1,4 @@
-import { checkEventOrder, commandsMissingFromTopic } from './topicEvidence.ts';
+import { checkCommandOrder, checkEventOrder, commandsMissingFromTopic } from './topicEvidence.ts';
 
 describe('the order checker of the events topic', () => {
   it('accepts each stream in version order, and counts stale re-publishes without failing', () => {
@@ -42,5 +42,34 @@ describe('the loss checker of the commands topic', () => {
         ]),
       ),
     ).toEqual(['b']);
+  });
+});
+
+describe('the commit-order checker of the commands topic', () => {
+  const windows = new Map([
+    ['first', { calledAt: 100, acknowledgedAt: 200 }],
+    ['second', { calledAt: 300, acknowledgedAt: 400 }],
+    ['overlapping', { calledAt: 150, acknowledgedAt: 250 }],
+  ]);
+
+  it('accepts a key whose commands arrive in the order they were committed, and counts it', () => {
+    expect(checkCommandOrder(new Map([['acc/k', ['first', 'second']]]), windows)).toEqual({
+      violations: [],
+      keysWithSeveral: 1,
+    });
+  });
+
+  it('reports a command that arrives before one committed before its call began', () => {
+    expect(checkCommandOrder(new Map([['acc/k', ['second', 'first']]]), windows).violations).toEqual([
+      'key acc/k: command first was committed before second was even sent, yet reached the commands topic after it: second, first',
+    ]);
+  });
+
+  it('keeps no order between commands whose calls overlapped, nor for a key with one command', () => {
+    const order = new Map([
+      ['acc/k', ['overlapping', 'first']],
+      ['acc/j', ['second']],
+    ]);
+    expect(checkCommandOrder(order, windows)).toEqual({ violations: [], keysWithSeveral: 1 });
   });
 });

@@ -9,6 +9,7 @@ import { kafkaDiskFull } from './kafkaDiskFull.ts';
 import { kafkaNodes } from './kafkaNodes.ts';
 import { killEveryService } from './killEveryService.ts';
 import {
+  commandOrderControl,
   duplicateCallControl,
   inboxHorizonControl,
   keyRetentionControl,
@@ -57,5 +58,6 @@ export const scenarios: { scenario: AnyScenario; ci: boolean }[] = [
   { scenario: keyRetentionControl, ci: false },
   { scenario: lostCommandControl, ci: true },
   { scenario: outOfOrderControl, ci: true },
+  { scenario: commandOrderControl, ci: true },
   { scenario: duplicateCallControl, ci: true },
 ];

@@ -164,6 +164,62 @@ export const outOfOrderControl: Scenario = {
   },
 };
 
+/**
+ * Negative control for the commit-order checker of the commands topic: keys kept for two seconds,
+ * the relay down, every key sent once and then again after it expired, so each Kafka key holds two
+ * committed commands, the second sent only after the first was acknowledged. Behind the relay's
+ * back (a test-only fault: the relay takes rows in id order, and nothing in the product renumbers
+ * them), 30 of the second pass's outbox rows are moved ahead of the first's; then the relay comes
+ * back. The checker, comparing the topic it reads itself with the client's history, must report
+ * exactly those 30 keys (the duplicate checker reports every key: each one ran twice).
+ */
+export const commandOrderControl: Scenario = {
+  name: 'control-command-order',
+  description:
+    "NEGATIVE CONTROL: each of 100 keys committed twice, 4 s apart, and for 30 of them the second command's outbox row moved ahead of the first's; the commit-order checker must report exactly those 30",
+  seed: 949,
+  commands: 100,
+  load: { ratePerSecond: 100 },
+  expectViolations: true,
+  controlFinding: (figures) =>
+    figures.outOfOrder === 30 && figures.keysWithSeveralCommands === 100
+      ? undefined
+      : `expected 30 keys out of commit order (of 100 with two commands), found ${figures.outOfOrder} (of ${figures.keysWithSeveralCommands})`,
+  settleTimeoutMs: 20_000,
+  pipeline: {
+    relays: 1,
+    dispatchers: 1,
+    env: { ingest: { IDEMPOTENCY_RETENTION: '2s', IDEMPOTENCY_CLEANUP_INTERVAL: '1s' } },
+  },
+  async run(context) {
+    const [relay] = context.pipeline.relays;
+    if (relay) await relay.process.kill();
+    await context.load();
+    await context.sleep(4_000);
+    await context.load();
+    const client = new pg.Client({ connectionString: context.pipeline.databaseUrl });
+    await client.connect();
+    try {
+      // The newer half of each key's rows comes back with a negative id (the column is an identity,
+      // so the rows are moved, not updated): the relay's claim walks ids upwards.
+      const { rowCount } = await client.query(
+        `WITH moved AS (
+           DELETE FROM outbox WHERE id IN (
+             SELECT id FROM outbox WHERE topic = $1 AND published_at IS NULL
+                AND payload -> 'data' ->> 'accountId' = $2 ORDER BY id DESC LIMIT 30)
+           RETURNING *)
+         INSERT INTO outbox (id, topic, kafka_key, payload, headers, created_at) OVERRIDING SYSTEM VALUE
+         SELECT -id, topic, kafka_key, payload, headers, created_at FROM moved`,
+        [context.pipeline.topics.commands, context.caller.accountId],
+      );
+      context.injected("the second command's outbox row moved ahead of the first's", rowCount ?? 0);
+      if (rowCount !== 30) context.problem(`only ${rowCount} of the 30 newer rows could be moved`);
+    } finally {
+      await client.end();
+    }
+  },
+};
+
 /** The key the duplicate-call control sent twice, for its finding (one run at a time). */
 let plantedDuplicate: string | undefined;
 
