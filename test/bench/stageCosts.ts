@@ -20,11 +20,14 @@
 // its per-session counters. CPU seconds are robust to a shared machine; latencies are not shown.
 //
 // Variables: BENCH_COSTS_RATE (commands/s, 200), BENCH_COSTS_SECONDS (25), BENCH_COSTS_IDLE_SECONDS
-// (10), BENCH_DISPATCHER_ENV (extra dispatcher variables as JSON). Flag --json: JSON instead of tables.
+// (10), BENCH_COSTS_DRAIN_SECONDS (longest wait for the pipeline to settle, 120), BENCH_DISPATCHER_ENV (extra dispatcher variables as JSON). Flags: --json (JSON instead of
+// tables), --from <file> (no run: the tables of a JSON result written before).
 
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
 import { Account, issueApiKey, newId, openOrm } from '@exactly/persistence';
 import { Pipeline } from '@exactly/testkit';
 import pg from 'pg';
@@ -147,7 +150,7 @@ export async function runStageCostsBench(options: StageCostsOptions): Promise<St
     };
     /** Every accepted command at the provider, the outbox published, no effect pending or in flight. */
     const settle = async () => {
-      const deadline = performance.now() + (options.drainSeconds ?? 60) * 1_000;
+      const deadline = performance.now() + (options.drainSeconds ?? 120) * 1_000;
       while (performance.now() < deadline) {
         const { keys } = await provider.count(accountId);
         const [open] = (
@@ -159,7 +162,7 @@ export async function runStageCostsBench(options: StageCostsOptions): Promise<St
         if (keys >= accepted && Number(open?.unpublished) === 0 && Number(open?.effects) === 0) return;
         await sleep(200);
       }
-      throw new Error(`the pipeline did not settle within ${options.drainSeconds ?? 60} s`);
+      throw new Error(`the pipeline did not settle within ${options.drainSeconds ?? 120} s`);
     };
     const slot = `bench_costs_${randomUUID().slice(0, 8)}`;
     const lsn = async () =>
@@ -382,14 +385,29 @@ export function stageCostsTables(result: StageCostsResult): string {
   ].join('\n');
 }
 
+/** A result written with --json, read back (statement counts as Maps again). */
+function readResult(file: string): StageCostsResult {
+  const result = JSON.parse(readFileSync(file, 'utf8')) as StageCostsResult;
+  for (const window of [result.idle, result.load])
+    for (const stage of stages) {
+      const wire = window.stages[stage].wire;
+      wire.statements = new Map(Object.entries(wire.statements as unknown as Record<string, number>));
+    }
+  return result;
+}
+
 if (import.meta.main) {
-  const result = await runStageCostsBench({
-    rate: Number(process.env.BENCH_COSTS_RATE ?? 200),
-    seconds: Number(process.env.BENCH_COSTS_SECONDS ?? 25),
-    idleSeconds: Number(process.env.BENCH_COSTS_IDLE_SECONDS ?? 10),
-    dispatcherEnv: JSON.parse(process.env.BENCH_DISPATCHER_ENV ?? '{}') as Record<string, string>,
-  });
-  if (process.argv.includes('--json'))
+  const { values: flags } = parseArgs({ options: { json: { type: 'boolean' }, from: { type: 'string' } } });
+  const result = flags.from
+    ? readResult(flags.from)
+    : await runStageCostsBench({
+        rate: Number(process.env.BENCH_COSTS_RATE ?? 200),
+        seconds: Number(process.env.BENCH_COSTS_SECONDS ?? 25),
+        idleSeconds: Number(process.env.BENCH_COSTS_IDLE_SECONDS ?? 10),
+        drainSeconds: Number(process.env.BENCH_COSTS_DRAIN_SECONDS ?? 120),
+        dispatcherEnv: JSON.parse(process.env.BENCH_DISPATCHER_ENV ?? '{}') as Record<string, string>,
+      });
+  if (flags.json)
     console.log(
       JSON.stringify(
         result,
