@@ -20,7 +20,9 @@
 // its per-session counters. CPU seconds are robust to a shared machine; latencies are not shown.
 //
 // Variables: BENCH_COSTS_RATE (commands/s, 200), BENCH_COSTS_SECONDS (25), BENCH_COSTS_IDLE_SECONDS
-// (10), BENCH_COSTS_DRAIN_SECONDS (longest wait for the pipeline to settle, 120), BENCH_DISPATCHER_ENV (extra dispatcher variables as JSON). Flags: --json (JSON instead of
+// (10), BENCH_COSTS_DRAIN_SECONDS (longest wait for the pipeline to settle, 120), BENCH_COSTS_PROXY
+// (0: the services connect directly, and round trips and statements are not counted),
+// BENCH_DISPATCHER_ENV (extra dispatcher variables as JSON). Flags: --json (JSON instead of
 // tables), --from <file> (no run: the tables of a JSON result written before).
 
 import { randomUUID } from 'node:crypto';
@@ -54,6 +56,11 @@ export interface StageCostsOptions {
   /** Longest wait for the pipeline to settle after the load. */
   drainSeconds?: number;
   dispatcherEnv?: Record<string, string>;
+  /**
+   * false: the services reach PostgreSQL directly (no round trips or statements counted), to see
+   * what the proxy's extra hop changes in the other figures.
+   */
+  proxy?: boolean;
 }
 
 export interface StageWindow {
@@ -71,6 +78,8 @@ export interface StageWindow {
 export interface StageCostsResult {
   rate: number;
   seconds: number;
+  /** Whether the services went through the wire meters (round trips and statements counted). */
+  proxied: boolean;
   commands: number;
   failed: number;
   cores: number;
@@ -93,6 +102,12 @@ export async function runStageCostsBench(options: StageCostsOptions): Promise<St
       ]),
     ),
   ) as Record<Stage, PostgresWireMeter>;
+  const proxied = options.proxy ?? true;
+  // PGAPPNAME (read by node-postgres) names each stage's sessions in pg_stat_activity.
+  const connection = (stage: Stage): Record<string, string> => ({
+    PGAPPNAME: `bench-costs-${stage}`,
+    ...(proxied ? { DATABASE_URL: meters[stage].url(database.url) } : {}),
+  });
   const pipeline = new Pipeline({
     databaseUrl: database.url,
     kafkaBrokers: kafkaBrokers(),
@@ -100,9 +115,9 @@ export async function runStageCostsBench(options: StageCostsOptions): Promise<St
     runId: randomUUID().slice(0, 8),
     providerUrl: provider.url,
     env: {
-      ingest: { DATABASE_URL: meters['ingest-api'].url(database.url) },
-      relay: { DATABASE_URL: meters.relay.url(database.url) },
-      dispatcher: { DATABASE_URL: meters.dispatcher.url(database.url), ...options.dispatcherEnv },
+      ingest: connection('ingest-api'),
+      relay: connection('relay'),
+      dispatcher: { ...connection('dispatcher'), ...options.dispatcherEnv },
     },
     readyTimeoutMs: 90_000,
   });
@@ -128,8 +143,12 @@ export async function runStageCostsBench(options: StageCostsOptions): Promise<St
       dispatcher: pipeline.dispatchers[0]?.process.pid,
     };
     const databaseName = server.pathname.slice(1);
-    const backends = backendMeter(admin, databaseName, (port) =>
-      stages.find((stage) => meters[stage].serverSidePorts.has(port)),
+    const backends = backendMeter(admin, databaseName, ({ clientPort, applicationName }) =>
+      stages.find(
+        (stage) =>
+          applicationName === `bench-costs-${stage}` ||
+          (clientPort !== null && meters[stage].serverSidePorts.has(clientPort)),
+      ),
     );
 
     let accepted = 0;
@@ -233,6 +252,7 @@ export async function runStageCostsBench(options: StageCostsOptions): Promise<St
     const result: StageCostsResult = {
       rate: options.rate,
       seconds: options.seconds,
+      proxied,
       commands: sent.ok,
       failed: sent.failed,
       cores: cpus().length,
@@ -319,6 +339,12 @@ export function stageCostsTables(result: StageCostsResult): string {
     .join(', ');
   return [
     `## Per command at each stage (${result.commands} commands at ${result.rate}/s for ${result.seconds} s; ${result.failed} refused)`,
+    ...(result.proxied === false
+      ? [
+          '',
+          'No proxy (BENCH_COSTS_PROXY=0): round trips, transactions, statements and wire bytes were not counted.',
+        ]
+      : []),
     '',
     `Window ${load.seconds} s: the load, the drain, ${flushSeconds} s of idle for PostgreSQL's counters. Machine: ${result.cores} cores, load average ${result.loadAverage.join(' ')}; CPU over the window, % of one core: ${machine}.`,
     '',
@@ -405,6 +431,7 @@ if (import.meta.main) {
         seconds: Number(process.env.BENCH_COSTS_SECONDS ?? 25),
         idleSeconds: Number(process.env.BENCH_COSTS_IDLE_SECONDS ?? 10),
         drainSeconds: Number(process.env.BENCH_COSTS_DRAIN_SECONDS ?? 120),
+        proxy: process.env.BENCH_COSTS_PROXY !== '0',
         dispatcherEnv: JSON.parse(process.env.BENCH_DISPATCHER_ENV ?? '{}') as Record<string, string>,
       });
   if (flags.json)

@@ -1,6 +1,6 @@
 // What PostgreSQL spends on each client program: the CPU time of its server processes (from
 // /proc, the backends being local processes) and the WAL they wrote (pg_stat_get_backend_wal,
-// PostgreSQL 18), found through pg_stat_activity by the client port of each program's sessions.
+// PostgreSQL 18), found through pg_stat_activity by each session's application_name or client port.
 // Sampled every 500 ms and summed by increments, so a pooled session closed in between keeps
 // what it used until its last sample. Backends flush their WAL counters at most once a second
 // while busy, and within 10 s when idle: read the totals after the programs have idled 11 s.
@@ -16,9 +16,16 @@ export interface BackendCosts {
   sessions: number;
 }
 
+/** The session as pg_stat_activity shows it. */
+export interface SessionIdentity {
+  clientPort: number | null;
+  applicationName: string;
+}
+
 interface BackendRow {
   pid: number;
   client_port: number | null;
+  application_name: string;
   backend_type: string;
   wal_bytes: string | null;
   wal_records: string | null;
@@ -26,14 +33,14 @@ interface BackendRow {
 }
 
 /**
- * Samples the backends of one database; `programOf(clientPort)` names the program a session
+ * Samples the backends of one database; `programOf(session)` names the program a session
  * belongs to (undefined: not one we measure). Autovacuum workers on the database are counted
  * as `autovacuum`.
  */
 export function backendMeter(
   client: pg.Client,
   database: string,
-  programOf: (port: number) => string | undefined,
+  programOf: (session: SessionIdentity) => string | undefined,
 ) {
   const last = new Map<
     number,
@@ -45,7 +52,7 @@ export function backendMeter(
 
   const sample = async (count: boolean) => {
     const { rows } = await client.query<BackendRow>(
-      `SELECT a.pid, a.client_port, a.backend_type, w.wal_bytes, w.wal_records, w.wal_fpi
+      `SELECT a.pid, a.client_port, a.application_name, a.backend_type, w.wal_bytes, w.wal_records, w.wal_fpi
          FROM pg_stat_activity a LEFT JOIN LATERAL pg_stat_get_backend_wal(a.pid) w ON true
         WHERE a.datname = $1 AND a.pid <> pg_backend_pid()`,
       [database],
@@ -55,9 +62,7 @@ export function backendMeter(
         last.get(row.pid)?.program ??
         (row.backend_type === 'autovacuum worker'
           ? 'autovacuum'
-          : row.client_port === null
-            ? undefined
-            : programOf(row.client_port));
+          : programOf({ clientPort: row.client_port, applicationName: row.application_name }));
       if (program === undefined) continue;
       let cpu: number;
       try {
