@@ -3,9 +3,10 @@
 // real processes on a database and topics of their own; the dispatcher sends through its `http`
 // provider to a fake provider (a worker thread of this process that honours idempotency keys).
 //
-// 1. Latency at fixed rates (open loop, one command per POST, a new key each): from the client's
-//    send to the provider's receipt of the command's first call, p50/p95/p99 and the
-//    distribution; commands not received within the drain time are counted, never dropped.
+// 1. Latency at fixed rates (open loop without an in-flight cap, one command per POST, a new key
+//    each): from each request's scheduled time to the provider's receipt of the command's first
+//    call, in an HdrHistogram (p50/p95/p99, the distribution), with the offered and achieved
+//    rates; commands not received within the drain time are counted, never dropped.
 // 2. Sustained throughput, exactly once: as many single POSTs as 64 connections get accepted
 //    for a while, then until the provider received every accepted command; and the same through
 //    the batch endpoint (100 commands per request). Commands per second from the first POST to
@@ -27,9 +28,10 @@ import pg from 'pg';
 import { createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
 import { type FakeProviderHandle, startFakeProvider } from './lib/fakeProvider.ts';
 import { body, command } from './lib/ingestSql.ts';
+import { LatencyHistogram } from './lib/latencyHistogram.ts';
 import { cannon, httpClient, paced } from './lib/load.ts';
 import { cpuMeter, type MemorySeries, memorySampler } from './lib/processes.ts';
-import { cdf, type Distribution, distribution, mean, round } from './lib/stats.ts';
+import { type Distribution, distribution, mean, round } from './lib/stats.ts';
 
 export interface EndToEndOptions {
   /** Commands per second of the latency phases. */
@@ -54,16 +56,20 @@ export interface EndToEndOptions {
 export interface LatencyPhase {
   rate: number;
   seconds: number;
+  /** The open-loop rate asked for, and commands delivered per second of the phase. */
+  offeredPerSecond: number;
+  achievedPerSecond: number;
   /** POSTs answered 202. */
   accepted: number;
   failed: number;
-  /** Sends that left more than 10 ms after their schedule (the client fell behind). */
+  /** Sends that left more than 10 ms after their schedule (the client fell behind; no cap). */
   lateSends: number;
+  maxInFlight: number;
   /** Accepted commands the provider had not received when the drain time ran out. */
   notDelivered: number;
-  /** POST to 202 (ms). */
+  /** Scheduled send to the 202 (ms; every answer, HdrHistogram). */
   ingestMs: Distribution;
-  /** Client send to provider receipt (ms). */
+  /** Scheduled send to the provider's receipt (ms, HdrHistogram). */
   endToEndMs: Distribution;
   cdf: [number, number][];
   cpuPercent: Record<string, number>;
@@ -103,7 +109,7 @@ async function stagesOf(
       [[...sentAt.keys()]],
     );
     const stages: Record<string, number[]> = {
-      'client send → ingest transaction starts (HTTP, auth, validation, group-commit queue)': [],
+      'scheduled send → ingest transaction starts (client, HTTP, auth, validation, group-commit queue)': [],
       'ingest transaction → relay sends the record (ingest commit, NOTIFY, relay wake-up and claim)': [],
       'relay sends the record → dispatcher inbox transaction (Kafka write and ack, consumer fetch, partition batches ahead)':
         [],
@@ -265,35 +271,32 @@ export async function runEndToEndBench(options: EndToEndOptions) {
       seconds: number,
     ): Promise<LatencyPhase & { window: [number, number] }> => {
       const { accountId, headers } = await newCaller(`e2e-${rate}`);
+      // Keyed by message id: the request's scheduled time (epoch ms), not when it left.
       const sentAt = new Map<string, number>();
-      const ingestMs: number[] = [];
-      let failed = 0;
       const from = memory.now();
       const meter = cpuMeter();
-      const { late } = await paced(rate, seconds, async (i) => {
-        const started = performance.timeOrigin + performance.now();
+      const load = await paced(rate, seconds, async (i, scheduledAt) => {
         const answer = await http.post(
           '/v1/messages',
           { ...headers, 'idempotency-key': `e2e-${rate}-${i}-${randomUUID()}` },
           body,
         );
-        const answered = performance.timeOrigin + performance.now();
-        if (answer.status === 202) acceptedSoFar.total += 1;
-        if (answer.status !== 202) {
-          failed += 1;
-          return;
-        }
-        ingestMs.push(answered - started);
-        sentAt.set((JSON.parse(answer.body) as { id: string }).id, started);
+        if (answer.status !== 202) return false;
+        acceptedSoFar.total += 1;
+        sentAt.set((JSON.parse(answer.body) as { id: string }).id, scheduledAt);
+        return true;
       });
       await waitDelivered(provider, sentAt.size, options.drainSeconds, accountId);
       const cpuPercent = meter.stop();
       const to = memory.now();
       const { receipts } = await provider.receipts(accountId);
-      const latencies: number[] = [];
+      const latency = new LatencyHistogram();
+      let delivered = 0;
       for (const [key, at] of receipts) {
         const sent = sentAt.get(key);
-        if (sent !== undefined) latencies.push(at - sent);
+        if (sent === undefined) continue;
+        latency.record(at - sent);
+        delivered += 1;
       }
       const stages = await stagesOf(
         database.url,
@@ -304,13 +307,16 @@ export async function runEndToEndBench(options: EndToEndOptions) {
       const phase: LatencyPhase & { window: [number, number] } = {
         rate,
         seconds,
+        offeredPerSecond: load.offeredPerSecond,
+        achievedPerSecond: round(delivered / load.elapsed),
         accepted: sentAt.size,
-        failed,
-        lateSends: late,
-        notDelivered: sentAt.size - latencies.length,
-        ingestMs: distribution(ingestMs),
-        endToEndMs: distribution(latencies),
-        cdf: cdf(latencies),
+        failed: load.failed,
+        lateSends: load.late,
+        maxInFlight: load.maxInFlight,
+        notDelivered: sentAt.size - delivered,
+        ingestMs: load.latencyMs,
+        endToEndMs: latency.distribution(),
+        cdf: latency.cdf(),
         cpuPercent,
         // Filled in from the memory series when it stops.
         rssMb: {},
