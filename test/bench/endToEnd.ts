@@ -23,15 +23,24 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { recordHeaders } from '@exactly/contracts';
 import { createKafka } from '@exactly/messaging';
 import { Account, issueApiKey, newId, openOrm } from '@exactly/persistence';
-import { Pipeline } from '@exactly/testkit';
+import { metricValue, Pipeline } from '@exactly/testkit';
 import pg from 'pg';
-import { createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
+import { adminQuery, createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
 import { type FakeProviderHandle, startFakeProvider } from './lib/fakeProvider.ts';
 import { body, command } from './lib/ingestSql.ts';
 import { LatencyHistogram } from './lib/latencyHistogram.ts';
 import { cannon, httpClient, paced } from './lib/load.ts';
-import { cpuMeter, type MemorySeries, memorySampler } from './lib/processes.ts';
-import { type Distribution, distribution, mean, round } from './lib/stats.ts';
+import { cpuMeter, type MemorySeries, memorySampler, scrape } from './lib/processes.ts';
+import { rawIngestRate } from './lib/rawIngestRate.ts';
+import {
+  type Distribution,
+  distribution,
+  mean,
+  medianRound,
+  round,
+  type Spread,
+  spread,
+} from './lib/stats.ts';
 
 export interface EndToEndOptions {
   /** Commands per second of the latency phases. */
@@ -40,6 +49,12 @@ export interface EndToEndOptions {
   /** Longest wait for the provider to receive every accepted command after a phase. */
   drainSeconds: number;
   throughputSeconds: number;
+  /**
+   * Rounds of the headline figures: the latency at `roundsAtRate` (500/s), each throughput
+   * phase, and the phase's own ceiling. Other rates run once.
+   */
+  rounds?: number;
+  roundsAtRate?: number;
   /** Connections of the closed-loop single-POST phase. */
   connections?: number;
   /** Extra dispatcher configuration (say, HTTP_PROVIDER_CONCURRENCY). */
@@ -182,6 +197,10 @@ export interface ThroughputPhase {
   drainSeconds: number;
   replays: number;
   cpuPercent: Record<string, number>;
+  /** The ingest API's mean group-commit batch over the load. */
+  meanBatch: number;
+  /** WAL written from the first POST until every command reached the provider, per command. */
+  walBytesPerCommand: number;
 }
 
 /**
@@ -206,6 +225,22 @@ async function waitDelivered(
     await sleep(100);
   }
   return keys;
+}
+
+interface LatencySpread {
+  endToEndP99: Spread;
+  ingestP99: Spread;
+  achieved: Spread;
+}
+
+/** The server's WAL position in bytes (all databases: the figure needs a quiet server). */
+async function walPosition(databaseUrl: string): Promise<number> {
+  const [row] = await adminQuery<{ bytes: string }>(
+    `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint AS bytes`,
+    [],
+    databaseUrl,
+  );
+  return Number(row?.bytes ?? 0);
 }
 
 function rssIn(series: Record<string, MemorySeries>, from: number, to: number) {
@@ -250,6 +285,22 @@ export async function runEndToEndBench(options: EndToEndOptions) {
         accountId,
         headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
       };
+    };
+
+    const ceilingRate = async (group: number, seconds: number) => {
+      const scratch = await createBenchDatabase('e2e_ceiling');
+      try {
+        const scratchOrm = await openOrm({ databaseUrl: scratch.url, poolSize: 1 });
+        const accountId = newId('acc');
+        const em = scratchOrm.em.fork();
+        em.create(Account, { id: accountId, name: 'ceiling' });
+        await em.flush();
+        const { keyId } = await issueApiKey(scratchOrm.em.fork(), accountId);
+        await scratchOrm.close();
+        return await rawIngestRate(scratch.url, accountId, keyId, 2, group, seconds);
+      } finally {
+        await scratch.drop();
+      }
     };
 
     await pipeline.start();
@@ -332,6 +383,8 @@ export async function runEndToEndBench(options: EndToEndOptions) {
       const perRequest = endpoint === 'single' ? 1 : batchSize;
       const conns = endpoint === 'single' ? connections : batchConnections;
       const meter = cpuMeter();
+      const metricsBefore = await scrape(`${ingest.url}/metrics`);
+      const walBefore = await walPosition(database.url);
       const started = performance.timeOrigin + performance.now();
       const result = await cannon({
         url: ingest.url,
@@ -349,6 +402,14 @@ export async function runEndToEndBench(options: EndToEndOptions) {
       // Requests still in flight when the load stopped were accepted too: count what arrived.
       const accepted = Math.max(answered, delivered);
       const cpuPercent = meter.stop();
+      const walBytes = (await walPosition(database.url)) - walBefore;
+      const metricsAfter = await scrape(`${ingest.url}/metrics`);
+      const batchDelta = async (name: string) =>
+        (await metricValue(metricsAfter, name)) - (await metricValue(metricsBefore, name));
+      const meanBatch = round(
+        (await batchDelta('exactly_ingest_write_batch_size_sum')) /
+          (await batchDelta('exactly_ingest_write_batch_size_count')),
+      );
       const { receipts, replays } = await provider.receipts(accountId);
       const last = Math.max(...receipts.map(([, at]) => at));
       const duringLoad = receipts.filter(([, at]) => at <= loadEnded).length;
@@ -367,6 +428,8 @@ export async function runEndToEndBench(options: EndToEndOptions) {
         drainSeconds: round((last - loadEnded) / 1_000),
         replays,
         cpuPercent,
+        meanBatch,
+        walBytesPerCommand: Math.round(walBytes / Math.max(1, delivered)),
       };
       log(`e2e: sustained throughput, ${phase.endpoint}:`, { ...phase, cpuPercent: undefined });
       return phase;
@@ -374,13 +437,47 @@ export async function runEndToEndBench(options: EndToEndOptions) {
 
     log('e2e: warm-up (200/s for 3 s)...');
     await latencyPhase(200, 3);
-    const latency: (LatencyPhase & { window: [number, number] })[] = [];
+    const rounds = Math.max(1, options.rounds ?? 3);
+    const roundsAtRate = options.roundsAtRate ?? 500;
+    const latency: (LatencyPhase & { window: [number, number]; spread: LatencySpread })[] = [];
     for (const rate of options.rates) {
-      log(`e2e: latency at ${rate} commands/s for ${options.seconds} s...`);
-      latency.push(await latencyPhase(rate, options.seconds));
+      const phases: (LatencyPhase & { window: [number, number] })[] = [];
+      const count = rate === roundsAtRate ? rounds : 1;
+      for (let r = 1; r <= count; r++) {
+        log(`e2e: latency at ${rate} commands/s for ${options.seconds} s, round ${r} of ${count}...`);
+        phases.push(await latencyPhase(rate, options.seconds));
+      }
+      latency.push({
+        ...medianRound(phases, (phase) => phase.endToEndMs.p99),
+        spread: {
+          endToEndP99: spread(phases.map((phase) => phase.endToEndMs.p99)),
+          ingestP99: spread(phases.map((phase) => phase.ingestMs.p99)),
+          achieved: spread(phases.map((phase) => phase.achievedPerSecond)),
+        },
+      });
     }
-    const single = await throughputPhase('single');
-    const batch = await throughputPhase('batch');
+    // Round by round: the single-POST phase, the phase's own ceiling (the API's writes as raw
+    // SQL grouped as its group commit grouped them in that round, in a database of its own on
+    // the same server while the pipeline is idle), the batch phase.
+    const singles: ThroughputPhase[] = [];
+    const batches: ThroughputPhase[] = [];
+    const ceilings: number[] = [];
+    for (let r = 1; r <= rounds; r++) {
+      const single = await throughputPhase('single');
+      singles.push(single);
+      const group = Math.max(1, Math.round(single.meanBatch || 1));
+      const ceiling = await ceilingRate(group, options.throughputSeconds);
+      ceilings.push(ceiling.perSecond);
+      log(`e2e: round ${r}: ceiling, raw SQL grouped like the API (2 connections x ${group}):`, ceiling);
+      batches.push(await throughputPhase('batch'));
+    }
+    const summarise = (phases: ThroughputPhase[]) => ({
+      ...medianRound(phases, (phase) => phase.endToEndPerSecond),
+      allDelivered: phases.every((phase) => phase.allDelivered),
+      spread: spread(phases.map((phase) => phase.endToEndPerSecond)),
+    });
+    const single = summarise(singles);
+    const batch = summarise(batches);
     const series = memory.stop();
     let variant:
       | {
@@ -404,8 +501,13 @@ export async function runEndToEndBench(options: EndToEndOptions) {
     http.close();
     client.current = undefined;
     return {
+      rounds,
       latency: latency.map(({ window: _window, ...phase }) => phase),
       throughput: { single, batch },
+      /** The phase's own ceiling: raw SQL grouped like the API, one per round. */
+      ceiling: spread(ceilings),
+      /** WAL per command from the first POST to the last receipt, the single-POST rounds. */
+      wal: { bytesPerCommand: spread(singles.map((phase) => phase.walBytesPerCommand)) },
       variant,
       memory: Object.fromEntries(
         Object.entries(series).map(([name, s]) => [

@@ -16,6 +16,12 @@ export function median(values: readonly number[]): number {
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
+/** The round whose `by` is the median (the lower middle one of an even count): shown in full. */
+export function medianRound<T>(rounds: readonly T[], by: (round: T) => number): T {
+  const sorted = [...rounds].sort((a, b) => by(a) - by(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)] as T;
+}
+
 /** A figure measured in rounds: the median, the spread (min–max) and each round in running order. */
 export interface Spread {
   median: number;

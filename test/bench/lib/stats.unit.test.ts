@@ -1,4 +1,4 @@
-import { median, spread } from './stats.ts';
+import { median, medianRound, spread } from './stats.ts';
 
 describe('the median and spread of benchmark rounds', () => {
   it('takes the mean of the two middle rounds when there is an even number of them', () => {
@@ -31,5 +31,12 @@ describe('the median and spread of benchmark rounds', () => {
       [100, 400],
     ].map(([value, baseline]) => (value as number) / (baseline as number));
     expect(spread(ratios)).toMatchObject({ median: 0.5, min: 0.25, max: 1 });
+  });
+});
+
+describe('the round shown in full', () => {
+  it('is the one with the median figure', () => {
+    const rounds = [{ p99: 30 }, { p99: 10 }, { p99: 20 }];
+    expect(medianRound(rounds, (r) => r.p99)).toEqual({ p99: 20 });
   });
 });
