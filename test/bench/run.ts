@@ -63,7 +63,7 @@ const plan = quick
         estimate: 90,
       },
       relay: { rows: 5_000, rounds: 2, latencySeconds: 4, variants: ['mark'] as const, estimate: 60 },
-      dispatcher: { commands: 3_000, rounds: 2, peerCommands: 3_000, peerTimeout: 20, estimate: 90 },
+      dispatcher: { commands: 3_000, rounds: 2, peerCommands: 3_000, peerTimeout: 30, estimate: 110 },
       e2e: { rates: [500, 2000], seconds: 5, rounds: 2, drain: 20, throughput: 4, estimate: 150 },
       soak: { rate: 200, seconds: 30, bound: 1, estimate: 70 },
     }
