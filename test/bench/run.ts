@@ -195,15 +195,24 @@ async function main(): Promise<number> {
       }
       const phaseStarted = performance.now();
       log(`--- ${name} (about ${estimate} s) ---`);
+      // The machine's load while the phase ran, every 5 s: the figures' noise, per phase.
+      const loads: number[] = [];
+      const loadTimer = setInterval(() => loads.push(loadavg()[0] as number), 5_000);
       try {
         record.result = await run();
       } catch (error) {
         record.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
         log(`${name} failed:`, record.error);
         stopChildren();
+      } finally {
+        clearInterval(loadTimer);
       }
       record.seconds = round((performance.now() - phaseStarted) / 1_000);
       record.loadAfter = round(loadavg()[0] as number, 2);
+      if (loads.length > 0) {
+        record.loadMean = round(loads.reduce((sum, value) => sum + value, 0) / loads.length, 2);
+        record.loadMax = round(Math.max(...loads), 2);
+      }
     };
 
     await phase('ingest', plan.ingest.estimate, () =>

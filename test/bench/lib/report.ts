@@ -18,6 +18,9 @@ import { barChart, lineChart } from './svg.ts';
 export interface PhaseRecord {
   loadBefore?: number;
   loadAfter?: number;
+  /** The 1-minute load average sampled every 5 s while the phase ran. */
+  loadMean?: number;
+  loadMax?: number;
   seconds?: number;
   skipped?: string;
   error?: string;
@@ -344,7 +347,10 @@ function markdown(report: BenchReport, images: Record<string, string>): string {
     `- Noise: other engineers' tests share the machine. 1-minute load average over the run: min ${fmt(report.load?.min, 2)}, mean ${fmt(report.load?.mean, 2)}, max ${fmt(report.load?.max, 2)} (${report.machine.cores} cores; above ${report.machine.cores} means processes were waiting for a core). Per phase (before → after): ${Object.entries(
       report.phases,
     )
-      .map(([name, record]) => `${name} ${fmt(record?.loadBefore, 2)} → ${fmt(record?.loadAfter, 2)}`)
+      .map(
+        ([name, record]) =>
+          `${name} ${fmt(record?.loadBefore, 2)} → ${fmt(record?.loadAfter, 2)} (mean ${fmt(record?.loadMean, 2)}, max ${fmt(record?.loadMax, 2)} while it ran)`,
+      )
       .join(
         '; ',
       )}. The "other" entry of each CPU table is every process not ours (other engineers' work). Ratios to a baseline measured minutes apart in the same run are steadier than the absolute figures, which moved by up to 2× between runs.`,
