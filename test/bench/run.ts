@@ -6,7 +6,7 @@
 //
 // Flags: --quick (short phases, to check the tooling), --only ingest,relay,dispatcher,e2e,soak
 //        (default: all but soak), --no-profile (no CPU profiles), --budget-minutes N (default 27,
-//        quick 10),
+//        quick 12),
 //        --from results/<stamp>.json (no run: write that run's report again).
 
 import { readdirSync, readFileSync } from 'node:fs';
@@ -37,7 +37,7 @@ const { values: flags } = parseArgs({
   },
 });
 const quick = flags.quick ?? false;
-const budgetMinutes = Number(flags['budget-minutes'] ?? (quick ? 10 : 27));
+const budgetMinutes = Number(flags['budget-minutes'] ?? (quick ? 12 : 27));
 const only = new Set((flags.only ?? 'ingest,relay,dispatcher,e2e').split(','));
 const startedAt = new Date();
 const started = performance.now();
@@ -64,7 +64,7 @@ const plan = quick
       },
       relay: { rows: 5_000, rounds: 2, latencySeconds: 4, variants: ['mark'] as const, estimate: 60 },
       dispatcher: { commands: 3_000, rounds: 2, peerCommands: 3_000, peerTimeout: 30, estimate: 110 },
-      e2e: { rates: [500, 2000], seconds: 5, rounds: 2, drain: 20, throughput: 4, estimate: 150 },
+      e2e: { rates: [500, 2000], seconds: 4, rounds: 2, drain: 20, throughput: 3, estimate: 150 },
       soak: { rate: 200, seconds: 30, bound: 1, estimate: 70 },
     }
   : {
