@@ -411,7 +411,8 @@ export async function runEndToEndBench(options: EndToEndOptions) {
           (await batchDelta('exactly_ingest_write_batch_size_count')),
       );
       const { receipts, replays } = await provider.receipts(accountId);
-      const last = Math.max(...receipts.map(([, at]) => at));
+      // No receipt at all (nothing accepted in time on a saturated machine): a rate of 0, not -∞.
+      const last = receipts.length === 0 ? started : Math.max(...receipts.map(([, at]) => at));
       const duringLoad = receipts.filter(([, at]) => at <= loadEnded).length;
       const phase: ThroughputPhase = {
         endpoint:
@@ -423,7 +424,7 @@ export async function runEndToEndBench(options: EndToEndOptions) {
         delivered,
         acceptedPerSecond: round(answered / options.throughputSeconds),
         deliveredPerSecondDuringLoad: round(duringLoad / options.throughputSeconds),
-        endToEndPerSecond: round(delivered / ((last - started) / 1_000)),
+        endToEndPerSecond: delivered === 0 ? 0 : round(delivered / ((last - started) / 1_000)),
         allDelivered: delivered >= answered,
         drainSeconds: round((last - loadEnded) / 1_000),
         replays,

@@ -65,7 +65,8 @@ export async function runSoakBench(options: SoakOptions) {
       const answer = await client.post('/v1/messages', { ...headers, 'idempotency-key': `soak-${i}` }, body);
       return answer.status === 202;
     });
-    const to = from + options.seconds;
+    // The load's window is until its last answer (a client behind schedule runs past `seconds`).
+    const to = memory.now();
     const drainStarted = performance.now();
     const deadline = drainStarted + (options.drainSeconds ?? 60) * 1_000;
     let delivered = (await provider.count(accountId)).keys;
