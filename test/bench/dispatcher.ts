@@ -8,19 +8,24 @@
 //    effect queued, the log provider's send and ProviderAccepted recorded. Both rates run from
 //    the first record handled to the last, so group joins are not counted. Rounds alternate.
 //    Afterwards every command is checked: one send row, one DispatchRequested, one ProviderAccepted.
-//    The figure is the median of the rounds' ratios (dispatcher / raw). Each round also measures
-//    the database's floor (dispatcherFloor.ts): the inbox transaction's rows as bare SQL, in a
-//    database of its own on the same server. PostgreSQL's view of the
+//    Each round also measures the database's floor (dispatcherFloor.ts): the inbox transaction's
+//    rows as bare SQL, in a database of its own on the same server. The target's figure is the
+//    dispatcher's rate over the floor's, round by round (median and spread); the raw consumer
+//    is shown beside it. PostgreSQL's view of the
 //    dispatcher's rounds: WAL bytes and row writes per command, and a sampling profile of its
 //    sessions (pg_stat_activity); CPU per process.
 // 2. The peer: `pg-transactional-outbox` (peers/outboxInboxPeer.ts) processing as many commands
-//    of the same kind, seeded the same way, on a topic of their own, through its inbox.
+//    of the same kind, seeded the same way, on a topic of their own, through its inbox, with its
+//    logical-replication listener on a scratch PostgreSQL started for it with wal_level=logical
+//    (the fault suite's ScratchPostgres; the shared server runs wal_level=replica), or
+//    `--peer-listener polling` on the shared server.
 // 3. Optionally a CPU profile of one dispatcher round (`node --cpu-prof`).
 // 4. Memory: one dispatcher fed at a steady rate for a while; its resident memory (VmRSS) is
 //    sampled every 5 s, with the lag at each sample.
 //
 // Flags: --commands 50000  --rounds 3  --rate 2000  --seconds 60 (memory phase)
-//        --skip-throughput  --skip-memory  --skip-peer  --peer-timeout 120  --partitions-concurrently 12
+//        --skip-throughput  --skip-memory  --skip-peer  --peer-timeout 120  --peer-listener replication|polling
+//        --partitions-concurrently 12
 //        --cpu-profile <dir>  --env KEY=VALUE (dispatcher configuration; repeatable)
 // Variables: DATABASE_URL (the server; default the local one), KAFKA_BROKERS.
 
@@ -30,16 +35,17 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createKafka } from '@exactly/messaging';
-import { type Orm, openOrm, runSql } from '@exactly/persistence';
+import { createMigratedDatabase, type Orm, openOrm, runSql } from '@exactly/persistence';
 import { freePort, metricValue, ServiceProcess, startService, waitForHttp } from '@exactly/testkit';
 import type { Admin, Kafka } from 'kafkajs';
+import { ScratchPostgres } from '../faults/injectors/scratchPostgres.ts';
 import { floorRate } from './dispatcherFloor.ts';
 import { type BenchCommand, produce, seedAccount, seedCommands } from './dispatcherSeed.ts';
 import { type ProfileSummary, summariseCpuProfile } from './lib/cpuProfile.ts';
 import { createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
 import { type PostgresDelta, postgresView } from './lib/postgresView.ts';
 import { cpuMeter, residentMb, scrape } from './lib/processes.ts';
-import { median, round, slope } from './lib/stats.ts';
+import { median, round, slope, spread } from './lib/stats.ts';
 
 export interface DispatcherBenchOptions {
   commands: number;
@@ -50,6 +56,11 @@ export interface DispatcherBenchOptions {
   throughput?: boolean;
   /** Run the pg-transactional-outbox peer on as many commands; give up after `peerTimeoutSeconds`. */
   peer?: boolean;
+  /**
+   * The peer's listener: `replication` (default; a scratch PostgreSQL with wal_level=logical)
+   * or `polling` (on the shared server).
+   */
+  peerListener?: 'replication' | 'polling';
   /** Commands for the peer (default `commands`). */
   peerCommands?: number;
   peerTimeoutSeconds?: number;
@@ -302,6 +313,8 @@ async function throughput(context: Context, commandCount: number, rounds: number
     dispatcherSentExactlyOncePerSecond: Math.round(sent),
     dispatcherConsumerStagePerSecond: Math.round(median(results.map((result) => result.consumed))),
     ratio: Number(ratio.toFixed(3)),
+    /** The target's figure: sent exactly once / the database floor, round by round. */
+    ratioToFloor: spread(results.map((result) => round(result.sent / result.floor.inboxTransaction, 3))),
     /** The database's floor (dispatcherFloor.ts), medians, and as ratios to the raw consumer. */
     floor: {
       inboxTransactionPerSecond: Math.round(median(results.map((result) => result.floor.inboxTransaction))),
@@ -328,8 +341,40 @@ async function throughput(context: Context, commandCount: number, rounds: number
   };
 }
 
+/**
+ * The pg-transactional-outbox peer with its logical-replication listener: on a scratch
+ * PostgreSQL of its own (the fault suite's ScratchPostgres, the same settings as the shared
+ * server plus wal_level=logical, which needs a restart), a migrated database, the peer's run.
+ */
+async function peerOnLogicalServer(context: Context, count: number, timeoutSeconds: number) {
+  const server = await ScratchPostgres.start();
+  try {
+    await server.query('ALTER SYSTEM SET wal_level = logical');
+    await server.query('CHECKPOINT');
+    await server.crashAndRestart();
+    const [row] = (await server.query('SHOW wal_level')).rows as { wal_level: string }[];
+    if (row?.wal_level !== 'logical') throw new Error(`the scratch server has wal_level ${row?.wal_level}`);
+    const database = await createMigratedDatabase(server.url, 'exactly_bench_peer');
+    const orm = await openOrm({ databaseUrl: database.url, poolSize: 4 });
+    try {
+      const peerContext = { ...context, orm, databaseUrl: database.url, databaseName: database.name };
+      return await peerRate(peerContext, count, timeoutSeconds, 'replication');
+    } finally {
+      await orm.close();
+    }
+  } finally {
+    // The replication slot keeps the database in use: the whole scratch server goes instead.
+    await server.stop();
+  }
+}
+
 /** The pg-transactional-outbox peer on `count` fresh commands: first processed to last. */
-async function peerRate(context: Context, count: number, timeoutSeconds: number) {
+async function peerRate(
+  context: Context,
+  count: number,
+  timeoutSeconds: number,
+  listener: 'replication' | 'polling',
+) {
   const { topic, commands } = await seedRound(context, 'peer', count);
   const view = await postgresView(context.databaseUrl, context.databaseName);
   const before = await view.snapshot();
@@ -342,6 +387,7 @@ async function peerRate(context: Context, count: number, timeoutSeconds: number)
       COMMANDS_TOPIC: topic,
       CONSUMER_GROUP: `bench-peer-${context.suffix}`,
       PARTITIONS_CONCURRENTLY: String(context.partitionsConcurrently),
+      PEER_LISTENER: listener,
     },
   });
   peer.start();
@@ -384,7 +430,8 @@ async function peerRate(context: Context, count: number, timeoutSeconds: number)
       ? await checkExactlyOnce(context, topic, commands)
       : { exactlyOnce: false, check: undefined };
     return {
-      name: 'pg-transactional-outbox (polling inbox listener)',
+      name: `pg-transactional-outbox (${listener === 'replication' ? 'logical-replication' : 'polling'} inbox listener)`,
+      listener,
       commands: commands.length,
       processed,
       abandoned,
@@ -517,11 +564,12 @@ export async function runDispatcherBench(options: DispatcherBenchOptions) {
     if (options.throughput !== false)
       result.throughput = await throughput(ready, options.commands, options.rounds);
     if (options.peer) {
-      result.peer = await peerRate(
-        ready,
-        options.peerCommands ?? options.commands,
-        options.peerTimeoutSeconds ?? 120,
-      );
+      const peerCommands = options.peerCommands ?? options.commands;
+      const peerTimeout = options.peerTimeoutSeconds ?? 120;
+      result.peer =
+        options.peerListener === 'polling'
+          ? await peerRate(ready, peerCommands, peerTimeout, 'polling')
+          : await peerOnLogicalServer(ready, peerCommands, peerTimeout);
       if (result.throughput)
         result.peerRatio = round(
           result.throughput.dispatcherSentExactlyOncePerSecond / result.peer.sentPerSecond,
@@ -556,6 +604,7 @@ if (import.meta.main) {
       'skip-memory': { type: 'boolean', default: false },
       'skip-peer': { type: 'boolean', default: false },
       'peer-timeout': { type: 'string', default: '120' },
+      'peer-listener': { type: 'string', default: 'replication' },
       'cpu-profile': { type: 'string' },
       /** Extra dispatcher configuration, KEY=VALUE, repeatable. */
       env: { type: 'string', multiple: true, default: [] },
@@ -571,6 +620,7 @@ if (import.meta.main) {
     throughput: !flags['skip-throughput'],
     peer: !flags['skip-peer'],
     peerTimeoutSeconds: Number(flags['peer-timeout']),
+    peerListener: flags['peer-listener'] === 'polling' ? 'polling' : 'replication',
     ...(flags['cpu-profile'] ? { cpuProfileDir: flags['cpu-profile'] } : {}),
     ...(flags['skip-memory'] ? {} : { memory: { rate: Number(flags.rate), seconds: Number(flags.seconds) } }),
   });

@@ -3,9 +3,10 @@
 // real processes on a database and topics of their own; the dispatcher sends through its `http`
 // provider to a fake provider (a worker thread of this process that honours idempotency keys).
 //
-// 1. Latency at fixed rates (open loop, one command per POST, a new key each): from the client's
-//    send to the provider's receipt of the command's first call, p50/p95/p99 and the
-//    distribution; commands not received within the drain time are counted, never dropped.
+// 1. Latency at fixed rates (open loop without an in-flight cap, one command per POST, a new key
+//    each): from each request's scheduled time to the provider's receipt of the command's first
+//    call, in an HdrHistogram (p50/p95/p99, the distribution), with the offered and achieved
+//    rates; commands not received within the drain time are counted, never dropped.
 // 2. Sustained throughput, exactly once: as many single POSTs as 64 connections get accepted
 //    for a while, then until the provider received every accepted command; and the same through
 //    the batch endpoint (100 commands per request). Commands per second from the first POST to
@@ -22,14 +23,24 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { recordHeaders } from '@exactly/contracts';
 import { createKafka } from '@exactly/messaging';
 import { Account, issueApiKey, newId, openOrm } from '@exactly/persistence';
-import { Pipeline } from '@exactly/testkit';
+import { metricValue, Pipeline } from '@exactly/testkit';
 import pg from 'pg';
-import { createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
+import { adminQuery, createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
 import { type FakeProviderHandle, startFakeProvider } from './lib/fakeProvider.ts';
 import { body, command } from './lib/ingestSql.ts';
+import { LatencyHistogram } from './lib/latencyHistogram.ts';
 import { cannon, httpClient, paced } from './lib/load.ts';
-import { cpuMeter, type MemorySeries, memorySampler } from './lib/processes.ts';
-import { cdf, type Distribution, distribution, mean, round } from './lib/stats.ts';
+import { cpuMeter, type MemorySeries, memorySampler, scrape } from './lib/processes.ts';
+import { rawIngestRate } from './lib/rawIngestRate.ts';
+import {
+  type Distribution,
+  distribution,
+  mean,
+  medianRound,
+  round,
+  type Spread,
+  spread,
+} from './lib/stats.ts';
 
 export interface EndToEndOptions {
   /** Commands per second of the latency phases. */
@@ -38,6 +49,12 @@ export interface EndToEndOptions {
   /** Longest wait for the provider to receive every accepted command after a phase. */
   drainSeconds: number;
   throughputSeconds: number;
+  /**
+   * Rounds of the headline figures: the latency at `roundsAtRate` (500/s), each throughput
+   * phase, and the phase's own ceiling. Other rates run once.
+   */
+  rounds?: number;
+  roundsAtRate?: number;
   /** Connections of the closed-loop single-POST phase. */
   connections?: number;
   /** Extra dispatcher configuration (say, HTTP_PROVIDER_CONCURRENCY). */
@@ -54,16 +71,20 @@ export interface EndToEndOptions {
 export interface LatencyPhase {
   rate: number;
   seconds: number;
+  /** The open-loop rate asked for, and commands delivered per second of the phase. */
+  offeredPerSecond: number;
+  achievedPerSecond: number;
   /** POSTs answered 202. */
   accepted: number;
   failed: number;
-  /** Sends that left more than 10 ms after their schedule (the client fell behind). */
+  /** Sends that left more than 10 ms after their schedule (the client fell behind; no cap). */
   lateSends: number;
+  maxInFlight: number;
   /** Accepted commands the provider had not received when the drain time ran out. */
   notDelivered: number;
-  /** POST to 202 (ms). */
+  /** Scheduled send to the 202 (ms; every answer, HdrHistogram). */
   ingestMs: Distribution;
-  /** Client send to provider receipt (ms). */
+  /** Scheduled send to the provider's receipt (ms, HdrHistogram). */
   endToEndMs: Distribution;
   cdf: [number, number][];
   cpuPercent: Record<string, number>;
@@ -103,7 +124,7 @@ async function stagesOf(
       [[...sentAt.keys()]],
     );
     const stages: Record<string, number[]> = {
-      'client send → ingest transaction starts (HTTP, auth, validation, group-commit queue)': [],
+      'scheduled send → ingest transaction starts (client, HTTP, auth, validation, group-commit queue)': [],
       'ingest transaction → relay sends the record (ingest commit, NOTIFY, relay wake-up and claim)': [],
       'relay sends the record → dispatcher inbox transaction (Kafka write and ack, consumer fetch, partition batches ahead)':
         [],
@@ -176,6 +197,10 @@ export interface ThroughputPhase {
   drainSeconds: number;
   replays: number;
   cpuPercent: Record<string, number>;
+  /** The ingest API's mean group-commit batch over the load. */
+  meanBatch: number;
+  /** WAL written from the first POST until every command reached the provider, per command. */
+  walBytesPerCommand: number;
 }
 
 /**
@@ -200,6 +225,22 @@ async function waitDelivered(
     await sleep(100);
   }
   return keys;
+}
+
+interface LatencySpread {
+  endToEndP99: Spread;
+  ingestP99: Spread;
+  achieved: Spread;
+}
+
+/** The server's WAL position in bytes (all databases: the figure needs a quiet server). */
+async function walPosition(databaseUrl: string): Promise<number> {
+  const [row] = await adminQuery<{ bytes: string }>(
+    `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint AS bytes`,
+    [],
+    databaseUrl,
+  );
+  return Number(row?.bytes ?? 0);
 }
 
 function rssIn(series: Record<string, MemorySeries>, from: number, to: number) {
@@ -246,6 +287,22 @@ export async function runEndToEndBench(options: EndToEndOptions) {
       };
     };
 
+    const ceilingRate = async (group: number, seconds: number) => {
+      const scratch = await createBenchDatabase('e2e_ceiling');
+      try {
+        const scratchOrm = await openOrm({ databaseUrl: scratch.url, poolSize: 1 });
+        const accountId = newId('acc');
+        const em = scratchOrm.em.fork();
+        em.create(Account, { id: accountId, name: 'ceiling' });
+        await em.flush();
+        const { keyId } = await issueApiKey(scratchOrm.em.fork(), accountId);
+        await scratchOrm.close();
+        return await rawIngestRate(scratch.url, accountId, keyId, 2, group, seconds);
+      } finally {
+        await scratch.drop();
+      }
+    };
+
     await pipeline.start();
     const { ingest } = pipeline;
     log('e2e: ingest API, relay and dispatcher ready');
@@ -265,35 +322,32 @@ export async function runEndToEndBench(options: EndToEndOptions) {
       seconds: number,
     ): Promise<LatencyPhase & { window: [number, number] }> => {
       const { accountId, headers } = await newCaller(`e2e-${rate}`);
+      // Keyed by message id: the request's scheduled time (epoch ms), not when it left.
       const sentAt = new Map<string, number>();
-      const ingestMs: number[] = [];
-      let failed = 0;
       const from = memory.now();
       const meter = cpuMeter();
-      const { late } = await paced(rate, seconds, async (i) => {
-        const started = performance.timeOrigin + performance.now();
+      const load = await paced(rate, seconds, async (i, scheduledAt) => {
         const answer = await http.post(
           '/v1/messages',
           { ...headers, 'idempotency-key': `e2e-${rate}-${i}-${randomUUID()}` },
           body,
         );
-        const answered = performance.timeOrigin + performance.now();
-        if (answer.status === 202) acceptedSoFar.total += 1;
-        if (answer.status !== 202) {
-          failed += 1;
-          return;
-        }
-        ingestMs.push(answered - started);
-        sentAt.set((JSON.parse(answer.body) as { id: string }).id, started);
+        if (answer.status !== 202) return false;
+        acceptedSoFar.total += 1;
+        sentAt.set((JSON.parse(answer.body) as { id: string }).id, scheduledAt);
+        return true;
       });
       await waitDelivered(provider, sentAt.size, options.drainSeconds, accountId);
       const cpuPercent = meter.stop();
       const to = memory.now();
       const { receipts } = await provider.receipts(accountId);
-      const latencies: number[] = [];
+      const latency = new LatencyHistogram();
+      let delivered = 0;
       for (const [key, at] of receipts) {
         const sent = sentAt.get(key);
-        if (sent !== undefined) latencies.push(at - sent);
+        if (sent === undefined) continue;
+        latency.record(at - sent);
+        delivered += 1;
       }
       const stages = await stagesOf(
         database.url,
@@ -304,13 +358,16 @@ export async function runEndToEndBench(options: EndToEndOptions) {
       const phase: LatencyPhase & { window: [number, number] } = {
         rate,
         seconds,
+        offeredPerSecond: load.offeredPerSecond,
+        achievedPerSecond: round(delivered / load.elapsed),
         accepted: sentAt.size,
-        failed,
-        lateSends: late,
-        notDelivered: sentAt.size - latencies.length,
-        ingestMs: distribution(ingestMs),
-        endToEndMs: distribution(latencies),
-        cdf: cdf(latencies),
+        failed: load.failed,
+        lateSends: load.late,
+        maxInFlight: load.maxInFlight,
+        notDelivered: sentAt.size - delivered,
+        ingestMs: load.latencyMs,
+        endToEndMs: latency.distribution(),
+        cdf: latency.cdf(),
         cpuPercent,
         // Filled in from the memory series when it stops.
         rssMb: {},
@@ -326,6 +383,8 @@ export async function runEndToEndBench(options: EndToEndOptions) {
       const perRequest = endpoint === 'single' ? 1 : batchSize;
       const conns = endpoint === 'single' ? connections : batchConnections;
       const meter = cpuMeter();
+      const metricsBefore = await scrape(`${ingest.url}/metrics`);
+      const walBefore = await walPosition(database.url);
       const started = performance.timeOrigin + performance.now();
       const result = await cannon({
         url: ingest.url,
@@ -343,8 +402,17 @@ export async function runEndToEndBench(options: EndToEndOptions) {
       // Requests still in flight when the load stopped were accepted too: count what arrived.
       const accepted = Math.max(answered, delivered);
       const cpuPercent = meter.stop();
+      const walBytes = (await walPosition(database.url)) - walBefore;
+      const metricsAfter = await scrape(`${ingest.url}/metrics`);
+      const batchDelta = async (name: string) =>
+        (await metricValue(metricsAfter, name)) - (await metricValue(metricsBefore, name));
+      const meanBatch = round(
+        (await batchDelta('exactly_ingest_write_batch_size_sum')) /
+          (await batchDelta('exactly_ingest_write_batch_size_count')),
+      );
       const { receipts, replays } = await provider.receipts(accountId);
-      const last = Math.max(...receipts.map(([, at]) => at));
+      // No receipt at all (nothing accepted in time on a saturated machine): a rate of 0, not -∞.
+      const last = receipts.length === 0 ? started : Math.max(...receipts.map(([, at]) => at));
       const duringLoad = receipts.filter(([, at]) => at <= loadEnded).length;
       const phase: ThroughputPhase = {
         endpoint:
@@ -356,11 +424,13 @@ export async function runEndToEndBench(options: EndToEndOptions) {
         delivered,
         acceptedPerSecond: round(answered / options.throughputSeconds),
         deliveredPerSecondDuringLoad: round(duringLoad / options.throughputSeconds),
-        endToEndPerSecond: round(delivered / ((last - started) / 1_000)),
+        endToEndPerSecond: delivered === 0 ? 0 : round(delivered / ((last - started) / 1_000)),
         allDelivered: delivered >= answered,
         drainSeconds: round((last - loadEnded) / 1_000),
         replays,
         cpuPercent,
+        meanBatch,
+        walBytesPerCommand: Math.round(walBytes / Math.max(1, delivered)),
       };
       log(`e2e: sustained throughput, ${phase.endpoint}:`, { ...phase, cpuPercent: undefined });
       return phase;
@@ -368,13 +438,47 @@ export async function runEndToEndBench(options: EndToEndOptions) {
 
     log('e2e: warm-up (200/s for 3 s)...');
     await latencyPhase(200, 3);
-    const latency: (LatencyPhase & { window: [number, number] })[] = [];
+    const rounds = Math.max(1, options.rounds ?? 3);
+    const roundsAtRate = options.roundsAtRate ?? 500;
+    const latency: (LatencyPhase & { window: [number, number]; spread: LatencySpread })[] = [];
     for (const rate of options.rates) {
-      log(`e2e: latency at ${rate} commands/s for ${options.seconds} s...`);
-      latency.push(await latencyPhase(rate, options.seconds));
+      const phases: (LatencyPhase & { window: [number, number] })[] = [];
+      const count = rate === roundsAtRate ? rounds : 1;
+      for (let r = 1; r <= count; r++) {
+        log(`e2e: latency at ${rate} commands/s for ${options.seconds} s, round ${r} of ${count}...`);
+        phases.push(await latencyPhase(rate, options.seconds));
+      }
+      latency.push({
+        ...medianRound(phases, (phase) => phase.endToEndMs.p99),
+        spread: {
+          endToEndP99: spread(phases.map((phase) => phase.endToEndMs.p99)),
+          ingestP99: spread(phases.map((phase) => phase.ingestMs.p99)),
+          achieved: spread(phases.map((phase) => phase.achievedPerSecond)),
+        },
+      });
     }
-    const single = await throughputPhase('single');
-    const batch = await throughputPhase('batch');
+    // Round by round: the single-POST phase, the phase's own ceiling (the API's writes as raw
+    // SQL grouped as its group commit grouped them in that round, in a database of its own on
+    // the same server while the pipeline is idle), the batch phase.
+    const singles: ThroughputPhase[] = [];
+    const batches: ThroughputPhase[] = [];
+    const ceilings: number[] = [];
+    for (let r = 1; r <= rounds; r++) {
+      const single = await throughputPhase('single');
+      singles.push(single);
+      const group = Math.max(1, Math.round(single.meanBatch || 1));
+      const ceiling = await ceilingRate(group, options.throughputSeconds);
+      ceilings.push(ceiling.perSecond);
+      log(`e2e: round ${r}: ceiling, raw SQL grouped like the API (2 connections x ${group}):`, ceiling);
+      batches.push(await throughputPhase('batch'));
+    }
+    const summarise = (phases: ThroughputPhase[]) => ({
+      ...medianRound(phases, (phase) => phase.endToEndPerSecond),
+      allDelivered: phases.every((phase) => phase.allDelivered),
+      spread: spread(phases.map((phase) => phase.endToEndPerSecond)),
+    });
+    const single = summarise(singles);
+    const batch = summarise(batches);
     const series = memory.stop();
     let variant:
       | {
@@ -398,8 +502,13 @@ export async function runEndToEndBench(options: EndToEndOptions) {
     http.close();
     client.current = undefined;
     return {
+      rounds,
       latency: latency.map(({ window: _window, ...phase }) => phase),
       throughput: { single, batch },
+      /** The phase's own ceiling: raw SQL grouped like the API, one per round. */
+      ceiling: spread(ceilings),
+      /** WAL per command from the first POST to the last receipt, the single-POST rounds. */
+      wal: { bytesPerCommand: spread(singles.map((phase) => phase.walBytesPerCommand)) },
       variant,
       memory: Object.fromEntries(
         Object.entries(series).map(([name, s]) => [

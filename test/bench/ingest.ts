@@ -1,102 +1,66 @@
 // The ingest API's benchmark: `node test/bench/ingest.ts` (build first; PostgreSQL running), or a
 // phase of `npm run bench`.
 //
-// 1. Raw SQL ceiling: a `pg` script on 64 connections runs, for each command, the transaction the
-//    API runs (lease, advisory try-lock, idempotency record, message, event v1, its outbox row,
-//    the command's outbox row), one command per transaction: the same SQL without HTTP,
-//    validation or the engine. Run before and after the API phases; the ceiling is their mean.
-// 2. Ingest: autocannon, every request a new idempotency key, at each connection count of the
-//    sweep (64 is the headline); accepted commands per second (2xx only) and latency p50/p99.
-// 3. Replays: 64 connections re-sending 2,000 keys already accepted (same bodies); then again on a
-//    fresh API process with the replay cache off, where every replay reads PostgreSQL.
-// 4. The batch endpoint: 100 commands per request, 8 connections.
-// 5. The peer: `@node-idempotency/core` guarding a minimal Fastify route that writes the same
-//    rows (peers/idempotencyPeer.ts), same sweep, same database.
-// 6. The raw SQL at the sweep's other connection counts, and grouped per transaction as the
-//    API's group commit grouped it (its mean batch size, 2 connections like WRITE_CONCURRENCY).
-// 7. Optionally a CPU profile of the API under the 64-connection load (`node --cpu-prof`).
+// 1. Rounds (at least three; `seconds` per point, 30 in a full run), each: the API at the
+//    headline connection count (autocannon, a new idempotency key per request), replays of keys
+//    already accepted, then the ceiling: the API's writes as raw SQL grouped the way the API's
+//    group commit grouped them in that round (its mean batch, on WRITE_CONCURRENCY = 2
+//    connections; lib/ingestSql.ts). Ratios are taken round by round; median and spread.
+// 2. The baseline, not a ceiling: the same transaction one command per transaction on the
+//    headline connections, before and after.
+// 3. One round each (`sweepSeconds`): the connection sweep (API, raw SQL one per transaction,
+//    peers), the batch endpoint (100 commands per request, 8 connections), replays with the
+//    replay cache off on a fresh process.
+// 4. The peers, same rows, same database: `@node-idempotency/core` guarding a minimal Fastify
+//    route (peers/idempotencyPeer.ts) and the textbook Fastify + pg idempotent POST, INSERT ... ON
+//    CONFLICT on an idempotency table in the transaction of the rows (peers/textbookIdempotencyPeer.ts).
+// 5. Optionally a CPU profile of the API under the headline load (`node --cpu-prof`).
 //
 // Each run uses a database of its own (created, migrated, dropped). Variables when run alone:
-// DATABASE_URL (server), BENCH_SECONDS (10), BENCH_CONNECTIONS (sweep, "8,32,64,128"),
-// BENCH_PROFILE (default), BENCH_ENV (extra ingest API variables as JSON), BENCH_CPU_PROFILE=1.
+// DATABASE_URL (server), BENCH_SECONDS (30), BENCH_ROUNDS (3), BENCH_SWEEP_SECONDS (10),
+// BENCH_CONNECTIONS (sweep, "8,32,64,128"), BENCH_PROFILE (default), BENCH_ENV (extra ingest
+// API variables as JSON), BENCH_CPU_PROFILE=1.
 
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Account, issueApiKey, newId, openOrm } from '@exactly/persistence';
 import { freePort, metricValue, ServiceProcess, startService, waitForHttp } from '@exactly/testkit';
-import pg from 'pg';
 import { type ProfileSummary, summariseCpuProfile } from './lib/cpuProfile.ts';
 import { createBenchDatabase, log } from './lib/environment.ts';
-import { body, command, rawTransaction } from './lib/ingestSql.ts';
+import { body, command } from './lib/ingestSql.ts';
 import { type CannonResult, cannon } from './lib/load.ts';
 import { scrape } from './lib/processes.ts';
-import { round } from './lib/stats.ts';
+import { type RawResult, rawIngestRate } from './lib/rawIngestRate.ts';
+import { median, round, spread } from './lib/stats.ts';
 
 export interface IngestBenchOptions {
+  /** Seconds of each point of the headline rounds. */
   seconds: number;
+  /** Rounds of the headline figures (API, replays, the grouped ceiling); at least 3 in a full run. */
+  rounds: number;
+  /** Seconds of each single-round point: the sweep, the batch endpoint, the peers. */
+  sweepSeconds: number;
   /** Connection counts of the sweep; the headline figures are at `headlineConnections`. */
   connections: number[];
   headlineConnections?: number;
   profile?: string;
   extraEnv?: Record<string, string>;
-  /** Run the `@node-idempotency/core` peer on the same sweep. */
+  /** Run the peers on the same sweep. */
   peer?: boolean;
-  /** Replays with the cache off on a fresh process (another `seconds`). */
+  /** Replays with the cache off on a fresh process. */
   uncachedReplays?: boolean;
   /** Write a CPU profile of the API under load into this folder and summarise it. */
   cpuProfileDir?: string;
 }
 
-export interface RawResult {
-  connections: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
-}
+export type { RawResult };
 
 const replayKeys = 2_000;
 const batchSize = 100;
 const batchConnections = 8;
-
-/** Runs the raw transaction on `workers` connections for `seconds`; commands per second and latency. */
-async function rawCeiling(
-  databaseUrl: string,
-  accountId: string,
-  keyId: string,
-  workers: number,
-  perTransaction: number,
-  seconds: number,
-): Promise<RawResult> {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: workers });
-  const latencies: number[] = [];
-  let committed = 0;
-  const deadline = Date.now() + seconds * 1_000;
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      const client = await pool.connect();
-      try {
-        while (Date.now() < deadline) {
-          const commands = Array.from({ length: perTransaction }, () => ({
-            key: randomUUID(),
-            messageId: newId('msg'),
-          }));
-          const started = performance.now();
-          await rawTransaction(client, accountId, keyId, commands);
-          latencies.push(performance.now() - started);
-          committed += perTransaction;
-        }
-      } finally {
-        client.release();
-      }
-    }),
-  );
-  await pool.end();
-  latencies.sort((a, b) => a - b);
-  const at = (p: number) =>
-    round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN, 2);
-  return { connections: workers, perSecond: round(committed / seconds), p50: at(0.5), p99: at(0.99) };
-}
+/** The ingest API's default WRITE_CONCURRENCY: its group commit's transactions at once. */
+const writeConcurrency = 2;
 
 const auth = (apiKey: string) => ({
   authorization: `Bearer ${apiKey}`,
@@ -105,13 +69,21 @@ const auth = (apiKey: string) => ({
 
 const batchBody = JSON.stringify({ messages: Array.from({ length: batchSize }, () => command) });
 
+const peers = [
+  { name: '@node-idempotency/core', entry: 'test/bench/peers/idempotencyPeer.ts' },
+  { name: 'textbook Fastify + pg', entry: 'test/bench/peers/textbookIdempotencyPeer.ts' },
+] as const;
+
 export async function runIngestBench(options: IngestBenchOptions) {
-  const { seconds } = options;
+  const { seconds, sweepSeconds } = options;
+  const rounds = Math.max(1, options.rounds);
   const headline = options.headlineConnections ?? 64;
   const sweep = [...new Set([...options.connections, headline])].sort((a, b) => a - b);
   const profile = options.profile ?? 'default';
   const database = await createBenchDatabase('ingest');
-  log(`ingest: database ${database.name}; sweep ${sweep.join(', ')} connections, ${seconds} s per phase`);
+  log(
+    `ingest: database ${database.name}; ${rounds} rounds of ${seconds} s at ${headline} connections; sweep ${sweep.join(', ')} at ${sweepSeconds} s`,
+  );
   const processes: ServiceProcess[] = [];
   try {
     const orm = await openOrm({ databaseUrl: database.url, poolSize: 2 });
@@ -121,12 +93,12 @@ export async function runIngestBench(options: IngestBenchOptions) {
     await em.flush();
     const { apiKey, keyId } = await issueApiKey(orm.em.fork(), accountId);
     await orm.close();
-    const raw = (connections: number, perTransaction = 1) =>
-      rawCeiling(database.url, accountId, keyId, connections, perTransaction, seconds);
+    const raw = (connections: number, perTransaction: number, duration: number) =>
+      rawIngestRate(database.url, accountId, keyId, connections, perTransaction, duration);
 
-    log('ingest: raw SQL ceiling (before)...');
-    const rawBefore = await raw(headline);
-    log('ingest: raw SQL ceiling (before):', rawBefore);
+    log('ingest: raw SQL, one command per transaction (the baseline, before)...');
+    const rawBefore = await raw(headline, 1, sweepSeconds);
+    log('ingest: raw SQL one per transaction (before):', rawBefore);
 
     const startApi = async (env: Record<string, string> = {}) => {
       const spawnedAt = performance.now();
@@ -142,12 +114,18 @@ export async function runIngestBench(options: IngestBenchOptions) {
       processes.push(api.process);
       return { service: api.process, url: api.url, spawnedAt };
     };
-    const post = (url: string, connections: number, nextKey: () => string, path = '/v1/messages') =>
+    const post = (
+      url: string,
+      connections: number,
+      nextKey: () => string,
+      duration: number,
+      path = '/v1/messages',
+    ) =>
       cannon({
         url,
         path,
         connections,
-        seconds,
+        seconds: duration,
         headers: auth(apiKey),
         body: path === '/v1/messages' ? body : batchBody,
         perRequest: () => ({ 'idempotency-key': nextKey() }),
@@ -160,48 +138,61 @@ export async function runIngestBench(options: IngestBenchOptions) {
       if (accepted.length < replayKeys) accepted.push(key);
       return key;
     };
+    let replayIndex = 0;
+    const replayKey = () => accepted[replayIndex++ % accepted.length] as string;
 
     let api = await startApi();
     log('ingest: warm-up...');
-    await cannon({
-      url: api.url,
-      path: '/v1/messages',
-      connections: headline,
-      seconds: 3,
-      headers: auth(apiKey),
-      body,
-      perRequest: () => ({ 'idempotency-key': `warm-${randomUUID()}` }),
-    });
-    const apiSweep: CannonResult[] = [];
-    let meanBatch = Number.NaN;
-    for (const connections of sweep) {
+    await post(api.url, headline, () => `warm-${randomUUID()}`, 3);
+
+    /** The API at `connections` with unique keys; its group commit's mean batch over the load. */
+    const apiRun = async (connections: number, duration: number) => {
       const before = await scrape(`${api.url}/metrics`);
       const batches = await metricValue(before, 'exactly_ingest_write_batch_size_count');
       const requests = await metricValue(before, 'exactly_ingest_write_batch_size_sum');
-      const result = await post(api.url, connections, uniqueKey);
+      const result = await post(api.url, connections, uniqueKey, duration);
+      const after = await scrape(`${api.url}/metrics`);
+      const meanBatch = round(
+        ((await metricValue(after, 'exactly_ingest_write_batch_size_sum')) - requests) /
+          ((await metricValue(after, 'exactly_ingest_write_batch_size_count')) - batches),
+      );
+      return { result, meanBatch };
+    };
+
+    const roundResults: {
+      api: CannonResult;
+      meanBatch: number;
+      replays: CannonResult;
+      grouped: RawResult;
+    }[] = [];
+    for (let r = 1; r <= rounds; r++) {
+      const { result, meanBatch } = await apiRun(headline, seconds);
+      log(`ingest: round ${r}: API at ${headline} connections:`, result, `mean group ${meanBatch}`);
+      const replays = await post(api.url, headline, replayKey, seconds);
+      log(`ingest: round ${r}: replays:`, replays);
+      const groupSize = Math.max(1, Math.round(meanBatch || 1));
+      const grouped = await raw(writeConcurrency, groupSize, seconds);
+      log(
+        `ingest: round ${r}: ceiling, raw SQL grouped like the API (${writeConcurrency} connections x ${groupSize}):`,
+        grouped,
+      );
+      roundResults.push({ api: result, meanBatch, replays, grouped });
+    }
+
+    const apiSweep: CannonResult[] = [];
+    for (const connections of sweep) {
+      if (connections === headline) continue;
+      const { result } = await apiRun(connections, sweepSeconds);
       apiSweep.push(result);
-      if (connections === headline) {
-        const after = await scrape(`${api.url}/metrics`);
-        meanBatch = round(
-          ((await metricValue(after, 'exactly_ingest_write_batch_size_sum')) - requests) /
-            ((await metricValue(after, 'exactly_ingest_write_batch_size_count')) - batches),
-        );
-      }
       log(`ingest: API at ${connections} connections:`, result);
     }
-    const ingest = apiSweep.find((result) => result.connections === headline) as CannonResult;
-
-    log(`ingest: replays (${accepted.length} accepted keys, cycled)...`);
-    let replayIndex = 0;
-    const replayKey = () => accepted[replayIndex++ % accepted.length] as string;
-    const replay = await post(api.url, headline, replayKey);
-    log('ingest: replays:', replay);
 
     log(`ingest: batch endpoint (${batchSize} commands per request, ${batchConnections} connections)...`);
     const batchRequests = await post(
       api.url,
       batchConnections,
       () => `batch-${randomUUID()}`,
+      sweepSeconds,
       '/v1/messages/batch',
     );
     const batch = {
@@ -219,7 +210,7 @@ export async function runIngestBench(options: IngestBenchOptions) {
       log('ingest: replays with the replay cache off (a fresh process; every replay reads PostgreSQL)...');
       api = await startApi({ IDEMPOTENCY_REPLAY_CACHE: '0' });
       replayIndex = 0;
-      uncachedReplay = await post(api.url, headline, replayKey);
+      uncachedReplay = await post(api.url, headline, replayKey, sweepSeconds);
       log('ingest: replays (cache off):', uncachedReplay);
       await api.service.stop();
     }
@@ -231,7 +222,7 @@ export async function runIngestBench(options: IngestBenchOptions) {
       log(`ingest: CPU profile of the API under ${headline} connections...`);
       api = await startApi({ NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` });
       const loadStart = performance.now();
-      await post(api.url, headline, () => `prof-${randomUUID()}`);
+      await post(api.url, headline, () => `prof-${randomUUID()}`, sweepSeconds);
       const loadEnd = performance.now();
       await api.service.stop();
       const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
@@ -242,70 +233,101 @@ export async function runIngestBench(options: IngestBenchOptions) {
         });
     }
 
-    let peerSweep: CannonResult[] = [];
+    const peerSweeps: { name: string; sweep: CannonResult[] }[] = [];
     if (options.peer !== false) {
-      const port = await freePort();
-      const peer = new ServiceProcess({
-        entry: 'test/bench/peers/idempotencyPeer.ts',
-        name: 'idempotencyPeer',
-        env: { DATABASE_URL: database.url, PORT: String(port), DATABASE_POOL_SIZE: '16' },
-      });
-      processes.push(peer);
-      peer.start();
-      const url = `http://127.0.0.1:${port}`;
-      await waitForHttp(`${url}/healthz`, 60_000);
-      log('ingest: peer @node-idempotency/core warm-up...');
-      await cannon({
-        url,
-        path: '/v1/messages',
-        connections: headline,
-        seconds: 2,
-        headers: auth(apiKey),
-        body,
-        perRequest: () => ({ 'idempotency-key': `warm-${randomUUID()}` }),
-      });
-      peerSweep = [];
-      for (const connections of sweep) {
-        const result = await post(url, connections, () => `peer-${randomUUID()}`);
-        peerSweep.push(result);
-        log(`ingest: peer at ${connections} connections:`, result);
+      for (const { name, entry } of peers) {
+        const port = await freePort();
+        const peer = new ServiceProcess({
+          entry,
+          name: entry.slice(entry.lastIndexOf('/') + 1, -3),
+          env: { DATABASE_URL: database.url, PORT: String(port), DATABASE_POOL_SIZE: '16' },
+        });
+        processes.push(peer);
+        peer.start();
+        const url = `http://127.0.0.1:${port}`;
+        await waitForHttp(`${url}/healthz`, 60_000);
+        log(`ingest: peer ${name} warm-up...`);
+        await post(url, headline, () => `warm-${randomUUID()}`, 2);
+        const results: CannonResult[] = [];
+        for (const connections of sweep) {
+          const result = await post(url, connections, () => `peer-${randomUUID()}`, sweepSeconds);
+          results.push(result);
+          log(`ingest: peer ${name} at ${connections} connections:`, result);
+        }
+        await peer.stop();
+        peerSweeps.push({ name, sweep: results });
       }
-      await peer.stop();
     }
 
     const rawSweep: RawResult[] = [];
     for (const connections of sweep) {
       if (connections === headline) continue;
-      const result = await raw(connections);
+      const result = await raw(connections, 1, sweepSeconds);
       rawSweep.push(result);
-      log(`ingest: raw SQL at ${connections} connections:`, result);
+      log(`ingest: raw SQL one per transaction at ${connections} connections:`, result);
     }
-    log('ingest: raw SQL ceiling (after)...');
-    const rawAfter = await raw(headline);
-    log('ingest: raw SQL ceiling (after):', rawAfter);
-    const groupSize = Math.max(1, Math.round(meanBatch || 1));
-    log(`ingest: raw SQL grouped like the API (2 connections x ${groupSize} commands per transaction)...`);
-    const rawGrouped = await raw(2, groupSize);
-    log('ingest: raw SQL grouped:', rawGrouped);
-
-    const ceiling = round((rawBefore.perSecond + rawAfter.perSecond) / 2);
-    rawSweep.push({ ...rawAfter, perSecond: ceiling });
+    log('ingest: raw SQL, one command per transaction (the baseline, after)...');
+    const rawAfter = await raw(headline, 1, sweepSeconds);
+    log('ingest: raw SQL one per transaction (after):', rawAfter);
+    const onePerTransaction = round((rawBefore.perSecond + rawAfter.perSecond) / 2);
+    rawSweep.push({ ...rawAfter, perSecond: onePerTransaction });
     rawSweep.sort((a, b) => a.connections - b.connections);
-    const peerAtHeadline = peerSweep.find((result) => result.connections === headline);
+
+    const apiRates = spread(roundResults.map((r) => r.api.perSecond));
+    const ceiling = spread(roundResults.map((r) => r.grouped.perSecond));
+    const headlineApi: CannonResult = {
+      connections: headline,
+      perSecond: apiRates.median,
+      p50: median(roundResults.map((r) => r.api.p50)),
+      p99: median(roundResults.map((r) => r.api.p99)),
+      ok: roundResults.reduce((sum, r) => sum + r.api.ok, 0),
+      failed: roundResults.reduce((sum, r) => sum + r.api.failed, 0),
+    };
+    apiSweep.push(headlineApi);
+    apiSweep.sort((a, b) => a.connections - b.connections);
+    const replays = spread(roundResults.map((r) => r.replays.perSecond));
+    const atHeadline = (results: CannonResult[]) => results.find((result) => result.connections === headline);
+    const peerResults = peerSweeps.map(({ name, sweep: results }) => {
+      const at = atHeadline(results) as CannonResult;
+      return {
+        name,
+        commandsPerSecond: at.perSecond,
+        p50Ms: at.p50,
+        p99Ms: at.p99,
+        failed: at.failed,
+        ingestToPeer: round(apiRates.median / at.perSecond, 2),
+      };
+    });
     return {
       profile,
       headlineConnections: headline,
       seconds,
+      rounds,
+      sweepSeconds,
       ingest: {
-        commandsPerSecond: ingest.perSecond,
-        p50Ms: ingest.p50,
-        p99Ms: ingest.p99,
-        accepted: ingest.ok,
-        failed: ingest.failed,
-        meanBatchSize: meanBatch,
+        commandsPerSecond: apiRates.median,
+        spread: apiRates,
+        p50Ms: headlineApi.p50,
+        p99Ms: headlineApi.p99,
+        accepted: headlineApi.ok,
+        failed: headlineApi.failed,
+        meanBatchSize: median(roundResults.map((r) => r.meanBatch)),
       },
-      sweep: { api: apiSweep, rawSql: rawSweep, peer: peerSweep },
-      replays: { perSecond: replay.perSecond, p50Ms: replay.p50, p99Ms: replay.p99, failed: replay.failed },
+      roundsDetail: roundResults.map((r) => ({
+        api: r.api.perSecond,
+        meanBatch: r.meanBatch,
+        replays: r.replays.perSecond,
+        grouped: r.grouped.perSecond,
+        groupSize: r.grouped.perTransaction,
+      })),
+      sweep: { api: apiSweep, rawSql: rawSweep, peers: peerSweeps },
+      replays: {
+        perSecond: replays.median,
+        spread: replays,
+        p50Ms: median(roundResults.map((r) => r.replays.p50)),
+        p99Ms: median(roundResults.map((r) => r.replays.p99)),
+        failed: roundResults.reduce((sum, r) => sum + r.replays.failed, 0),
+      },
       replaysWithoutCache: uncachedReplay && {
         perSecond: uncachedReplay.perSecond,
         p50Ms: uncachedReplay.p50,
@@ -313,27 +335,22 @@ export async function runIngestBench(options: IngestBenchOptions) {
         failed: uncachedReplay.failed,
       },
       batch,
-      peer: peerAtHeadline && {
-        name: '@node-idempotency/core',
-        commandsPerSecond: peerAtHeadline.perSecond,
-        p50Ms: peerAtHeadline.p50,
-        p99Ms: peerAtHeadline.p99,
-        failed: peerAtHeadline.failed,
-      },
+      peers: peerResults,
       rawSql: {
-        before: rawBefore,
-        after: rawAfter,
-        ceilingPerSecond: ceiling,
-        groupedLikeTheApi: rawGrouped,
+        /** The ceiling: the API's writes grouped as its group commit grouped them, per round. */
+        ceiling: { ...ceiling, connections: writeConcurrency },
+        ceilingPerSecond: ceiling.median,
+        /** The baseline: one command per transaction, before and after. */
+        onePerTransaction: { before: rawBefore, after: rawAfter, perSecond: onePerTransaction },
       },
       ratios: {
-        ingestToRawCeiling: round(ingest.perSecond / ceiling, 2),
-        ingestToRawGrouped: round(ingest.perSecond / rawGrouped.perSecond, 2),
-        replaysToIngest: round(replay.perSecond / ingest.perSecond, 2),
-        replaysWithoutCacheToIngest: uncachedReplay && round(uncachedReplay.perSecond / ingest.perSecond, 2),
-        batchToRawCeiling: round(batch.commandsPerSecond / ceiling, 2),
-        peerToRawCeiling: peerAtHeadline && round(peerAtHeadline.perSecond / ceiling, 2),
-        ingestToPeer: peerAtHeadline && round(ingest.perSecond / peerAtHeadline.perSecond, 2),
+        /** Round by round: API / raw SQL grouped like the API in the same round. */
+        ingestToCeiling: spread(roundResults.map((r) => round(r.api.perSecond / r.grouped.perSecond, 3))),
+        ingestToOnePerTransaction: round(apiRates.median / onePerTransaction, 2),
+        /** Round by round: replays / unique-key ingest of the same round. */
+        replaysToIngest: spread(roundResults.map((r) => round(r.replays.perSecond / r.api.perSecond, 3))),
+        replaysWithoutCacheToIngest: uncachedReplay && round(uncachedReplay.perSecond / apiRates.median, 2),
+        batchToCeiling: round(batch.commandsPerSecond / ceiling.median, 2),
       },
       cpuProfile,
     };
@@ -347,7 +364,9 @@ export type IngestBenchResult = Awaited<ReturnType<typeof runIngestBench>>;
 
 if (import.meta.main) {
   const result = await runIngestBench({
-    seconds: Number(process.env.BENCH_SECONDS ?? 10),
+    seconds: Number(process.env.BENCH_SECONDS ?? 30),
+    rounds: Number(process.env.BENCH_ROUNDS ?? 3),
+    sweepSeconds: Number(process.env.BENCH_SWEEP_SECONDS ?? 10),
     connections: (process.env.BENCH_CONNECTIONS ?? '8,32,64,128').split(',').map(Number),
     profile: process.env.BENCH_PROFILE ?? 'default',
     extraEnv: JSON.parse(process.env.BENCH_ENV ?? '{}') as Record<string, string>,

@@ -1,11 +1,12 @@
-// `npm run bench`: every benchmark in one bounded run (at most 15 minutes; `--quick` about 3),
+// `npm run bench`: every benchmark in one bounded run (about 25 minutes; `--quick` about 7),
 // each figure beside its baseline measured in the same run, then a report:
 // test/bench/results/<date>.json, <date>.md and its SVG plots, and test/bench/REPORT.md (the latest
 // full run). Brings up PostgreSQL and Kafka like `npm test` does (or uses DATABASE_URL /
 // KAFKA_BROKERS) and stops only what it started.
 //
-// Flags: --quick (short phases, to check the tooling), --only ingest,relay,dispatcher,e2e,
-//        --no-profile (no CPU profiles), --budget-minutes N (default 15, quick 6),
+// Flags: --quick (short phases, to check the tooling), --only ingest,relay,dispatcher,e2e,soak
+//        (default: all but soak), --no-profile (no CPU profiles), --budget-minutes N (default 27,
+//        quick 12),
 //        --from results/<stamp>.json (no run: write that run's report again).
 
 import { readdirSync, readFileSync } from 'node:fs';
@@ -18,10 +19,12 @@ import { runDispatcherBench } from './dispatcher.ts';
 import { runEndToEndBench } from './endToEnd.ts';
 import { runIngestBench } from './ingest.ts';
 import { adminQuery, log } from './lib/environment.ts';
+import { measuredWith } from './lib/measuredWith.ts';
 import { loadSampler } from './lib/processes.ts';
 import { type BenchReport, type PhaseRecord, writeReport } from './lib/report.ts';
 import { round } from './lib/stats.ts';
 import { runRelayBench } from './relay.ts';
+import { runSoakBench } from './soak.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -34,7 +37,7 @@ const { values: flags } = parseArgs({
   },
 });
 const quick = flags.quick ?? false;
-const budgetMinutes = Number(flags['budget-minutes'] ?? (quick ? 6 : 15));
+const budgetMinutes = Number(flags['budget-minutes'] ?? (quick ? 12 : 27));
 const only = new Set((flags.only ?? 'ingest,relay,dispatcher,e2e').split(','));
 const startedAt = new Date();
 const started = performance.now();
@@ -43,25 +46,46 @@ const stamp = startedAt.toISOString().slice(0, 16).replace(':', '') + (quick ? '
 const resultsDir = join(repoRoot, 'test/bench/results');
 const profileDir = flags['no-profile'] ? undefined : join(resultsDir, `${stamp}-profiles`);
 
-/** What each phase runs with, full and quick; each estimate is what its budget check assumes. */
+/**
+ * What each phase runs with, full and quick; each estimate (seconds) is what its budget check
+ * assumes. Full: 30 s per point for the headline rates, three rounds of every target's figure,
+ * the dispatcher's commands sized to about 10 s of its work per round; about 25 minutes in all.
+ * The soak (5 minutes of steady load) is opt-in: `--only soak`.
+ */
 const plan = quick
   ? {
-      ingest: { seconds: 3, connections: [8, 64], uncachedReplays: false, estimate: 70 },
-      relay: { rows: 5_000, rounds: 1, latencySeconds: 4, variants: ['mark'] as const, estimate: 45 },
-      dispatcher: { commands: 3_000, rounds: 1, peerCommands: 1_000, peerTimeout: 20, estimate: 70 },
-      e2e: { rates: [500, 2000], seconds: 5, drain: 20, throughput: 4, estimate: 110 },
+      ingest: {
+        seconds: 3,
+        rounds: 2,
+        sweepSeconds: 2,
+        connections: [8, 64],
+        uncachedReplays: false,
+        estimate: 90,
+      },
+      relay: { rows: 5_000, rounds: 2, latencySeconds: 4, variants: ['mark'] as const, estimate: 60 },
+      dispatcher: { commands: 3_000, rounds: 2, peerCommands: 3_000, peerTimeout: 30, estimate: 110 },
+      e2e: { rates: [500, 2000], seconds: 4, rounds: 2, drain: 20, throughput: 3, estimate: 150 },
+      soak: { rate: 200, seconds: 30, bound: 1, estimate: 70 },
     }
   : {
-      ingest: { seconds: 8, connections: [4, 16, 64, 128], uncachedReplays: true, estimate: 200 },
+      ingest: {
+        seconds: 30,
+        rounds: 3,
+        sweepSeconds: 8,
+        connections: [4, 16, 64, 128],
+        uncachedReplays: true,
+        estimate: 480,
+      },
       relay: {
         rows: 50_000,
         rounds: 3,
-        latencySeconds: 10,
+        latencySeconds: 30,
         variants: ['mark', 'delete'] as const,
-        estimate: 180,
+        estimate: 240,
       },
-      dispatcher: { commands: 20_000, rounds: 2, peerCommands: 4_000, peerTimeout: 60, estimate: 200 },
-      e2e: { rates: [500, 2000], seconds: 20, drain: 30, throughput: 10, estimate: 300 },
+      dispatcher: { commands: 80_000, rounds: 3, peerCommands: 80_000, peerTimeout: 120, estimate: 300 },
+      e2e: { rates: [500, 2000], seconds: 30, rounds: 3, drain: 90, throughput: 20, estimate: 480 },
+      soak: { rate: 500, seconds: 300, bound: 1, estimate: 400 },
     };
 
 /** Ends every child process still running (services and peers of a phase cut short). */
@@ -152,9 +176,11 @@ async function main(): Promise<number> {
       '@node-idempotency/core': versionOf('@node-idempotency/core'),
     };
     log('versions', report.versions);
+    report.measuredWith = await measuredWith();
+    log('measured with', report.measuredWith);
 
     const phase = async <T>(
-      name: 'ingest' | 'relay' | 'dispatcher' | 'e2e',
+      name: 'ingest' | 'relay' | 'dispatcher' | 'e2e' | 'soak',
       estimate: number,
       run: () => Promise<T>,
     ) => {
@@ -169,20 +195,31 @@ async function main(): Promise<number> {
       }
       const phaseStarted = performance.now();
       log(`--- ${name} (about ${estimate} s) ---`);
+      // The machine's load while the phase ran, every 5 s: the figures' noise, per phase.
+      const loads: number[] = [];
+      const loadTimer = setInterval(() => loads.push(loadavg()[0] as number), 5_000);
       try {
         record.result = await run();
       } catch (error) {
         record.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
         log(`${name} failed:`, record.error);
         stopChildren();
+      } finally {
+        clearInterval(loadTimer);
       }
       record.seconds = round((performance.now() - phaseStarted) / 1_000);
       record.loadAfter = round(loadavg()[0] as number, 2);
+      if (loads.length > 0) {
+        record.loadMean = round(loads.reduce((sum, value) => sum + value, 0) / loads.length, 2);
+        record.loadMax = round(Math.max(...loads), 2);
+      }
     };
 
     await phase('ingest', plan.ingest.estimate, () =>
       runIngestBench({
         seconds: plan.ingest.seconds,
+        rounds: plan.ingest.rounds,
+        sweepSeconds: plan.ingest.sweepSeconds,
         connections: plan.ingest.connections,
         uncachedReplays: plan.ingest.uncachedReplays,
         peer: true,
@@ -217,12 +254,11 @@ async function main(): Promise<number> {
         seconds: plan.e2e.seconds,
         drainSeconds: plan.e2e.drain,
         throughputSeconds: plan.e2e.throughput,
-        // Proposal 6 of the report, by configuration alone: provider slots no longer the limit.
-        variant: {
-          label: 'HTTP_PROVIDER_CONCURRENCY=1000 (default 64)',
-          dispatcherEnv: { HTTP_PROVIDER_CONCURRENCY: '1000' },
-        },
+        rounds: plan.e2e.rounds,
       }),
+    );
+    await phase('soak', plan.soak.estimate, () =>
+      runSoakBench({ rate: plan.soak.rate, seconds: plan.soak.seconds, boundMbPerMinute: plan.soak.bound }),
     );
   } finally {
     clearTimeout(watchdog);

@@ -4,7 +4,8 @@
 import { Agent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import { round } from './stats.ts';
+import { LatencyHistogram } from './latencyHistogram.ts';
+import { type Distribution, round } from './stats.ts';
 
 export interface CannonOptions {
   url: string;
@@ -58,42 +59,97 @@ export async function cannon(options: CannonOptions): Promise<CannonResult> {
   };
 }
 
+export interface PacedOptions {
+  /**
+   * A safety bound on requests in flight; none by default. A request that cannot start because
+   * of it starts late and is counted in `late`; its latency still runs from its scheduled time.
+   */
+  maxInFlight?: number;
+  /** How far behind its schedule a start counts as late (ms, default 10). */
+  lateAfterMs?: number;
+}
+
 export interface PacedResult {
+  /** The rate asked for (per second). */
+  offeredPerSecond: number;
+  /** Requests scheduled (rate × seconds). */
+  scheduled: number;
+  /** Requests whose work resolved without failing, per second of `elapsed`. */
+  achievedPerSecond: number;
+  ok: number;
+  /** Requests whose work threw or answered `false`. */
+  failed: number;
   /** Wall time from the first scheduled start to the last completion, in seconds. */
   elapsed: number;
-  /** Starts that left more than 10 ms after their scheduled time (the client fell behind). */
+  /** Starts that left more than `lateAfterMs` after their scheduled time (client behind or cap). */
   late: number;
+  /** The most requests in flight at once. */
+  maxInFlight: number;
+  /** From each request's scheduled time to its completion (ms): no coordinated omission. */
+  latencyMs: Distribution;
+  cdf: [number, number][];
 }
 
 /**
- * Open loop: runs `work(i)` for i = 0, 1, … at `perSecond` for `seconds`, each on its schedule
- * (no coordinated omission: a slow answer does not delay the next send), with at most
- * `maxInFlight` at once as a safety bound.
+ * Open loop: runs `work(i, scheduledAt)` for i = 0, 1, … at `perSecond` for `seconds`, each on
+ * its schedule: a slow answer does not delay the next send, and latency is measured from the
+ * time a request was due (`scheduledAt`, epoch ms), so a client that fell behind cannot hide
+ * the wait it caused (coordinated omission). `work` answers `false` (or throws) for a failure.
  */
 export async function paced(
   perSecond: number,
   seconds: number,
-  work: (i: number) => Promise<void>,
-  maxInFlight = 512,
+  work: (i: number, scheduledAt: number) => Promise<unknown>,
+  options: PacedOptions = {},
 ): Promise<PacedResult> {
+  const cap = options.maxInFlight ?? Number.POSITIVE_INFINITY;
+  const lateAfter = options.lateAfterMs ?? 10;
   const total = Math.round(perSecond * seconds);
   const interval = 1_000 / perSecond;
+  const histogram = new LatencyHistogram();
   const running = new Set<Promise<void>>();
   const started = performance.now();
   let late = 0;
+  let ok = 0;
+  let failed = 0;
+  let most = 0;
   for (let i = 0; i < total; i++) {
     const due = started + i * interval;
     const wait = due - performance.now();
     if (wait > 1) await sleep(wait);
-    while (running.size >= maxInFlight) await Promise.race(running);
-    if (performance.now() - due > 10) late += 1;
-    const task = work(i)
-      .catch(() => {})
-      .finally(() => running.delete(task));
+    while (running.size >= cap) await Promise.race(running);
+    if (performance.now() - due > lateAfter) late += 1;
+    const task = work(i, performance.timeOrigin + due)
+      .then(
+        (answer) => {
+          if (answer === false) failed += 1;
+          else ok += 1;
+        },
+        () => {
+          failed += 1;
+        },
+      )
+      .finally(() => {
+        histogram.record(performance.now() - due);
+        running.delete(task);
+      });
     running.add(task);
+    most = Math.max(most, running.size);
   }
   await Promise.all(running);
-  return { elapsed: (performance.now() - started) / 1_000, late };
+  const elapsed = (performance.now() - started) / 1_000;
+  return {
+    offeredPerSecond: perSecond,
+    scheduled: total,
+    achievedPerSecond: round(ok / elapsed),
+    ok,
+    failed,
+    elapsed: round(elapsed, 2),
+    late,
+    maxInFlight: most,
+    latencyMs: histogram.distribution(),
+    cdf: histogram.cdf(),
+  };
 }
 
 export interface JsonAnswer {

@@ -6,11 +6,37 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
+/** The middle value; of an even count, the mean of the two middle ones (not the higher one). */
 export function median(values: readonly number[]): number {
-  return percentile(
-    [...values].sort((a, b) => a - b),
-    50,
-  );
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/** The round whose `by` is the median (the lower middle one of an even count): shown in full. */
+export function medianRound<T>(rounds: readonly T[], by: (round: T) => number): T {
+  const sorted = [...rounds].sort((a, b) => by(a) - by(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)] as T;
+}
+
+/** A figure measured in rounds: the median, the spread (min–max) and each round in running order. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  rounds: number[];
+}
+
+export function spread(values: readonly number[]): Spread {
+  return {
+    median: median(values),
+    min: values.length === 0 ? Number.NaN : Math.min(...values),
+    max: values.length === 0 ? Number.NaN : Math.max(...values),
+    rounds: [...values],
+  };
 }
 
 export function mean(values: readonly number[]): number {

@@ -1,22 +1,25 @@
 // The dispatcher benchmark's peer: `pg-transactional-outbox` processing the same commands through
 // its transactional inbox. Run as its own process by dispatcher.ts: DATABASE_URL, KAFKA_BROKERS,
-// COMMANDS_TOPIC, EVENTS_TOPIC, CONSUMER_GROUP, PARTITIONS_CONCURRENTLY, INBOX_BATCH_SIZE.
+// COMMANDS_TOPIC, EVENTS_TOPIC, CONSUMER_GROUP, PARTITIONS_CONCURRENTLY, INBOX_BATCH_SIZE,
+// PEER_LISTENER (`replication`, the library's logical-replication listener, which needs a server
+// with wal_level=logical; or `polling`), HANDLER_CONCURRENCY (replication: inbox messages
+// handled at once, 10 like the polling listener's handler pool).
 //
 // The receiver (kafkajs, like the dispatcher) stores each Kafka batch in the library's inbox
 // table with its `initializeMessageStorage` (one INSERT … ON CONFLICT DO NOTHING per message, all
-// of a partition batch in one transaction), then commits the offsets. The library's polling
-// listener (the logical-replication listener needs wal_level=logical, which this server does not
-// have) claims inbox rows and runs the handler in a transaction with the inbox row's
-// completion: the same work as the dispatcher with the `log` provider (DispatchRequested, the
-// send row, ProviderAccepted, the projection, the events' outbox rows). What it cannot do, and
-// the report states: the send runs inside the inbox transaction (a slow or remote provider would
-// hold a transaction open; there is no effect queue, no recovery with the same key), and a
-// command is only deduplicated by the inbox row's id.
+// of a partition batch in one transaction), then commits the offsets. The library's listener
+// (fed by logical replication of the inbox inserts, or polling) runs the handler in a
+// transaction with the inbox row's completion: the same work as the dispatcher with the `log`
+// provider (DispatchRequested, the send row, ProviderAccepted, the projection, the events'
+// outbox rows). What it cannot do, and the report states: the send runs inside the inbox
+// transaction (a slow or remote provider would hold a transaction open; there is no effect
+// queue, no recovery with the same key), and a command is only deduplicated by the inbox row's id.
 
 import { createKafka } from '@exactly/messaging';
 import type { EachBatchPayload } from 'kafkajs';
 import pg from 'pg';
 import {
+  createReplicationSemaphoreConcurrencyController,
   type DatabaseClient,
   DatabaseSetup,
   executeTransaction,
@@ -24,13 +27,18 @@ import {
   getDefaultLogger,
   initializeMessageStorage,
   initializePollingMessageListener,
+  initializeReplicationMessageListener,
   type PollingListenerConfig,
+  type ReplicationListenerConfig,
 } from 'pg-transactional-outbox';
 
 const databaseUrl = process.env.DATABASE_URL as string;
 const topic = process.env.COMMANDS_TOPIC as string;
 const eventsTopic = process.env.EVENTS_TOPIC ?? `${topic}-events`;
 const schema = 'peer';
+const listener = process.env.PEER_LISTENER === 'replication' ? 'replication' : 'polling';
+const publication = 'peer_inbox_publication';
+const replicationSlot = 'peer_inbox_slot';
 
 const setup = new pg.Client({ connectionString: databaseUrl });
 await setup.connect();
@@ -45,6 +53,15 @@ const tableConfig = {
 await setup.query(DatabaseSetup.dropAndCreateTable(tableConfig));
 await setup.query(DatabaseSetup.createPollingFunction(tableConfig));
 await setup.query(DatabaseSetup.setupPollingIndexes(tableConfig));
+if (listener === 'replication') {
+  await setup.query(DatabaseSetup.setupReplicationCore({ ...tableConfig, publication, replicationSlot }));
+  // The library's slot script in two statements: the slot must be created in a transaction of its own.
+  await setup.query(
+    'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1',
+    [replicationSlot],
+  );
+  await setup.query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [replicationSlot]);
+}
 await setup.end();
 
 const connection = { connectionString: databaseUrl };
@@ -125,7 +142,29 @@ const handler: GeneralMessageHandler = {
   },
 };
 
-const [stopListener] = initializePollingMessageListener(config, handler, logger);
+const replicationConfig: ReplicationListenerConfig = {
+  outboxOrInbox: 'inbox',
+  dbListenerConfig: connection,
+  dbHandlerConfig: { ...connection, max: 10 } as pg.ClientConfig,
+  settings: {
+    dbSchema: schema,
+    dbTable: 'inbox',
+    dbPublication: publication,
+    dbReplicationSlot: replicationSlot,
+    enableMaxAttemptsProtection: true,
+    enablePoisonousMessageProtection: true,
+    messageCleanupIntervalInMs: 0,
+  },
+};
+// Its default handles one message at a time (a mutex); the polling listener runs 10 at once.
+const [stopListener] =
+  listener === 'replication'
+    ? initializeReplicationMessageListener(replicationConfig, handler, logger, {
+        concurrencyStrategy: createReplicationSemaphoreConcurrencyController(
+          Number(process.env.HANDLER_CONCURRENCY ?? 10),
+        ),
+      })
+    : initializePollingMessageListener(config, handler, logger);
 
 const pool = new pg.Pool({ ...connection, max: 4 });
 const kafka = createKafka({ brokers: (process.env.KAFKA_BROKERS ?? '').split(','), clientId: 'bench-peer' });
@@ -160,7 +199,7 @@ await consumer.run({
     await heartbeat();
   },
 });
-console.log('outbox-inbox peer consuming');
+console.log(`outbox-inbox peer consuming (${listener} listener)`);
 
 const stop = async () => {
   await consumer.disconnect();

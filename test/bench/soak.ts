@@ -1,0 +1,119 @@
+// The memory soak: `node test/bench/soak.ts` (build first; PostgreSQL and Kafka running), or
+// `npm run bench -- --only soak` (not in the default run: it takes about 6 minutes). The ingest
+// API, the relay and the dispatcher run as real processes, one each, sending through the
+// dispatcher's `http` provider to the fake provider; an open-loop client posts one command per
+// request at a steady rate for `seconds` (5 minutes by default). The resident memory (VmRSS) of
+// each service is sampled every second; the verdict per service is the least-squares slope over
+// the second half of the load, flat when |slope| is below `boundMbPerMinute`.
+//
+// Variables when run alone: DATABASE_URL (server), KAFKA_BROKERS, BENCH_SOAK_RATE (500),
+// BENCH_SOAK_SECONDS (300), BENCH_SOAK_BOUND (1 MiB/min).
+
+import { randomUUID } from 'node:crypto';
+import { Account, issueApiKey, newId, openOrm } from '@exactly/persistence';
+import { Pipeline } from '@exactly/testkit';
+import { createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
+import { startFakeProvider } from './lib/fakeProvider.ts';
+import { body } from './lib/ingestSql.ts';
+import { httpClient, paced } from './lib/load.ts';
+import { type MemorySlope, memorySlope } from './lib/memorySlope.ts';
+import { memorySampler } from './lib/processes.ts';
+import { round } from './lib/stats.ts';
+
+export interface SoakOptions {
+  /** Commands per second, open loop. */
+  rate: number;
+  seconds: number;
+  /** |slope| below this many MiB per minute counts as flat. */
+  boundMbPerMinute: number;
+  drainSeconds?: number;
+}
+
+export async function runSoakBench(options: SoakOptions) {
+  const database = await createBenchDatabase('soak');
+  const provider = await startFakeProvider();
+  const pipeline = new Pipeline({
+    databaseUrl: database.url,
+    kafkaBrokers: kafkaBrokers(),
+    prefix: 'bench-soak',
+    runId: randomUUID().slice(0, 8),
+    providerUrl: provider.url,
+    readyTimeoutMs: 90_000,
+  });
+  let http: ReturnType<typeof httpClient> | undefined;
+  try {
+    const orm = await openOrm({ databaseUrl: database.url, poolSize: 1 });
+    const accountId = newId('acc');
+    const em = orm.em.fork();
+    em.create(Account, { id: accountId, name: 'soak' });
+    await em.flush();
+    const { apiKey } = await issueApiKey(orm.em.fork(), accountId);
+    await orm.close();
+    const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+
+    await pipeline.start();
+    http = httpClient(pipeline.ingest.url);
+    const client = http;
+    const memory = memorySampler({
+      'ingest-api': pipeline.ingest.process.pid,
+      relay: pipeline.relays[0]?.process.pid,
+      dispatcher: pipeline.dispatchers[0]?.process.pid,
+    });
+    log(`soak: ${options.rate} commands/s for ${options.seconds} s, open loop`);
+    const from = memory.now();
+    const load = await paced(options.rate, options.seconds, async (i) => {
+      const answer = await client.post('/v1/messages', { ...headers, 'idempotency-key': `soak-${i}` }, body);
+      return answer.status === 202;
+    });
+    // The load's window is until its last answer (a client behind schedule runs past `seconds`).
+    const to = memory.now();
+    const drainStarted = performance.now();
+    const deadline = drainStarted + (options.drainSeconds ?? 60) * 1_000;
+    let delivered = (await provider.count(accountId)).keys;
+    while (delivered < load.ok && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      delivered = (await provider.count(accountId)).keys;
+    }
+    const series = memory.stop();
+    const services: Record<string, MemorySlope> = Object.fromEntries(
+      Object.entries(series).map(([name, s]) => [
+        name,
+        memorySlope(s.points, from, to, options.boundMbPerMinute),
+      ]),
+    );
+    const result = {
+      rate: options.rate,
+      seconds: options.seconds,
+      boundMbPerMinute: options.boundMbPerMinute,
+      offeredPerSecond: load.offeredPerSecond,
+      achievedPerSecond: load.achievedPerSecond,
+      accepted: load.ok,
+      failed: load.failed,
+      lateSends: load.late,
+      delivered,
+      drainSeconds: round((performance.now() - drainStarted) / 1_000),
+      ingestMs: load.latencyMs,
+      services,
+      flat: Object.values(services).every((service) => service.flat),
+      memory: Object.fromEntries(Object.entries(series).map(([name, s]) => [name, s.points])),
+    };
+    log('soak:', { ...result, memory: undefined });
+    return result;
+  } finally {
+    http?.close();
+    await pipeline.stop({ graceMs: 10_000 });
+    await provider.close();
+    await database.drop();
+  }
+}
+
+export type SoakResult = Awaited<ReturnType<typeof runSoakBench>>;
+
+if (import.meta.main) {
+  const result = await runSoakBench({
+    rate: Number(process.env.BENCH_SOAK_RATE ?? 500),
+    seconds: Number(process.env.BENCH_SOAK_SECONDS ?? 300),
+    boundMbPerMinute: Number(process.env.BENCH_SOAK_BOUND ?? 1),
+  });
+  console.log(JSON.stringify({ ...result, memory: undefined }, null, 2));
+}
