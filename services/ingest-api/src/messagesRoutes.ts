@@ -2,14 +2,14 @@ import { validated } from '@exactly/config';
 import { MessageStatus, SendMessage, SendMessageBatch } from '@exactly/contracts';
 import { ExactlyError } from '@exactly/errors';
 import { type IdempotencyEngine, keyScopeOf, requestFingerprint } from '@exactly/idempotency';
-import { inSpan } from '@exactly/observability';
+import { inSpan, traceparentOf, tracingEnabled } from '@exactly/observability';
 import type { Orm } from '@exactly/persistence';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { type AcceptedMessages, acceptMessages } from './acceptMessages.js';
 import type { Principal } from './createApiKeyAuthenticator.js';
 import { findMessage, listMessages } from './readMessages.js';
-import { commandTraceparent } from './traceparent.js';
+import { traceparentFor } from './traceparent.js';
 
 export interface MessagesRoutesOptions {
   orm: Orm;
@@ -47,7 +47,8 @@ export async function messagesRoutes(app: FastifyInstance, options: MessagesRout
       'ingest transaction',
       { parent: request.span, attributes: { 'exactly.messages': commands.length } },
       async (span) => {
-        const traceparent = commandTraceparent(request.headers.traceparent);
+        // With tracing on, the outbox row carries this span's context; off, a span id of our own.
+        const traced = tracingEnabled() ? traceparentOf(span) : undefined;
         const outcome = await engine.execute({
           scope: keyScopeOf(request, principal),
           fingerprint: requestFingerprint(request.method, route, request.body),
@@ -60,7 +61,7 @@ export async function messagesRoutes(app: FastifyInstance, options: MessagesRout
               batch,
               idempotencyKey: request.idempotencyKey,
               requestId: request.id,
-              traceparent,
+              traceparent: traced ?? traceparentFor(request.headers.traceparent),
               now: acceptedAt,
               newId: options.newId,
               profile,

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { traceparentOf, tracingEnabled } from '@exactly/observability';
 
 const header = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
@@ -15,12 +14,4 @@ export function traceparentFor(incoming: string | string[] | undefined): string 
   return valid
     ? `00-${traceId}-${spanId}-${match?.[3]}`
     : `00-${randomBytes(16).toString('hex')}-${spanId}-01`;
-}
-
-/**
- * The `traceparent` stored with the work: with tracing on, the active span's (the request's trace
- * goes on through the outbox and Kafka); with tracing off, `traceparentFor(incoming)`.
- */
-export function commandTraceparent(incoming: string | string[] | undefined): string {
-  return (tracingEnabled() ? traceparentOf() : undefined) ?? traceparentFor(incoming);
 }
