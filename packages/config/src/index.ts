@@ -1,3 +1,3 @@
 export { readConfig } from './readConfig.js';
-export { duration, flag, kafkaBrokers, port, positiveInt, postgresUrl } from './schemas.js';
+export { duration, flag, kafkaBrokers, otelSettings, port, positiveInt, postgresUrl } from './schemas.js';
 export { type FieldError, validated } from './validated.js';

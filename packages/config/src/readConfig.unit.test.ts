@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, flag, kafkaBrokers, port, readConfig } from './index.js';
+import { duration, flag, kafkaBrokers, otelSettings, port, readConfig } from './index.js';
 
 const Config = z.object({
   PORT: port.default(3000),
@@ -45,5 +45,28 @@ describe('duration', () => {
     ['42', 42],
   ])('reads %s as %d ms', (text, ms) => {
     expect(duration.parse(text)).toBe(ms);
+  });
+});
+
+describe('the OpenTelemetry settings', () => {
+  const Otel = z.object(otelSettings);
+
+  it('are optional, and take an http(s) collector URL and a service name', () => {
+    expect(readConfig(Otel, {})).toEqual({});
+    expect(
+      readConfig(Otel, {
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        OTEL_SERVICE_NAME: 'relay-eu',
+      }),
+    ).toEqual({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SERVICE_NAME: 'relay-eu' });
+  });
+
+  it('refuse an endpoint that is not an http(s) URL, naming the variable', () => {
+    expect(() => readConfig(Otel, { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT="collector:4318"/,
+    );
+    expect(() => readConfig(Otel, { OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector:4317' })).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT/,
+    );
   });
 });

@@ -39,3 +39,13 @@ export const kafkaBrokers = z
       .filter(Boolean),
   )
   .pipe(z.array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port')).min(1));
+
+/**
+ * The OpenTelemetry settings every service reads: traces are exported over OTLP/HTTP (JSON) to
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` when it is set, and nothing is traced otherwise.
+ */
+export const otelSettings = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** The `service.name` of the exported spans (default: the service's own name). */
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+};

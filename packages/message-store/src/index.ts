@@ -19,5 +19,6 @@ export {
   updateProjections,
 } from './projectionUpdate.js';
 export { readStream, type StoredEvent } from './readStream.js';
+export { readTraceparents } from './readTraceparents.js';
 export { type MessageEventsAppend, recordMessageEvents } from './recordMessageEvents.js';
 export { projectStatus, statusAfter } from './statusAfter.js';

@@ -1,5 +1,10 @@
+export { type Context, type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 export { createLogger, type Logger } from './createLogger.js';
 export { createMetricsRegistry } from './createMetricsRegistry.js';
+export { failSpan, type InSpanOptions, inSpan, startSpan } from './inSpan.js';
 export { type OpsRoutesOptions, type ReadinessCheck, registerOpsRoutes } from './opsRoutes.js';
 export { type OpsServerOptions, startOpsServer } from './startOpsServer.js';
+export { startTracing, type Tracing, type TracingConfig, type TracingOptions } from './startTracing.js';
 export { type StopOnSignalsOptions, stopOnSignals } from './stopOnSignals.js';
+export { contextOfTraceparent, traceLogFields, traceparentOf } from './traceContext.js';
+export { tracingEnabled } from './tracingEnabled.js';

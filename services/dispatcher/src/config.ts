@@ -1,4 +1,13 @@
-import { duration, flag, kafkaBrokers, port, positiveInt, postgresUrl, readConfig } from '@exactly/config';
+import {
+  duration,
+  flag,
+  kafkaBrokers,
+  otelSettings,
+  port,
+  positiveInt,
+  postgresUrl,
+  readConfig,
+} from '@exactly/config';
 import { defaultTopics } from '@exactly/contracts';
 import { z } from 'zod';
 
@@ -87,6 +96,7 @@ export const DispatcherConfig = z
     SMTP_MESSAGE_ID_DOMAIN: z.string().default('exactly.local'),
     SMTP_RATE_LIMIT: nonNegativeInt.default(0),
     SMTP_CONCURRENCY: positiveInt.default(5),
+    ...otelSettings,
   })
   .superRefine((config, context) => {
     for (const channel of ['SMS', 'VOICE'] as const) {

@@ -1,6 +1,6 @@
 import { toExactlyError } from '@exactly/errors';
 import { createKafka } from '@exactly/messaging';
-import { createLogger, createMetricsRegistry, startOpsServer } from '@exactly/observability';
+import { createLogger, createMetricsRegistry, startOpsServer, startTracing } from '@exactly/observability';
 import { openOrm } from '@exactly/persistence';
 import { readDispatcherConfig } from './config.js';
 import { createDispatcher } from './createDispatcher.js';
@@ -9,6 +9,7 @@ const logger = createLogger('dispatcher');
 
 try {
   const config = readDispatcherConfig();
+  const tracing = startTracing('dispatcher', config);
   const registry = createMetricsRegistry('dispatcher');
   const orm = await openOrm({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
   const kafka = createKafka({
@@ -58,6 +59,7 @@ try {
       await dispatcher.stop();
       await ops.close();
       await orm.close();
+      await tracing.shutdown();
       logger.info('dispatcher stopped');
     } catch (error) {
       logger.error({ err: error }, 'dispatcher did not stop cleanly');

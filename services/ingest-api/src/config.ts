@@ -1,4 +1,4 @@
-import { duration, flag, port, positiveInt, postgresUrl, readConfig } from '@exactly/config';
+import { duration, flag, otelSettings, port, positiveInt, postgresUrl, readConfig } from '@exactly/config';
 import { defaultMaxMessageBytes, defaultTopics } from '@exactly/contracts';
 import {
   type IdempotencyProfile,
@@ -108,6 +108,7 @@ export const IngestConfig = z
       .int()
       .min(0)
       .default(16 * 1024 * 1024),
+    ...otelSettings,
   })
   .refine(
     (config) =>

@@ -28,6 +28,7 @@ import { openApiDocument } from './openApiDocument.js';
 import { acceptedMessagesStored } from './readMessages.js';
 import { registerJsonBodyParser } from './registerJsonBodyParser.js';
 import { notFound, registerProblemDetails, renderFrameworkError } from './registerProblemDetails.js';
+import { registerRequestSpans } from './requestSpans.js';
 import { registerTenantQuota } from './tenantQuota.js';
 import { type EffectsWriter, writeAcceptedMessages } from './writeAcceptedMessages.js';
 
@@ -133,6 +134,7 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
     },
   });
   app.decorateRequest('principal', undefined);
+  registerRequestSpans(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     // An unknown route is answered before its body is read: nobody waits for a body it will never use.

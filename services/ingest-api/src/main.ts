@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { toExactlyError } from '@exactly/errors';
-import { createLogger, createMetricsRegistry, stopOnSignals } from '@exactly/observability';
+import { createLogger, createMetricsRegistry, startTracing, stopOnSignals } from '@exactly/observability';
 import { type Orm, openOrm } from '@exactly/persistence';
 import { profileFromConfig, readIngestConfig } from './config.js';
 import { createServer, type IngestServer } from './createServer.js';
@@ -16,6 +16,7 @@ try {
 }
 
 const logger = createLogger('ingest-api', config.LOG_LEVEL);
+const tracing = startTracing('ingest-api', config);
 let orm: Orm;
 let server: IngestServer;
 try {
@@ -50,5 +51,6 @@ stopOnSignals({
   stop: async () => {
     await server.close();
     await orm.close();
+    await tracing.shutdown();
   },
 });

@@ -2,6 +2,7 @@ import { validated } from '@exactly/config';
 import { MessageStatus, SendMessage, SendMessageBatch } from '@exactly/contracts';
 import { ExactlyError } from '@exactly/errors';
 import { type IdempotencyEngine, keyScopeOf, requestFingerprint } from '@exactly/idempotency';
+import { inSpan, traceparentOf, tracingEnabled } from '@exactly/observability';
 import type { Orm } from '@exactly/persistence';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -40,25 +41,37 @@ export async function messagesRoutes(app: FastifyInstance, options: MessagesRout
   async function accept(request: FastifyRequest, commands: SendMessage[], batch: boolean) {
     const principal = options.principalOf(request);
     const route = request.routeOptions.url ?? request.url;
-    return engine.execute({
-      scope: keyScopeOf(request, principal),
-      fingerprint: requestFingerprint(request.method, route, request.body),
-      requestId: request.id,
-      // Message ids and the reply are made only when the request executes, never for a replay.
-      prepare: (acceptedAt) =>
-        acceptMessages({
-          accountId: principal.accountId,
-          commands,
-          batch,
-          idempotencyKey: request.idempotencyKey,
+    // The key look-up, the wait for a write batch and the batch's transaction: the trace's step
+    // whose traceparent the outbox row carries on.
+    return inSpan(
+      'ingest transaction',
+      { parent: request.span, attributes: { 'exactly.messages': commands.length } },
+      async (span) => {
+        // With tracing on, the outbox row carries this span's context; off, a span id of our own.
+        const traced = tracingEnabled() ? traceparentOf(span) : undefined;
+        const outcome = await engine.execute({
+          scope: keyScopeOf(request, principal),
+          fingerprint: requestFingerprint(request.method, route, request.body),
           requestId: request.id,
-          traceparent: traceparentFor(request.headers.traceparent),
-          now: acceptedAt,
-          newId: options.newId,
-          profile,
-          maxRecordBytes: options.maxRecordBytes,
-        }),
-    });
+          // Message ids and the reply are made only when the request executes, never for a replay.
+          prepare: (acceptedAt) =>
+            acceptMessages({
+              accountId: principal.accountId,
+              commands,
+              batch,
+              idempotencyKey: request.idempotencyKey,
+              requestId: request.id,
+              traceparent: traced ?? traceparentFor(request.headers.traceparent),
+              now: acceptedAt,
+              newId: options.newId,
+              profile,
+              maxRecordBytes: options.maxRecordBytes,
+            }),
+        });
+        span.setAttribute('exactly.idempotency.outcome', outcome.kind);
+        return outcome;
+      },
+    );
   }
 
   app.post('/v1/messages', { config: { idempotent: true } }, async (request, reply) => {

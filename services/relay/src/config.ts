@@ -1,4 +1,12 @@
-import { duration, kafkaBrokers, port, positiveInt, postgresUrl, readConfig } from '@exactly/config';
+import {
+  duration,
+  kafkaBrokers,
+  otelSettings,
+  port,
+  positiveInt,
+  postgresUrl,
+  readConfig,
+} from '@exactly/config';
 import { defaultMaxMessageBytes, defaultTopics } from '@exactly/contracts';
 import { z } from 'zod';
 
@@ -30,6 +38,7 @@ export const RelayConfig = z.object({
   RELAY_CLEANUP_INTERVAL: duration.default(60_000),
   RELAY_CLEANUP_BATCH_SIZE: positiveInt.default(5_000),
   DATABASE_POOL_SIZE: positiveInt.default(5),
+  ...otelSettings,
 });
 export type RelayConfig = z.infer<typeof RelayConfig>;
 

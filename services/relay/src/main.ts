@@ -1,5 +1,5 @@
 import { createKafka } from '@exactly/messaging';
-import { createLogger, createMetricsRegistry } from '@exactly/observability';
+import { createLogger, createMetricsRegistry, startTracing } from '@exactly/observability';
 import { outboxSessionSettings } from '@exactly/outbox';
 import { openOrm } from '@exactly/persistence';
 import pg from 'pg';
@@ -10,6 +10,7 @@ const logger = createLogger('relay');
 
 async function main(): Promise<void> {
   const config = readRelayConfig();
+  const tracing = startTracing('relay', config);
   const orm = await openOrm({
     databaseUrl: config.DATABASE_URL,
     poolSize: config.DATABASE_POOL_SIZE,
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
     try {
       await relay.stop();
       await orm.close();
+      await tracing.shutdown();
       logger.info('stopped');
       process.exit(0);
     } catch (error) {

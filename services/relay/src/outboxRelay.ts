@@ -7,6 +7,7 @@ import { classifySendError, type KafkaPublisher } from './kafkaPublisher.js';
 import { reasonCode, toKafkaMessage } from './kafkaRecord.js';
 import type { OutboxStore } from './outboxStore.js';
 import type { OutboxWakeup } from './outboxWakeup.js';
+import { startPublishSpans } from './publishSpans.js';
 import type { RelayMetrics } from './relayMetrics.js';
 import { type ShardLeases, shardCount } from './shardLeases.js';
 
@@ -299,8 +300,13 @@ export class OutboxRelay {
     const watch = setInterval(() => {
       if (!chunk.every(({ row }) => leases.holds(row.shard, row.epoch))) fence.abort();
     }, fenceCheckMs);
+    const spans = startPublishSpans(chunk);
     try {
-      await publisher.send(chunk, fence.signal);
+      await publisher.send(spans.chunk, fence.signal);
+      spans.end();
+    } catch (error) {
+      spans.end(error);
+      throw error;
     } finally {
       clearInterval(watch);
     }

@@ -14,6 +14,7 @@ import {
   startCalls,
   withdrawCallStart,
 } from './claimEffects.js';
+import { inEffectSpan, inProviderCallSpan, loadEffectTraces } from './effectSpans.js';
 import { type AttemptOutcome, type RecordedOutcome, recordOutcomes } from './recordOutcomes.js';
 import type { RetryPolicy } from './retryDelay.js';
 
@@ -238,15 +239,17 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
     const timeout = AbortSignal.timeout(options.providerTimeoutMs);
     let outcome: SendOutcome;
     try {
-      outcome = await lane.provider.send(
-        {
-          providerKey: effect.providerKey,
-          messageId: effect.messageId,
-          accountId: effect.accountId,
-          attempt: effect.attempt,
-          message: effect.request,
-        },
-        timeout,
+      outcome = await inProviderCallSpan(effect.provider, () =>
+        lane.provider.send(
+          {
+            providerKey: effect.providerKey,
+            messageId: effect.messageId,
+            accountId: effect.accountId,
+            attempt: effect.attempt,
+            message: effect.request,
+          },
+          timeout,
+        ),
       );
     } catch (error) {
       outcome = timeout.aborted ? ambiguous(error) : failure(error, true);
@@ -305,7 +308,7 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
           : 'not calling again an attempt whose outcome is unknown',
       );
     }
-    void (settled === undefined ? call(effect, lane) : Promise.resolve(settled))
+    void (settled === undefined ? inEffectSpan(effect, () => call(effect, lane)) : Promise.resolve(settled))
       // Queued for recording (a drain now holds it, which stop() waits for) before the slot is freed.
       .then((outcome) => {
         if (outcome !== undefined) void record(outcome);
@@ -333,6 +336,7 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
     const limit = Math.min(free, claimBatch, lane.rateLimit.availableWithin(leaseMs / 4));
     if (limit <= 0) return 0;
     const claimed = await claimEffects(orm.em.fork(), { provider: name, limit, leaseMs });
+    await loadEffectTraces(orm.em.fork(), claimed, logger);
     for (const effect of claimed) launch(effect, lane);
     return claimed.length;
   }

@@ -13,6 +13,7 @@ import { keyedBatchPlans } from '../keyedBatchPlans.js';
 import { lockStoredOffset, type StoredOffset, storeOffsetStatement } from './consumerOffsets.js';
 import type { DecodedRecord } from './decodeRecord.js';
 import { deduplicateThroughInbox } from './deduplicateThroughInbox.js';
+import { inboxTraceparent, startInboxSpans } from './inboxSpans.js';
 import { readMessageStates } from './readMessageStates.js';
 import { type Dispatch, recordDispatches } from './recordDispatches.js';
 import { type DeadLetter, writeDeadLetters } from './writeDeadLetters.js';
@@ -60,6 +61,23 @@ export async function processPartitionBatch(
   records: readonly DecodedRecord[],
 ): Promise<PartitionBatchResult> {
   const batchEnd = endOfBatch(records);
+  const spans = startInboxSpans(records, context);
+  try {
+    const result = await processInTransaction(orm, context, records, batchEnd);
+    spans.end();
+    return result;
+  } catch (error) {
+    spans.end(error);
+    throw error;
+  }
+}
+
+async function processInTransaction(
+  orm: Orm,
+  context: PartitionBatchContext,
+  records: readonly DecodedRecord[],
+  batchEnd: bigint,
+): Promise<PartitionBatchResult> {
   // inTransaction, not em.transactional: it always hands the connection back, even when the
   // server ended the session. The idle timeout frees the partition's row locks if this process
   // is paused mid-transaction (SIGSTOP, a long GC), so the partition's next owner is not blocked.
@@ -237,7 +255,7 @@ function dispatchCommand(
   delivery?: DispatchMessage['data']['delivery'],
 ): DispatchMessage {
   const { messageId, accountId, message } = item.command.data;
-  const traceparent = item.record.headers[recordHeaders.traceparent];
+  const traceparent = inboxTraceparent(item.record) ?? item.record.headers[recordHeaders.traceparent];
   return {
     type: 'DispatchMessage',
     data: {

@@ -1,3 +1,4 @@
+import { traceparentOf, tracingEnabled } from '@exactly/observability';
 import {
   ambiguous,
   failure,
@@ -53,6 +54,8 @@ export function createHttpProvider({
             [keyHeader]: request.providerKey,
             'exactly-message-id': request.messageId,
             'exactly-attempt': String(request.attempt),
+            // With tracing on, the provider call span's context (W3C Trace Context).
+            ...traceHeaders(),
           },
           body: JSON.stringify({
             messageId: request.messageId,
@@ -113,4 +116,9 @@ function providerIdFrom(body: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+function traceHeaders(): { traceparent?: string } {
+  const traceparent = tracingEnabled() ? traceparentOf() : undefined;
+  return traceparent === undefined ? {} : { traceparent };
 }
