@@ -108,6 +108,11 @@ export const IngestConfig = z
       .int()
       .min(0)
       .default(16 * 1024 * 1024),
+    /** The number the truedy profile's calls (`POST /api/public/v1/calls`) are placed from. */
+    TRUEDY_CALLER_ID: z
+      .string()
+      .regex(/^\+[1-9]\d{7,14}$/, 'must be an E.164 phone number such as +15550100000')
+      .default('+15550100000'),
   })
   .refine(
     (config) =>

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AcceptedMessages } from './acceptMessages.js';
 import type { Principal } from './createApiKeyAuthenticator.js';
 import { idempotentEndpoints } from './messagesRoutes.js';
+import { seedEndpoints } from './seedRoutes.js';
 
 export interface IdempotencyKeysRoutesOptions {
   engine: IdempotencyEngine<AcceptedMessages>;
@@ -16,6 +17,7 @@ export async function idempotencyKeysRoutes(
   app: FastifyInstance,
   { engine, principalOf }: IdempotencyKeysRoutesOptions,
 ): Promise<void> {
+  const endpoints = [...idempotentEndpoints, ...seedEndpoints(engine.profile.name)];
   app.get<{ Params: { key: string } }>('/v1/idempotency-keys/:key', async (request, reply) => {
     const parsed = parseIdempotencyKeyValue(request.params.key, engine.profile);
     if (parsed.kind !== 'key') {
@@ -25,7 +27,7 @@ export async function idempotencyKeysRoutes(
         { details: { header: engine.profile.header } },
       );
     }
-    const found = await engine.keyState(principalOf(request), parsed.key, idempotentEndpoints);
+    const found = await engine.keyState(principalOf(request), parsed.key, endpoints);
     const body: IdempotencyKeyState = {
       key: parsed.key,
       state: found.state,
