@@ -22,6 +22,7 @@ import { registerBodyBudget } from './bodyBudget.js';
 import { type IngestConfig, profileFromConfig } from './config.js';
 import { createApiKeyAuthenticator, type Principal } from './createApiKeyAuthenticator.js';
 import { createIngestMetrics } from './createIngestMetrics.js';
+import { createKeyWaitMetrics } from './createKeyWaitMetrics.js';
 import { idempotencyKeysRoutes } from './idempotencyKeysRoutes.js';
 import { messagesRoutes } from './messagesRoutes.js';
 import { openApiDocument } from './openApiDocument.js';
@@ -210,7 +211,13 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
       principalOf,
       maxRecordBytes: config.RELAY_TOPIC_MAX_MESSAGE_BYTES,
     });
-    await v1.register(idempotencyKeysRoutes, { engine, principalOf });
+    await v1.register(idempotencyKeysRoutes, {
+      engine,
+      principalOf,
+      orm,
+      maxWaitMs: config.KEY_WAIT_MAX,
+      waits: createKeyWaitMetrics(registry),
+    });
     await v1.register(seedRoutes, {
       engine,
       newId,

@@ -1,51 +1,116 @@
 import type { IdempotencyKeyState } from '@exactly/contracts';
 import { ExactlyError } from '@exactly/errors';
-import { type IdempotencyEngine, parseIdempotencyKeyValue } from '@exactly/idempotency';
+import { type IdempotencyEngine, type KeyState, parseIdempotencyKeyValue } from '@exactly/idempotency';
+import type { Orm } from '@exactly/persistence';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AcceptedMessages } from './acceptMessages.js';
+import { awaitKeyResult } from './awaitKeyResult.js';
 import type { Principal } from './createApiKeyAuthenticator.js';
+import type { KeyWaitMetrics, KeyWaitOutcome } from './createKeyWaitMetrics.js';
 import { idempotentEndpoints } from './messagesRoutes.js';
+import { parseWait } from './parseWait.js';
+import { readMessageStatuses, terminalStatuses } from './readMessageStatuses.js';
 import { seedEndpoints } from './seedRoutes.js';
 
 export interface IdempotencyKeysRoutesOptions {
   engine: IdempotencyEngine<AcceptedMessages>;
   principalOf: (request: FastifyRequest) => Principal;
+  orm: Orm;
+  /** The longest `?wait=` (KEY_WAIT_MAX). */
+  maxWaitMs: number;
+  waits: KeyWaitMetrics;
 }
 
-/** `GET /v1/idempotency-keys/{key}`: the state of the caller's key, so a client can stop retrying blind. */
+/**
+ * `GET /v1/idempotency-keys/{key}`: the state of the caller's key, so a client can stop retrying
+ * blind; with `?wait=30s`, held until the key's messages are terminal, so it can stop polling.
+ */
 export async function idempotencyKeysRoutes(
   app: FastifyInstance,
-  { engine, principalOf }: IdempotencyKeysRoutesOptions,
+  { engine, principalOf, orm, maxWaitMs, waits }: IdempotencyKeysRoutesOptions,
 ): Promise<void> {
   const endpoints = [...idempotentEndpoints, ...seedEndpoints(engine.profile.name)];
-  app.get<{ Params: { key: string } }>('/v1/idempotency-keys/:key', async (request, reply) => {
-    const parsed = parseIdempotencyKeyValue(request.params.key, engine.profile);
-    if (parsed.kind !== 'key') {
-      throw new ExactlyError(
-        'idempotency_key_invalid',
-        parsed.kind === 'invalid' ? parsed.reason : 'the key is empty',
-        { details: { header: engine.profile.header } },
-      );
-    }
-    const found = await engine.keyState(principalOf(request), parsed.key, endpoints);
-    const body: IdempotencyKeyState = {
-      key: parsed.key,
-      state: found.state,
-      ...(found.resourceIds.length > 0 ? { messageIds: found.resourceIds } : {}),
-      ...(found.createdAt ? { createdAt: found.createdAt.toISOString() } : {}),
-      ...(found.expiresAt ? { expiresAt: found.expiresAt.toISOString() } : {}),
-      ...(found.endpoints
-        ? {
-            endpoints: found.endpoints.map((endpoint) => ({
-              endpoint: `${endpoint.method} ${endpoint.route}`,
-              state: endpoint.state,
-              ...(endpoint.resourceIds.length > 0 ? { messageIds: endpoint.resourceIds } : {}),
-              ...(endpoint.createdAt ? { createdAt: endpoint.createdAt.toISOString() } : {}),
-              ...(endpoint.expiresAt ? { expiresAt: endpoint.expiresAt.toISOString() } : {}),
-            })),
-          }
-        : {}),
-    };
-    return reply.type('application/json; charset=utf-8').send(JSON.stringify(body));
-  });
+  // A closing server answers its waiting requests at once rather than holding its shutdown.
+  const closing = new AbortController();
+  app.addHook('preClose', async () => closing.abort());
+
+  app.get<{ Params: { key: string }; Querystring: { wait?: unknown } }>(
+    '/v1/idempotency-keys/:key',
+    async (request, reply) => {
+      const parsed = parseIdempotencyKeyValue(request.params.key, engine.profile);
+      if (parsed.kind !== 'key') {
+        throw new ExactlyError(
+          'idempotency_key_invalid',
+          parsed.kind === 'invalid' ? parsed.reason : 'the key is empty',
+          { details: { header: engine.profile.header } },
+        );
+      }
+      const waitMs = parseWait(request.query.wait, maxWaitMs);
+      const principal = principalOf(request);
+      const look = async () => stateBody(parsed.key, await engine.keyState(principal, parsed.key, endpoints));
+      let body: IdempotencyKeyState;
+      if (waitMs === undefined) body = await look();
+      else {
+        const disconnected = abortOnClose(reply.raw);
+        const gone = AbortSignal.any([closing.signal, disconnected]);
+        waits.started();
+        let outcome: KeyWaitOutcome = 'error';
+        try {
+          body = await awaitKeyResult({
+            waitMs,
+            signal: gone,
+            check: async () => {
+              const state = await look();
+              const ids = state.messageIds ?? [];
+              const messages =
+                state.state === 'completed'
+                  ? await readMessageStatuses(orm.em.fork(), principal.accountId, ids)
+                  : [];
+              const done =
+                messages.length > 0 && messages.every((message) => terminalStatuses.has(message.status));
+              // An unknown key has nothing to wait for: the client learns that at once.
+              return { settled: done || state.state === 'unknown', value: { ...state, messages, done } };
+            },
+          });
+          outcome = waitOutcome(body, closing.signal.aborted, disconnected.aborted);
+        } finally {
+          waits.ended(outcome);
+        }
+      }
+      return reply.type('application/json; charset=utf-8').send(JSON.stringify(body));
+    },
+  );
+}
+
+function waitOutcome(body: IdempotencyKeyState, closing: boolean, disconnected: boolean): KeyWaitOutcome {
+  if (body.done === true) return 'done';
+  if (body.state === 'unknown') return 'unknown_key';
+  return closing ? 'closing' : disconnected ? 'disconnected' : 'timeout';
+}
+
+function abortOnClose(response: NodeJS.EventEmitter): AbortSignal {
+  const controller = new AbortController();
+  response.once('close', () => controller.abort());
+  return controller.signal;
+}
+
+function stateBody(key: string, found: KeyState): IdempotencyKeyState {
+  return {
+    key,
+    state: found.state,
+    ...(found.resourceIds.length > 0 ? { messageIds: found.resourceIds } : {}),
+    ...(found.createdAt ? { createdAt: found.createdAt.toISOString() } : {}),
+    ...(found.expiresAt ? { expiresAt: found.expiresAt.toISOString() } : {}),
+    ...(found.endpoints
+      ? {
+          endpoints: found.endpoints.map((endpoint) => ({
+            endpoint: `${endpoint.method} ${endpoint.route}`,
+            state: endpoint.state,
+            ...(endpoint.resourceIds.length > 0 ? { messageIds: endpoint.resourceIds } : {}),
+            ...(endpoint.createdAt ? { createdAt: endpoint.createdAt.toISOString() } : {}),
+            ...(endpoint.expiresAt ? { expiresAt: endpoint.expiresAt.toISOString() } : {}),
+          })),
+        }
+      : {}),
+  };
 }
