@@ -1,8 +1,19 @@
 import { createMetricsRegistry } from '@exactly/observability';
 import { runMigrations } from '@exactly/persistence';
-import { eventually, metricValue, Pipeline, provideInfrastructure, type TestInfrastructure } from '@exactly/testkit';
+import {
+  eventually,
+  metricValue,
+  Pipeline,
+  provideInfrastructure,
+  type TestInfrastructure,
+} from '@exactly/testkit';
 import type { Registry } from 'prom-client';
-import { postMessage, startTestServer, type TestAccount, type TestServer } from './testing/startTestServer.js';
+import {
+  postMessage,
+  startTestServer,
+  type TestAccount,
+  type TestServer,
+} from './testing/startTestServer.js';
 
 async function awaitKey(api: TestServer, who: TestAccount, key: string, query: string, signal?: AbortSignal) {
   const response = await fetch(`${api.url}/v1/idempotency-keys/${encodeURIComponent(key)}${query}`, {
@@ -81,7 +92,11 @@ describe('a wait on a message that stays accepted (no relay reads this database)
     const started = Date.now();
     const answer = await awaitKey(api, who, 'stays', '?wait=1500ms');
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
-    expect(answer.json).toMatchObject({ state: 'completed', messages: [{ status: 'accepted' }], done: false });
+    expect(answer.json).toMatchObject({
+      state: 'completed',
+      messages: [{ status: 'accepted' }],
+      done: false,
+    });
     expect(await metricValue(registry, 'exactly_key_waits_total', { outcome: 'timeout' })).toBe(1);
   });
 
@@ -96,8 +111,7 @@ describe('a wait on a message that stays accepted (no relay reads this database)
     await waiting;
     await eventually(
       'the wait to end as disconnected',
-      async () =>
-        (await metricValue(registry, 'exactly_key_waits_total', { outcome: 'disconnected' })) === 1,
+      async () => (await metricValue(registry, 'exactly_key_waits_total', { outcome: 'disconnected' })) === 1,
     );
     expect(await metricValue(registry, 'exactly_key_waits_in_progress')).toBe(0);
   });

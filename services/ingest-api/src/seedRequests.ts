@@ -1,15 +1,9 @@
 import { validated } from '@exactly/config';
-import { SendMessage, storableText } from '@exactly/contracts';
+import { SendEmail, SendMessage, storableText } from '@exactly/contracts';
 import { z } from 'zod';
 
 /** Txtly's `POST /emails` and GetMailer's `POST /api/emails`: the seed documents' fields, nothing more. */
-export const VendorEmail = z.strictObject({
-  to: z.unknown(),
-  from: z.unknown(),
-  subject: z.unknown(),
-  html: z.unknown().optional(),
-  text: z.unknown().optional(),
-});
+export const VendorEmail = SendEmail.omit({ channel: true, metadata: true });
 
 /** Truedy's `POST /api/public/v1/calls`. */
 export const TruedyCall = z.strictObject({
