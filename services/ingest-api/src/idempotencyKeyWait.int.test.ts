@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createMetricsRegistry } from '@exactly/observability';
 import { runMigrations } from '@exactly/persistence';
 import {
@@ -14,6 +16,10 @@ import {
   type TestAccount,
   type TestServer,
 } from './testing/startTestServer.js';
+
+// A full garbage collection on demand: a wait must survive one (a collected signal once lost its abort).
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 
 async function awaitKey(api: TestServer, who: TestAccount, key: string, query: string, signal?: AbortSignal) {
   const response = await fetch(`${api.url}/v1/idempotency-keys/${encodeURIComponent(key)}${query}`, {
@@ -107,6 +113,7 @@ describe('a wait on a message that stays accepted (no relay reads this database)
       'the wait to start',
       async () => (await metricValue(registry, 'exactly_key_waits_in_progress')) === 1,
     );
+    collectGarbage();
     client.abort();
     await waiting;
     await eventually(
@@ -122,6 +129,7 @@ describe('a wait on a message that stays accepted (no relay reads this database)
       'the wait to start',
       async () => (await metricValue(registry, 'exactly_key_waits_in_progress')) === 1,
     );
+    collectGarbage();
     closed = true;
     await api.close();
     const answer = await waiting;

@@ -51,14 +51,24 @@ export async function idempotencyKeysRoutes(
       let body: IdempotencyKeyState;
       if (waitMs === undefined) body = await look();
       else {
-        const disconnected = abortOnClose(reply.raw);
-        const gone = AbortSignal.any([closing.signal, disconnected]);
+        // One controller, aborted by plain listeners removed at the end (AbortSignal.any holds its
+        // sources weakly, and a signal lost to GC would leave the wait running).
+        const gone = new AbortController();
+        let disconnected = false;
+        const onClosing = () => gone.abort();
+        const onDisconnect = () => {
+          disconnected = true;
+          gone.abort();
+        };
+        closing.signal.addEventListener('abort', onClosing, { once: true });
+        reply.raw.once('close', onDisconnect);
+        if (closing.signal.aborted) gone.abort();
         waits.started();
         let outcome: KeyWaitOutcome = 'error';
         try {
           body = await awaitKeyResult({
             waitMs,
-            signal: gone,
+            signal: gone.signal,
             check: async () => {
               const state = await look();
               const ids = state.messageIds ?? [];
@@ -72,10 +82,14 @@ export async function idempotencyKeysRoutes(
               return { settled: done || state.state === 'unknown', value: { ...state, messages, done } };
             },
           });
-          outcome = waitOutcome(body, closing.signal.aborted, disconnected.aborted);
+          outcome = waitOutcome(body, closing.signal.aborted, disconnected);
         } finally {
+          closing.signal.removeEventListener('abort', onClosing);
+          reply.raw.off('close', onDisconnect);
           waits.ended(outcome);
         }
+        // A closing server ends the connection with this answer rather than keeping it alive.
+        if (closing.signal.aborted) reply.header('connection', 'close');
       }
       return reply.type('application/json; charset=utf-8').send(JSON.stringify(body));
     },
@@ -86,12 +100,6 @@ function waitOutcome(body: IdempotencyKeyState, closing: boolean, disconnected: 
   if (body.done === true) return 'done';
   if (body.state === 'unknown') return 'unknown_key';
   return closing ? 'closing' : disconnected ? 'disconnected' : 'timeout';
-}
-
-function abortOnClose(response: NodeJS.EventEmitter): AbortSignal {
-  const controller = new AbortController();
-  response.once('close', () => controller.abort());
-  return controller.signal;
 }
 
 function stateBody(key: string, found: KeyState): IdempotencyKeyState {

@@ -1,4 +1,4 @@
-import { startTestServer, storedFor } from './testing/startTestServer.js';
+import { email, startTestServer, storedFor } from './testing/startTestServer.js';
 
 const call = (overrides: Record<string, unknown> = {}) => ({
   agent_id: 'agent-7',
@@ -102,6 +102,60 @@ describe('the getmailer profile', () => {
       });
       expect(answer.statusCode).toBe(400);
       expect((answer.json() as { errors: { path: string }[] }).errors[0]?.path).toBe('text');
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+describe('one key at a seed route and at /v1/messages, as each profile scopes keys', () => {
+  const vendorEmail = {
+    to: 'user@example.com',
+    from: 'noreply@example.com',
+    subject: 'Hi',
+    html: '<p>Hi</p>',
+  };
+
+  it.each([
+    // Not per endpoint, another request under the key: txtly replays the first reply, getmailer refuses.
+    ['txtly', '/emails', 202, 1],
+    ['getmailer', '/api/emails', 409, 1],
+  ] as const)('%s: the second (%s) gets %i and %i message exists', async (profile, route, status, count) => {
+    const api = await startTestServer({ IDEMPOTENCY_PROFILE: profile });
+    try {
+      const who = await api.newAccount();
+      const headers = { authorization: `Bearer ${who.apiKey}`, 'idempotency-key': 'shared' };
+      const first = await api.inject({ method: 'POST', url: '/v1/messages', headers, payload: email() });
+      const second = await api.inject({ method: 'POST', url: route, headers, payload: vendorEmail });
+      expect(first.statusCode).toBe(202);
+      expect(second.statusCode).toBe(status);
+      if (status === 202) expect(second.body).toBe(first.body);
+      expect((await storedFor(api.orm, who.accountId)).messages).toHaveLength(count);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('truedy (per endpoint): one key creates once at /calls and once at /batch-calls, and refuses another body with 422', async () => {
+    const api = await startTestServer({ IDEMPOTENCY_PROFILE: 'truedy' });
+    try {
+      const who = await api.newAccount();
+      const headers = { authorization: `Bearer ${who.apiKey}`, 'x-idempotency-key': 'shared' };
+      const one = await api.inject({ method: 'POST', url: '/api/public/v1/calls', headers, payload: call() });
+      const batch = await api.inject({
+        method: 'POST',
+        url: '/api/public/v1/batch-calls',
+        headers,
+        payload: { calls: [call()] },
+      });
+      const other = await api.inject({
+        method: 'POST',
+        url: '/api/public/v1/calls',
+        headers,
+        payload: call({ agent_id: 'agent-8' }),
+      });
+      expect([one.statusCode, batch.statusCode, other.statusCode]).toEqual([201, 201, 422]);
+      expect((await storedFor(api.orm, who.accountId)).messages).toHaveLength(2);
     } finally {
       await api.close();
     }
