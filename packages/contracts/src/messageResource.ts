@@ -57,5 +57,9 @@ export const IdempotencyKeyState = z.object({
   createdAt: z.iso.datetime({ offset: true }).optional(),
   expiresAt: z.iso.datetime({ offset: true }).optional(),
   endpoints: z.array(EndpointKeyState).optional(),
+  /** With `?wait=`: the key's messages and their statuses when the wait ended. */
+  messages: z.array(z.object({ id: z.string(), status: MessageStatus })).optional(),
+  /** With `?wait=`: true when every message of the key is terminal (sent, failed, cancelled). */
+  done: z.boolean().optional(),
 });
 export type IdempotencyKeyState = z.infer<typeof IdempotencyKeyState>;

@@ -86,7 +86,21 @@ export interface ExactlyClient {
   };
   idempotencyKeys: {
     get(key: string, options?: { signal?: AbortSignal }): Promise<IdempotencyKeyState>;
+    /**
+     * The key's state once every message behind it is terminal (`done: true`, with each message's
+     * `status`), or when `waitMs` ends (`done: false`), without polling: the server holds each
+     * request up to `requestWaitMs`. An unknown key answers at once.
+     */
+    awaitResult(key: string, options?: AwaitOptions): Promise<IdempotencyKeyState>;
   };
+}
+
+export interface AwaitOptions {
+  /** How long to wait in all (default 30 s). */
+  waitMs?: number;
+  /** How long one request is held at most (default 30 s; the server refuses more than its KEY_WAIT_MAX, 50 s by default). */
+  requestWaitMs?: number;
+  signal?: AbortSignal;
 }
 
 /** A create's reply in the `{ data: ... }` envelope some profiles use, unwrapped. */
@@ -243,6 +257,24 @@ export function createClient(options: ExactlyClientOptions): ExactlyClient {
         return (
           await callApi<IdempotencyKeyState>(transport, { method: 'GET', path, signal: getOptions.signal })
         ).body;
+      },
+      async awaitResult(key, awaitOptions = {}) {
+        const clock = transport.clock;
+        const deadline = clock.now() + (awaitOptions.waitMs ?? 30_000);
+        const perRequest = awaitOptions.requestWaitMs ?? 30_000;
+        for (;;) {
+          const waitMs = Math.max(0, Math.min(perRequest, deadline - clock.now()));
+          const path = `/v1/idempotency-keys/${encodeURIComponent(key)}?wait=${Math.ceil(waitMs)}ms`;
+          const state = (
+            await callApi<IdempotencyKeyState>(
+              // The server holds the request for up to waitMs: the attempt's timeout comes on top.
+              { ...transport, timeoutMs: transport.timeoutMs + waitMs },
+              { method: 'GET', path, signal: awaitOptions.signal },
+            )
+          ).body;
+          // `done` absent: a server that does not hold requests; asking again would only spin.
+          if (state.done !== false || state.state === 'unknown' || clock.now() >= deadline) return state;
+        }
       },
     },
   };

@@ -1,6 +1,7 @@
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
 export {
+  type AwaitOptions,
   type BatchResult,
   type CallOptions,
   createClient,

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { CliContext } from './cliContext.js';
 import { registerAccountsCommands } from './commands/accountsCommands.js';
 import { registerAuditCommand } from './commands/auditCommand.js';
+import { registerAwaitCommand } from './commands/awaitCommand.js';
 import { registerDeadLetterCommands } from './commands/deadLetterCommands.js';
 import { registerDispatcherCommand } from './commands/dispatcherCommand.js';
 import { registerGroupsCommand } from './commands/groupsCommand.js';
@@ -49,6 +50,7 @@ export function createProgram(context: CliContext): Command {
   registerKeysCommands(program, context);
   registerSendCommand(program, context);
   registerStatusCommand(program, context);
+  registerAwaitCommand(program, context);
   registerGroupsCommand(program, context);
   registerReplayCommand(program, context);
   registerProjectionsCommands(program, context);

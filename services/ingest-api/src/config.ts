@@ -109,6 +109,13 @@ export const IngestConfig = z
       .min(0)
       .default(16 * 1024 * 1024),
     ...otelSettings,
+    /** The number the truedy profile's calls (`POST /api/public/v1/calls`) are placed from. */
+    TRUEDY_CALLER_ID: z
+      .string()
+      .regex(/^\+[1-9]\d{7,14}$/, 'must be an E.164 phone number such as +15550100000')
+      .default('+15550100000'),
+    /** The longest `?wait=` of `GET /v1/idempotency-keys/{key}`; below CONNECTION_TIMEOUT, which would cut a silent wait. */
+    KEY_WAIT_MAX: duration.pipe(z.number().min(1_000)).default(50_000),
   })
   .refine(
     (config) =>
@@ -121,6 +128,11 @@ export const IngestConfig = z
       path: ['ACCOUNT_BODY_BYTES_IN_FLIGHT'],
     },
   )
+  .refine((config) => config.CONNECTION_TIMEOUT === 0 || config.KEY_WAIT_MAX < config.CONNECTION_TIMEOUT, {
+    message:
+      'KEY_WAIT_MAX must be shorter than CONNECTION_TIMEOUT (or CONNECTION_TIMEOUT 0): a wait sends nothing',
+    path: ['KEY_WAIT_MAX'],
+  })
   .refine((config) => config.HEADERS_TIMEOUT <= config.REQUEST_TIMEOUT, {
     message: 'HEADERS_TIMEOUT must not be longer than REQUEST_TIMEOUT',
     path: ['HEADERS_TIMEOUT'],

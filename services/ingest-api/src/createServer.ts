@@ -22,6 +22,7 @@ import { registerBodyBudget } from './bodyBudget.js';
 import { type IngestConfig, profileFromConfig } from './config.js';
 import { createApiKeyAuthenticator, type Principal } from './createApiKeyAuthenticator.js';
 import { createIngestMetrics } from './createIngestMetrics.js';
+import { createKeyWaitMetrics } from './createKeyWaitMetrics.js';
 import { idempotencyKeysRoutes } from './idempotencyKeysRoutes.js';
 import { messagesRoutes } from './messagesRoutes.js';
 import { openApiDocument } from './openApiDocument.js';
@@ -29,6 +30,7 @@ import { acceptedMessagesStored } from './readMessages.js';
 import { registerJsonBodyParser } from './registerJsonBodyParser.js';
 import { notFound, registerProblemDetails, renderFrameworkError } from './registerProblemDetails.js';
 import { registerRequestSpans } from './requestSpans.js';
+import { seedRoutes } from './seedRoutes.js';
 import { registerTenantQuota } from './tenantQuota.js';
 import { type EffectsWriter, writeAcceptedMessages } from './writeAcceptedMessages.js';
 
@@ -211,7 +213,20 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
       principalOf,
       maxRecordBytes: config.RELAY_TOPIC_MAX_MESSAGE_BYTES,
     });
-    await v1.register(idempotencyKeysRoutes, { engine, principalOf });
+    await v1.register(idempotencyKeysRoutes, {
+      engine,
+      principalOf,
+      orm,
+      maxWaitMs: config.KEY_WAIT_MAX,
+      waits: createKeyWaitMetrics(registry),
+    });
+    await v1.register(seedRoutes, {
+      engine,
+      newId,
+      principalOf,
+      maxRecordBytes: config.RELAY_TOPIC_MAX_MESSAGE_BYTES,
+      callerId: config.TRUEDY_CALLER_ID,
+    });
   });
 
   engine.startCleanup({

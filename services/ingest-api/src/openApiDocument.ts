@@ -9,6 +9,7 @@ import {
 } from '@exactly/contracts';
 import type { IdempotencyProfile } from '@exactly/idempotency';
 import { z } from 'zod';
+import { seedOpenApiPaths, seedOpenApiSchemas } from './seedOpenApiPaths.js';
 
 /** RFC 9457 problem details as this API sends them. */
 export const ProblemDetailsSchema = z.object({
@@ -132,16 +133,43 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
         get: {
           summary: 'Get the state of an idempotency key',
           operationId: 'getIdempotencyKey',
-          parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }],
+          description:
+            'With `wait`, the request is held until every message of the key is terminal (sent, failed, cancelled) or the wait ends; the answer then has `messages` and `done`. An unknown key is answered at once.',
+          parameters: [
+            { name: 'key', in: 'path', required: true, schema: { type: 'string' }, example: 'order-1042' },
+            {
+              name: 'wait',
+              in: 'query',
+              description:
+                'How long to hold the request for a terminal result: `30s`, `1500ms`, `1m` or a bare number of seconds, at most KEY_WAIT_MAX (50 s by default). Anything else is 400.',
+              schema: { type: 'string', pattern: '^\\d{1,9}(ms|s|m)?$' },
+              example: '30s',
+            },
+          ],
           responses: {
             '200': {
-              description: 'In progress, completed (with message ids) or unknown',
-              ...json(ref('IdempotencyKeyState')),
+              description:
+                'In progress, completed (with message ids) or unknown; with `wait`, also `messages` and `done`',
+              content: {
+                'application/json': {
+                  schema: ref('IdempotencyKeyState'),
+                  example: {
+                    key: 'order-1042',
+                    state: 'completed',
+                    messageIds: ['msg_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b'],
+                    createdAt: '2026-12-04T18:00:00.000Z',
+                    expiresAt: '2026-12-05T18:00:00.000Z',
+                    messages: [{ id: 'msg_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b', status: 'sent' }],
+                    done: true,
+                  },
+                },
+              },
             },
             ...errors,
           },
         },
       },
+      ...seedOpenApiPaths(profile, { keyParameter, createResponses, ref }),
     },
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: ex_...' } },
@@ -153,6 +181,7 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
         MessagePage: jsonSchema(MessagePage, 'output'),
         IdempotencyKeyState: jsonSchema(IdempotencyKeyState, 'output'),
         ProblemDetails: jsonSchema(ProblemDetailsSchema, 'output'),
+        ...seedOpenApiSchemas(profile),
       },
     },
   };

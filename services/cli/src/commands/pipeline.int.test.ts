@@ -211,6 +211,55 @@ describe('exactly status', () => {
   });
 });
 
+describe('exactly await', () => {
+  let dispatcher: RunningDispatcher;
+  beforeAll(async () => {
+    dispatcher = await pipeline.startDispatcher();
+  });
+  afterAll(async () => {
+    await dispatcher.stop();
+  });
+
+  it('waits on the API until the key’s message is sent, and says so', async () => {
+    const caller = await pipeline.caller();
+    const key = `await-${newId('k')}`;
+    const flags = ['--channel', 'sms', '--to', '+15551230002', '--from', 'Acme', '--text', 'hi'];
+    const sent = await pipeline.exactly([
+      'send',
+      ...flags,
+      '--idempotency-key',
+      key,
+      '--api-key',
+      caller.apiKey,
+    ]);
+    expect(sent.code).toBe(0);
+    const waited = await pipeline.exactly([
+      'await',
+      key,
+      '--timeout',
+      '45s',
+      '--api-key',
+      caller.apiKey,
+      '--json',
+    ]);
+    expect(waited).toMatchObject({
+      code: 0,
+      json: { key, state: 'completed', done: true, messages: [{ status: 'sent' }] },
+    });
+    const text = await pipeline.exactly(['await', key, '--api-key', caller.apiKey]);
+    expect(text.stdout).toMatch(new RegExp(`^${key}  done\\n  msg_\\w+  sent\\n$`));
+  });
+
+  it('answers exit 4 for a key the account never used', async () => {
+    const caller = await pipeline.caller();
+    const unknown = await pipeline.exactly(['await', 'never-used', '--api-key', caller.apiKey]);
+    expect(unknown).toMatchObject({
+      code: 4,
+      stderr: expect.stringMatching(/no idempotency key never-used/),
+    });
+  });
+});
+
 describe('exactly groups', () => {
   it('shows the members, their partitions and the lag of each partition', async () => {
     const caller = await pipeline.caller();

@@ -1,0 +1,87 @@
+import { validated } from '@exactly/config';
+import type { SendMessage } from '@exactly/contracts';
+import { type IdempotencyEngine, keyScopeOf, requestFingerprint } from '@exactly/idempotency';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type AcceptedMessages, acceptMessages } from './acceptMessages.js';
+import type { Principal } from './createApiKeyAuthenticator.js';
+import { callCommand, emailCommand, TruedyBatchCalls, TruedyCall } from './seedRequests.js';
+import { traceparentFor } from './traceparent.js';
+
+export interface SeedRoutesOptions {
+  engine: IdempotencyEngine<AcceptedMessages>;
+  newId: (prefix: string) => string;
+  principalOf: (request: FastifyRequest) => Principal;
+  /** `max.message.bytes` of the commands topic. */
+  maxRecordBytes: number;
+  /** The number Truedy calls are placed from. */
+  callerId: string;
+}
+
+/** Each seed profile's own send routes (Pulsewave's are `/v1/messages` itself). */
+export const seedEndpointsByProfile: Record<string, readonly { method: 'POST'; route: string }[]> = {
+  txtly: [{ method: 'POST', route: '/emails' }],
+  getmailer: [{ method: 'POST', route: '/api/emails' }],
+  truedy: [
+    { method: 'POST', route: '/api/public/v1/calls' },
+    { method: 'POST', route: '/api/public/v1/batch-calls' },
+  ],
+};
+
+/** The seed routes the profile serves; none for a profile that is not a seed's. */
+export function seedEndpoints(profileName: string): readonly { method: 'POST'; route: string }[] {
+  return seedEndpointsByProfile[profileName] ?? [];
+}
+
+/**
+ * A seed's vendor routes, served only under that seed's profile: its clients' requests run
+ * unchanged, and another profile's users see no routes they never asked for. Each maps its body
+ * onto the send command and runs it through the same engine and outbox as `/v1/messages`.
+ */
+export async function seedRoutes(app: FastifyInstance, options: SeedRoutesOptions): Promise<void> {
+  const { engine } = options;
+  const profile = engine.profile;
+
+  async function accept(request: FastifyRequest, commands: SendMessage[], batch: boolean) {
+    const principal = options.principalOf(request);
+    const route = request.routeOptions.url ?? request.url;
+    return engine.execute({
+      scope: keyScopeOf(request, principal),
+      fingerprint: requestFingerprint(request.method, route, request.body),
+      requestId: request.id,
+      prepare: (acceptedAt) =>
+        acceptMessages({
+          accountId: principal.accountId,
+          commands,
+          batch,
+          idempotencyKey: request.idempotencyKey,
+          requestId: request.id,
+          traceparent: traceparentFor(request.headers.traceparent),
+          now: acceptedAt,
+          newId: options.newId,
+          profile,
+          maxRecordBytes: options.maxRecordBytes,
+        }),
+    });
+  }
+
+  const idempotent = { config: { idempotent: true } };
+  if (profile.name === 'txtly' || profile.name === 'getmailer') {
+    const route = profile.name === 'txtly' ? '/emails' : '/api/emails';
+    app.post(route, idempotent, async (request, reply) =>
+      reply.sendIdempotencyOutcome(await accept(request, [emailCommand(request.body)], false)),
+    );
+  }
+  if (profile.name === 'truedy') {
+    app.post('/api/public/v1/calls', idempotent, async (request, reply) => {
+      const call = validated(TruedyCall, request.body, 'the call');
+      return reply.sendIdempotencyOutcome(
+        await accept(request, [callCommand(call, options.callerId)], false),
+      );
+    });
+    app.post('/api/public/v1/batch-calls', idempotent, async (request, reply) => {
+      const { calls } = validated(TruedyBatchCalls, request.body, 'the batch');
+      const commands = calls.map((call) => callCommand(call, options.callerId));
+      return reply.sendIdempotencyOutcome(await accept(request, commands, true));
+    });
+  }
+}
