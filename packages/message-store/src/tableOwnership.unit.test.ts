@@ -95,10 +95,12 @@ describe('the tables with one owner', () => {
       'em.create(MessageEvent, {});',
       'const d = `UPDATE effects SET state = $1`; // not an owned table',
       'const e = `SELECT * FROM messages`;',
+      'const f = `INSERT INTO template_versions (template_id) VALUES ($1)`;',
     ].join('\n');
     expect(writesIn(text)).toEqual([
       { line: 1, table: 'messages' },
       { line: 3, table: 'outbox_set_aside' },
+      { line: 8, table: 'template_versions' },
       { line: 5, table: 'message_events' },
     ]);
   });
