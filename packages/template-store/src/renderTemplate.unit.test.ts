@@ -106,3 +106,23 @@ describe('rendering', () => {
     expect(Mustache.templateCache).toBeUndefined();
   });
 });
+
+describe('a rendering that could outgrow its limit', () => {
+  it('is refused before it is rendered, naming the part', () => {
+    const error = thrown(() =>
+      renderTemplate({ text: '{{x}}'.repeat(1_000) }, { x: 'y'.repeat(10_000) }, { text: 100_000 }),
+    );
+    expect(isExactlyError(error) && error.code).toBe('invalid_request');
+    expect(isExactlyError(error) && error.details).toEqual({
+      errors: [{ path: 'text', message: 'at most 100000 characters once rendered' }],
+    });
+  });
+
+  it('counts escaped values at their longest in the HTML part', () => {
+    expect(() => renderTemplate({ html: '<p>{{x}}</p>' }, { x: 'a'.repeat(10) }, { html: 67 })).not.toThrow();
+    expect(() => renderTemplate({ html: '<p>{{x}}</p>' }, { x: 'a'.repeat(10) }, { html: 66 })).toThrow();
+    expect(() =>
+      renderTemplate({ html: '<p>{{{x}}}</p>' }, { x: 'a'.repeat(10) }, { html: 17 }),
+    ).not.toThrow();
+  });
+});

@@ -1,8 +1,12 @@
 import { validated } from '@exactly/config';
 import {
+  type Channel,
   maxBatchSize,
+  SendEmail,
   SendMessage,
   SendMessageBatch,
+  SendSms,
+  SendVoiceCall,
   TemplatedSend,
   type TemplateResource,
 } from '@exactly/contracts';
@@ -10,6 +14,23 @@ import { ExactlyError } from '@exactly/errors';
 import type { Orm } from '@exactly/persistence';
 import { checkVariables, findTemplate, renderTemplate } from '@exactly/template-store';
 import { z } from 'zod';
+
+/** The longest string a schema takes (through `.optional()`). */
+function maxLengthOf(schema: z.ZodType): number | undefined {
+  const inner = schema instanceof z.ZodOptional ? schema.unwrap() : schema;
+  return inner instanceof z.ZodString ? (inner.maxLength ?? undefined) : undefined;
+}
+
+/** Each channel's longest parts, from the send contract: a rendering that could exceed one is refused before it runs. */
+const renderedLimits: Record<Channel, Partial<Record<'subject' | 'text' | 'html', number | undefined>>> = {
+  email: {
+    subject: maxLengthOf(SendEmail.shape.subject),
+    text: maxLengthOf(SendEmail.shape.text),
+    html: maxLengthOf(SendEmail.shape.html),
+  },
+  sms: { text: maxLengthOf(SendSms.shape.text) },
+  voice: { text: maxLengthOf(SendVoiceCall.shape.text) },
+};
 
 /** One send as posted: its content, or a template and variables. */
 export type SendInput = SendMessage | TemplatedSend;
@@ -91,7 +112,7 @@ export async function renderSends(
       version: template.version,
       path: `${prefix}variables`,
     });
-    const rendered = renderTemplate(template, input.variables);
+    const rendered = renderTemplate(template, input.variables, renderedLimits[template.channel]);
     commands.push(
       validated(
         SendMessage,

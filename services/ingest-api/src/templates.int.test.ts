@@ -253,6 +253,22 @@ describe('templates and sends (default profile)', () => {
     expect(fixed.headers.get('idempotent-replayed')).toBeNull();
   });
 
+  it('refuses, before rendering, a send whose text could outgrow the channel’s limit', async () => {
+    const template = await create({ name: 'long', channel: 'sms', text: '{{a}}{{a}}{{a}}{{a}}' });
+    const answer = await send(
+      { to: '+15551234567', from: 'Acme', template: { id: template.id }, variables: { a: 'x'.repeat(401) } },
+      'too-long',
+    );
+    expect(answer.status).toBe(400);
+    expect(answer.json.errors).toEqual([{ path: 'text', message: 'at most 1600 characters once rendered' }]);
+    expect((await storedFor(api.orm, who.accountId)).messages).toEqual([]);
+    const fits = await send(
+      { to: '+15551234567', from: 'Acme', template: { id: template.id }, variables: { a: 'x'.repeat(400) } },
+      'fits',
+    );
+    expect(fits.status).toBe(202);
+  });
+
   it('renders once when accepted: a replay after a new version answers and sends the first text', async () => {
     const template = await create();
     const body = {

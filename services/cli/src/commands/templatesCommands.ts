@@ -154,6 +154,10 @@ Example:
       context.out,
       `variables: ${template.variables.map((v) => (v.type === 'boolean' ? `${v.name} (boolean)` : v.name)).join(', ') || 'none'}`,
     );
+    for (const part of ['subject', 'text', 'html'] as const) {
+      const source = template[part];
+      if (source !== undefined) printLine(context.out, `${part}: ${source}`);
+    }
   }
 }
 
