@@ -197,6 +197,42 @@ describe('templates and sends (default profile)', () => {
     expect(sent.json.code).toBe('template_not_found');
   });
 
+  it('numbers concurrent versions without a gap or a duplicate; a loser gets 409 and its key stays free', async () => {
+    const template = await create();
+    const version = (text: string, key: string) =>
+      call(api, who, 'POST', `/v1/templates/${template.id}/versions`, { subject: 's', text }, key);
+    const answers = (
+      await Promise.all(
+        Array.from({ length: 4 }, (_, round) =>
+          Promise.all([version(`a${round}`, `a-${round}`), version(`b${round}`, `b-${round}`)]),
+        ),
+      )
+    ).flat();
+    for (const answer of answers) expect([201, 409]).toContain(answer.status);
+    const conflicts = answers.filter((answer) => answer.status === 409);
+    for (const conflict of conflicts) expect(conflict.json.code).toBe('template_version_conflict');
+    const numbers = answers.filter((answer) => answer.status === 201).map((answer) => answer.json.version);
+    expect(new Set(numbers).size).toBe(numbers.length);
+    const { rows } = await runSql<{ version: number }>(
+      api.orm.em.fork(),
+      'SELECT version FROM template_versions WHERE template_id = $1 ORDER BY version',
+      [template.id],
+    );
+    expect(rows.map((row) => row.version)).toEqual(
+      Array.from({ length: numbers.length + 1 }, (_, i) => i + 1),
+    );
+    // A refused request stored nothing under its key: the same key now makes the next version.
+    const keys = answers.flatMap((answer, index) =>
+      answer.status === 409 ? [`${index % 2 === 0 ? 'a' : 'b'}-${Math.floor(index / 2)}`] : [],
+    );
+    for (const key of keys) {
+      const [round, name] = [key.slice(2), key[0]];
+      const retried = await version(`${name}${round}`, key);
+      expect(retried.status).toBe(201);
+      expect(retried.headers.get('idempotent-replayed')).toBeNull();
+    }
+  });
+
   it('refuses a template mustache cannot parse or a channel’s wrong parts, naming the part', async () => {
     const broken = await call(api, who, 'POST', '/v1/templates', { ...welcome, text: 'Hi {{#vip}}' }, 'b');
     expect(broken.status).toBe(422);

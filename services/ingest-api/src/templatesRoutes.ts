@@ -19,7 +19,7 @@ import {
   templateWritesStored,
   writeTemplates,
 } from '@exactly/template-store';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Principal } from './createApiKeyAuthenticator.js';
 
@@ -31,12 +31,6 @@ export interface TemplatesRoutesOptions {
   leaseMs: number;
   waitTimeoutMs: number;
 }
-
-/** The routes whose POSTs create templates under an idempotency key. */
-export const templateEndpoints = [
-  { method: 'POST', route: '/v1/templates' },
-  { method: 'POST', route: '/v1/templates/:id/versions' },
-] as const;
 
 export const templateId = /^tpl_[0-9a-f]{32}$/;
 
@@ -149,7 +143,7 @@ export async function templatesRoutes(app: FastifyInstance, options: TemplatesRo
     return found;
   }
 
-  const send = (res: { type: (t: string) => { send: (body: string) => unknown } }, body: unknown) =>
+  const send = (res: FastifyReply, body: unknown) =>
     res.type('application/json; charset=utf-8').send(JSON.stringify(body));
 
   app.get<{ Params: { id: string } }>('/v1/templates/:id', async (request, res) => {
