@@ -49,7 +49,7 @@ export async function messagesRoutes(app: FastifyInstance, options: MessagesRout
       prepare: async (acceptedAt) =>
         acceptMessages({
           accountId: principal.accountId,
-          commands: await renderSends(orm, principal.accountId, inputs),
+          commands: await renderSends(orm, principal.accountId, inputs, batch),
           batch,
           idempotencyKey: request.idempotencyKey,
           requestId: request.id,

@@ -63,6 +63,7 @@ export async function renderSends(
   orm: Orm,
   accountId: string,
   inputs: readonly SendInput[],
+  batch: boolean,
 ): Promise<SendMessage[]> {
   if (!inputs.some((input) => 'template' in input)) return inputs as SendMessage[];
   const em = orm.em.fork();
@@ -76,7 +77,6 @@ export async function renderSends(
     }
     return found;
   };
-  const batch = inputs.length > 1;
   const commands: SendMessage[] = [];
   for (const [index, input] of inputs.entries()) {
     if (!('template' in input)) {

@@ -384,6 +384,14 @@ describe('templates and sends (default profile)', () => {
     expect(bad.json.errors).toEqual([
       { path: 'messages.1.variables.code', message: 'missing: the template uses {{code}}' },
     ]);
+    const alone = await send(
+      { messages: [{ to: '+15551234567', from: 'Acme', template: { id: template.id }, variables: {} }] },
+      'batch-of-one',
+      '/v1/messages/batch',
+    );
+    expect(alone.json.errors).toEqual([
+      { path: 'messages.0.variables.code', message: 'missing: the template uses {{code}}' },
+    ]);
     const wrongChannel = await send(
       {
         channel: 'email',
