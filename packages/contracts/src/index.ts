@@ -46,4 +46,14 @@ export {
   SendSms,
   SendVoiceCall,
 } from './sendMessage.js';
+export {
+  CreateTemplate,
+  CreateTemplateVersion,
+  TemplateContent,
+  TemplatedSend,
+  TemplatePage,
+  TemplateResource,
+  TemplateVariable,
+  TemplateVariables,
+} from './templates.js';
 export { storableText } from './text.js';

@@ -62,6 +62,22 @@ export const errorCodes = {
     retryable: false,
     title: 'The replay reaches past the deduplication horizon',
   },
+  template_invalid: { status: 422, retryable: false, title: 'The template is not valid' },
+  template_not_found: {
+    status: 422,
+    retryable: false,
+    title: 'The send names a template (or version) this account does not have',
+  },
+  template_variables_invalid: {
+    status: 422,
+    retryable: false,
+    title: 'The variables do not fit the template',
+  },
+  template_version_conflict: {
+    status: 409,
+    retryable: true,
+    title: 'Another version of the template was created at the same time',
+  },
 } as const satisfies Record<string, { status: number; retryable: boolean; title: string }>;
 
 export type ErrorCode = keyof typeof errorCodes;

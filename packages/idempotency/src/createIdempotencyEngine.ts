@@ -38,9 +38,10 @@ export interface ExecutionRequest<Effect> {
   /**
    * Builds the effect and the reply: called at most once, and never for a replay. `acceptedAt` is
    * the database's clock when the key was looked up (the stored record's creation time, replayed
-   * as Original-Request-Time); without a key, this process's clock.
+   * as Original-Request-Time); without a key, this process's clock. It may read (a template to
+   * render, say); what it throws reaches the client and nothing is stored for the key.
    */
-  prepare: (acceptedAt: Date) => PreparedExecution<Effect>;
+  prepare: (acceptedAt: Date) => PreparedExecution<Effect> | Promise<PreparedExecution<Effect>>;
 }
 
 export type IdempotencyOutcome =
@@ -328,7 +329,7 @@ export function createIdempotencyEngine<Effect>(
       if (existing) return { outcome: fromRecord(existing, request), record: existing };
       if (round > 1_000) throw new ExactlyError('internal', `key ${scopeKey} neither found nor writable`);
       acceptedAt ??= lookedUp?.at ?? new Date();
-      prepared ??= request.prepare(acceptedAt);
+      prepared ??= await request.prepare(acceptedAt);
       const result = await writes.submit({ request, prepared, acceptedAt, scopeKey, lockKey });
       switch (result.kind) {
         case 'written': {
@@ -364,7 +365,7 @@ export function createIdempotencyEngine<Effect>(
   async function execute(request: ExecutionRequest<Effect>): Promise<IdempotencyOutcome> {
     if (request.scope === undefined) {
       const acceptedAt = new Date();
-      const prepared = request.prepare(acceptedAt);
+      const prepared = await request.prepare(acceptedAt);
       const result = await writes.submit({ request, prepared, acceptedAt });
       if (result.kind === 'failed') throw result.error;
       return { kind: 'executed', reply: prepared.reply };

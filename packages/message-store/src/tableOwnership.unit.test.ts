@@ -1,6 +1,6 @@
 // One owner per table: only the owning package's non-test code writes `messages` and
 // `message_events` (@exactly/message-store) or the outbox tables (@exactly/outbox); everything
-// else calls their functions. The schema itself is made by persistence's migrations.
+// else calls their functions. The templates and their versions: @exactly/template-store. The schema itself is made by persistence's migrations.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const owners = [
   { owner: 'packages/message-store/', tables: /^(messages|message_events)$/i },
   { owner: 'packages/outbox/', tables: /^outbox(_[a-z_]+)?$/i },
+  { owner: 'packages/template-store/', tables: /^(templates|template_versions)$/i },
 ];
 
 /** A raw SQL write, or an ORM write through the tables' entities. */
@@ -81,6 +82,7 @@ describe('the tables with one owner', () => {
         'packages/message-store/src/projectionUpdate.ts',
         'packages/outbox/src/enqueueOutbox.ts',
         'services/relay/src/outboxStore.ts',
+        'packages/template-store/src/writeTemplates.ts',
       ]),
     );
   });
@@ -93,10 +95,12 @@ describe('the tables with one owner', () => {
       'em.create(MessageEvent, {});',
       'const d = `UPDATE effects SET state = $1`; // not an owned table',
       'const e = `SELECT * FROM messages`;',
+      'const f = `INSERT INTO template_versions (template_id) VALUES ($1)`;',
     ].join('\n');
     expect(writesIn(text)).toEqual([
       { line: 1, table: 'messages' },
       { line: 3, table: 'outbox_set_aside' },
+      { line: 8, table: 'template_versions' },
       { line: 5, table: 'message_events' },
     ]);
   });

@@ -5,11 +5,12 @@ import {
   type MessageResource,
   type MessageStatus,
   SendMessage,
-  SendMessageBatch,
+  TemplatedSend,
 } from '@exactly/contracts';
 import { type Clock, systemClock } from './clock.js';
 import { ExactlyApiError } from './errors.js';
 import { defaultRetryPolicy, type RetryPolicy } from './retryPolicy.js';
+import { type TemplatesApi, templatesApi } from './templatesClient.js';
 import {
   type ApiRequest,
   type ApiResponse,
@@ -77,10 +78,18 @@ export interface MessageList extends AsyncIterable<MessageResource> {
   pages(): AsyncIterable<MessagePage>;
 }
 
+/** A send that names a template (its latest version unless `version` is given) and variables instead of content. */
+export type TemplatedSendInput = Omit<TemplatedSend, 'variables'> & {
+  variables?: TemplatedSend['variables'];
+};
+
+/** One send: its content, or a template and variables (rendered once, when the server accepts it). */
+export type SendInput = SendMessage | TemplatedSendInput;
+
 export interface ExactlyClient {
   messages: {
-    send(command: SendMessage, options?: CallOptions): Promise<SendResult>;
-    sendBatch(commands: SendMessage[], options?: CallOptions): Promise<BatchResult>;
+    send(command: SendInput, options?: CallOptions): Promise<SendResult>;
+    sendBatch(commands: SendInput[], options?: CallOptions): Promise<BatchResult>;
     get(id: string, options?: { signal?: AbortSignal }): Promise<MessageResource>;
     list(options?: ListOptions): MessageList;
   };
@@ -93,6 +102,7 @@ export interface ExactlyClient {
      */
     awaitResult(key: string, options?: AwaitOptions): Promise<IdempotencyKeyState>;
   };
+  templates: TemplatesApi;
 }
 
 export interface AwaitOptions {
@@ -159,6 +169,7 @@ export function createClient(options: ExactlyClientOptions): ExactlyClient {
     }
     return { ...response, body: unwrap<Body>(response.body) };
   };
+
   const validate = options.validate ?? true;
 
   const check = <T>(
@@ -180,6 +191,17 @@ export function createClient(options: ExactlyClientOptions): ExactlyClient {
       undefined,
       false,
     );
+  };
+
+  const checkSend = (command: SendInput, path = ''): SendInput => {
+    const schema = 'template' in command ? TemplatedSend : SendMessage;
+    try {
+      return check(schema, command);
+    } catch (error) {
+      if (error instanceof ExactlyApiError && path !== '')
+        for (const field of error.fieldErrors) field.path = `${path}${field.path}`;
+      throw error;
+    }
   };
 
   const list = (listOptions: ListOptions = {}): MessageList => {
@@ -217,7 +239,7 @@ export function createClient(options: ExactlyClientOptions): ExactlyClient {
         const response = await create<MessageResource>({
           method: 'POST',
           path: '/v1/messages',
-          body: check(SendMessage, command),
+          body: checkSend(command),
           idempotencyKey,
           signal: callOptions.signal,
         });
@@ -233,7 +255,7 @@ export function createClient(options: ExactlyClientOptions): ExactlyClient {
         const response = await create<MessageBatchResource>({
           method: 'POST',
           path: '/v1/messages/batch',
-          body: check(SendMessageBatch, { messages: commands }),
+          body: { messages: commands.map((command, index) => checkSend(command, `messages.${index}.`)) },
           idempotencyKey,
           signal: callOptions.signal,
         });
@@ -277,5 +299,6 @@ export function createClient(options: ExactlyClientOptions): ExactlyClient {
         }
       },
     },
+    templates: templatesApi({ create, get: (request) => callApi(transport, request), check, newKey }),
   };
 }

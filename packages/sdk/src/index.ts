@@ -1,5 +1,6 @@
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
+export type { SendInput, TemplatedSendInput } from './createClient.js';
 export {
   type AwaitOptions,
   type BatchResult,
@@ -13,4 +14,5 @@ export {
 } from './createClient.js';
 export { ExactlyApiError, ExactlyClientError, ExactlyNetworkError, type FieldError } from './errors.js';
 export { backoffDelay, defaultRetryPolicy, type RetryPolicy, retryAfterDelay } from './retryPolicy.js';
+export type { TemplateList, TemplateResult, TemplatesApi } from './templatesClient.js';
 export type { RetryEvent } from './transport.js';

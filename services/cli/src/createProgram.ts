@@ -13,6 +13,7 @@ import { registerProjectionsCommands } from './commands/projectionsCommands.js';
 import { registerReplayCommand } from './commands/replayCommand.js';
 import { registerSendCommand } from './commands/sendCommand.js';
 import { registerStatusCommand } from './commands/statusCommand.js';
+import { registerTemplatesCommands } from './commands/templatesCommands.js';
 import { exitCodes } from './exitCodes.js';
 
 const exitCodesHelp = `
@@ -59,5 +60,6 @@ export function createProgram(context: CliContext): Command {
   registerDeadLetterCommands(program, context);
   registerHeldCommands(program, context);
   registerDispatcherCommand(program, context);
+  registerTemplatesCommands(program, context);
   return program;
 }

@@ -31,6 +31,7 @@ import { registerJsonBodyParser } from './registerJsonBodyParser.js';
 import { notFound, registerProblemDetails, renderFrameworkError } from './registerProblemDetails.js';
 import { registerRequestSpans } from './requestSpans.js';
 import { seedRoutes } from './seedRoutes.js';
+import { templatesRoutes } from './templatesRoutes.js';
 import { registerTenantQuota } from './tenantQuota.js';
 import { type EffectsWriter, writeAcceptedMessages } from './writeAcceptedMessages.js';
 
@@ -226,6 +227,14 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
       principalOf,
       maxRecordBytes: config.RELAY_TOPIC_MAX_MESSAGE_BYTES,
       callerId: config.TRUEDY_CALLER_ID,
+    });
+    await v1.register(templatesRoutes, {
+      orm,
+      profile,
+      newId,
+      principalOf,
+      leaseMs: config.IDEMPOTENCY_LEASE,
+      waitTimeoutMs: config.IDEMPOTENCY_WAIT_TIMEOUT,
     });
   });
 

@@ -384,6 +384,10 @@ describe('operations', () => {
       '/v1/messages/batch',
       '/v1/messages/{id}',
       '/v1/idempotency-keys/{key}',
+      '/v1/templates',
+      '/v1/templates/{id}',
+      '/v1/templates/{id}/versions',
+      '/v1/templates/{id}/versions/{version}',
     ]);
     expect(document.paths['/v1/messages'].post.parameters[0]).toMatchObject({
       name: 'Idempotency-Key',

@@ -1,5 +1,5 @@
 import { validated } from '@exactly/config';
-import { MessageStatus, SendMessage, SendMessageBatch } from '@exactly/contracts';
+import { MessageStatus } from '@exactly/contracts';
 import { ExactlyError } from '@exactly/errors';
 import { type IdempotencyEngine, keyScopeOf, requestFingerprint } from '@exactly/idempotency';
 import { inSpan, traceparentOf, tracingEnabled } from '@exactly/observability';
@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { type AcceptedMessages, acceptMessages } from './acceptMessages.js';
 import type { Principal } from './createApiKeyAuthenticator.js';
 import { findMessage, listMessages } from './readMessages.js';
+import { parseBatch, parseSend, renderSends, type SendInput } from './renderSends.js';
 import { traceparentFor } from './traceparent.js';
 
 export interface MessagesRoutesOptions {
@@ -38,14 +39,14 @@ export async function messagesRoutes(app: FastifyInstance, options: MessagesRout
   const { engine, orm } = options;
   const profile = engine.profile;
 
-  async function accept(request: FastifyRequest, commands: SendMessage[], batch: boolean) {
+  async function accept(request: FastifyRequest, inputs: SendInput[], batch: boolean) {
     const principal = options.principalOf(request);
     const route = request.routeOptions.url ?? request.url;
     // The key look-up, the wait for a write batch and the batch's transaction: the trace's step
     // whose traceparent the outbox row carries on.
     return inSpan(
       'ingest transaction',
-      { parent: request.span, attributes: { 'exactly.messages': commands.length } },
+      { parent: request.span, attributes: { 'exactly.messages': inputs.length } },
       async (span) => {
         // With tracing on, the outbox row carries this span's context; off, a span id of our own.
         const traced = tracingEnabled() ? traceparentOf(span) : undefined;
@@ -53,11 +54,11 @@ export async function messagesRoutes(app: FastifyInstance, options: MessagesRout
           scope: keyScopeOf(request, principal),
           fingerprint: requestFingerprint(request.method, route, request.body),
           requestId: request.id,
-          // Message ids and the reply are made only when the request executes, never for a replay.
-          prepare: (acceptedAt) =>
+          // Message ids, templates' text and the reply are made only when the request executes, never for a replay.
+          prepare: async (acceptedAt) =>
             acceptMessages({
               accountId: principal.accountId,
-              commands,
+              commands: await renderSends(orm, principal.accountId, inputs, batch),
               batch,
               idempotencyKey: request.idempotencyKey,
               requestId: request.id,
@@ -75,13 +76,12 @@ export async function messagesRoutes(app: FastifyInstance, options: MessagesRout
   }
 
   app.post('/v1/messages', { config: { idempotent: true } }, async (request, reply) => {
-    const command = validated(SendMessage, request.body, 'the message');
-    return reply.sendIdempotencyOutcome(await accept(request, [command], false));
+    const input = parseSend(request.body, 'the message');
+    return reply.sendIdempotencyOutcome(await accept(request, [input], false));
   });
 
   app.post('/v1/messages/batch', { config: { idempotent: true } }, async (request, reply) => {
-    const { messages } = validated(SendMessageBatch, request.body, 'the batch');
-    return reply.sendIdempotencyOutcome(await accept(request, messages, true));
+    return reply.sendIdempotencyOutcome(await accept(request, parseBatch(request.body), true));
   });
 
   app.get<{ Params: { id: string } }>('/v1/messages/:id', async (request, reply) => {

@@ -10,6 +10,7 @@ import {
 import type { IdempotencyProfile } from '@exactly/idempotency';
 import { z } from 'zod';
 import { seedOpenApiPaths, seedOpenApiSchemas } from './seedOpenApiPaths.js';
+import { templatedSendExample, templatesOpenApi } from './templatesOpenApi.js';
 
 /** RFC 9457 problem details as this API sends them. */
 export const ProblemDetailsSchema = z.object({
@@ -74,6 +75,15 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
     );
     return responses;
   };
+  const templates = templatesOpenApi(profile, { jsonSchema, ref, wrap, problem, keyParameter, errors });
+  const sendResponses = (resource: unknown) => {
+    const responses = createResponses(resource);
+    const earlier = (responses['422'] as { description?: string } | undefined)?.description;
+    responses['422'] = problem(
+      `${earlier ? `${earlier}; or ` : ''}a named template or version does not exist, or the variables do not fit it (each one named in errors)`,
+    );
+    return responses;
+  };
   return {
     openapi: '3.1.0',
     info: {
@@ -90,8 +100,31 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
           summary: 'Send one message',
           operationId: 'sendMessage',
           parameters: [keyParameter],
-          requestBody: { required: true, ...json(ref('SendMessage')) },
-          responses: createResponses(ref('MessageResource')),
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: { oneOf: [ref('SendMessage'), ref('TemplatedSend')] },
+                examples: {
+                  content: {
+                    summary: 'With its content',
+                    value: {
+                      channel: 'email',
+                      to: 'ada@example.com',
+                      from: 'orders@acme.com',
+                      subject: 'Order confirmed',
+                      text: 'Your order is on its way.',
+                    },
+                  },
+                  template: {
+                    summary: 'From a template, rendered once when accepted',
+                    value: templatedSendExample,
+                  },
+                },
+              },
+            },
+          },
+          responses: sendResponses(ref('MessageResource')),
         },
         get: {
           summary: 'List messages, newest first',
@@ -113,8 +146,23 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
           summary: 'Send up to 1,000 messages under one key',
           operationId: 'sendMessageBatch',
           parameters: [keyParameter],
-          requestBody: { required: true, ...json(ref('SendMessageBatch')) },
-          responses: createResponses(ref('MessageBatchResource')),
+          requestBody: {
+            required: true,
+            ...json({
+              type: 'object',
+              properties: {
+                messages: {
+                  type: 'array',
+                  minItems: 1,
+                  maxItems: 1_000,
+                  items: { oneOf: [ref('SendMessage'), ref('TemplatedSend')] },
+                },
+              },
+              required: ['messages'],
+              additionalProperties: false,
+            }),
+          },
+          responses: sendResponses(ref('MessageBatchResource')),
         },
       },
       '/v1/messages/{id}': {
@@ -170,6 +218,7 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
         },
       },
       ...seedOpenApiPaths(profile, { keyParameter, createResponses, ref }),
+      ...templates.paths,
     },
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: ex_...' } },
@@ -182,6 +231,7 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
         IdempotencyKeyState: jsonSchema(IdempotencyKeyState, 'output'),
         ProblemDetails: jsonSchema(ProblemDetailsSchema, 'output'),
         ...seedOpenApiSchemas(profile),
+        ...templates.schemas,
       },
     },
   };

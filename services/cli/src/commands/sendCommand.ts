@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { SendMessage } from '@exactly/contracts';
+import type { Channel, SendMessage } from '@exactly/contracts';
 import { type ErrorCode, ExactlyError } from '@exactly/errors';
+import type { SendInput as SdkSendInput } from '@exactly/sdk';
 import { type Command, Option } from 'commander';
 import type { CliContext, JsonOption } from '../cliContext.js';
 import { exitCodeFor, exitCodes } from '../exitCodes.js';
@@ -19,6 +20,9 @@ interface SendOptions extends JsonOption, ApiOptions {
   text?: string;
   html?: string;
   metadata?: string[];
+  template?: string;
+  templateVersion?: number;
+  var?: string[];
   file?: string;
   format?: 'json' | 'ndjson';
   idempotencyKey?: string;
@@ -57,6 +61,20 @@ export function registerSendCommand(program: Command, context: CliContext): void
       value,
     ])
     .option(
+      '--template <id>',
+      'send from this template instead of --subject/--text/--html (rendered once, when accepted)',
+    )
+    .option(
+      '--template-version <n>',
+      'this version of the template (default: its latest)',
+      positiveNumber('--template-version', 2_147_483_647),
+    )
+    .option(
+      '--var <name=value>',
+      'a template variable (repeatable); true/false for a {{#section}}, digits as a number',
+      (value: string, all: string[] = []) => [...all, value],
+    )
+    .option(
       '-f, --file <path>',
       'commands from a JSON file (one or an array) or NDJSON (one per line); - reads stdin',
     )
@@ -90,6 +108,7 @@ export function registerSendCommand(program: Command, context: CliContext): void
       `
 Examples:
   exactly send --channel sms --to +15551234567 --from Acme --text "Your code is 1234"
+  exactly send --template tpl_... --to ada@example.com --from shop@example.com --var name=Ada --var order=1042
   exactly send --file orders.ndjson                 # sending the same file again replays it
   exactly send --channel email --to 'user{i}@example.com' --from shop@example.com \\
       --subject Hi --text Hello --count 1000 --rate 200
@@ -220,7 +239,11 @@ A load prints accepted (new), replayed (the key was seen before), failed, and la
     });
 
   async function readTemplates(options: SendOptions): Promise<{ items: SendItem[]; fingerprint: string }> {
-    const fromFlags = options.channel !== undefined || options.to !== undefined || options.text !== undefined;
+    const fromFlags =
+      options.channel !== undefined ||
+      options.to !== undefined ||
+      options.text !== undefined ||
+      options.template !== undefined;
     if (options.file !== undefined) {
       if (fromFlags)
         throw new ExactlyError('invalid_request', 'give the command by flags or by --file, not both');
@@ -239,6 +262,10 @@ A load prints accepted (new), replayed (the key was seen before), failed, and la
         return [entry.slice(0, at), entry.slice(at + 1)];
       }),
     );
+    if (options.template !== undefined)
+      return { items: [{ message: templatedSend(options, metadata) }], fingerprint: '' };
+    if (options.var !== undefined || options.templateVersion !== undefined)
+      throw new ExactlyError('invalid_request', '--var and --template-version go with --template');
     const command = {
       channel: options.channel,
       to: options.to,
@@ -261,7 +288,44 @@ A load prints accepted (new), replayed (the key was seen before), failed, and la
   }
 }
 
+/** A send from `--template` and `--var name=value` flags (`true`/`false` are booleans, plain numbers numbers). */
+function templatedSend(options: SendOptions, metadata: Record<string, string>): SdkSendInput {
+  for (const flag of ['subject', 'text', 'html'] as const)
+    if (options[flag] !== undefined)
+      throw new ExactlyError(
+        'invalid_request',
+        `--${flag} and --template do not go together: the template gives the content`,
+      );
+  const variables = Object.fromEntries(
+    (options.var ?? []).map((entry) => {
+      const at = entry.indexOf('=');
+      if (at < 1) throw new ExactlyError('invalid_request', `--var ${entry}: expected name=value`);
+      const raw = entry.slice(at + 1);
+      const value =
+        raw === 'true'
+          ? true
+          : raw === 'false'
+            ? false
+            : /^-?\d{1,15}(\.\d+)?$/.test(raw)
+              ? Number(raw)
+              : raw;
+      return [entry.slice(0, at), value];
+    }),
+  );
+  return {
+    ...(options.channel === undefined ? {} : { channel: options.channel as Channel }),
+    to: options.to ?? '',
+    from: options.from ?? '',
+    template: {
+      id: options.template ?? '',
+      ...(options.templateVersion === undefined ? {} : { version: options.templateVersion }),
+    },
+    variables,
+    ...(Object.keys(metadata).length === 0 ? {} : { metadata }),
+  };
+}
+
 /** `{i}` in any text field becomes the command's index (distinct recipients or subjects in a load). */
-function substitute(message: SendMessage, index: number): SendMessage {
-  return JSON.parse(JSON.stringify(message).replaceAll('{i}', String(index))) as SendMessage;
+function substitute<Message extends SdkSendInput>(message: Message, index: number): Message {
+  return JSON.parse(JSON.stringify(message).replaceAll('{i}', String(index))) as Message;
 }

@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { SendMessage } from '@exactly/contracts';
 import { ExactlyError } from '@exactly/errors';
+import type { SendInput as SdkSendInput } from '@exactly/sdk';
 
 /** One command to send, with its own idempotency key when the input gave one. */
 export interface SendItem {
-  message: SendMessage;
+  /** Files hold content sends; `exactly send --template` makes a templated one. */
+  message: SdkSendInput;
   idempotencyKey?: string;
 }
 
