@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { runSql } from '@exactly/persistence';
+import { inTransaction, type Orm, runSql } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { recordWebhookEndpointEvent } from './webhookEndpoints.js';
 
@@ -147,11 +147,11 @@ export type DeliveryOutcome =
  * Giving up disables the endpoint (once) and records a `WebhookEndpointDisabled` event.
  */
 export async function recordWebhookDeliveryOutcome(
-  em: EntityManager,
+  orm: Orm,
   delivery: ClaimedDelivery,
   outcome: DeliveryOutcome,
 ): Promise<void> {
-  await em.transactional(async (tx) => {
+  await inTransaction(orm, async (tx) => {
     const status = outcome.kind === 'delivered' ? outcome.status : (outcome.status ?? null);
     const error = outcome.kind === 'delivered' ? null : outcome.error.slice(0, 500);
     const { rowCount } = await runSql(
@@ -209,12 +209,8 @@ export async function recordWebhookDeliveryOutcome(
  * Sends the endpoint's deliveries of events at or after `since` again, with the same
  * webhook-ids: each is pending again with a fresh retry period. Returns how many.
  */
-export async function replayWebhookDeliveries(
-  em: EntityManager,
-  endpointId: string,
-  since: Date,
-): Promise<number> {
-  return em.transactional(async (tx) => {
+export async function replayWebhookDeliveries(orm: Orm, endpointId: string, since: Date): Promise<number> {
+  return inTransaction(orm, async (tx) => {
     const { rowCount } = await runSql(
       tx,
       `UPDATE webhook_deliveries

@@ -1,4 +1,4 @@
-import { runSql } from '@exactly/persistence';
+import { inTransaction, type Orm, runSql } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 /** An endpoint as its owner sees it (never its secrets). */
@@ -179,12 +179,12 @@ export async function updateWebhookEndpoint(
  * transaction; enabling clears the failing streak. Undefined when there is no such endpoint.
  */
 export async function setWebhookEndpointDisabled(
-  em: EntityManager,
+  orm: Orm,
   accountId: string | undefined,
   id: string,
   disabled: { reason: string; by: 'account' | 'delivery' } | false,
 ): Promise<WebhookEndpoint | undefined> {
-  return em.transactional(async (tx) => {
+  return inTransaction(orm, async (tx) => {
     const { rows } = await runSql<EndpointRow>(
       tx,
       `UPDATE webhook_endpoints
@@ -213,13 +213,13 @@ export async function setWebhookEndpointDisabled(
  * receivers can switch without dropping a delivery. Returns the new secret.
  */
 export async function rotateWebhookSecret(
-  em: EntityManager,
+  orm: Orm,
   accountId: string,
   id: string,
   secret: string,
   overlapMs: number,
 ): Promise<{ secret: string; previousSecretUntil: string } | undefined> {
-  return em.transactional(async (tx) => {
+  return inTransaction(orm, async (tx) => {
     const { rows } = await runSql<{ previous_secret_until: Date }>(
       tx,
       `UPDATE webhook_endpoints

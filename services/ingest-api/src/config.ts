@@ -108,6 +108,10 @@ export const IngestConfig = z
       .int()
       .min(0)
       .default(16 * 1024 * 1024),
+    /** Lets webhook endpoints on private, loopback and link-local addresses be registered (tests, closed networks). */
+    WEBHOOKS_ALLOW_PRIVATE_URLS: flag.default(false),
+    /** How long a rotated-out webhook secret keeps signing beside the new one. */
+    WEBHOOK_SECRET_OVERLAP: duration.default(86_400_000),
   })
   .refine(
     (config) =>

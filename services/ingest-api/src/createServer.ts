@@ -29,6 +29,7 @@ import { acceptedMessagesStored } from './readMessages.js';
 import { registerJsonBodyParser } from './registerJsonBodyParser.js';
 import { notFound, registerProblemDetails, renderFrameworkError } from './registerProblemDetails.js';
 import { registerTenantQuota } from './tenantQuota.js';
+import { webhookEndpointsRoutes } from './webhookEndpointsRoutes.js';
 import { type EffectsWriter, writeAcceptedMessages } from './writeAcceptedMessages.js';
 
 export interface ServerDependencies {
@@ -210,6 +211,16 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
       maxRecordBytes: config.RELAY_TOPIC_MAX_MESSAGE_BYTES,
     });
     await v1.register(idempotencyKeysRoutes, { engine, principalOf });
+    await v1.register(webhookEndpointsRoutes, {
+      orm,
+      profile,
+      newId,
+      principalOf,
+      allowPrivateAddresses: config.WEBHOOKS_ALLOW_PRIVATE_URLS,
+      secretOverlapMs: config.WEBHOOK_SECRET_OVERLAP,
+      leaseMs: config.IDEMPOTENCY_LEASE,
+      waitTimeoutMs: config.IDEMPOTENCY_WAIT_TIMEOUT,
+    });
   });
 
   engine.startCleanup({
