@@ -17,6 +17,7 @@ import {
   type RetryEvent,
   type TransportOptions,
 } from './transport.js';
+import { type WebhookEndpointsClient, webhookEndpointsClient } from './webhookEndpointsClient.js';
 
 export interface ExactlyClientOptions {
   /** The API's base URL, for example `http://127.0.0.1:3000`. */
@@ -87,6 +88,7 @@ export interface ExactlyClient {
   idempotencyKeys: {
     get(key: string, options?: { signal?: AbortSignal }): Promise<IdempotencyKeyState>;
   };
+  webhookEndpoints: WebhookEndpointsClient;
 }
 
 /** A create's reply in the `{ data: ... }` envelope some profiles use, unwrapped. */
@@ -245,5 +247,6 @@ export function createClient(options: ExactlyClientOptions): ExactlyClient {
         ).body;
       },
     },
+    webhookEndpoints: webhookEndpointsClient((request) => callApi(transport, request), create, newKey),
   };
 }

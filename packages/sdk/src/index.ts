@@ -13,3 +13,11 @@ export {
 export { ExactlyApiError, ExactlyClientError, ExactlyNetworkError, type FieldError } from './errors.js';
 export { backoffDelay, defaultRetryPolicy, type RetryPolicy, retryAfterDelay } from './retryPolicy.js';
 export type { RetryEvent } from './transport.js';
+export { verifyWebhook, type WebhookEvent, WebhookSignatureError } from './verifyWebhook.js';
+export type {
+  CreateWebhookEndpoint,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEndpointHealth,
+  WebhookEndpointsClient,
+} from './webhookEndpointsClient.js';
