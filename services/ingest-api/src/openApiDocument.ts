@@ -9,6 +9,11 @@ import {
 } from '@exactly/contracts';
 import type { IdempotencyProfile } from '@exactly/idempotency';
 import { z } from 'zod';
+import {
+  webhookDeliveryDescription,
+  webhookEndpointsPaths,
+  webhookEndpointsSchemas,
+} from './webhookEndpointsOpenApi.js';
 
 /** RFC 9457 problem details as this API sends them. */
 export const ProblemDetailsSchema = z.object({
@@ -142,7 +147,15 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
           },
         },
       },
+      ...webhookEndpointsPaths({
+        keyParameter,
+        wrap,
+        problem,
+        errors,
+        mismatchStatus: profile.onMismatch === 'refuse' ? profile.mismatchStatus : undefined,
+      }),
     },
+    webhooks: webhookDeliveryDescription,
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: ex_...' } },
       schemas: {
@@ -153,6 +166,7 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
         MessagePage: jsonSchema(MessagePage, 'output'),
         IdempotencyKeyState: jsonSchema(IdempotencyKeyState, 'output'),
         ProblemDetails: jsonSchema(ProblemDetailsSchema, 'output'),
+        ...webhookEndpointsSchemas,
       },
     },
   };
