@@ -12,6 +12,7 @@ import { registerProjectionsCommands } from './commands/projectionsCommands.js';
 import { registerReplayCommand } from './commands/replayCommand.js';
 import { registerSendCommand } from './commands/sendCommand.js';
 import { registerStatusCommand } from './commands/statusCommand.js';
+import { registerWebhooksCommands } from './commands/webhooksCommands.js';
 import { exitCodes } from './exitCodes.js';
 
 const exitCodesHelp = `
@@ -57,5 +58,6 @@ export function createProgram(context: CliContext): Command {
   registerDeadLetterCommands(program, context);
   registerHeldCommands(program, context);
   registerDispatcherCommand(program, context);
+  registerWebhooksCommands(program, context);
   return program;
 }
