@@ -198,6 +198,15 @@ export async function setWebhookEndpointDisabled(
     );
     const row = rows[0];
     if (row === undefined) return undefined;
+    if (disabled === false) {
+      // Deliveries that waited while it was disabled get a whole retry period again, from now.
+      await runSql(
+        tx,
+        `UPDATE webhook_deliveries SET retry_from = now(), next_attempt_at = now()
+          WHERE endpoint_id = $1 AND state = 'pending'`,
+        [id],
+      );
+    }
     await recordWebhookEndpointEvent(
       tx,
       id,
