@@ -211,10 +211,11 @@ export async function recordWebhookDeliveryOutcome(
  */
 export async function replayWebhookDeliveries(orm: Orm, endpointId: string, since: Date): Promise<number> {
   return inTransaction(orm, async (tx) => {
+    // The lease stays: an attempt under way now is not sent a second time beside it.
     const { rowCount } = await runSql(
       tx,
       `UPDATE webhook_deliveries
-          SET state = 'pending', next_attempt_at = now(), retry_from = now(), lease_until = NULL
+          SET state = 'pending', next_attempt_at = now(), retry_from = now()
         WHERE endpoint_id = $1 AND occurred_at >= $2`,
       [endpointId, since.toISOString()],
     );
