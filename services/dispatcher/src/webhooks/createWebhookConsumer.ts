@@ -1,8 +1,9 @@
 import { backoffDelay } from '@exactly/errors';
 import type { Logger } from '@exactly/observability';
 import type { Orm } from '@exactly/persistence';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { delay } from '../delay.js';
+import { createGroupConsumer } from '../inbox/createGroupConsumer.js';
 import { createTopicIdentity } from '../inbox/topicIdentity.js';
 import { type EventBatchResult, queueEventBatch } from './queueEventBatch.js';
 
@@ -34,81 +35,55 @@ export interface WebhookConsumer {
  */
 export function createWebhookConsumer(options: WebhookConsumerOptions): WebhookConsumer {
   const { logger } = options;
-  let consumer: Consumer | undefined;
-  let problem: string | undefined = 'not started';
-  const stopping = new AbortController();
   const topicId = createTopicIdentity(options.kafka, options.topic);
-
-  return {
-    async start() {
-      consumer = options.kafka.consumer({
-        groupId: options.groupId,
-        sessionTimeout: options.sessionTimeoutMs,
-        heartbeatInterval: Math.max(1_000, Math.floor(options.sessionTimeoutMs / 10)),
-        maxWaitTimeInMs: options.maxWaitMs,
-        allowAutoTopicCreation: false,
-      });
-      consumer.on(consumer.events.GROUP_JOIN, () => {
-        problem = undefined;
-        topicId.refresh();
-      });
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        problem = `webhook consumer crashed: ${payload.error.message}`;
-        logger.error({ err: payload.error, restart: payload.restart }, 'webhook consumer crashed');
-        if (!payload.restart) options.onFatal(payload.error);
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topic: options.topic, fromBeginning: true });
-      problem = 'joining the webhook consumer group';
-      await consumer.run({
-        eachBatchAutoResolve: false,
-        autoCommit: true,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-          if (batch.messages.length === 0) return;
-          const records = batch.messages.map((message) => ({ offset: message.offset, value: message.value }));
-          let result: EventBatchResult | undefined;
-          for (let attempt = 1; result === undefined; attempt += 1) {
-            if (!isRunning() || isStale() || stopping.signal.aborted) return;
-            try {
-              const context = {
-                groupId: options.groupId,
-                topic: batch.topic,
-                partition: batch.partition,
-                topicId: await topicId.get(),
-                transactionIdleTimeoutMs: options.sessionTimeoutMs,
-              };
-              result = await queueEventBatch(options.orm, context, records);
-            } catch (error) {
-              const wait = backoffDelay(attempt, {
-                initialDelayMs: 100,
-                maxDelayMs: options.batchRetryMaxDelayMs,
-                jitter: 'equal',
-              });
-              logger.warn(
-                { err: error, partition: batch.partition, attempt },
-                'webhook batch failed; trying again',
-              );
-              await delay(wait, stopping.signal);
-              await heartbeat();
-            }
-          }
-          resolveOffset((result.nextOffset - 1n).toString());
-          if (result.unreadable > 0) {
-            logger.warn(
-              { partition: batch.partition, count: result.unreadable },
-              'records that are not message events passed over',
-            );
-          }
-          if (result.queued > 0) options.onQueued();
+  const group = createGroupConsumer({
+    kafka: options.kafka,
+    logger,
+    groupId: options.groupId,
+    topic: options.topic,
+    sessionTimeoutMs: options.sessionTimeoutMs,
+    maxWaitMs: options.maxWaitMs,
+    onFatal: options.onFatal,
+    onJoin: () => topicId.refresh(),
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      if (batch.messages.length === 0) return;
+      const records = batch.messages.map((message) => ({ offset: message.offset, value: message.value }));
+      let result: EventBatchResult | undefined;
+      for (let attempt = 1; result === undefined; attempt += 1) {
+        if (!isRunning() || isStale() || group.stopping.aborted) return;
+        try {
+          const context = {
+            groupId: options.groupId,
+            topic: batch.topic,
+            partition: batch.partition,
+            topicId: await topicId.get(),
+            transactionIdleTimeoutMs: options.sessionTimeoutMs,
+          };
+          result = await queueEventBatch(options.orm, context, records);
+        } catch (error) {
+          const wait = backoffDelay(attempt, {
+            initialDelayMs: 100,
+            maxDelayMs: options.batchRetryMaxDelayMs,
+            jitter: 'equal',
+          });
+          logger.warn(
+            { err: error, partition: batch.partition, attempt },
+            'webhook batch failed; trying again',
+          );
+          await delay(wait, group.stopping);
           await heartbeat();
-        },
-      });
+        }
+      }
+      resolveOffset((result.nextOffset - 1n).toString());
+      if (result.unreadable > 0) {
+        logger.warn(
+          { partition: batch.partition, count: result.unreadable },
+          'records that are not message events passed over',
+        );
+      }
+      if (result.queued > 0) options.onQueued();
+      await heartbeat();
     },
-    async stop() {
-      stopping.abort();
-      problem = 'stopping';
-      await consumer?.disconnect();
-    },
-    problem: () => problem,
-  };
+  });
+  return { start: group.start, stop: group.stop, problem: group.problem };
 }
