@@ -1,4 +1,4 @@
-import { checkWebhookUrl, isRefusedAddress } from './webhookUrlPolicy.js';
+import { checkWebhookUrl, guardedLookup, isRefusedAddress } from './webhookUrlPolicy.js';
 
 describe('the webhook URL policy', () => {
   it.each([
@@ -54,4 +54,25 @@ describe('the webhook URL policy', () => {
       });
     },
   );
+});
+
+describe('the lookup used where a delivery connects', () => {
+  const lookUp = (host: string, allowPrivateAddresses: boolean, all = false) =>
+    new Promise<{ error: NodeJS.ErrnoException | null; address: unknown }>((resolve) =>
+      guardedLookup({ allowPrivateAddresses })(host, { all }, (error, address) =>
+        resolve({ error, address }),
+      ),
+    );
+
+  it('refuses a name that resolves to a loopback address, as the connection is made', async () => {
+    const { error } = await lookUp('localhost', false);
+    expect(error?.code).toBe('EREFUSEDADDRESS');
+  });
+
+  it('answers the address (or all of them) when the operator allows private addresses', async () => {
+    expect((await lookUp('localhost', true)).address).toEqual(expect.stringMatching(/^(127\.0\.0\.1|::1)$/));
+    expect((await lookUp('localhost', true, true)).address).toEqual(
+      expect.arrayContaining([expect.objectContaining({ address: expect.any(String) })]),
+    );
+  });
 });
