@@ -5,6 +5,7 @@ import { HeldMessages } from './components/HeldMessages.js';
 import { Login } from './components/Login.js';
 import { MessageSearch } from './components/MessageSearch.js';
 import { Overview } from './components/Overview.js';
+import { WebhookEndpoints } from './components/WebhookEndpoints.js';
 import { clock } from './format.js';
 import type { DashboardSnapshot } from './model.js';
 
@@ -127,6 +128,10 @@ export function App() {
                   }}
                   onFailure={onFailure}
                 />
+              </article>
+              <article class="card wide" id="webhooks">
+                <h2>Webhook endpoints</h2>
+                <WebhookEndpoints refreshAt={snapshot.at} onFailure={onFailure} />
               </article>
             </section>
             <footer class="sources">

@@ -1,4 +1,10 @@
-import type { DashboardSnapshot, MessageDetail, RedriveResult, SearchResult } from './model.js';
+import type {
+  DashboardSnapshot,
+  MessageDetail,
+  RedriveResult,
+  SearchResult,
+  WebhookEndpointView,
+} from './model.js';
 
 const base = '/dashboard/api';
 
@@ -50,6 +56,7 @@ export const api = {
   search: (query: string) => call<SearchResult>('GET', `/messages?q=${encodeURIComponent(query)}`),
   message: (id: string) => call<MessageDetail>('GET', `/messages/${encodeURIComponent(id)}`),
   redrive: (id: number) => call<RedriveResult>('POST', `/dead-letters/${id}/redrive`, {}),
+  webhookEndpoints: () => call<{ data: WebhookEndpointView[] }>('GET', '/webhook-endpoints'),
 };
 
 /**

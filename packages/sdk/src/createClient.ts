@@ -18,6 +18,7 @@ import {
   type RetryEvent,
   type TransportOptions,
 } from './transport.js';
+import { type WebhookEndpointsClient, webhookEndpointsClient } from './webhookEndpointsClient.js';
 
 export interface ExactlyClientOptions {
   /** The API's base URL, for example `http://127.0.0.1:3000`. */
@@ -103,6 +104,7 @@ export interface ExactlyClient {
     awaitResult(key: string, options?: AwaitOptions): Promise<IdempotencyKeyState>;
   };
   templates: TemplatesApi;
+  webhookEndpoints: WebhookEndpointsClient;
 }
 
 export interface AwaitOptions {
@@ -300,5 +302,6 @@ export function createClient(options: ExactlyClientOptions): ExactlyClient {
       },
     },
     templates: templatesApi({ create, get: (request) => callApi(transport, request), check, newKey }),
+    webhookEndpoints: webhookEndpointsClient((request) => callApi(transport, request), create, newKey),
   };
 }

@@ -16,3 +16,11 @@ export { ExactlyApiError, ExactlyClientError, ExactlyNetworkError, type FieldErr
 export { backoffDelay, defaultRetryPolicy, type RetryPolicy, retryAfterDelay } from './retryPolicy.js';
 export type { TemplateList, TemplateResult, TemplatesApi } from './templatesClient.js';
 export type { RetryEvent } from './transport.js';
+export { verifyWebhook, type WebhookEvent, WebhookSignatureError } from './verifyWebhook.js';
+export type {
+  CreateWebhookEndpoint,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEndpointHealth,
+  WebhookEndpointsClient,
+} from './webhookEndpointsClient.js';

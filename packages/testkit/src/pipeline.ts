@@ -131,6 +131,7 @@ export class Pipeline {
       ...this.topicEnv,
       LOG_LEVEL: 'warn',
       ...(kind === 'dispatcher' ? { CONSUMER_GROUP: this.consumerGroup } : {}),
+      ...(kind === 'dispatcher' ? { WEBHOOKS_CONSUMER_GROUP: `${this.consumerGroup}-webhooks` } : {}),
       // Test runs start every profile against one database: each switches on purpose.
       ...(kind === 'ingest' ? { IDEMPOTENCY_PROFILE_SWITCH: 'true' } : {}),
       ...provider,

@@ -14,6 +14,7 @@ import { registerReplayCommand } from './commands/replayCommand.js';
 import { registerSendCommand } from './commands/sendCommand.js';
 import { registerStatusCommand } from './commands/statusCommand.js';
 import { registerTemplatesCommands } from './commands/templatesCommands.js';
+import { registerWebhooksCommands } from './commands/webhooksCommands.js';
 import { exitCodes } from './exitCodes.js';
 
 const exitCodesHelp = `
@@ -61,5 +62,6 @@ export function createProgram(context: CliContext): Command {
   registerHeldCommands(program, context);
   registerDispatcherCommand(program, context);
   registerTemplatesCommands(program, context);
+  registerWebhooksCommands(program, context);
   return program;
 }

@@ -97,6 +97,21 @@ export const DispatcherConfig = z
     SMTP_RATE_LIMIT: nonNegativeInt.default(0),
     SMTP_CONCURRENCY: positiveInt.default(5),
     ...otelSettings,
+
+    /** Whether this process also delivers webhooks (its own consumer group on MESSAGE_EVENTS_TOPIC). */
+    WEBHOOKS_ENABLED: flag.default(true),
+    WEBHOOKS_CONSUMER_GROUP: z.string().default('exactly-webhooks'),
+    /** Lets endpoints on private, loopback and link-local addresses be called (tests, closed networks). */
+    WEBHOOKS_ALLOW_PRIVATE_URLS: flag.default(false),
+    WEBHOOK_TIMEOUT: duration.default(10_000),
+    /** How long a delivery is retried (from its first attempt or its replay) before the endpoint is disabled. */
+    WEBHOOK_RETRY_PERIOD: duration.default(86_400_000),
+    WEBHOOK_RETRY_BASE_DELAY: duration.default(5_000),
+    WEBHOOK_RETRY_MAX_DELAY: duration.default(3_600_000),
+    /** How long a claimed attempt may run before another claim sends it again (longer than WEBHOOK_TIMEOUT). */
+    WEBHOOK_LEASE: duration.default(60_000),
+    WEBHOOK_POLL_INTERVAL: duration.default(1_000),
+    WEBHOOK_CLAIM_BATCH: positiveInt.default(50),
   })
   .superRefine((config, context) => {
     for (const channel of ['SMS', 'VOICE'] as const) {
@@ -121,6 +136,13 @@ export const DispatcherConfig = z
         code: 'custom',
         path: ['DATABASE_POOL_SIZE'],
         message: `must be more than PARTITIONS_CONCURRENTLY (${config.PARTITIONS_CONCURRENTLY}): each partition batch holds a connection for its transaction, and the effect executor needs its own`,
+      });
+    }
+    if (config.WEBHOOK_LEASE <= config.WEBHOOK_TIMEOUT) {
+      context.addIssue({
+        code: 'custom',
+        path: ['WEBHOOK_LEASE'],
+        message: `must be longer than WEBHOOK_TIMEOUT (${config.WEBHOOK_TIMEOUT} ms), or a slow attempt is sent again while it runs`,
       });
     }
     if (config.EFFECT_LEASE <= config.PROVIDER_TIMEOUT) {

@@ -12,6 +12,7 @@ import { createCommandConsumer } from './inbox/createCommandConsumer.js';
 import { createInboxCleanup } from './inbox/createInboxCleanup.js';
 import { inboxRetentionProblem, readTopicRetention } from './inbox/topicRetention.js';
 import { createProviders, type ProviderSet } from './providers/createProviders.js';
+import { createWebhookDelivery } from './webhooks/createWebhookDelivery.js';
 
 export interface DispatcherDependencies {
   config: DispatcherConfig;
@@ -95,6 +96,17 @@ export function createDispatcher(deps: DispatcherDependencies): Dispatcher {
     batchSize: config.INBOX_CLEANUP_BATCH,
   });
 
+  const webhooks = config.WEBHOOKS_ENABLED
+    ? createWebhookDelivery({
+        config,
+        orm,
+        kafka,
+        logger,
+        onFatal:
+          deps.onFatal ?? ((error) => logger.fatal({ err: error }, 'webhook consumer stopped for good')),
+      })
+    : undefined;
+
   async function checkReplaySafety(): Promise<void> {
     const deadline = Date.now() + (deps.topicWaitMs ?? 60_000);
     for (;;) {
@@ -121,6 +133,7 @@ export function createDispatcher(deps: DispatcherDependencies): Dispatcher {
 
   async function stop() {
     await consumer.stop();
+    await webhooks?.stop();
     await cleanup.stop();
     await executor.stop();
     await providers.close();
@@ -135,6 +148,7 @@ export function createDispatcher(deps: DispatcherDependencies): Dispatcher {
         await checkReplaySafety();
         executor.start();
         await consumer.start();
+        await webhooks?.start();
         cleanup.start();
       } catch (error) {
         // Leave nothing running behind a failed start.

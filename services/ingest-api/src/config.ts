@@ -116,6 +116,10 @@ export const IngestConfig = z
       .default('+15550100000'),
     /** The longest `?wait=` of `GET /v1/idempotency-keys/{key}`; below CONNECTION_TIMEOUT, which would cut a silent wait. */
     KEY_WAIT_MAX: duration.pipe(z.number().min(1_000)).default(50_000),
+    /** Lets webhook endpoints on private, loopback and link-local addresses be registered (tests, closed networks). */
+    WEBHOOKS_ALLOW_PRIVATE_URLS: flag.default(false),
+    /** How long a rotated-out webhook secret keeps signing beside the new one. */
+    WEBHOOK_SECRET_OVERLAP: duration.default(86_400_000),
   })
   .refine(
     (config) =>

@@ -33,6 +33,7 @@ import { registerRequestSpans } from './requestSpans.js';
 import { seedRoutes } from './seedRoutes.js';
 import { templatesRoutes } from './templatesRoutes.js';
 import { registerTenantQuota } from './tenantQuota.js';
+import { webhookEndpointsRoutes } from './webhookEndpointsRoutes.js';
 import { type EffectsWriter, writeAcceptedMessages } from './writeAcceptedMessages.js';
 
 export interface ServerDependencies {
@@ -233,6 +234,16 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
       profile,
       newId,
       principalOf,
+      leaseMs: config.IDEMPOTENCY_LEASE,
+      waitTimeoutMs: config.IDEMPOTENCY_WAIT_TIMEOUT,
+    });
+    await v1.register(webhookEndpointsRoutes, {
+      orm,
+      profile,
+      newId,
+      principalOf,
+      allowPrivateAddresses: config.WEBHOOKS_ALLOW_PRIVATE_URLS,
+      secretOverlapMs: config.WEBHOOK_SECRET_OVERLAP,
       leaseMs: config.IDEMPOTENCY_LEASE,
       waitTimeoutMs: config.IDEMPOTENCY_WAIT_TIMEOUT,
     });

@@ -388,6 +388,14 @@ describe('operations', () => {
       '/v1/templates/{id}',
       '/v1/templates/{id}/versions',
       '/v1/templates/{id}/versions/{version}',
+      '/v1/webhook-endpoints',
+      '/v1/webhook-endpoints/{id}',
+      '/v1/webhook-endpoints/{id}/disable',
+      '/v1/webhook-endpoints/{id}/enable',
+      '/v1/webhook-endpoints/{id}/rotate-secret',
+      '/v1/webhook-endpoints/{id}/replay',
+      '/v1/webhook-endpoints/{id}/deliveries',
+      '/v1/webhook-endpoints/{id}/events',
     ]);
     expect(document.paths['/v1/messages'].post.parameters[0]).toMatchObject({
       name: 'Idempotency-Key',

@@ -11,6 +11,11 @@ import type { IdempotencyProfile } from '@exactly/idempotency';
 import { z } from 'zod';
 import { seedOpenApiPaths, seedOpenApiSchemas } from './seedOpenApiPaths.js';
 import { templatedSendExample, templatesOpenApi } from './templatesOpenApi.js';
+import {
+  webhookDeliveryDescription,
+  webhookEndpointsPaths,
+  webhookEndpointsSchemas,
+} from './webhookEndpointsOpenApi.js';
 
 /** RFC 9457 problem details as this API sends them. */
 export const ProblemDetailsSchema = z.object({
@@ -219,7 +224,15 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
       },
       ...seedOpenApiPaths(profile, { keyParameter, createResponses, ref }),
       ...templates.paths,
+      ...webhookEndpointsPaths({
+        keyParameter,
+        wrap,
+        problem,
+        errors,
+        mismatchStatus: profile.onMismatch === 'refuse' ? profile.mismatchStatus : undefined,
+      }),
     },
+    webhooks: webhookDeliveryDescription,
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: ex_...' } },
       schemas: {
@@ -232,6 +245,7 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
         ProblemDetails: jsonSchema(ProblemDetailsSchema, 'output'),
         ...seedOpenApiSchemas(profile),
         ...templates.schemas,
+        ...webhookEndpointsSchemas,
       },
     },
   };

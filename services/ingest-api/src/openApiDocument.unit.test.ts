@@ -27,3 +27,28 @@ describe('the OpenAPI document', () => {
     expect(send).toContainEqual(expect.objectContaining({ name: profile.header, in: 'header' }));
   });
 });
+
+describe('the webhook endpoints in the OpenAPI document', () => {
+  it.each(idempotencyProfileNames)(
+    'are described with examples under the %s profile, with the delivery as a webhook',
+    (name) => {
+      const document = openApiDocument(idempotencyProfiles[name]) as {
+        paths: Record<
+          string,
+          Record<string, { requestBody?: { content: Record<string, { example?: unknown }> } }>
+        >;
+        webhooks: Record<string, unknown>;
+      };
+      const create = document.paths['/v1/webhook-endpoints']?.post;
+      expect(create?.requestBody?.content['application/json']?.example).toBeDefined();
+      for (const path of [
+        '/v1/webhook-endpoints/{id}',
+        '/v1/webhook-endpoints/{id}/rotate-secret',
+        '/v1/webhook-endpoints/{id}/replay',
+      ]) {
+        expect(document.paths[path]).toBeDefined();
+      }
+      expect(Object.keys(document.webhooks)).toEqual(['messageEvent']);
+    },
+  );
+});

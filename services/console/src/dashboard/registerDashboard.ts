@@ -6,6 +6,7 @@ import { createKafka } from '@exactly/messaging';
 import type { Logger } from '@exactly/observability';
 import { listDeadLetters, redriveDeadLetters } from '@exactly/operations';
 import type { Orm } from '@exactly/persistence';
+import { listAllWebhookEndpoints } from '@exactly/webhooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -180,6 +181,13 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
     api.get('/dashboard/api/events', (request, reply) => {
       streamSnapshots(request, reply, sampler, sessions, streams);
     });
+
+    // Each webhook endpoint's health: last success and failure, failing streak, disabled and why.
+    api.get('/dashboard/api/webhook-endpoints', async (_request, reply) =>
+      json(reply, {
+        data: await readOnly(orm, config.DASHBOARD_QUERY_TIMEOUT, (em) => listAllWebhookEndpoints(em)),
+      }),
+    );
 
     api.get('/dashboard/api/messages', async (request, reply) => {
       const { q } = validated(SearchQuery, request.query, 'the search');

@@ -2,9 +2,10 @@ import type { Channel } from '@exactly/contracts';
 import { backoffDelay, isDeterministicFailure } from '@exactly/errors';
 import type { Logger } from '@exactly/observability';
 import type { Orm } from '@exactly/persistence';
-import type { Batch, Consumer, Kafka } from 'kafkajs';
+import type { Batch, Kafka } from 'kafkajs';
 import { delay } from '../delay.js';
 import type { DispatcherMetrics } from '../dispatcherMetrics.js';
+import { createGroupConsumer } from './createGroupConsumer.js';
 import { type DecodedRecord, decodeRecord, headersToStrings } from './decodeRecord.js';
 import {
   type PartitionBatchContext,
@@ -50,9 +51,6 @@ export interface CommandConsumer {
  */
 export function createCommandConsumer(options: CommandConsumerOptions): CommandConsumer {
   const { logger, metrics } = options;
-  let consumer: Consumer | undefined;
-  let problem: string | undefined = 'not started';
-  const stopping = new AbortController();
   const topicId = createTopicIdentity(options.kafka, options.topic);
   /** Per partition, the next offset this process stored: a batch below it means the log changed. */
   const storedHere = new Map<number, bigint>();
@@ -75,7 +73,7 @@ export function createCommandConsumer(options: CommandConsumerOptions): CommandC
     control: { heartbeat: () => Promise<void>; isRunning: () => boolean; isStale: () => boolean },
   ): Promise<PartitionBatchResult | undefined> {
     for (let attempt = 1; ; attempt += 1) {
-      if (!control.isRunning() || control.isStale() || stopping.signal.aborted) return undefined;
+      if (!control.isRunning() || control.isStale() || group.stopping.aborted) return undefined;
       try {
         const topic = await topicId.get();
         const timer = metrics.batchSeconds.startTimer();
@@ -108,7 +106,7 @@ export function createCommandConsumer(options: CommandConsumerOptions): CommandC
           { err: error, topic: context.topic, partition: context.partition, attempt, retryInMs: wait },
           'batch failed; trying it again',
         );
-        await delay(wait, stopping.signal);
+        await delay(wait, group.stopping);
         await control.heartbeat();
       }
     }
@@ -129,86 +127,64 @@ export function createCommandConsumer(options: CommandConsumerOptions): CommandC
     return merged;
   }
 
-  return {
-    async start() {
-      consumer = options.kafka.consumer({
-        groupId: options.groupId,
-        sessionTimeout: options.sessionTimeoutMs,
-        heartbeatInterval: Math.max(1_000, Math.floor(options.sessionTimeoutMs / 10)),
-        maxBytesPerPartition: options.maxBytesPerPartition,
-        maxWaitTimeInMs: options.maxWaitMs,
-        allowAutoTopicCreation: false,
-      });
-      const { GROUP_JOIN, CRASH } = consumer.events;
-      consumer.on(GROUP_JOIN, ({ payload }) => {
-        problem = undefined;
-        // Partitions may come from another log than before (a topic created again): ask again.
-        topicId.refresh();
-        storedHere.clear();
-        const assigned = payload.memberAssignment[options.topic] ?? [];
-        metrics.consumerLag.reset();
-        logger.info(
-          { groupId: options.groupId, topic: options.topic, partitions: assigned },
-          'dispatcher consuming',
-        );
-      });
-      consumer.on(CRASH, ({ payload }) => {
-        problem = `consumer crashed: ${payload.error.message}`;
-        logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
-        if (!payload.restart) options.onFatal(payload.error);
-      });
-      await consumer.connect();
-      // A new group starts at the beginning: no command is skipped because the group is new.
-      await consumer.subscribe({ topic: options.topic, fromBeginning: true });
-      problem = 'joining the consumer group';
-      await consumer.run({
-        partitionsConsumedConcurrently: options.partitionsConcurrently,
-        eachBatchAutoResolve: false,
-        autoCommit: true,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-          if (batch.messages.length === 0) return;
-          const records = batch.messages.map((message) =>
-            decodeRecord({
-              offset: message.offset,
-              key: message.key ?? null,
-              value: message.value ?? null,
-              headers: headersToStrings(message.headers),
-            }),
-          );
-          metrics.batchRecords.observe(records.length);
-          // Kafka handed out records below what this process stored: the topic may be a new one.
-          const before = storedHere.get(batch.partition);
-          if (before !== undefined && BigInt(batch.firstOffset() ?? before) < before) topicId.refresh();
-          const context = contextFor(batch);
-          const result = await processWithRetries(context, records, { heartbeat, isRunning, isStale });
-          if (result === undefined) return;
-          // Only now, with the transaction committed: Kafka's offset follows PostgreSQL's.
-          resolveOffset((result.nextOffset - 1n).toString());
-          storedHere.set(batch.partition, result.nextOffset);
-          metrics.commandsProcessed.inc(result.dispatched);
-          if (result.duplicates.batch > 0)
-            metrics.duplicatesDropped.inc({ where: 'batch' }, result.duplicates.batch);
-          if (result.duplicates.inbox > 0)
-            metrics.duplicatesDropped.inc({ where: 'inbox' }, result.duplicates.inbox);
-          if (result.skipped > 0) metrics.recordsSkipped.inc(result.skipped);
-          for (const letter of result.deadLetters) metrics.deadLettered.inc({ code: letter.code });
-          const lag = BigInt(batch.highWatermark) - result.nextOffset;
-          metrics.consumerLag.set(
-            { topic: batch.topic, partition: String(batch.partition) },
-            Number(lag > 0n ? lag : 0n),
-          );
-          options.onCommitted(result);
-          await heartbeat();
-        },
-      });
+  const group = createGroupConsumer({
+    kafka: options.kafka,
+    logger,
+    groupId: options.groupId,
+    topic: options.topic,
+    sessionTimeoutMs: options.sessionTimeoutMs,
+    maxWaitMs: options.maxWaitMs,
+    maxBytesPerPartition: options.maxBytesPerPartition,
+    partitionsConcurrently: options.partitionsConcurrently,
+    onFatal: options.onFatal,
+    onJoin: (payload) => {
+      // Partitions may come from another log than before (a topic created again): ask again.
+      topicId.refresh();
+      storedHere.clear();
+      const assigned = payload.memberAssignment[options.topic] ?? [];
+      metrics.consumerLag.reset();
+      logger.info(
+        { groupId: options.groupId, topic: options.topic, partitions: assigned },
+        'dispatcher consuming',
+      );
     },
-    async stop() {
-      stopping.abort();
-      problem = 'stopping';
-      await consumer?.disconnect();
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      if (batch.messages.length === 0) return;
+      const records = batch.messages.map((message) =>
+        decodeRecord({
+          offset: message.offset,
+          key: message.key ?? null,
+          value: message.value ?? null,
+          headers: headersToStrings(message.headers),
+        }),
+      );
+      metrics.batchRecords.observe(records.length);
+      // Kafka handed out records below what this process stored: the topic may be a new one.
+      const before = storedHere.get(batch.partition);
+      if (before !== undefined && BigInt(batch.firstOffset() ?? before) < before) topicId.refresh();
+      const context = contextFor(batch);
+      const result = await processWithRetries(context, records, { heartbeat, isRunning, isStale });
+      if (result === undefined) return;
+      // Only now, with the transaction committed: Kafka's offset follows PostgreSQL's.
+      resolveOffset((result.nextOffset - 1n).toString());
+      storedHere.set(batch.partition, result.nextOffset);
+      metrics.commandsProcessed.inc(result.dispatched);
+      if (result.duplicates.batch > 0)
+        metrics.duplicatesDropped.inc({ where: 'batch' }, result.duplicates.batch);
+      if (result.duplicates.inbox > 0)
+        metrics.duplicatesDropped.inc({ where: 'inbox' }, result.duplicates.inbox);
+      if (result.skipped > 0) metrics.recordsSkipped.inc(result.skipped);
+      for (const letter of result.deadLetters) metrics.deadLettered.inc({ code: letter.code });
+      const lag = BigInt(batch.highWatermark) - result.nextOffset;
+      metrics.consumerLag.set(
+        { topic: batch.topic, partition: String(batch.partition) },
+        Number(lag > 0n ? lag : 0n),
+      );
+      options.onCommitted(result);
+      await heartbeat();
     },
-    problem: () => problem,
-  };
+  });
+  return { start: group.start, stop: group.stop, problem: group.problem };
 }
 
 /** `b` came from the records after `a`'s, so its next offset is the one to keep. */

@@ -92,6 +92,8 @@ export function testEnvironment(topic: string, group: string, extra: Record<stri
     RETRY_MAX_DELAY: '200ms',
     BATCH_RETRY_MAX_DELAY: '500ms',
     LOG_PROVIDER_FILE: logFileFor(topic),
+    // Webhook tests switch delivery on with a group of their own.
+    WEBHOOKS_ENABLED: 'false',
     ...extra,
   };
 }
