@@ -62,6 +62,21 @@ export const errorCodes = {
     retryable: false,
     title: 'The replay reaches past the deduplication horizon',
   },
+  send_started: {
+    status: 409,
+    retryable: false,
+    title: 'The scheduled send already started: it can no longer be changed or cancelled',
+  },
+  message_cancelled: {
+    status: 409,
+    retryable: false,
+    title: 'The message was cancelled: it can no longer be changed',
+  },
+  not_scheduled: {
+    status: 409,
+    retryable: false,
+    title: 'The message was not scheduled: only a scheduled send can be changed or cancelled',
+  },
 } as const satisfies Record<string, { status: number; retryable: boolean; title: string }>;
 
 export type ErrorCode = keyof typeof errorCodes;

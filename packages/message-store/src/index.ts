@@ -20,4 +20,17 @@ export {
 } from './projectionUpdate.js';
 export { readStream, type StoredEvent } from './readStream.js';
 export { type MessageEventsAppend, recordMessageEvents } from './recordMessageEvents.js';
+export {
+  changeScheduledSend,
+  type ScheduleChangeEvent,
+  type ScheduledSendChange,
+} from './schedule/changeScheduledSend.js';
+export { claimDueSends, type DueSend } from './schedule/claimDueSends.js';
+export {
+  readScheduledSend,
+  type ScheduledMessage,
+  type ScheduledSendState,
+} from './schedule/readScheduledSend.js';
+export { releaseScheduledSends } from './schedule/releaseScheduledSends.js';
+export { type NewScheduledSend, scheduleSendsStatement } from './schedule/scheduleSendsStatement.js';
 export { projectStatus, statusAfter } from './statusAfter.js';
