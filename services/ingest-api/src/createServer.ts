@@ -28,6 +28,7 @@ import { openApiDocument } from './openApiDocument.js';
 import { acceptedMessagesStored } from './readMessages.js';
 import { registerJsonBodyParser } from './registerJsonBodyParser.js';
 import { notFound, registerProblemDetails, renderFrameworkError } from './registerProblemDetails.js';
+import { scheduledMessagesRoutes } from './scheduledMessagesRoutes.js';
 import { registerTenantQuota } from './tenantQuota.js';
 import { type EffectsWriter, writeAcceptedMessages } from './writeAcceptedMessages.js';
 
@@ -210,6 +211,15 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
       maxRecordBytes: config.RELAY_TOPIC_MAX_MESSAGE_BYTES,
     });
     await v1.register(idempotencyKeysRoutes, { engine, principalOf });
+    await v1.register(scheduledMessagesRoutes, {
+      orm,
+      profile,
+      principalOf,
+      eventsTopic: config.MESSAGE_EVENTS_TOPIC,
+      leaseMs: config.IDEMPOTENCY_LEASE,
+      waitTimeoutMs: config.IDEMPOTENCY_WAIT_TIMEOUT,
+      afterCommit: notifier.notify,
+    });
   });
 
   engine.startCleanup({

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { type AcceptedMessages, acceptMessages } from './acceptMessages.js';
 import type { Principal } from './createApiKeyAuthenticator.js';
 import { findMessage, listMessages } from './readMessages.js';
+import { takeSendAt } from './takeSendAt.js';
 import { traceparentFor } from './traceparent.js';
 
 export interface MessagesRoutesOptions {
@@ -37,7 +38,12 @@ export async function messagesRoutes(app: FastifyInstance, options: MessagesRout
   const { engine, orm } = options;
   const profile = engine.profile;
 
-  async function accept(request: FastifyRequest, commands: SendMessage[], batch: boolean) {
+  async function accept(
+    request: FastifyRequest,
+    commands: SendMessage[],
+    batch: boolean,
+    sendAt?: (Date | undefined)[],
+  ) {
     const principal = options.principalOf(request);
     const route = request.routeOptions.url ?? request.url;
     return engine.execute({
@@ -57,18 +63,27 @@ export async function messagesRoutes(app: FastifyInstance, options: MessagesRout
           newId: options.newId,
           profile,
           maxRecordBytes: options.maxRecordBytes,
+          ...(sendAt === undefined ? {} : { sendAt }),
         }),
     });
   }
 
   app.post('/v1/messages', { config: { idempotent: true } }, async (request, reply) => {
-    const command = validated(SendMessage, request.body, 'the message');
-    return reply.sendIdempotencyOutcome(await accept(request, [command], false));
+    const { body, sendAt } = takeSendAt(request.body, new Date());
+    const command = validated(SendMessage, body, 'the message');
+    return reply.sendIdempotencyOutcome(await accept(request, [command], false, [sendAt]));
   });
 
   app.post('/v1/messages/batch', { config: { idempotent: true } }, async (request, reply) => {
-    const { messages } = validated(SendMessageBatch, request.body, 'the batch');
-    return reply.sendIdempotencyOutcome(await accept(request, messages, true));
+    // `send_at` at the top applies to every message; one on a message applies to it alone.
+    const now = new Date();
+    const top = takeSendAt(request.body, now);
+    const items = batchItems(top.body).map((item, index) =>
+      takeSendAt(item, now, `messages.${index}.send_at`),
+    );
+    const { messages } = validated(SendMessageBatch, withItems(top.body, items), 'the batch');
+    const sendAt = items.map((item) => item.sendAt ?? top.sendAt);
+    return reply.sendIdempotencyOutcome(await accept(request, messages, true, sendAt));
   });
 
   app.get<{ Params: { id: string } }>('/v1/messages/:id', async (request, reply) => {
@@ -95,6 +110,17 @@ export async function messagesRoutes(app: FastifyInstance, options: MessagesRout
       .type('application/json; charset=utf-8')
       .send(JSON.stringify({ data: page.data, nextCursor }));
   });
+}
+
+function batchItems(body: unknown): unknown[] {
+  const messages = (body as { messages?: unknown } | null)?.messages;
+  return Array.isArray(messages) ? messages : [];
+}
+
+function withItems(body: unknown, items: { body: unknown }[]): unknown {
+  const messages = (body as { messages?: unknown } | null)?.messages;
+  if (!Array.isArray(messages)) return body;
+  return { ...(body as object), messages: items.map((item) => item.body) };
 }
 
 function encodeCursor(lastId: string): string {
