@@ -29,7 +29,11 @@ function caller(api: TestServer, who: TestAccount) {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
-    return { status: response.status, headers: response.headers, json: text === '' ? undefined : JSON.parse(text) };
+    return {
+      status: response.status,
+      headers: response.headers,
+      json: text === '' ? undefined : JSON.parse(text),
+    };
   };
 }
 
@@ -62,9 +66,11 @@ async function releaseDue(api: TestServer): Promise<string[]> {
 
 async function makeDue(api: TestServer, messageId: string): Promise<void> {
   // Moves the time into the past directly, as if the clock had run on (tests only).
-  await runSql(api.orm.em.fork(), "UPDATE scheduled_sends SET due_at = now() - interval '1 second' WHERE message_id = $1", [
-    messageId,
-  ]);
+  await runSql(
+    api.orm.em.fork(),
+    "UPDATE scheduled_sends SET due_at = now() - interval '1 second' WHERE message_id = $1",
+    [messageId],
+  );
 }
 
 describe('a send with send_at', () => {
@@ -102,7 +108,12 @@ describe('a send with send_at', () => {
   it('in the past is sent now; more than 30 days ahead or without an offset is refused with 400', async () => {
     const who = await api.newAccount();
     const call = caller(api, who);
-    const past = await call('POST', '/v1/messages', { ...email(), send_at: '2020-01-01T00:00:00Z' }, 'k-past');
+    const past = await call(
+      'POST',
+      '/v1/messages',
+      { ...email(), send_at: '2020-01-01T00:00:00Z' },
+      'k-past',
+    );
     expect(past.status).toBe(202);
     expect(past.json.status).toBe('accepted');
     expect(past.json.sendAt).toBeUndefined();
@@ -112,7 +123,12 @@ describe('a send with send_at', () => {
     const far = await call('POST', '/v1/messages', { ...email(), send_at: inMinutes(31 * 24 * 60) }, 'k-far');
     expect(far.status).toBe(400);
     expect(far.json.detail).toContain('30 days');
-    const naive = await call('POST', '/v1/messages', { ...email(), send_at: '2030-01-01T09:00:00' }, 'k-naive');
+    const naive = await call(
+      'POST',
+      '/v1/messages',
+      { ...email(), send_at: '2030-01-01T09:00:00' },
+      'k-naive',
+    );
     expect(naive.status).toBe(400);
     expect(naive.json.errors[0].path).toBe('send_at');
     expect((await storedFor(api.orm, who.accountId)).messages).toHaveLength(1);
@@ -134,9 +150,9 @@ describe('a send with send_at', () => {
       new Date(later).toISOString(),
       new Date(sooner).toISOString(),
     ]);
-    expect((await storedFor(api.orm, who.accountId)).outbox.some((row) => row.payload.type === 'SendMessage')).toBe(
-      false,
-    );
+    expect(
+      (await storedFor(api.orm, who.accountId)).outbox.some((row) => row.payload.type === 'SendMessage'),
+    ).toBe(false);
   });
 });
 
@@ -148,7 +164,12 @@ describe.each(['default', 'txtly'] as const)('changing a scheduled send under th
   afterAll(async () => api.close());
 
   async function scheduled(call: ReturnType<typeof caller>) {
-    const posted = await call('POST', '/v1/messages', { ...email(), send_at: inMinutes(60) }, `k-${Math.random()}`);
+    const posted = await call(
+      'POST',
+      '/v1/messages',
+      { ...email(), send_at: inMinutes(60) },
+      `k-${Math.random()}`,
+    );
     expect(posted.status).toBe(202);
     return posted.json.id as string;
   }
@@ -261,7 +282,11 @@ describe.each(['default', 'txtly'] as const)('changing a scheduled send under th
       expect(late.headers.get('content-type')).toContain('application/problem+json');
       expect(late.json.code).toBe('send_started');
     }
-    expect(await eventTypes(api, id)).toEqual(['MessageAccepted', 'MessageScheduled', 'ScheduledSendReleased']);
+    expect(await eventTypes(api, id)).toEqual([
+      'MessageAccepted',
+      'MessageScheduled',
+      'ScheduledSendReleased',
+    ]);
   });
 
   it('a message sent right away cannot be changed (409 not_scheduled); an unknown one is 404', async () => {
