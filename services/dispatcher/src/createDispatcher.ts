@@ -12,6 +12,7 @@ import { createCommandConsumer } from './inbox/createCommandConsumer.js';
 import { createInboxCleanup } from './inbox/createInboxCleanup.js';
 import { inboxRetentionProblem, readTopicRetention } from './inbox/topicRetention.js';
 import { createProviders, type ProviderSet } from './providers/createProviders.js';
+import { createScheduler } from './schedule/createScheduler.js';
 
 export interface DispatcherDependencies {
   config: DispatcherConfig;
@@ -95,6 +96,16 @@ export function createDispatcher(deps: DispatcherDependencies): Dispatcher {
     batchSize: config.INBOX_CLEANUP_BATCH,
   });
 
+  const scheduler = createScheduler({
+    orm,
+    logger,
+    commandsTopic: config.COMMANDS_TOPIC,
+    eventsTopic: config.MESSAGE_EVENTS_TOPIC,
+    batchSize: config.SCHEDULE_RELEASE_BATCH,
+    pollIntervalMs: config.SCHEDULE_POLL_INTERVAL,
+    onReleased: () => outbox.notify(),
+  });
+
   async function checkReplaySafety(): Promise<void> {
     const deadline = Date.now() + (deps.topicWaitMs ?? 60_000);
     for (;;) {
@@ -120,6 +131,7 @@ export function createDispatcher(deps: DispatcherDependencies): Dispatcher {
   }
 
   async function stop() {
+    await scheduler.stop();
     await consumer.stop();
     await cleanup.stop();
     await executor.stop();
@@ -136,6 +148,7 @@ export function createDispatcher(deps: DispatcherDependencies): Dispatcher {
         executor.start();
         await consumer.start();
         cleanup.start();
+        scheduler.start();
       } catch (error) {
         // Leave nothing running behind a failed start.
         await stop().catch(() => {});
