@@ -9,6 +9,7 @@ import {
 } from '@exactly/contracts';
 import type { IdempotencyProfile } from '@exactly/idempotency';
 import { z } from 'zod';
+import { scheduledOpenApi, withSendAt } from './scheduledOpenApi.js';
 
 /** RFC 9457 problem details as this API sends them. */
 export const ProblemDetailsSchema = z.object({
@@ -73,6 +74,7 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
     );
     return responses;
   };
+  const scheduled = scheduledOpenApi(profile, { ref, json, problem, wrap, errors, keyParameter });
   return {
     openapi: '3.1.0',
     info: {
@@ -89,7 +91,18 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
           summary: 'Send one message',
           operationId: 'sendMessage',
           parameters: [keyParameter],
-          requestBody: { required: true, ...json(ref('SendMessage')) },
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: ref('SendMessage'),
+                examples: {
+                  now: { value: scheduled.examples.now },
+                  later: { value: scheduled.examples.later },
+                },
+              },
+            },
+          },
           responses: createResponses(ref('MessageResource')),
         },
         get: {
@@ -127,7 +140,9 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
             ...errors,
           },
         },
+        ...scheduled.messagePaths,
       },
+      '/v1/messages/{id}/cancel': scheduled.cancelPath,
       '/v1/idempotency-keys/{key}': {
         get: {
           summary: 'Get the state of an idempotency key',
@@ -146,8 +161,9 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: ex_...' } },
       schemas: {
-        SendMessage: jsonSchema(SendMessage, 'input'),
-        SendMessageBatch: jsonSchema(SendMessageBatch, 'input'),
+        SendMessage: withSendAt(jsonSchema(SendMessage, 'input')),
+        SendMessageBatch: withSendAt(jsonSchema(SendMessageBatch, 'input')),
+        MessagePatch: scheduled.schemas.MessagePatch,
         MessageResource: jsonSchema(MessageResource, 'output'),
         MessageBatchResource: jsonSchema(MessageBatchResource, 'output'),
         MessagePage: jsonSchema(MessagePage, 'output'),
