@@ -25,7 +25,7 @@ export interface RetryEvent {
 }
 
 export interface ApiRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT';
   path: string;
   body?: unknown;
   idempotencyKey?: string;
