@@ -20,10 +20,13 @@ export interface MessagesRoutesOptions {
   maxRecordBytes: number;
 }
 
-/** The routes whose POSTs create messages under an idempotency key. */
+/** The routes whose requests run under an idempotency key (the profile's methods decide which honour it). */
 export const idempotentEndpoints = [
   { method: 'POST', route: '/v1/messages' },
   { method: 'POST', route: '/v1/messages/batch' },
+  { method: 'PATCH', route: '/v1/messages/:id' },
+  { method: 'PUT', route: '/v1/messages/:id' },
+  { method: 'POST', route: '/v1/messages/:id/cancel' },
 ] as const;
 
 const ListQuery = z.strictObject({

@@ -247,6 +247,8 @@ describe.each(['default', 'txtly'] as const)('changing a scheduled send under th
     const cancelled = await call('POST', `/v1/messages/${id}/cancel`, undefined, 'c-1');
     expect(cancelled.status).toBe(200);
     expect(cancelled.json).toMatchObject({ id, status: 'cancelled' });
+    const keyState = await call('GET', '/v1/idempotency-keys/c-1');
+    expect(keyState.json).toMatchObject({ state: 'completed', messageIds: [id] });
     const retry = await call('POST', `/v1/messages/${id}/cancel`, undefined, 'c-1');
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
     expect(retry.json).toEqual(cancelled.json);
