@@ -291,6 +291,30 @@ describe.each(['default', 'txtly'] as const)('changing a scheduled send under th
     ]);
   });
 
+  it('a change racing the release waits for its lock and then gets 409 send_started, never both', async () => {
+    const who = await api.newAccount();
+    const call = caller(api, who);
+    const id = await scheduled(call);
+    await makeDue(api, id);
+    let answer: Promise<Answer> | undefined;
+    await inTransaction(api.orm, async (em) => {
+      // The scheduler has claimed the row (FOR UPDATE SKIP LOCKED) and not committed yet.
+      const due = await claimDueSends(em, 1_000);
+      expect(due.map((send) => send.messageId)).toContain(id);
+      answer = call('PATCH', `/v1/messages/${id}`, { send_at: inMinutes(10) }, 'race-1');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await releaseScheduledSends(em, due, [], { topic: 'test.message-events', at: new Date() });
+    });
+    const late = await (answer as Promise<Answer>);
+    expect(late.status).toBe(409);
+    expect(late.json.code).toBe('send_started');
+    expect(await eventTypes(api, id)).toEqual([
+      'MessageAccepted',
+      'MessageScheduled',
+      'ScheduledSendReleased',
+    ]);
+  });
+
   it('a message sent right away cannot be changed (409 not_scheduled); an unknown one is 404', async () => {
     const who = await api.newAccount();
     const call = caller(api, who);
