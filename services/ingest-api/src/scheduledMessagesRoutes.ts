@@ -81,14 +81,16 @@ export async function scheduledMessagesRoutes(
     const route = request.routeOptions.url ?? request.url;
     for (let round = 1; ; round += 1) {
       const message = await readScheduledSend(orm.em.fork(), principal.accountId, id);
-      assertChangeable(message, id, kind);
-      const decided = decide(message, new Date());
       try {
         const outcome = await engine.execute({
           scope: keyScopeOf(request, principal),
           fingerprint: requestFingerprint(request.method, route, request.body),
           requestId: request.id,
-          prepare: () => {
+          // Checked only when the request executes: a retry of a change that succeeded replays its
+          // reply (where the profile keys the method) even once the send has started.
+          prepare: (acceptedAt) => {
+            assertChangeable(message, id, kind);
+            const decided = decide(message, acceptedAt);
             const effect: ScheduledChange = {
               ...decided,
               accountId: principal.accountId,

@@ -271,9 +271,21 @@ describe.each(['default', 'txtly'] as const)('changing a scheduled send under th
     const who = await api.newAccount();
     const call = caller(api, who);
     const id = await scheduled(call);
+    const before = await call('PATCH', `/v1/messages/${id}`, { text: 'Changed in time' }, 'in-time');
+    expect(before.status).toBe(200);
     await makeDue(api, id);
     expect(await releaseDue(api)).toContain(id);
     expect((await call('GET', `/v1/messages/${id}`)).json.status).toBe('accepted');
+    // A retry of the change that succeeded: txtly replays its reply; the default profile keys no
+    // PATCH, so the retry is a new change, and too late.
+    const retried = await call('PATCH', `/v1/messages/${id}`, { text: 'Changed in time' }, 'in-time');
+    if (profile === 'txtly') {
+      expect(retried.status).toBe(200);
+      expect(retried.headers.get('idempotent-replayed')).toBe('true');
+      expect(retried.json).toEqual(before.json);
+    } else {
+      expect(retried.status).toBe(409);
+    }
     for (const [method, path, body] of [
       ['PATCH', `/v1/messages/${id}`, { send_at: inMinutes(10) }],
       ['PUT', `/v1/messages/${id}`, email({ subject: 'Too late' })],
@@ -287,6 +299,7 @@ describe.each(['default', 'txtly'] as const)('changing a scheduled send under th
     expect(await eventTypes(api, id)).toEqual([
       'MessageAccepted',
       'MessageScheduled',
+      'MessageChanged',
       'ScheduledSendReleased',
     ]);
   });
