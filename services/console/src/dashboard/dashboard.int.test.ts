@@ -199,9 +199,14 @@ describe('the snapshot', () => {
       'idempotency-key': `cancel-${cancelled}`,
     });
     expect(cancel.status).toBe(200);
-    const shown = (snapshot: { scheduled?: unknown }) =>
-      JSON.stringify(snapshot.scheduled).includes(waiting) &&
-      JSON.stringify(snapshot.scheduled).includes(cancelled);
+    // A sample taken between the send and its cancel shows both pending: wait for the cancel.
+    const shown = (snapshot: { scheduled?: { latest: { messageId: string; state: string }[] } | null }) =>
+      (snapshot.scheduled?.latest ?? []).some(
+        (row) => row.messageId === waiting && row.state === 'pending',
+      ) &&
+      (snapshot.scheduled?.latest ?? []).some(
+        (row) => row.messageId === cancelled && row.state === 'cancelled',
+      );
     let snapshot = (await asOperator('/dashboard/api/snapshot')).json();
     for (let i = 0; i < 150 && !shown(snapshot); i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
