@@ -184,18 +184,38 @@ describe('Pulsewave (seed 000) under the pulsewave profile', () => {
       expect(answer.status).toBe(200);
     });
 
-    it('"`GET`, `PATCH`, and `DELETE` are already safe to retry on their own": a GET repeated answers the same; this API has no PATCH or DELETE', async () => {
+    it('"`GET`, `PATCH`, and `DELETE` are already safe to retry on their own": a GET repeated answers the same; a PATCH of a scheduled send repeated (its key ignored) answers the same and changes it once; there is no DELETE', async () => {
       const created = await api.post('/v1/messages', ada, emailCommand(), {
         'Idempotency-Key': newKey('get'),
       });
       const path = `/v1/messages/${created.json.id}`;
       const [once, twice] = [await api.get(path, ada), await api.get(path, ada)];
       expect(twice.json).toEqual(once.json);
-      for (const method of ['PATCH', 'DELETE']) {
-        expect(
-          (await api.request(method, path, { caller: ada, headers: { 'Idempotency-Key': 'k' } })).status,
-        ).toBe(404);
-      }
+
+      const scheduled = await api.post(
+        '/v1/messages',
+        ada,
+        { ...emailCommand(), send_at: new Date(Date.now() + 3_600_000).toISOString() },
+        { 'Idempotency-Key': newKey('patch') },
+      );
+      const later = { send_at: new Date(Date.now() + 7_200_000).toISOString() };
+      const scheduledPath = `/v1/messages/${scheduled.json.id}`;
+      const patch = () =>
+        api.request('PATCH', scheduledPath, {
+          caller: ada,
+          body: later,
+          headers: { 'Idempotency-Key': 'x'.repeat(400) },
+        });
+      const [first, again] = [await patch(), await patch()];
+      expect(first.status).toBe(200);
+      expect(again.json).toEqual(first.json);
+      const events = (await api.get(scheduledPath, ada)).json.events.map(
+        (event: { type: string }) => event.type,
+      );
+      expect(events.filter((type: string) => type === 'MessageRescheduled')).toHaveLength(1);
+      expect(
+        (await api.request('DELETE', path, { caller: ada, headers: { 'Idempotency-Key': 'k' } })).status,
+      ).toBe(404);
     });
   });
 

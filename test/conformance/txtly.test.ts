@@ -167,13 +167,49 @@ describe('Txtly (seed 001) under the txtly profile', () => {
   });
 
   describe('Supported Endpoints', () => {
-    it('"Idempotency is supported on all state-changing endpoints (POST, PATCH, PUT requests)": both POST endpoints take the key (this API has no PATCH or PUT; the engine honours them, see the idempotency package\'s plugin test)', async () => {
+    it('"Idempotency is supported on all state-changing endpoints (POST, PATCH, PUT requests)": both POST endpoints, the PATCH and the PUT of a scheduled send and its cancel take the key', async () => {
       const key = newKey('batch');
       const body = { messages: [welcome(), welcome()] };
       const first = await api.post('/v1/messages/batch', caller, body, { 'Idempotency-Key': key });
       const retry = await api.post('/v1/messages/batch', caller, body, { 'Idempotency-Key': key });
       expect(first.status).toBe(202);
       expect(retry.text).toBe(first.text);
+
+      const scheduled = await api.post(
+        '/v1/messages',
+        caller,
+        { ...welcome(), send_at: new Date(Date.now() + 3_600_000).toISOString() },
+        { 'Idempotency-Key': newKey('scheduled') },
+      );
+      const path = `/v1/messages/${scheduled.json.id}`;
+      for (const [method, target, change] of [
+        ['PATCH', path, { send_at: new Date(Date.now() + 7_200_000).toISOString() }],
+        ['PUT', path, { ...welcome(), subject: 'Welcome again' }],
+        ['POST', `${path}/cancel`, undefined],
+      ] as const) {
+        const changeKey = newKey(method.toLowerCase());
+        const once = await api.request(method, target, {
+          caller,
+          body: change,
+          headers: { 'Idempotency-Key': changeKey },
+        });
+        const twice = await api.request(method, target, {
+          caller,
+          body: change,
+          headers: { 'Idempotency-Key': changeKey },
+        });
+        expect(once.status).toBe(200);
+        expect(twice.headers.get('idempotent-replayed')).toBe('true');
+        expect(twice.text).toBe(once.text);
+      }
+      const events = (await api.get(path, caller)).json.events.map((event: { type: string }) => event.type);
+      expect(events).toEqual([
+        'MessageAccepted',
+        'MessageScheduled',
+        'MessageRescheduled',
+        'MessageChanged',
+        'MessageCancelled',
+      ]);
     });
 
     it('"GET and DELETE requests do not support idempotency keys": a GET ignores the header; there is no DELETE', async () => {

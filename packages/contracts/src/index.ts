@@ -14,17 +14,22 @@ export {
   DispatchRequested,
   EventMetadata,
   MessageAccepted,
+  MessageCancelled,
+  MessageChanged,
   MessageEvent,
   type MessageEventOf,
   type MessageEventType,
   MessageFailed,
   MessageHeld,
+  MessageRescheduled,
+  MessageScheduled,
   OperatorMarkedFailed,
   OperatorMarkedSent,
   OperatorRequestedResend,
   ProviderAccepted,
   ProviderCallFailed,
   RetryScheduled,
+  ScheduledSendReleased,
 } from './messageEvents.js';
 export {
   EndpointKeyState,
@@ -35,6 +40,7 @@ export {
   MessageResource,
   MessageStatus,
 } from './messageResource.js';
+export { MessagePatch, maxScheduleAheadMs, SendAt } from './scheduledSend.js';
 export {
   Channel,
   Metadata,

@@ -121,6 +121,53 @@ export const OperatorRequestedResend = z.object({
 });
 export type OperatorRequestedResend = z.infer<typeof OperatorRequestedResend>;
 
+/** The message is to be sent at `sendAt`, not now: no command is queued until it is due. */
+export const MessageScheduled = z.object({
+  type: z.literal('MessageScheduled'),
+  data: z.object({ sendAt: z.iso.datetime({ offset: true }) }),
+  metadata: EventMetadata.optional(),
+});
+export type MessageScheduled = z.infer<typeof MessageScheduled>;
+
+/** A scheduled message's time was changed before it was due. */
+export const MessageRescheduled = z.object({
+  type: z.literal('MessageRescheduled'),
+  data: z.object({
+    sendAt: z.iso.datetime({ offset: true }),
+    previousSendAt: z.iso.datetime({ offset: true }),
+  }),
+  metadata: EventMetadata.optional(),
+});
+export type MessageRescheduled = z.infer<typeof MessageRescheduled>;
+
+/** A scheduled message's content was changed (PATCH) or replaced (PUT) before it was due. */
+export const MessageChanged = z.object({
+  type: z.literal('MessageChanged'),
+  data: z.object({
+    /** The fields of the send command that changed. */
+    fields: z.array(z.string()),
+    replaced: z.boolean(),
+  }),
+  metadata: EventMetadata.optional(),
+});
+export type MessageChanged = z.infer<typeof MessageChanged>;
+
+/** A scheduled message was cancelled before it was due: it is never sent (terminal). */
+export const MessageCancelled = z.object({
+  type: z.literal('MessageCancelled'),
+  data: z.object({ sendAt: z.iso.datetime({ offset: true }) }),
+  metadata: EventMetadata.optional(),
+});
+export type MessageCancelled = z.infer<typeof MessageCancelled>;
+
+/** A scheduled message fell due: its send command was queued, and from now on it cannot change. */
+export const ScheduledSendReleased = z.object({
+  type: z.literal('ScheduledSendReleased'),
+  data: z.object({ sendAt: z.iso.datetime({ offset: true }) }),
+  metadata: EventMetadata.optional(),
+});
+export type ScheduledSendReleased = z.infer<typeof ScheduledSendReleased>;
+
 export const MessageEvent = z.discriminatedUnion('type', [
   MessageAccepted,
   DispatchRequested,
@@ -132,6 +179,11 @@ export const MessageEvent = z.discriminatedUnion('type', [
   OperatorMarkedSent,
   OperatorMarkedFailed,
   OperatorRequestedResend,
+  MessageScheduled,
+  MessageRescheduled,
+  MessageChanged,
+  MessageCancelled,
+  ScheduledSendReleased,
 ]);
 export type MessageEvent = z.infer<typeof MessageEvent>;
 export type MessageEventType = MessageEvent['type'];

@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { Channel, Metadata } from './sendMessage.js';
 
-export const MessageStatus = z.enum(['accepted', 'dispatching', 'sent', 'failed', 'held']);
+export const MessageStatus = z.enum([
+  'accepted',
+  'dispatching',
+  'sent',
+  'failed',
+  'held',
+  'scheduled',
+  'cancelled',
+]);
 export type MessageStatus = z.infer<typeof MessageStatus>;
 
 export const MessageEventView = z.object({
@@ -21,6 +29,8 @@ export const MessageResource = z.object({
   metadata: Metadata.optional(),
   createdAt: z.iso.datetime({ offset: true }),
   updatedAt: z.iso.datetime({ offset: true }).optional(),
+  /** When a scheduled message is (or was) due. */
+  sendAt: z.iso.datetime({ offset: true }).optional(),
   events: z.array(MessageEventView).optional(),
 });
 export type MessageResource = z.infer<typeof MessageResource>;

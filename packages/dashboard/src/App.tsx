@@ -5,6 +5,7 @@ import { HeldMessages } from './components/HeldMessages.js';
 import { Login } from './components/Login.js';
 import { MessageSearch } from './components/MessageSearch.js';
 import { Overview } from './components/Overview.js';
+import { ScheduledSends } from './components/ScheduledSends.js';
 import { WebhookEndpoints } from './components/WebhookEndpoints.js';
 import { clock } from './format.js';
 import type { DashboardSnapshot } from './model.js';
@@ -112,6 +113,16 @@ export function App() {
                 <h2>Held messages</h2>
                 <HeldMessages
                   held={snapshot.held}
+                  onInspect={(id) => {
+                    setInspect(id);
+                    document.getElementById('messages')?.scrollIntoView({ behavior: 'smooth' });
+                  }}
+                />
+              </article>
+              <article class="card wide" id="scheduled">
+                <h2>Scheduled sends</h2>
+                <ScheduledSends
+                  scheduled={snapshot.scheduled}
                   onInspect={(id) => {
                     setInspect(id);
                     document.getElementById('messages')?.scrollIntoView({ behavior: 'smooth' });

@@ -102,6 +102,23 @@ export interface HeldView {
   latest: HeldMessageView[];
 }
 
+export interface ScheduledSendView {
+  messageId: string;
+  accountId: string;
+  channel: string;
+  recipient: string;
+  state: 'pending' | 'released' | 'cancelled';
+  dueAt: string;
+  updatedAt: string;
+}
+
+/** Sends asked for later: counts by state, the next due, pending (soonest first) and cancelled ones. */
+export interface ScheduledView {
+  counts: { pending: number; released: number; cancelled: number };
+  nextDueAt: string | null;
+  latest: ScheduledSendView[];
+}
+
 export interface SourceStatus {
   /** What was read: `database`, `kafka`, `this process` (its own metrics) or a scraped URL. */
   source: string;
@@ -131,6 +148,8 @@ export interface DashboardSnapshot {
   deadLetters: DeadLettersView | null;
   held: HeldView | null;
   sources: SourceStatus[];
+  /** Null when it could not be read; absent from a console that predates scheduled sends. */
+  scheduled?: ScheduledView | null;
 }
 
 export interface MessageMatch {

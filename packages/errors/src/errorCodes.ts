@@ -78,6 +78,21 @@ export const errorCodes = {
     retryable: true,
     title: 'Another version of the template was created at the same time',
   },
+  send_started: {
+    status: 409,
+    retryable: false,
+    title: 'The scheduled send already started: it can no longer be changed or cancelled',
+  },
+  message_cancelled: {
+    status: 409,
+    retryable: false,
+    title: 'The message was cancelled: it can no longer be changed',
+  },
+  not_scheduled: {
+    status: 409,
+    retryable: false,
+    title: 'The message was not scheduled: only a scheduled send can be changed or cancelled',
+  },
 } as const satisfies Record<string, { status: number; retryable: boolean; title: string }>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -13,6 +13,11 @@ const folded: Record<MessageEventType, true> = {
   OperatorMarkedSent: true,
   OperatorMarkedFailed: true,
   OperatorRequestedResend: true,
+  MessageScheduled: true,
+  MessageRescheduled: true,
+  MessageChanged: true,
+  MessageCancelled: true,
+  ScheduledSendReleased: true,
 };
 
 /** Whether a stored event's type is one of the contracts' `MessageEvent` types. */

@@ -21,4 +21,17 @@ export {
 export { readStream, type StoredEvent } from './readStream.js';
 export { readTraceparents } from './readTraceparents.js';
 export { type MessageEventsAppend, recordMessageEvents } from './recordMessageEvents.js';
+export {
+  changeScheduledSend,
+  type ScheduleChangeEvent,
+  type ScheduledSendChange,
+} from './schedule/changeScheduledSend.js';
+export { claimDueSends, type DueSend } from './schedule/claimDueSends.js';
+export {
+  readScheduledSend,
+  type ScheduledMessage,
+  type ScheduledSendState,
+} from './schedule/readScheduledSend.js';
+export { releaseScheduledSends } from './schedule/releaseScheduledSends.js';
+export { type NewScheduledSend, scheduleSendsStatement } from './schedule/scheduleSendsStatement.js';
 export { projectStatus, statusAfter } from './statusAfter.js';

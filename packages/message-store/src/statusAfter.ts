@@ -2,6 +2,8 @@ import type { MessageEventType, MessageStatus } from '@exactly/contracts';
 
 /** The status a message has after an event: the one rule the live projection and a rebuild share. */
 export function statusAfter(current: MessageStatus | undefined, eventType: MessageEventType): MessageStatus {
+  // A cancelled message is never sent: nothing later reopens it.
+  if (current === 'cancelled') return current;
   switch (eventType) {
     case 'MessageAccepted':
       return 'accepted';
@@ -24,6 +26,17 @@ export function statusAfter(current: MessageStatus | undefined, eventType: Messa
       return current === 'held' ? 'failed' : (current ?? 'held');
     case 'OperatorRequestedResend':
       return current === 'held' ? 'dispatching' : (current ?? 'held');
+    case 'MessageScheduled':
+      return current === undefined || current === 'accepted' ? 'scheduled' : current;
+    // A change to a scheduled message keeps it scheduled.
+    case 'MessageRescheduled':
+    case 'MessageChanged':
+      return current ?? 'scheduled';
+    case 'MessageCancelled':
+      return current === undefined || current === 'scheduled' ? 'cancelled' : current;
+    // Released: its command is queued like any accepted message's.
+    case 'ScheduledSendReleased':
+      return current === undefined || current === 'scheduled' ? 'accepted' : current;
   }
 }
 

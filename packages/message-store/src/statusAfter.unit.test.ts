@@ -27,4 +27,25 @@ describe('projectStatus', () => {
     // A decision about a message that is not held changes nothing.
     expect(projectStatus(['MessageAccepted', 'ProviderAccepted', 'OperatorMarkedFailed'])).toBe('sent');
   });
+
+  it('keeps a scheduled message scheduled through its changes until it is released or cancelled', () => {
+    const scheduled = ['MessageAccepted', 'MessageScheduled'] as const;
+    expect(projectStatus([...scheduled])).toBe('scheduled');
+    expect(projectStatus([...scheduled, 'MessageRescheduled', 'MessageChanged'])).toBe('scheduled');
+    expect(projectStatus([...scheduled, 'ScheduledSendReleased'])).toBe('accepted');
+    expect(
+      projectStatus([...scheduled, 'ScheduledSendReleased', 'DispatchRequested', 'ProviderAccepted']),
+    ).toBe('sent');
+  });
+
+  it('never reopens a cancelled message', () => {
+    const cancelled = ['MessageAccepted', 'MessageScheduled', 'MessageCancelled'] as const;
+    expect(projectStatus([...cancelled])).toBe('cancelled');
+    expect(projectStatus([...cancelled, 'ScheduledSendReleased'])).toBe('cancelled');
+    expect(projectStatus([...cancelled, 'DispatchRequested', 'ProviderAccepted'])).toBe('cancelled');
+    // A cancel arriving after the release changes nothing.
+    expect(
+      projectStatus(['MessageAccepted', 'MessageScheduled', 'ScheduledSendReleased', 'MessageCancelled']),
+    ).toBe('accepted');
+  });
 });

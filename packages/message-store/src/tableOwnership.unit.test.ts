@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 const owners = [
-  { owner: 'packages/message-store/', tables: /^(messages|message_events)$/i },
+  { owner: 'packages/message-store/', tables: /^(messages|message_events|scheduled_sends)$/i },
   { owner: 'packages/outbox/', tables: /^outbox(_[a-z_]+)?$/i },
   { owner: 'packages/template-store/', tables: /^(templates|template_versions)$/i },
 ];

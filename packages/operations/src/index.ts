@@ -74,6 +74,12 @@ export {
   reprocessMessageEvents,
 } from './replay/reprocessMessageEvents.js';
 export {
+  listScheduledSends,
+  type ScheduledSendState,
+  type ScheduledSendSummary,
+  type ScheduledSends,
+} from './scheduled/listScheduledSends.js';
+export {
   addCount,
   type BucketCounts,
   type CountedTable,

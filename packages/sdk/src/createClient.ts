@@ -2,6 +2,7 @@ import {
   type IdempotencyKeyState,
   type MessageBatchResource,
   type MessagePage,
+  MessagePatch,
   type MessageResource,
   type MessageStatus,
   SendMessage,
@@ -52,6 +53,14 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+export interface SendOptions extends CallOptions {
+  /** Send later: a Date or an RFC 3339 string with an offset (at most 30 days ahead; a past time means now). */
+  sendAt?: Date | string;
+}
+
+/** What `messages.change` may change in a scheduled message: its time, its content fields, or both. */
+export type MessageChange = Omit<MessagePatch, 'send_at'> & { sendAt?: Date | string };
+
 export interface SendResult {
   message: MessageResource;
   /** True when the server answered with the stored reply of an earlier request with this key. */
@@ -89,8 +98,16 @@ export type SendInput = SendMessage | TemplatedSendInput;
 
 export interface ExactlyClient {
   messages: {
-    send(command: SendInput, options?: CallOptions): Promise<SendResult>;
-    sendBatch(commands: SendInput[], options?: CallOptions): Promise<BatchResult>;
+    send(command: SendInput, options?: SendOptions): Promise<SendResult>;
+    sendBatch(commands: SendInput[], options?: SendOptions): Promise<BatchResult>;
+    /** Moves a scheduled message to another time (409 `send_started` once it is due). */
+    reschedule(id: string, sendAt: Date | string, options?: CallOptions): Promise<SendResult>;
+    /** Changes a scheduled message's time and/or content fields (PATCH). */
+    change(id: string, change: MessageChange, options?: CallOptions): Promise<SendResult>;
+    /** Replaces a scheduled message's whole command (PUT); its time stays unless `sendAt` is given. */
+    replace(id: string, command: SendMessage, options?: SendOptions): Promise<SendResult>;
+    /** Cancels a scheduled message: it is never sent (terminal). */
+    cancel(id: string, options?: CallOptions): Promise<SendResult>;
     get(id: string, options?: { signal?: AbortSignal }): Promise<MessageResource>;
     list(options?: ListOptions): MessageList;
   };
@@ -234,14 +251,50 @@ export function createClient(options: ExactlyClientOptions): ExactlyClient {
     };
   };
 
+  const sendAtText = (sendAt: Date | string | undefined) =>
+    sendAt === undefined ? {} : { send_at: sendAt instanceof Date ? sendAt.toISOString() : sendAt };
+
+  /** A change to one message (PATCH, PUT or cancel), with a key the profile may honour. */
+  const changeMessage = async (
+    method: 'PATCH' | 'PUT' | 'POST',
+    path: string,
+    body: unknown,
+    callOptions: CallOptions,
+  ): Promise<SendResult> => {
+    const idempotencyKey = callOptions.idempotencyKey ?? newKey();
+    const response = await create<MessageResource>({
+      method,
+      path,
+      ...(body === undefined ? {} : { body }),
+      idempotencyKey,
+      signal: callOptions.signal,
+    });
+    return { message: response.body, replayed: replayed(response), idempotencyKey, status: response.status };
+  };
+  const messagePath = (id: string) => `/v1/messages/${encodeURIComponent(id)}`;
+
   return {
     messages: {
+      reschedule(id, sendAt, callOptions = {}) {
+        return changeMessage('PATCH', messagePath(id), sendAtText(sendAt), callOptions);
+      },
+      change(id, { sendAt, ...fields }, callOptions = {}) {
+        const body = { ...fields, ...sendAtText(sendAt) };
+        return changeMessage('PATCH', messagePath(id), check(MessagePatch, body), callOptions);
+      },
+      replace(id, command, callOptions = {}) {
+        const body = { ...check(SendMessage, command), ...sendAtText(callOptions.sendAt) };
+        return changeMessage('PUT', messagePath(id), body, callOptions);
+      },
+      cancel(id, callOptions = {}) {
+        return changeMessage('POST', `${messagePath(id)}/cancel`, undefined, callOptions);
+      },
       async send(command, callOptions = {}) {
         const idempotencyKey = callOptions.idempotencyKey ?? newKey();
         const response = await create<MessageResource>({
           method: 'POST',
           path: '/v1/messages',
-          body: checkSend(command),
+          body: { ...checkSend(command), ...sendAtText(callOptions.sendAt) },
           idempotencyKey,
           signal: callOptions.signal,
         });
@@ -257,7 +310,10 @@ export function createClient(options: ExactlyClientOptions): ExactlyClient {
         const response = await create<MessageBatchResource>({
           method: 'POST',
           path: '/v1/messages/batch',
-          body: { messages: commands.map((command, index) => checkSend(command, `messages.${index}.`)) },
+          body: {
+            messages: commands.map((command, index) => checkSend(command, `messages.${index}.`)),
+            ...sendAtText(callOptions.sendAt),
+          },
           idempotencyKey,
           signal: callOptions.signal,
         });

@@ -9,7 +9,9 @@ export {
   type ExactlyClient,
   type ExactlyClientOptions,
   type ListOptions,
+  type MessageChange,
   type MessageList,
+  type SendOptions,
   type SendResult,
 } from './createClient.js';
 export { ExactlyApiError, ExactlyClientError, ExactlyNetworkError, type FieldError } from './errors.js';

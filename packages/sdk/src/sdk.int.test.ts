@@ -50,6 +50,41 @@ describe('the SDK against the real ingest API', () => {
     await api.stop();
   });
 
+  describe('a scheduled send', () => {
+    it('is sent for later, rescheduled, changed, replaced and cancelled; a change after the cancel is refused with its code', async () => {
+      const client = createClient({ baseUrl: api.url, apiKey: caller.apiKey });
+      const later = new Date(Date.now() + 3_600_000);
+      const { message } = await client.messages.send(sms('Later'), { sendAt: later });
+      expect(message).toMatchObject({ status: 'scheduled', sendAt: later.toISOString() });
+      const evenLater = new Date(later.getTime() + 60_000);
+      const moved = await client.messages.reschedule(message.id, evenLater);
+      expect(moved.message.sendAt).toBe(evenLater.toISOString());
+      const changed = await client.messages.change(message.id, { text: 'Changed' });
+      expect(changed.message.status).toBe('scheduled');
+      const replaced = await client.messages.replace(message.id, sms('Replaced'), { sendAt: later });
+      expect(replaced.message.sendAt).toBe(later.toISOString());
+      const cancelled = await client.messages.cancel(message.id, {
+        idempotencyKey: `cancel-${message.id}`,
+      });
+      expect(cancelled.message.status).toBe('cancelled');
+      const again = await client.messages.cancel(message.id, { idempotencyKey: `cancel-${message.id}` });
+      expect(again.replayed).toBe(true);
+      const refused = await client.messages.reschedule(message.id, later).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(ExactlyApiError);
+      expect((refused as ExactlyApiError).status).toBe(409);
+      expect((refused as ExactlyApiError).code).toBe('message_cancelled');
+      expect((await client.messages.get(message.id)).events?.map((event) => event.type)).toEqual([
+        'MessageAccepted',
+        'MessageScheduled',
+        'MessageRescheduled',
+        'MessageChanged',
+        'MessageChanged',
+        'MessageRescheduled',
+        'MessageCancelled',
+      ]);
+    });
+  });
+
   describe('a response lost after the server committed', () => {
     it('is retried with the same key, returns the same message, and one message exists', async () => {
       const proxy = await responseDroppingProxy(api.url, 1);

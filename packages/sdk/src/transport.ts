@@ -26,6 +26,7 @@ export interface RetryEvent {
 
 export interface ApiRequest {
   method: 'GET' | 'POST' | 'PATCH';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT';
   path: string;
   body?: unknown;
   idempotencyKey?: string;

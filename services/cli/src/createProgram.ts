@@ -8,6 +8,7 @@ import { registerDispatcherCommand } from './commands/dispatcherCommand.js';
 import { registerGroupsCommand } from './commands/groupsCommand.js';
 import { registerHeldCommands } from './commands/heldCommands.js';
 import { registerKeysCommands } from './commands/keysCommands.js';
+import { registerMessagesCommands } from './commands/messagesCommands.js';
 import { registerOutboxCommand } from './commands/outboxCommand.js';
 import { registerProjectionsCommands } from './commands/projectionsCommands.js';
 import { registerReplayCommand } from './commands/replayCommand.js';
@@ -53,6 +54,7 @@ export function createProgram(context: CliContext): Command {
   registerSendCommand(program, context);
   registerStatusCommand(program, context);
   registerAwaitCommand(program, context);
+  registerMessagesCommands(program, context);
   registerGroupsCommand(program, context);
   registerReplayCommand(program, context);
   registerProjectionsCommands(program, context);

@@ -7,7 +7,7 @@ export const exitCodes = {
   internal: 1,
   /** Bad arguments, flags or configuration (including an API key the API refuses). */
   usage: 2,
-  /** Refused to keep the pipeline safe: a replay with live members or past the inbox horizon. */
+  /** Refused to keep the pipeline safe: a replay with live members or past the inbox horizon; a change to a send already started or cancelled. */
   refused: 3,
   /** The account, key, message, dead letter, group or topic does not exist. */
   notFound: 4,
@@ -36,6 +36,9 @@ export function exitCodeFor(code: ErrorCode | undefined): ExitCode {
       return exitCodes.usage;
     case 'replay_beyond_horizon':
     case 'payload_conflict':
+    case 'send_started':
+    case 'message_cancelled':
+    case 'not_scheduled':
       return exitCodes.refused;
     case 'not_found':
       return exitCodes.notFound;

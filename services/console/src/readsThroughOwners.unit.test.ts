@@ -21,6 +21,7 @@ const tables = [
   'idempotency_records',
   'accounts',
   'api_keys',
+  'scheduled_sends',
 ];
 // SQL naming a table, or a table named for SQL built elsewhere (`table: 'dead_letters'`).
 const sqlOnTable = new RegExp(

@@ -71,6 +71,11 @@ export const DispatcherConfig = z
      */
     EFFECT_MAX_RESUMES: nonNegativeInt.default(3),
 
+    /** How often the scheduler looks for scheduled sends that fell due (a send goes out up to this late). */
+    SCHEDULE_POLL_INTERVAL: duration.default(1_000),
+    /** Scheduled sends released per transaction at most. */
+    SCHEDULE_RELEASE_BATCH: positiveInt.default(500),
+
     PROVIDER_EMAIL: providerName.default('log'),
     PROVIDER_SMS: providerName.default('log'),
     PROVIDER_VOICE: providerName.default('log'),

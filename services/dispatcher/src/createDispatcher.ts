@@ -12,6 +12,7 @@ import { createCommandConsumer } from './inbox/createCommandConsumer.js';
 import { createInboxCleanup } from './inbox/createInboxCleanup.js';
 import { inboxRetentionProblem, readTopicRetention } from './inbox/topicRetention.js';
 import { createProviders, type ProviderSet } from './providers/createProviders.js';
+import { createScheduler } from './schedule/createScheduler.js';
 import { createWebhookDelivery } from './webhooks/createWebhookDelivery.js';
 
 export interface DispatcherDependencies {
@@ -106,6 +107,15 @@ export function createDispatcher(deps: DispatcherDependencies): Dispatcher {
           deps.onFatal ?? ((error) => logger.fatal({ err: error }, 'webhook consumer stopped for good')),
       })
     : undefined;
+  const scheduler = createScheduler({
+    orm,
+    logger,
+    commandsTopic: config.COMMANDS_TOPIC,
+    eventsTopic: config.MESSAGE_EVENTS_TOPIC,
+    batchSize: config.SCHEDULE_RELEASE_BATCH,
+    pollIntervalMs: config.SCHEDULE_POLL_INTERVAL,
+    onReleased: () => outbox.notify(),
+  });
 
   async function checkReplaySafety(): Promise<void> {
     const deadline = Date.now() + (deps.topicWaitMs ?? 60_000);
@@ -132,6 +142,7 @@ export function createDispatcher(deps: DispatcherDependencies): Dispatcher {
   }
 
   async function stop() {
+    await scheduler.stop();
     await consumer.stop();
     await webhooks?.stop();
     await cleanup.stop();
@@ -150,6 +161,7 @@ export function createDispatcher(deps: DispatcherDependencies): Dispatcher {
         await consumer.start();
         await webhooks?.start();
         cleanup.start();
+        scheduler.start();
       } catch (error) {
         // Leave nothing running behind a failed start.
         await stop().catch(() => {});

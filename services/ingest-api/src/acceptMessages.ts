@@ -14,6 +14,8 @@ export interface AcceptedMessage {
   createdAt: Date;
   requestId: string;
   traceparent: string;
+  /** When it is to be sent, if later than when it was accepted: it waits in the schedule. */
+  sendAt?: Date;
 }
 
 /** The effect of one accepted request: its messages, written together with its idempotency record. */
@@ -35,6 +37,8 @@ export interface AcceptInput {
   profile: IdempotencyProfile;
   /** `max.message.bytes` of the commands topic: a command whose record is larger is refused (413). */
   maxRecordBytes: number;
+  /** Each command's `send_at`, if it has one; a time not after `now` means now. */
+  sendAt?: readonly (Date | undefined)[];
 }
 
 /** The accepted messages and the reply the client gets now and on every replay. */
@@ -47,6 +51,7 @@ export function acceptMessages(input: AcceptInput): {
   const messages = input.commands.map((command, index): AcceptedMessage => {
     const id = input.newId('msg');
     const key = input.idempotencyKey ?? id;
+    const sendAt = input.sendAt?.[index];
     return {
       id,
       accountId: input.accountId,
@@ -56,6 +61,7 @@ export function acceptMessages(input: AcceptInput): {
       createdAt: input.now,
       requestId: input.requestId,
       traceparent: input.traceparent,
+      ...(sendAt !== undefined && sendAt > input.now ? { sendAt } : {}),
     };
   });
   for (const [index, message] of messages.entries()) assertPublishable(message, index, input);
@@ -105,11 +111,12 @@ function toResource(message: AcceptedMessage): MessageResource {
   const { command } = message;
   return {
     id: message.id,
-    status: 'accepted',
+    status: message.sendAt === undefined ? 'accepted' : 'scheduled',
     channel: command.channel,
     to: command.to,
     from: command.from,
     ...(command.metadata === undefined ? {} : { metadata: command.metadata }),
     createdAt: message.createdAt.toISOString(),
+    ...(message.sendAt === undefined ? {} : { sendAt: message.sendAt.toISOString() }),
   };
 }

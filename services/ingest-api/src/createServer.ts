@@ -30,6 +30,7 @@ import { acceptedMessagesStored } from './readMessages.js';
 import { registerJsonBodyParser } from './registerJsonBodyParser.js';
 import { notFound, registerProblemDetails, renderFrameworkError } from './registerProblemDetails.js';
 import { registerRequestSpans } from './requestSpans.js';
+import { scheduledMessagesRoutes } from './scheduledMessagesRoutes.js';
 import { seedRoutes } from './seedRoutes.js';
 import { templatesRoutes } from './templatesRoutes.js';
 import { registerTenantQuota } from './tenantQuota.js';
@@ -246,6 +247,15 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
       secretOverlapMs: config.WEBHOOK_SECRET_OVERLAP,
       leaseMs: config.IDEMPOTENCY_LEASE,
       waitTimeoutMs: config.IDEMPOTENCY_WAIT_TIMEOUT,
+    });
+    await v1.register(scheduledMessagesRoutes, {
+      orm,
+      profile,
+      principalOf,
+      eventsTopic: config.MESSAGE_EVENTS_TOPIC,
+      leaseMs: config.IDEMPOTENCY_LEASE,
+      waitTimeoutMs: config.IDEMPOTENCY_WAIT_TIMEOUT,
+      afterCommit: notifier.notify,
     });
   });
 

@@ -383,6 +383,7 @@ describe('operations', () => {
       '/v1/messages',
       '/v1/messages/batch',
       '/v1/messages/{id}',
+      '/v1/messages/{id}/cancel',
       '/v1/idempotency-keys/{key}',
       '/v1/templates',
       '/v1/templates/{id}',

@@ -10,6 +10,7 @@ import { type AcceptedMessages, acceptMessages } from './acceptMessages.js';
 import type { Principal } from './createApiKeyAuthenticator.js';
 import { findMessage, listMessages } from './readMessages.js';
 import { parseBatch, parseSend, renderSends, type SendInput } from './renderSends.js';
+import { takeSendAt } from './takeSendAt.js';
 import { traceparentFor } from './traceparent.js';
 
 export interface MessagesRoutesOptions {
@@ -21,10 +22,13 @@ export interface MessagesRoutesOptions {
   maxRecordBytes: number;
 }
 
-/** The routes whose POSTs create messages under an idempotency key. */
+/** The routes whose requests run under an idempotency key (the profile's methods decide which honour it). */
 export const idempotentEndpoints = [
   { method: 'POST', route: '/v1/messages' },
   { method: 'POST', route: '/v1/messages/batch' },
+  { method: 'PATCH', route: '/v1/messages/:id' },
+  { method: 'PUT', route: '/v1/messages/:id' },
+  { method: 'POST', route: '/v1/messages/:id/cancel' },
 ] as const;
 
 const ListQuery = z.strictObject({
@@ -39,7 +43,12 @@ export async function messagesRoutes(app: FastifyInstance, options: MessagesRout
   const { engine, orm } = options;
   const profile = engine.profile;
 
-  async function accept(request: FastifyRequest, inputs: SendInput[], batch: boolean) {
+  async function accept(
+    request: FastifyRequest,
+    inputs: SendInput[],
+    batch: boolean,
+    sendAt?: (Date | undefined)[],
+  ) {
     const principal = options.principalOf(request);
     const route = request.routeOptions.url ?? request.url;
     // The key look-up, the wait for a write batch and the batch's transaction: the trace's step
@@ -67,6 +76,7 @@ export async function messagesRoutes(app: FastifyInstance, options: MessagesRout
               newId: options.newId,
               profile,
               maxRecordBytes: options.maxRecordBytes,
+              ...(sendAt === undefined ? {} : { sendAt }),
             }),
         });
         span.setAttribute('exactly.idempotency.outcome', outcome.kind);
@@ -76,12 +86,21 @@ export async function messagesRoutes(app: FastifyInstance, options: MessagesRout
   }
 
   app.post('/v1/messages', { config: { idempotent: true } }, async (request, reply) => {
-    const input = parseSend(request.body, 'the message');
-    return reply.sendIdempotencyOutcome(await accept(request, [input], false));
+    const { body, sendAt } = takeSendAt(request.body, new Date());
+    const input = parseSend(body, 'the message');
+    return reply.sendIdempotencyOutcome(await accept(request, [input], false, [sendAt]));
   });
 
   app.post('/v1/messages/batch', { config: { idempotent: true } }, async (request, reply) => {
-    return reply.sendIdempotencyOutcome(await accept(request, parseBatch(request.body), true));
+    // `send_at` at the top applies to every message; one on a message applies to it alone.
+    const now = new Date();
+    const top = takeSendAt(request.body, now);
+    const items = batchItems(top.body).map((item, index) =>
+      takeSendAt(item, now, `messages.${index}.send_at`),
+    );
+    const inputs = parseBatch(withItems(top.body, items));
+    const sendAt = items.map((item) => item.sendAt ?? top.sendAt);
+    return reply.sendIdempotencyOutcome(await accept(request, inputs, true, sendAt));
   });
 
   app.get<{ Params: { id: string } }>('/v1/messages/:id', async (request, reply) => {
@@ -108,6 +127,17 @@ export async function messagesRoutes(app: FastifyInstance, options: MessagesRout
       .type('application/json; charset=utf-8')
       .send(JSON.stringify({ data: page.data, nextCursor }));
   });
+}
+
+function batchItems(body: unknown): unknown[] {
+  const messages = (body as { messages?: unknown } | null)?.messages;
+  return Array.isArray(messages) ? messages : [];
+}
+
+function withItems(body: unknown, items: { body: unknown }[]): unknown {
+  const messages = (body as { messages?: unknown } | null)?.messages;
+  if (!Array.isArray(messages)) return body;
+  return { ...(body as object), messages: items.map((item) => item.body) };
 }
 
 function encodeCursor(lastId: string): string {

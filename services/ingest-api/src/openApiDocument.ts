@@ -9,6 +9,7 @@ import {
 } from '@exactly/contracts';
 import type { IdempotencyProfile } from '@exactly/idempotency';
 import { z } from 'zod';
+import { scheduledOpenApi, withSendAt } from './scheduledOpenApi.js';
 import { seedOpenApiPaths, seedOpenApiSchemas } from './seedOpenApiPaths.js';
 import { templatedSendExample, templatesOpenApi } from './templatesOpenApi.js';
 import {
@@ -89,6 +90,7 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
     );
     return responses;
   };
+  const scheduled = scheduledOpenApi(profile, { ref, json, problem, wrap, errors, keyParameter });
   return {
     openapi: '3.1.0',
     info: {
@@ -125,6 +127,7 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
                     summary: 'From a template, rendered once when accepted',
                     value: templatedSendExample,
                   },
+                  later: { summary: 'Scheduled: sent at send_at', value: scheduled.examples.later },
                 },
               },
             },
@@ -153,19 +156,21 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
           parameters: [keyParameter],
           requestBody: {
             required: true,
-            ...json({
-              type: 'object',
-              properties: {
-                messages: {
-                  type: 'array',
-                  minItems: 1,
-                  maxItems: 1_000,
-                  items: { oneOf: [ref('SendMessage'), ref('TemplatedSend')] },
+            ...json(
+              withSendAt({
+                type: 'object',
+                properties: {
+                  messages: {
+                    type: 'array',
+                    minItems: 1,
+                    maxItems: 1_000,
+                    items: { oneOf: [ref('SendMessage'), ref('TemplatedSend')] },
+                  },
                 },
-              },
-              required: ['messages'],
-              additionalProperties: false,
-            }),
+                required: ['messages'],
+                additionalProperties: false,
+              }),
+            ),
           },
           responses: sendResponses(ref('MessageBatchResource')),
         },
@@ -181,7 +186,9 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
             ...errors,
           },
         },
+        ...scheduled.messagePaths,
       },
+      '/v1/messages/{id}/cancel': scheduled.cancelPath,
       '/v1/idempotency-keys/{key}': {
         get: {
           summary: 'Get the state of an idempotency key',
@@ -236,8 +243,9 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: ex_...' } },
       schemas: {
-        SendMessage: jsonSchema(SendMessage, 'input'),
-        SendMessageBatch: jsonSchema(SendMessageBatch, 'input'),
+        SendMessage: withSendAt(jsonSchema(SendMessage, 'input')),
+        SendMessageBatch: withSendAt(jsonSchema(SendMessageBatch, 'input')),
+        MessagePatch: scheduled.schemas.MessagePatch,
         MessageResource: jsonSchema(MessageResource, 'output'),
         MessageBatchResource: jsonSchema(MessageBatchResource, 'output'),
         MessagePage: jsonSchema(MessagePage, 'output'),
@@ -245,6 +253,8 @@ export function openApiDocument(profile: IdempotencyProfile): Record<string, unk
         ProblemDetails: jsonSchema(ProblemDetailsSchema, 'output'),
         ...seedOpenApiSchemas(profile),
         ...templates.schemas,
+        // A templated send may be scheduled like one with its content.
+        TemplatedSend: withSendAt(templates.schemas.TemplatedSend as Record<string, unknown>),
         ...webhookEndpointsSchemas,
       },
     },

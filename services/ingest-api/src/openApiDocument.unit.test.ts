@@ -26,6 +26,29 @@ describe('the OpenAPI document', () => {
     const send = document.paths['/v1/messages']?.post?.parameters ?? [];
     expect(send).toContainEqual(expect.objectContaining({ name: profile.header, in: 'header' }));
   });
+
+  it.each(idempotencyProfileNames)(
+    'documents scheduled sends under the %s profile, with examples',
+    (name) => {
+      const profile = idempotencyProfiles[name];
+      // biome-ignore lint/suspicious/noExplicitAny: the test walks the generated document
+      const document = openApiDocument(profile) as any;
+      const message = document.paths['/v1/messages/{id}'];
+      expect(Object.keys(message).sort()).toEqual(['get', 'patch', 'put']);
+      expect(message.patch.requestBody.content['application/json'].examples.reschedule.value).toHaveProperty(
+        'send_at',
+      );
+      expect(document.paths['/v1/messages/{id}/cancel'].post.responses).toHaveProperty('409');
+      const keyed = (operation: { parameters: { name: string }[] }) =>
+        operation.parameters.some((parameter) => parameter.name === profile.header);
+      expect(keyed(message.patch)).toBe((profile.methods as readonly string[]).includes('PATCH'));
+      expect(keyed(message.put)).toBe((profile.methods as readonly string[]).includes('PUT'));
+      const variants =
+        document.components.schemas.SendMessage.anyOf ?? document.components.schemas.SendMessage.oneOf;
+      for (const variant of variants) expect(variant.properties).toHaveProperty('send_at');
+      expect(document.components.schemas.SendMessageBatch.properties).toHaveProperty('send_at');
+    },
+  );
 });
 
 describe('the webhook endpoints in the OpenAPI document', () => {

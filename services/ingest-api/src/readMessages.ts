@@ -12,11 +12,14 @@ interface MessageRow {
   metadata: Metadata | null;
   created_ms: number;
   updated_ms: number;
+  send_at_ms: number | null;
 }
 
 const columns = `id, status, channel, recipient, sender, content -> 'metadata' AS metadata,
                  extract(epoch FROM created_at) * 1000 AS created_ms,
-                 extract(epoch FROM updated_at) * 1000 AS updated_ms`;
+                 extract(epoch FROM updated_at) * 1000 AS updated_ms,
+                 (SELECT extract(epoch FROM s.due_at) * 1000 FROM scheduled_sends s
+                   WHERE s.message_id = messages.id) AS send_at_ms`;
 
 function toResource(row: MessageRow): MessageResource {
   return {
@@ -28,6 +31,7 @@ function toResource(row: MessageRow): MessageResource {
     ...(row.metadata === null ? {} : { metadata: row.metadata }),
     createdAt: new Date(Number(row.created_ms)).toISOString(),
     updatedAt: new Date(Number(row.updated_ms)).toISOString(),
+    ...(row.send_at_ms === null ? {} : { sendAt: new Date(Number(row.send_at_ms)).toISOString() }),
   };
 }
 

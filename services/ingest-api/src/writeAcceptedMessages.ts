@@ -2,12 +2,19 @@ import {
   commandSchemaVersion,
   jsonContentType,
   type MessageAccepted,
+  type MessageScheduled,
   recordHeaders,
   type SendMessageCommand,
 } from '@exactly/contracts';
 import type { EntityManager } from '@exactly/idempotency';
-import { newMessagesStatement, recordMessageEvents } from '@exactly/message-store';
+import {
+  newMessagesStatement,
+  projectionUpdateStatement,
+  recordMessageEvents,
+  scheduleSendsStatement,
+} from '@exactly/message-store';
 import { enqueueOutboxStatement, type OutboxEntry } from '@exactly/outbox';
+import { runStatements } from '@exactly/persistence';
 import type { AcceptedMessage, AcceptedMessages } from './acceptMessages.js';
 
 export interface Topics {
@@ -40,8 +47,11 @@ export function writeAcceptedMessages(topics: Topics): EffectsWriter {
         createdAt: message.createdAt,
       })),
     );
+    // A scheduled message gets no command now: the dispatcher's scheduler queues it when due.
     const commands = enqueueOutboxStatement(
-      messages.map((message) => commandRecord(topics.commands, message)),
+      messages
+        .filter((message) => message.sendAt === undefined)
+        .map((message) => commandRecord(topics.commands, message)),
     );
     // The rows, the events with their outbox rows and the commands: one round trip.
     await recordMessageEvents(
@@ -50,7 +60,10 @@ export function writeAcceptedMessages(topics: Topics): EffectsWriter {
         streamId: message.id,
         accountId: message.accountId,
         expectedVersion: 0,
-        events: [messageAccepted(message)],
+        events:
+          message.sendAt === undefined
+            ? [messageAccepted(message)]
+            : [messageAccepted(message), messageScheduled(message, message.sendAt)],
       })),
       {
         topic: topics.messageEvents,
@@ -58,6 +71,34 @@ export function writeAcceptedMessages(topics: Topics): EffectsWriter {
         also: commands === undefined ? [rows] : [rows, commands],
       },
     );
+    const scheduled = messages.flatMap((message) =>
+      message.sendAt === undefined ? [] : [{ message, dueAt: message.sendAt }],
+    );
+    if (scheduled.length === 0) return;
+    // A second round trip, as both need the rows inserted above (one statement's parts share a snapshot).
+    await runStatements(em, [
+      projectionUpdateStatement(
+        scheduled.map(({ message }) => ({ id: message.id, status: 'scheduled', version: 2 })),
+      ),
+      scheduleSendsStatement(
+        scheduled.map(({ message, dueAt }) => ({
+          messageId: message.id,
+          accountId: message.accountId,
+          dueAt,
+          requestId: message.requestId,
+          traceparent: message.traceparent,
+        })),
+      ),
+    ]);
+  };
+}
+
+/** Event v2 of a message accepted for later. */
+function messageScheduled(message: AcceptedMessage, sendAt: Date): MessageScheduled {
+  return {
+    type: 'MessageScheduled',
+    data: { sendAt: sendAt.toISOString() },
+    metadata: { requestId: message.requestId, traceparent: message.traceparent },
   };
 }
 

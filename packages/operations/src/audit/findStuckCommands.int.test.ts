@@ -58,4 +58,25 @@ describe('the audit of commands in flight', () => {
     expect(stuck[2]?.why).toBe('published, not yet consumed by the dispatcher (no inbox row)');
     expect(stuck[0]?.ageMs).toBeGreaterThanOrEqual(30 * 60_000);
   });
+
+  it('counts a scheduled send as in flight from its release, not from its acceptance', async () => {
+    const justReleased = await message('accepted', 120);
+    const releasedLongAgo = await message('accepted', 120);
+    for (const [id, releasedMinutesAgo] of [
+      [justReleased, 0],
+      [releasedLongAgo, 30],
+    ] as const) {
+      await runSql(
+        orm.em.fork(),
+        `INSERT INTO scheduled_sends (message_id, account_id, due_at, state, version, request_id, traceparent, released_at)
+         VALUES ($1, $2, now() - $3 * interval '1 minute', 'released', 2, 'req', 'tp', now() - $3 * interval '1 minute')`,
+        [id, accountId, releasedMinutesAgo],
+      );
+    }
+    const stuck = (await findStuckCommands(orm.em.fork(), { olderThanMs: 5 * 60_000 })).map(
+      (command) => command.messageId,
+    );
+    expect(stuck).toContain(releasedLongAgo);
+    expect(stuck).not.toContain(justReleased);
+  });
 });

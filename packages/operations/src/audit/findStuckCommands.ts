@@ -41,7 +41,7 @@ export async function findStuckCommands(
   const { rows } = await runSql<StuckRow>(
     em,
     `SELECT m.id, m.account_id, m.message_key, m.status,
-            floor(extract(epoch FROM now() - m.created_at) * 1000) AS age_ms,
+            floor(extract(epoch FROM now() - COALESCE(r.released_at, m.created_at)) * 1000) AS age_ms,
             (SELECT 'outbox row ' || o.id || CASE WHEN o.published_at IS NULL
                       THEN ' not yet published (' || floor(extract(epoch FROM now() - o.created_at)) || ' s old)'
                       ELSE ' published' END
@@ -56,8 +56,11 @@ export async function findStuckCommands(
                     CASE WHEN e.resumes > 0 THEN ', resumed ' || e.resumes || ' times' ELSE '' END
                FROM effects e WHERE e.message_id = m.id LIMIT 1) AS effect
        FROM messages m
-      WHERE m.status = ANY($1::text[]) AND m.created_at < now() - $2 * interval '1 millisecond'
-      ORDER BY m.created_at
+            -- A scheduled send is in flight from its release, not from its acceptance.
+            LEFT JOIN scheduled_sends r ON r.message_id = m.id
+      WHERE m.status = ANY($1::text[])
+        AND COALESCE(r.released_at, m.created_at) < now() - $2 * interval '1 millisecond'
+      ORDER BY COALESCE(r.released_at, m.created_at)
       LIMIT $3`,
     [[...inFlightStatuses], olderThanMs, limit],
   );

@@ -10,6 +10,7 @@ import { Migration20261204000200ConsumerOffsetTopicId } from './Migration2026120
 import { Migration20261204000300RecordedSettings } from './Migration20261204000300RecordedSettings.js';
 import { Migration20261204000400KeyNames } from './Migration20261204000400KeyNames.js';
 import { Migration20261204002000Templates } from './Migration20261204002000Templates.js';
+import { Migration20261204003000ScheduledSends } from './Migration20261204003000ScheduledSends.js';
 import { Migration20261204004000Webhooks } from './Migration20261204004000Webhooks.js';
 
 /** Every migration, oldest first. A new migration is a new file here; an applied one never changes. */
@@ -27,4 +28,5 @@ export const migrations = [
   Migration20261204000400KeyNames,
   Migration20261204002000Templates,
   Migration20261204004000Webhooks,
+  Migration20261204003000ScheduledSends,
 ];

@@ -74,6 +74,9 @@ function knownCode(code: string) {
     'rate_limited',
     'overloaded',
     'unavailable',
+    'send_started',
+    'message_cancelled',
+    'not_scheduled',
   ] as const;
   return codes.find((known) => known === code);
 }

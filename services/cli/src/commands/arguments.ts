@@ -39,3 +39,19 @@ export function retentionArgument(flag: string) {
   const parse = durationArgument(flag);
   return (value: string): number => (value === 'forever' ? Number.POSITIVE_INFINITY : parse(value));
 }
+
+/** `--at`: an RFC 3339 time with an offset, or `+<duration>` from now (`+10m`, `+2h`). */
+export function sendAtArgument(flag: string) {
+  const after = durationArgument(flag);
+  return (value: string): string => {
+    if (value.startsWith('+')) return new Date(Date.now() + after(value.slice(1))).toISOString();
+    if (
+      !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(value) ||
+      Number.isNaN(Date.parse(value))
+    )
+      throw new InvalidArgumentError(
+        `${flag}: expected an RFC 3339 time with an offset (2026-12-24T09:00:00+01:00) or +<duration> (+10m)`,
+      );
+    return value;
+  };
+}

@@ -10,7 +10,7 @@ import { summarizeLatencies } from '../send/percentiles.js';
 import { parseItems, readSendInput, type SendItem } from '../send/readSendInput.js';
 import { runLoad } from '../send/runLoad.js';
 import { type ApiOptions, apiClient, apiError } from './apiClient.js';
-import { positiveNumber, positiveRate } from './arguments.js';
+import { positiveNumber, positiveRate, sendAtArgument } from './arguments.js';
 
 interface SendOptions extends JsonOption, ApiOptions {
   channel?: string;
@@ -30,6 +30,7 @@ interface SendOptions extends JsonOption, ApiOptions {
   count?: number;
   rate?: number;
   concurrency: number;
+  at?: string;
 }
 
 interface SendRecord {
@@ -84,6 +85,11 @@ export function registerSendCommand(program: Command, context: CliContext): void
         'ndjson',
       ]),
     )
+    .option(
+      '--at <time>',
+      'send later: an RFC 3339 time with an offset, or +<duration> from now (+10m); at most 30 days ahead',
+      sendAtArgument('--at'),
+    )
     .option('--idempotency-key <key>', 'the key of a single command (default: a new UUID)')
     .option(
       '--key-prefix <prefix>',
@@ -110,6 +116,8 @@ Examples:
   exactly send --channel sms --to +15551234567 --from Acme --text "Your code is 1234"
   exactly send --template tpl_... --to ada@example.com --from shop@example.com --var name=Ada --var order=1042
   exactly send --file orders.ndjson                 # sending the same file again replays it
+  exactly send --channel sms --to +15551234567 --from Acme --text "Reminder" --at +2h
+                                                    # scheduled: exactly messages reschedule|cancel
   exactly send --channel email --to 'user{i}@example.com' --from shop@example.com \\
       --subject Hi --text Hello --count 1000 --rate 200
 
@@ -125,7 +133,11 @@ A load prints accepted (new), replayed (the key was seen before), failed, and la
         if (template === undefined) throw new ExactlyError('invalid_request', 'nothing to send');
         const idempotencyKey = options.idempotencyKey ?? randomUUID();
         const result = await client.messages
-          .send(template.message, { idempotencyKey, signal: context.signal })
+          .send(template.message, {
+            idempotencyKey,
+            signal: context.signal,
+            ...(options.at === undefined ? {} : { sendAt: options.at }),
+          })
           .catch((error: unknown) => {
             throw apiError(error, baseUrl);
           });
@@ -133,6 +145,7 @@ A load prints accepted (new), replayed (the key was seen before), failed, and la
           return printJson(context.out, {
             messageId: result.message.id,
             status: result.message.status,
+            ...(result.message.sendAt === undefined ? {} : { sendAt: result.message.sendAt }),
             idempotencyKey,
             replayed: result.replayed,
             httpStatus: result.status,
@@ -140,7 +153,7 @@ A load prints accepted (new), replayed (the key was seen before), failed, and la
         }
         return printLine(
           context.out,
-          `${result.replayed ? 'replayed' : 'accepted'}: ${result.message.id} (${result.message.status}), idempotency key ${idempotencyKey}`,
+          `${result.replayed ? 'replayed' : 'accepted'}: ${result.message.id} (${result.message.status}${result.message.sendAt === undefined ? '' : ` for ${result.message.sendAt}`}), idempotency key ${idempotencyKey}`,
         );
       }
 
@@ -177,6 +190,7 @@ A load prints accepted (new), replayed (the key was seen before), failed, and la
           try {
             const result = await client.messages.send(substitute(template.message, index), {
               idempotencyKey,
+              ...(options.at === undefined ? {} : { sendAt: options.at }),
             });
             record.messageId = result.message.id;
             record.replayed = result.replayed;

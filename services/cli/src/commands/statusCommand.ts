@@ -7,8 +7,8 @@ import { formatTable, printJson, printLine } from '../output.js';
 import { type ApiOptions, apiClient, apiError } from './apiClient.js';
 import { durationArgument } from './arguments.js';
 
-// Held is an end too: only a late answer or an operator moves it on.
-const finalStatuses = new Set(['sent', 'failed', 'held']);
+// Held is an end too: only a late answer or an operator moves it on. Cancelled never moves on.
+const finalStatuses = new Set(['sent', 'failed', 'held', 'cancelled']);
 
 export function registerStatusCommand(program: Command, context: CliContext): void {
   program

@@ -7,6 +7,7 @@ import type {
   GaugeSeries,
   HeldView,
   OutboxView,
+  ScheduledView,
   SourceStatus,
   ThroughputSeries,
 } from '@exactly/dashboard';
@@ -19,6 +20,7 @@ import {
   countedMessageEvents,
   listDeadLetters,
   listHeldMessages,
+  listScheduledSends,
   mergeCounts,
   readOutboxStats,
 } from '@exactly/operations';
@@ -194,7 +196,7 @@ export function createDashboardSampler({
     }
     for (const bucket of current.scraped.keys()) if (bucket < from) current.scraped.delete(bucket);
 
-    const [outbox, deadLetters, held] = await Promise.all([
+    const [outbox, deadLetters, held, scheduled] = await Promise.all([
       read(async (em) => toOutboxView(await readOutboxStats(em))).catch((error: unknown) => {
         sources.push(failure('database: outbox', error));
         return null;
@@ -205,6 +207,10 @@ export function createDashboardSampler({
       }),
       read((em) => readHeld(em)).catch((error: unknown) => {
         sources.push(failure('database: held messages', error));
+        return null;
+      }),
+      read((em) => readScheduled(em)).catch((error: unknown) => {
+        sources.push(failure('database: scheduled sends', error));
         return null;
       }),
       readLag(current, sources),
@@ -252,6 +258,7 @@ export function createDashboardSampler({
       deadLetters,
       held,
       sources,
+      scheduled,
     };
   }
 
@@ -398,6 +405,10 @@ async function readHeld(em: Orm['em']): Promise<HeldView> {
       heldAt,
     })),
   };
+}
+
+async function readScheduled(em: Orm['em']): Promise<ScheduledView> {
+  return listScheduledSends(em, { limit: 20 });
 }
 
 async function readDeadLetters(em: Orm['em']): Promise<DeadLettersView> {

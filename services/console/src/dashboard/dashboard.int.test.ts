@@ -189,6 +189,41 @@ describe('the snapshot', () => {
     );
   });
 
+  it('shows scheduled and cancelled sends with their counts', async () => {
+    const sendAt = new Date(Date.now() + 3_600_000).toISOString();
+    const post = (key: string) =>
+      ingest.post('/v1/messages', account, { ...sms(), send_at: sendAt }, { 'idempotency-key': key });
+    const waiting = (await post(`scheduled-${randomBytes(4).toString('hex')}`)).json.id as string;
+    const cancelled = (await post(`cancelled-${randomBytes(4).toString('hex')}`)).json.id as string;
+    const cancel = await ingest.post(`/v1/messages/${cancelled}/cancel`, account, undefined, {
+      'idempotency-key': `cancel-${cancelled}`,
+    });
+    expect(cancel.status).toBe(200);
+    // A sample taken between the send and its cancel shows both pending: wait for the cancel.
+    const shown = (snapshot: { scheduled?: { latest: { messageId: string; state: string }[] } | null }) =>
+      (snapshot.scheduled?.latest ?? []).some(
+        (row) => row.messageId === waiting && row.state === 'pending',
+      ) &&
+      (snapshot.scheduled?.latest ?? []).some(
+        (row) => row.messageId === cancelled && row.state === 'cancelled',
+      );
+    let snapshot = (await asOperator('/dashboard/api/snapshot')).json();
+    for (let i = 0; i < 150 && !shown(snapshot); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      snapshot = (await asOperator('/dashboard/api/snapshot')).json();
+    }
+    expect(shown(snapshot) ? 'shown' : JSON.stringify(snapshot.scheduled)).toBe('shown');
+    expect(snapshot.scheduled.counts.pending).toBeGreaterThanOrEqual(1);
+    expect(snapshot.scheduled.counts.cancelled).toBeGreaterThanOrEqual(1);
+    expect(snapshot.scheduled.nextDueAt).not.toBeNull();
+    expect(snapshot.scheduled.latest).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ messageId: waiting, state: 'pending', channel: 'sms' }),
+        expect.objectContaining({ messageId: cancelled, state: 'cancelled' }),
+      ]),
+    );
+  });
+
   it('streams snapshots as server-sent events to a signed-in page', async () => {
     const controller = new AbortController();
     const response = await fetch(`${api.url}/dashboard/api/events`, {

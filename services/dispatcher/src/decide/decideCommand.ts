@@ -57,7 +57,16 @@ export function decideCommand(command: DispatchMessage, state: MessageState): Co
       reason: `command ${messageId} was handled before with another payload`,
     };
   }
-  if (state.version > 1) {
+  if (state.status === 'scheduled' || state.status === 'cancelled') {
+    // Only the scheduler queues a scheduled message's command, and only as it releases it.
+    return {
+      outcome: 'dead_letter',
+      code: 'command_not_accepted',
+      reason: `message ${messageId} is ${state.status}: its send was never released`,
+    };
+  }
+  // Accepted and not dispatched yet: version 1, or later once a scheduled send was released.
+  if (state.status !== 'accepted') {
     // The stream already has dispatcher events, yet the inbox did not know the command: its inbox
     // row was cleaned up, so this delivery reaches past the deduplication horizon. Never run it again.
     return {

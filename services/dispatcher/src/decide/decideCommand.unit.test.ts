@@ -98,4 +98,42 @@ describe('a command arrives', () => {
       spec.given([accepted]).when(command(undefined)).thenThrows(TypeError);
     });
   });
+
+  describe('for a scheduled message', () => {
+    const at = '2026-12-24T09:00:00.000Z';
+    const scheduled: MessageEvent = { type: 'MessageScheduled', data: { sendAt: at } };
+
+    it('dispatches it once the scheduler released it, though its stream is past version 1', () => {
+      spec
+        .given([accepted, scheduled, { type: 'ScheduledSendReleased', data: { sendAt: at } }])
+        .when(command('first'))
+        .then({
+          outcome: 'dispatch',
+          effectId: 'eff_msg_1',
+          events: [
+            {
+              type: 'DispatchRequested',
+              data: { provider: 'log', effectId: 'eff_msg_1' },
+              metadata: { traceparent: '00-trace-span-01' },
+            },
+          ],
+        });
+    });
+
+    it('sets a command aside that arrives before the release, or after a cancel', () => {
+      spec.given([accepted, scheduled]).when(command('first')).then({
+        outcome: 'dead_letter',
+        code: 'command_not_accepted',
+        reason: 'message msg_1 is scheduled: its send was never released',
+      });
+      spec
+        .given([accepted, scheduled, { type: 'MessageCancelled', data: { sendAt: at } }])
+        .when(command('first'))
+        .then({
+          outcome: 'dead_letter',
+          code: 'command_not_accepted',
+          reason: 'message msg_1 is cancelled: its send was never released',
+        });
+    });
+  });
 });
