@@ -25,7 +25,6 @@ export interface RetryEvent {
 }
 
 export interface ApiRequest {
-  method: 'GET' | 'POST' | 'PATCH';
   method: 'GET' | 'POST' | 'PATCH' | 'PUT';
   path: string;
   body?: unknown;
