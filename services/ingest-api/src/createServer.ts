@@ -224,6 +224,7 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
       waits: createKeyWaitMetrics(registry),
     });
     await v1.register(seedRoutes, {
+      orm,
       engine,
       newId,
       principalOf,

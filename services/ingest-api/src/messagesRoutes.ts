@@ -1,26 +1,14 @@
 import { validated } from '@exactly/config';
 import { MessageStatus } from '@exactly/contracts';
 import { ExactlyError } from '@exactly/errors';
-import { type IdempotencyEngine, keyScopeOf, requestFingerprint } from '@exactly/idempotency';
-import { inSpan, traceparentOf, tracingEnabled } from '@exactly/observability';
-import type { Orm } from '@exactly/persistence';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { type AcceptedMessages, acceptMessages } from './acceptMessages.js';
-import type { Principal } from './createApiKeyAuthenticator.js';
+import { createSendAcceptor, type SendAcceptorOptions } from './createSendAcceptor.js';
 import { findMessage, listMessages } from './readMessages.js';
-import { parseBatch, parseSend, renderSends, type SendInput } from './renderSends.js';
+import { parseBatch, parseSend } from './renderSends.js';
 import { takeSendAt } from './takeSendAt.js';
-import { traceparentFor } from './traceparent.js';
 
-export interface MessagesRoutesOptions {
-  orm: Orm;
-  engine: IdempotencyEngine<AcceptedMessages>;
-  newId: (prefix: string) => string;
-  principalOf: (request: FastifyRequest) => Principal;
-  /** `max.message.bytes` of the commands topic. */
-  maxRecordBytes: number;
-}
+export type MessagesRoutesOptions = SendAcceptorOptions;
 
 /** The routes whose requests run under an idempotency key (the profile's methods decide which honour it). */
 export const idempotentEndpoints = [
@@ -40,50 +28,8 @@ const ListQuery = z.strictObject({
 const messageId = /^msg_[0-9a-f]{32}$/;
 
 export async function messagesRoutes(app: FastifyInstance, options: MessagesRoutesOptions): Promise<void> {
-  const { engine, orm } = options;
-  const profile = engine.profile;
-
-  async function accept(
-    request: FastifyRequest,
-    inputs: SendInput[],
-    batch: boolean,
-    sendAt?: (Date | undefined)[],
-  ) {
-    const principal = options.principalOf(request);
-    const route = request.routeOptions.url ?? request.url;
-    // The key look-up, the wait for a write batch and the batch's transaction: the trace's step
-    // whose traceparent the outbox row carries on.
-    return inSpan(
-      'ingest transaction',
-      { parent: request.span, attributes: { 'exactly.messages': inputs.length } },
-      async (span) => {
-        // With tracing on, the outbox row carries this span's context; off, a span id of our own.
-        const traced = tracingEnabled() ? traceparentOf(span) : undefined;
-        const outcome = await engine.execute({
-          scope: keyScopeOf(request, principal),
-          fingerprint: requestFingerprint(request.method, route, request.body),
-          requestId: request.id,
-          // Message ids, templates' text and the reply are made only when the request executes, never for a replay.
-          prepare: async (acceptedAt) =>
-            acceptMessages({
-              accountId: principal.accountId,
-              commands: await renderSends(orm, principal.accountId, inputs, batch),
-              batch,
-              idempotencyKey: request.idempotencyKey,
-              requestId: request.id,
-              traceparent: traced ?? traceparentFor(request.headers.traceparent),
-              now: acceptedAt,
-              newId: options.newId,
-              profile,
-              maxRecordBytes: options.maxRecordBytes,
-              ...(sendAt === undefined ? {} : { sendAt }),
-            }),
-        });
-        span.setAttribute('exactly.idempotency.outcome', outcome.kind);
-        return outcome;
-      },
-    );
-  }
+  const { orm } = options;
+  const accept = createSendAcceptor(options);
 
   app.post('/v1/messages', { config: { idempotent: true } }, async (request, reply) => {
     const { body, sendAt } = takeSendAt(request.body, new Date());

@@ -1,18 +1,9 @@
 import { validated } from '@exactly/config';
-import type { SendMessage } from '@exactly/contracts';
-import { type IdempotencyEngine, keyScopeOf, requestFingerprint } from '@exactly/idempotency';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { type AcceptedMessages, acceptMessages } from './acceptMessages.js';
-import type { Principal } from './createApiKeyAuthenticator.js';
+import type { FastifyInstance } from 'fastify';
+import { createSendAcceptor, type SendAcceptorOptions } from './createSendAcceptor.js';
 import { callCommand, emailCommand, TruedyBatchCalls, TruedyCall } from './seedRequests.js';
-import { traceparentFor } from './traceparent.js';
 
-export interface SeedRoutesOptions {
-  engine: IdempotencyEngine<AcceptedMessages>;
-  newId: (prefix: string) => string;
-  principalOf: (request: FastifyRequest) => Principal;
-  /** `max.message.bytes` of the commands topic. */
-  maxRecordBytes: number;
+export interface SeedRoutesOptions extends SendAcceptorOptions {
   /** The number Truedy calls are placed from. */
   callerId: string;
 }
@@ -41,28 +32,7 @@ export async function seedRoutes(app: FastifyInstance, options: SeedRoutesOption
   const { engine } = options;
   const profile = engine.profile;
 
-  async function accept(request: FastifyRequest, commands: SendMessage[], batch: boolean) {
-    const principal = options.principalOf(request);
-    const route = request.routeOptions.url ?? request.url;
-    return engine.execute({
-      scope: keyScopeOf(request, principal),
-      fingerprint: requestFingerprint(request.method, route, request.body),
-      requestId: request.id,
-      prepare: (acceptedAt) =>
-        acceptMessages({
-          accountId: principal.accountId,
-          commands,
-          batch,
-          idempotencyKey: request.idempotencyKey,
-          requestId: request.id,
-          traceparent: traceparentFor(request.headers.traceparent),
-          now: acceptedAt,
-          newId: options.newId,
-          profile,
-          maxRecordBytes: options.maxRecordBytes,
-        }),
-    });
-  }
+  const accept = createSendAcceptor(options);
 
   const idempotent = { config: { idempotent: true } };
   if (profile.name === 'txtly' || profile.name === 'getmailer') {
