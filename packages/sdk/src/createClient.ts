@@ -10,6 +10,7 @@ import {
 } from '@exactly/contracts';
 import { type Clock, systemClock } from './clock.js';
 import { ExactlyApiError } from './errors.js';
+import { type PagedList, pagedList } from './pagedList.js';
 import { defaultRetryPolicy, type RetryPolicy } from './retryPolicy.js';
 import { type TemplatesApi, templatesApi } from './templatesClient.js';
 import {
@@ -84,9 +85,7 @@ export interface ListOptions {
 }
 
 /** Every message matching the filter, newest first, fetched page by page as you iterate. */
-export interface MessageList extends AsyncIterable<MessageResource> {
-  pages(): AsyncIterable<MessagePage>;
-}
+export type MessageList = PagedList<MessageResource, MessagePage>;
 
 /** A send that names a template (its latest version unless `version` is given) and variables instead of content. */
 export type TemplatedSendInput = Omit<TemplatedSend, 'variables'> & {
@@ -223,33 +222,13 @@ export function createClient(options: ExactlyClientOptions): ExactlyClient {
     }
   };
 
-  const list = (listOptions: ListOptions = {}): MessageList => {
-    async function* pages(): AsyncGenerator<MessagePage> {
-      let cursor: string | null = null;
-      do {
-        const query = new URLSearchParams();
-        if (listOptions.status) query.set('status', listOptions.status);
-        if (listOptions.limit !== undefined) query.set('limit', String(listOptions.limit));
-        if (cursor) query.set('cursor', cursor);
-        const suffix = query.size > 0 ? `?${query}` : '';
-        const page: MessagePage = (
-          await callApi<MessagePage>(transport, {
-            method: 'GET',
-            path: `/v1/messages${suffix}`,
-            signal: listOptions.signal,
-          })
-        ).body;
-        yield page;
-        cursor = page.nextCursor;
-      } while (cursor);
-    }
-    return {
-      pages,
-      async *[Symbol.asyncIterator]() {
-        for await (const page of pages()) yield* page.data;
-      },
-    };
-  };
+  const list = (listOptions: ListOptions = {}): MessageList =>
+    pagedList<MessageResource, MessagePage>(
+      (request) => callApi<MessagePage>(transport, request),
+      '/v1/messages',
+      { status: listOptions.status, limit: listOptions.limit },
+      listOptions.signal,
+    );
 
   const sendAtText = (sendAt: Date | string | undefined) =>
     sendAt === undefined ? {} : { send_at: sendAt instanceof Date ? sendAt.toISOString() : sendAt };

@@ -5,6 +5,7 @@ import {
   type TemplateResource,
 } from '@exactly/contracts';
 import type { CallOptions } from './createClient.js';
+import { type PagedList, pagedList } from './pagedList.js';
 import type { ApiRequest, ApiResponse } from './transport.js';
 
 export interface TemplateResult {
@@ -16,9 +17,7 @@ export interface TemplateResult {
 }
 
 /** Every template of the account, newest first (each with its latest version), fetched page by page. */
-export interface TemplateList extends AsyncIterable<TemplateResource> {
-  pages(): AsyncIterable<TemplatePage>;
-}
+export type TemplateList = PagedList<TemplateResource, TemplatePage>;
 
 export interface TemplatesApi {
   /** Creates a template with its version 1, once per idempotency key. */
@@ -71,30 +70,12 @@ export function templatesApi(parts: TemplatesApiParts): TemplatesApi {
       return (await parts.get<TemplateResource>({ method: 'GET', path, signal: options.signal })).body;
     },
     list(options = {}) {
-      async function* pages(): AsyncGenerator<TemplatePage> {
-        let cursor: string | null = null;
-        do {
-          const query = new URLSearchParams();
-          if (options.limit !== undefined) query.set('limit', String(options.limit));
-          if (cursor) query.set('cursor', cursor);
-          const suffix = query.size > 0 ? `?${query}` : '';
-          const page: TemplatePage = (
-            await parts.get<TemplatePage>({
-              method: 'GET',
-              path: `/v1/templates${suffix}`,
-              signal: options.signal,
-            })
-          ).body;
-          yield page;
-          cursor = page.nextCursor;
-        } while (cursor);
-      }
-      return {
-        pages,
-        async *[Symbol.asyncIterator]() {
-          for await (const page of pages()) yield* page.data;
-        },
-      };
+      return pagedList<TemplateResource, TemplatePage>(
+        parts.get,
+        '/v1/templates',
+        { limit: options.limit },
+        options.signal,
+      );
     },
   };
 }
