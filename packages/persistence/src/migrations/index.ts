@@ -9,6 +9,7 @@ import { Migration20261204000100HeldEffects } from './Migration20261204000100Hel
 import { Migration20261204000200ConsumerOffsetTopicId } from './Migration20261204000200ConsumerOffsetTopicId.js';
 import { Migration20261204000300RecordedSettings } from './Migration20261204000300RecordedSettings.js';
 import { Migration20261204000400KeyNames } from './Migration20261204000400KeyNames.js';
+import { Migration20261204005000TimePartitions } from './Migration20261204005000TimePartitions.js';
 
 /** Every migration, oldest first. A new migration is a new file here; an applied one never changes. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   Migration20261204000200ConsumerOffsetTopicId,
   Migration20261204000300RecordedSettings,
   Migration20261204000400KeyNames,
+  Migration20261204005000TimePartitions,
 ];
