@@ -44,7 +44,7 @@ export class Migration20261204005000TimePartitions extends Migration {
       "SELECT pg_temp.exactly_partition_by_id('log_provider_sends', 'provider_key', 'msg_', ARRAY['provider_key', 'account_id'], NULL)",
     );
     // Account-keyed primary keys for the unpartitioned hot tables (see hotTableShardKeys in
-    // @exactly/maintenance); the leading column is unchanged, so every lookup keeps its index.
+    // @exactly/retention); the leading column is unchanged, so every lookup keeps its index.
     this.addSql('ALTER TABLE idempotency_records DROP CONSTRAINT idempotency_records_pkey');
     this.addSql('ALTER TABLE idempotency_records ADD PRIMARY KEY (scope_key, account_id)');
     this.addSql('ALTER TABLE outbox DROP CONSTRAINT outbox_pkey');
