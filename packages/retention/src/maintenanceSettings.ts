@@ -8,8 +8,9 @@ const day = 86_400_000;
 
 /**
  * The maintenance job's environment, to spread into the zod schema of the service that runs it.
- * INBOX_RETENTION, RELAY_MAX_LAG, IDEMPOTENCY_PROFILE and IDEMPOTENCY_RETENTION are the other
- * services' own variables (same names and defaults), read here only to check the windows fit.
+ * INBOX_RETENTION, RELAY_MAX_LAG, RELAY_TOPIC_RETENTION, IDEMPOTENCY_PROFILE and
+ * IDEMPOTENCY_RETENTION are the other services' own variables (same names and defaults), read here
+ * only to check the windows fit.
  */
 export const maintenanceSettings = {
   MAINTENANCE: flag.default(true),
@@ -22,6 +23,7 @@ export const maintenanceSettings = {
   MAINTENANCE_LOCK_TIMEOUT: duration.pipe(z.number().min(1)).default(5_000),
   INBOX_RETENTION: retention.default(30 * day),
   RELAY_MAX_LAG: duration.default(day),
+  RELAY_TOPIC_RETENTION: duration.default(7 * day),
   IDEMPOTENCY_PROFILE: z.enum(idempotencyProfileNames).default('default'),
   IDEMPOTENCY_RETENTION: duration.optional(),
 };
@@ -39,6 +41,9 @@ export function retentionWindowsOf(settings: MaintenanceSettings): RetentionWind
     deadLetterRetentionMs: settings.DEAD_LETTER_RETENTION,
     inboxRetentionMs: settings.INBOX_RETENTION,
     relayMaxLagMs: settings.RELAY_MAX_LAG,
+    // The retention the relay gives the topics it creates; Kafka's default segment.ms (7 days) on
+    // top (the dispatcher checks the live topic's own values at its start).
+    commandsTopic: { retentionMs: settings.RELAY_TOPIC_RETENTION, segmentMs: 7 * day },
     idempotencyKeyTtlMs: keyTtlMs,
     // Records are deleted at expires_at = created_at + the key's TTL: the same window by construction.
     idempotencyRecordRetentionMs: keyTtlMs,

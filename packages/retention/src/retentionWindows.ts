@@ -48,6 +48,12 @@ export function retentionWindowProblems(windows: RetentionWindows): RetentionWin
       retentionMs + segmentMs + relayMaxLagMs,
       'the topic can redeliver a command the inbox has forgotten, and it would run twice',
     );
+    atLeast(
+      'MESSAGE_RETENTION >= topic retention.ms + segment.ms + RELAY_MAX_LAG',
+      messageRetentionMs,
+      retentionMs + segmentMs + relayMaxLagMs,
+      'a command still in the topic is processed against its message and events',
+    );
   }
   if (windows.longestReplayMs !== undefined) {
     atLeast(

@@ -30,7 +30,16 @@ describe('checking the retention windows against each other', () => {
     ]);
     expect(
       rules({ ...safe, commandsTopic: { retentionMs: Number.POSITIVE_INFINITY, segmentMs: day } }),
-    ).toEqual(['INBOX_RETENTION >= topic retention.ms + segment.ms + RELAY_MAX_LAG']);
+    ).toEqual([
+      'INBOX_RETENTION >= topic retention.ms + segment.ms + RELAY_MAX_LAG',
+      'MESSAGE_RETENTION >= topic retention.ms + segment.ms + RELAY_MAX_LAG',
+    ]);
+  });
+
+  it('refuses messages that expire while their command can still be in the topic', () => {
+    expect(rules({ ...safe, messageRetentionMs: 14 * day })).toEqual([
+      'MESSAGE_RETENTION >= topic retention.ms + segment.ms + RELAY_MAX_LAG',
+    ]);
   });
 
   it('refuses an inbox shorter than the longest replay allowed', () => {
@@ -39,10 +48,15 @@ describe('checking the retention windows against each other', () => {
     ]);
   });
 
-  it('accepts an inbox kept forever whatever the topic keeps', () => {
+  it('accepts an inbox and messages kept forever whatever the topic keeps', () => {
     const forever = Number.POSITIVE_INFINITY;
     expect(
-      rules({ ...safe, inboxRetentionMs: forever, commandsTopic: { retentionMs: forever, segmentMs: day } }),
+      rules({
+        ...safe,
+        inboxRetentionMs: forever,
+        messageRetentionMs: forever,
+        commandsTopic: { retentionMs: forever, segmentMs: day },
+      }),
     ).toEqual([]);
   });
 
@@ -53,7 +67,7 @@ describe('checking the retention windows against each other', () => {
   });
 
   it('refuses messages that end before a key, a dead letter or another reference can still name them', () => {
-    expect(rules({ ...safe, messageRetentionMs: 12 * 3_600_000 })).toEqual([
+    expect(rules({ ...safe, commandsTopic: undefined, messageRetentionMs: 12 * 3_600_000 })).toEqual([
       'MESSAGE_RETENTION >= idempotency key TTL',
       'MESSAGE_RETENTION >= DEAD_LETTER_RETENTION',
     ]);
