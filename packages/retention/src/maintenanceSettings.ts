@@ -20,7 +20,7 @@ export const maintenanceSettings = {
   SET_ASIDE_RETENTION: retention.default(30 * day),
   PARTITIONS_AHEAD: z.coerce.number().int().min(1).max(90).default(7),
   MAINTENANCE_DELETE_BATCH: positiveInt.default(1_000),
-  MAINTENANCE_LOCK_TIMEOUT: duration.pipe(z.number().min(1)).default(5_000),
+  MAINTENANCE_LOCK_TIMEOUT: duration.pipe(z.number().min(1)).default(1_000),
   INBOX_RETENTION: retention.default(30 * day),
   RELAY_MAX_LAG: duration.default(day),
   RELAY_TOPIC_RETENTION: duration.default(7 * day),
