@@ -7,7 +7,7 @@ export interface StackService {
 
 /**
  * The deployables `start` runs, in start order. `PORT` in the environment is the ingest API's;
- * the others keep their own ports (RELAY_PORT / DISPATCHER_PORT / CONSOLE_PORT override them).
+ * the others keep their own ports (RELAY_PORT / DISPATCHER_PORT / CONSOLE_PORT / MAINTENANCE_PORT override them).
  */
 export function stackServices(env: NodeJS.ProcessEnv = process.env): StackService[] {
   return [
@@ -15,6 +15,7 @@ export function stackServices(env: NodeJS.ProcessEnv = process.env): StackServic
     { name: 'relay', port: env.RELAY_PORT ?? '3001' },
     { name: 'dispatcher', port: env.DISPATCHER_PORT ?? '3002' },
     { name: 'console', port: env.CONSOLE_PORT ?? '3003' },
+    { name: 'maintenance', port: env.MAINTENANCE_PORT ?? '3004' },
   ];
 }
 

@@ -4,13 +4,14 @@ import { consoleMetricsUrls, serviceUrlLines, stackServices } from './stackServi
 import { repoRoot } from './stateDir.js';
 
 describe('the services npm start runs', () => {
-  it('are the ingest API, the relay, the dispatcher and the console, each on its own port', () => {
+  it('are the ingest API, the relay, the dispatcher, the console and maintenance, each on its own port', () => {
     const services = stackServices({});
     expect(services.map((service) => `${service.name}:${service.port}`)).toEqual([
       'ingest-api:3000',
       'relay:3001',
       'dispatcher:3002',
       'console:3003',
+      'maintenance:3004',
     ]);
     // Each is started from its package's `./main` export (serviceEntry), so each must have one.
     for (const service of services) {
@@ -21,19 +22,20 @@ describe('the services npm start runs', () => {
     }
   });
 
-  it('take their ports from PORT, RELAY_PORT, DISPATCHER_PORT and CONSOLE_PORT', () => {
+  it('take their ports from PORT, RELAY_PORT, DISPATCHER_PORT, CONSOLE_PORT and MAINTENANCE_PORT', () => {
     const services = stackServices({
       PORT: '4000',
       RELAY_PORT: '4001',
       DISPATCHER_PORT: '4002',
       CONSOLE_PORT: '4003',
+      MAINTENANCE_PORT: '4004',
     });
-    expect(services.map((service) => service.port)).toEqual(['4000', '4001', '4002', '4003']);
+    expect(services.map((service) => service.port)).toEqual(['4000', '4001', '4002', '4003', '4004']);
   });
 
   it('give the console the other services’ /metrics to scrape', () => {
     expect(consoleMetricsUrls(stackServices({}))).toBe(
-      'http://127.0.0.1:3000/metrics,http://127.0.0.1:3001/metrics,http://127.0.0.1:3002/metrics',
+      'http://127.0.0.1:3000/metrics,http://127.0.0.1:3001/metrics,http://127.0.0.1:3002/metrics,http://127.0.0.1:3004/metrics',
     );
   });
 

@@ -81,6 +81,8 @@ export interface DeadLettersView {
   total: number;
   /** Not redriven yet. */
   pending: number;
+  /** Counting stopped at the cap: the figures are lower bounds. */
+  capped?: boolean;
   latest: DeadLetterView[];
 }
 

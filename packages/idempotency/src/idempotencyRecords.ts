@@ -161,7 +161,7 @@ export async function lockAndInsertRecords(
                    response_status, response_headers, response_body, resource_ids, request_id, accepted_at,
                    position)
          JOIN locks ON locks.position = t.position AND locks.locked
-       ON CONFLICT (scope_key) DO UPDATE SET
+       ON CONFLICT (scope_key, account_id) DO UPDATE SET
               account_id = EXCLUDED.account_id, api_key_id = EXCLUDED.api_key_id,
               idempotency_key = EXCLUDED.idempotency_key, method = EXCLUDED.method, route = EXCLUDED.route,
               fingerprint = EXCLUDED.fingerprint, response_status = EXCLUDED.response_status,

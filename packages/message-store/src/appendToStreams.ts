@@ -51,7 +51,8 @@ export function appendToStreamsStatement<E extends MessageEvent>(
  */
 export function asConcurrencyConflict(error: unknown, appends: readonly { streamId: string }[]): unknown {
   const { code, table } = error as { code?: string; table?: string };
-  if (code !== '23505' || table !== 'message_events') return error;
+  // The table named is the partition that refused the row (message_events_p20261205, ...).
+  if (code !== '23505' || !/^message_events(_\w+)?$/.test(table ?? '')) return error;
   return new ExactlyError(
     'concurrency_conflict',
     'a stream was appended to concurrently; retry with its new version',

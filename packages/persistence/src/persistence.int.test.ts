@@ -75,11 +75,14 @@ describe('the schema made by migrations', () => {
           version,
         ]);
       }
-      // This transaction's own counters (pg_stat_user_tables only sees committed work, later).
+      // This transaction's own counters (pg_stat_user_tables only sees committed work, later), on
+      // the partition that holds the row.
       const { rows } = await runSql<{ updated: string; hot: string }>(
         tx,
-        `SELECT pg_stat_get_xact_tuples_updated('messages'::regclass) AS updated,
-                pg_stat_get_xact_tuples_hot_updated('messages'::regclass) AS hot`,
+        `SELECT pg_stat_get_xact_tuples_updated(m.tableoid) AS updated,
+                pg_stat_get_xact_tuples_hot_updated(m.tableoid) AS hot
+           FROM messages m WHERE m.id = $1`,
+        [messageId],
       );
       return rows[0];
     });

@@ -151,7 +151,7 @@ export const sql = {
                          $8::smallint[], $9::jsonb[], $10::text[], $11::jsonb[], $12::text[], $13::timestamptz[])
                   AS t(scope_key, account_id, api_key_id, idempotency_key, method, route, fingerprint,
                        response_status, response_headers, response_body, resource_ids, request_id, created_at)
-           ON CONFLICT (scope_key) DO UPDATE SET
+           ON CONFLICT (scope_key, account_id) DO UPDATE SET
                   account_id = EXCLUDED.account_id, api_key_id = EXCLUDED.api_key_id,
                   idempotency_key = EXCLUDED.idempotency_key, method = EXCLUDED.method, route = EXCLUDED.route,
                   fingerprint = EXCLUDED.fingerprint, response_status = EXCLUDED.response_status,

@@ -62,9 +62,15 @@ export async function postgresView(databaseUrl: string, databaseName: string) {
       `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint AS bytes`,
     );
     const tables = await client.query<TableRow>(
-      `SELECT CASE WHEN schemaname = 'public' THEN relname ELSE schemaname || '.' || relname END AS name,
-              n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del
-         FROM pg_stat_user_tables`,
+      // A partition's counters are summed into its parent's (the message tables are partitioned by day).
+      `SELECT CASE WHEN s.schemaname = 'public' THEN coalesce(p.relname, s.relname)
+                   ELSE s.schemaname || '.' || coalesce(p.relname, s.relname) END AS name,
+              sum(s.n_tup_ins) AS n_tup_ins, sum(s.n_tup_upd) AS n_tup_upd,
+              sum(s.n_tup_hot_upd) AS n_tup_hot_upd, sum(s.n_tup_del) AS n_tup_del
+         FROM pg_stat_user_tables s
+         LEFT JOIN pg_inherits i ON i.inhrelid = s.relid
+         LEFT JOIN pg_class p ON p.oid = i.inhparent
+        GROUP BY 1`,
     );
     return {
       walBytes: Number(wal.rows[0]?.bytes ?? 0),

@@ -127,7 +127,7 @@ const handler: GeneralMessageHandler = {
     });
     const sent = await client.query(
       `INSERT INTO log_provider_sends (provider_key, message_id, account_id, channel, recipient, attempt)
-       VALUES ($1, $1, $2, $3, $4, 1) ON CONFLICT (provider_key) DO NOTHING`,
+       VALUES ($1, $1, $2, $3, $4, 1) ON CONFLICT (provider_key, account_id) DO NOTHING`,
       [data.messageId, data.accountId, data.message.channel, data.message.to],
     );
     await appendEvent(client, data.messageId, data.accountId, row.version + 2, 'ProviderAccepted', {

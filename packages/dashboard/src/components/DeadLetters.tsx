@@ -48,7 +48,9 @@ export function DeadLetters({
   return (
     <>
       <p class="muted">
-        {count(deadLetters.total)} in all, {count(deadLetters.pending)} not redriven. Newest first.
+        {count(deadLetters.total)}
+        {deadLetters.capped ? '+' : ''} in all, {count(deadLetters.pending)}
+        {deadLetters.capped ? '+' : ''} not redriven. Newest first.
       </p>
       {deadLetters.latest.length === 0 ? (
         <p class="muted">None.</p>

@@ -12,6 +12,7 @@ import { Migration20261204000400KeyNames } from './Migration20261204000400KeyNam
 import { Migration20261204002000Templates } from './Migration20261204002000Templates.js';
 import { Migration20261204003000ScheduledSends } from './Migration20261204003000ScheduledSends.js';
 import { Migration20261204004000Webhooks } from './Migration20261204004000Webhooks.js';
+import { Migration20261204005000TimePartitions } from './Migration20261204005000TimePartitions.js';
 
 /** Every migration, oldest first. A new migration is a new file here; an applied one never changes. */
 export const migrations = [
@@ -27,6 +28,7 @@ export const migrations = [
   Migration20261204000300RecordedSettings,
   Migration20261204000400KeyNames,
   Migration20261204002000Templates,
-  Migration20261204004000Webhooks,
   Migration20261204003000ScheduledSends,
+  Migration20261204004000Webhooks,
+  Migration20261204005000TimePartitions,
 ];

@@ -412,9 +412,9 @@ async function readScheduled(em: Orm['em']): Promise<ScheduledView> {
 }
 
 async function readDeadLetters(em: Orm['em']): Promise<DeadLettersView> {
-  const [latest, { total, pending }] = await Promise.all([
+  const [latest, { total, pending, capped }] = await Promise.all([
     listDeadLetters(em, { limit: 20 }),
     countDeadLetters(em),
   ]);
-  return { total, pending, latest };
+  return { total, pending, capped, latest };
 }

@@ -49,7 +49,7 @@ export function createLogProvider({ orm, file, maxBatch = 1_000 }: LogProviderOp
         orm.em.fork(),
         `INSERT INTO log_provider_sends (provider_key, message_id, account_id, channel, recipient, attempt)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[])
-         ON CONFLICT (provider_key) DO NOTHING
+         ON CONFLICT (provider_key, account_id) DO NOTHING
          RETURNING provider_key, sent_at`,
         [
           batch.map((item) => item.request.providerKey),

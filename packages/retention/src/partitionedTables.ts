@@ -1,0 +1,64 @@
+/** A table partitioned by RANGE of a key that starts with a UUIDv7 message id (see idBoundAt). */
+export interface PartitionedTable {
+  table: string;
+  /** The partition column: the leading column of the primary key. */
+  column: string;
+  /** What the keys start with before the id's hex digits: `msg_`, or `eff_msg_` for effects. */
+  idPrefix: string;
+  /** Storage parameters of each new partition (a partitioned parent holds none of its own). */
+  storage?: string;
+}
+
+/**
+ * Something that can still need a message's rows after they are past retention. `sql` is a
+ * query that answers a row when the partition's messages (ids in [b.lo, b.hi), made before
+ * b.until) are still referenced; the partition is then kept and counted as blocked.
+ */
+export interface LiveReference {
+  name: string;
+  sql: string;
+}
+
+/** Tables expired together, day by day, under one retention setting. */
+export interface PartitionedGroup {
+  name: string;
+  /** The setting that bounds the group (the name shown in errors and docs). */
+  retentionSetting: string;
+  tables: readonly PartitionedTable[];
+  references: readonly LiveReference[];
+}
+
+/**
+ * The message tables: one day of them is dropped together, never while anything below can still
+ * refer to that day. To give a new table the same retention, append it here (its key must start
+ * with the message id); to keep days alive for a new kind of reference (scheduled sends), append
+ * to `references`.
+ */
+export const messageGroup: PartitionedGroup = {
+  name: 'messages',
+  retentionSetting: 'MESSAGE_RETENTION',
+  tables: [
+    { table: 'messages', column: 'id', idPrefix: 'msg_', storage: 'fillfactor = 70' },
+    { table: 'message_events', column: 'stream_id', idPrefix: 'msg_' },
+    { table: 'effects', column: 'id', idPrefix: 'eff_msg_' },
+    { table: 'effect_attempts', column: 'effect_id', idPrefix: 'eff_msg_' },
+    { table: 'log_provider_sends', column: 'provider_key', idPrefix: 'msg_' },
+  ],
+  references: [
+    {
+      // Pending, in flight or held for the operator: the effect still reads its message and
+      // appends events to it. Served by the partial indexes on unfinished and held effects.
+      name: 'unfinished effect',
+      sql: `SELECT 1 FROM effects WHERE id >= 'eff_' || b.lo AND id < 'eff_' || b.hi
+              AND state IN ('pending', 'in_flight', 'held')`,
+    },
+    {
+      // A command not yet published: the dispatcher will still take it in and append to its stream.
+      name: 'unpublished outbox row',
+      sql: 'SELECT 1 FROM outbox WHERE published_at IS NULL AND created_at < b.until',
+    },
+  ],
+};
+
+/** Every partitioned group the maintenance job keeps. */
+export const partitionedGroups: readonly PartitionedGroup[] = [messageGroup];
