@@ -5,7 +5,9 @@ export interface BoundedTable {
   key: string;
   /** The indexed time the retention counts from. */
   timeColumn: string;
-  retentionSetting: 'DEAD_LETTER_RETENTION' | 'SET_ASIDE_RETENTION';
+  retentionSetting: 'DEAD_LETTER_RETENTION' | 'SET_ASIDE_RETENTION' | 'WEBHOOK_DELIVERY_RETENTION';
+  /** Rows that must stay whatever their age (a delivery still being retried). */
+  keep?: string;
 }
 
 /**
@@ -20,5 +22,20 @@ export const boundedTables: readonly BoundedTable[] = [
     key: 'id',
     timeColumn: 'set_aside_at',
     retentionSetting: 'SET_ASIDE_RETENTION',
+  },
+  // A delivery row is the webhook consumer's inbox for (endpoint, event): it must outlive the
+  // events topic's redelivery window (checked at start), and one still being retried stays.
+  {
+    table: 'webhook_deliveries',
+    key: 'id',
+    timeColumn: 'created_at',
+    retentionSetting: 'WEBHOOK_DELIVERY_RETENTION',
+    keep: "state = 'pending'",
+  },
+  {
+    table: 'webhook_endpoint_events',
+    key: 'id',
+    timeColumn: 'at',
+    retentionSetting: 'WEBHOOK_DELIVERY_RETENTION',
   },
 ];

@@ -19,6 +19,7 @@ const settings: MaintenanceJobOptions['settings'] = {
   MESSAGE_RETENTION: 10 * dayMs,
   DEAD_LETTER_RETENTION: 7 * dayMs,
   SET_ASIDE_RETENTION: 7 * dayMs,
+  WEBHOOK_DELIVERY_RETENTION: 7 * dayMs,
   PARTITIONS_AHEAD: 3,
   MAINTENANCE_DELETE_BATCH: 2,
   MAINTENANCE_LOCK_TIMEOUT: 5_000,
@@ -179,6 +180,34 @@ describe('the maintenance job', () => {
     expect(await rowsOf(waiting)).toEqual([0, 0, 0, 0, 0]);
   });
 
+  it('keeps a day while a send of it still waits for its time, and drops its schedule row with it', async () => {
+    const shorter = { MESSAGE_RETENTION: 3 * dayMs };
+    const scheduled = await seedMessage(4);
+    await sql(
+      `INSERT INTO scheduled_sends (message_id, account_id, due_at, state, request_id, traceparent)
+       VALUES ($1, 'acc_m', now() + interval '1 day', 'pending', 'req_1', '')`,
+      [scheduled],
+    );
+    const scheduleRows = async () =>
+      Number(
+        (
+          await sql<{ n: string }>('SELECT count(*) AS n FROM scheduled_sends WHERE message_id = $1', [
+            scheduled,
+          ])
+        ).rows[0]?.n,
+      );
+    expect((await job(shorter).runOnce()).blocked).toContainEqual({
+      partition: partitionName('messages', utcDayStart(nowMs - 4 * dayMs)),
+      reference: 'pending scheduled send',
+    });
+    expect(await rowsOf(scheduled)).toEqual([1, 2, 1, 1, 1]);
+    // Released (or cancelled): nothing waits for the day any more, schedule row included.
+    await sql("UPDATE scheduled_sends SET state = 'released' WHERE message_id = $1", [scheduled]);
+    await job(shorter).runOnce();
+    expect(await rowsOf(scheduled)).toEqual([0, 0, 0, 0, 0]);
+    expect(await scheduleRows()).toBe(0);
+  });
+
   it('moves rows that landed in the DEFAULT partition into their day when it is created', async () => {
     const ahead = await seedMessage(-5);
     const { rows: before } = await sql<{ n: string }>('SELECT count(*) AS n FROM messages_default');
@@ -210,6 +239,23 @@ describe('the maintenance job', () => {
               (SELECT count(*) FROM dead_letter_redrives) AS redrives`,
     );
     expect(left[0]).toEqual({ n: '2', redrives: '2' });
+  });
+
+  it('deletes webhook deliveries past WEBHOOK_DELIVERY_RETENTION, except one still being retried', async () => {
+    await sql(
+      `INSERT INTO webhook_endpoints (id, account_id, url, secret) VALUES ('whe_1', 'acc_m', 'https://example.com', 'whsec_x')`,
+    );
+    await sql(
+      `INSERT INTO webhook_deliveries (id, endpoint_id, stream_id, version, event_type, payload, occurred_at, state, created_at)
+       SELECT 'whd_' || n, 'whe_1', 'msg_' || n, 1, 'MessageAccepted', '{}', now(),
+              CASE WHEN n = 0 THEN 'pending' ELSE 'delivered' END,
+              CASE WHEN n < 3 THEN now() - interval '8 days' ELSE now() END
+         FROM generate_series(0, 4) AS n`,
+    );
+    const run = await job().runOnce();
+    expect(run.deleted.webhook_deliveries).toBe(2);
+    const { rows } = await sql<{ id: string }>('SELECT id FROM webhook_deliveries ORDER BY id');
+    expect(rows.map((row) => row.id)).toEqual(['whd_0', 'whd_3', 'whd_4']);
   });
 
   it('runs safely on several instances at once', async () => {

@@ -31,6 +31,7 @@ export async function deleteExpiredRows(
           `DELETE FROM ${spec.table} WHERE ${spec.key} IN (
              SELECT ${spec.key} FROM ${spec.table}
               WHERE ${spec.timeColumn} < now() - $1::bigint * interval '1 millisecond'
+                    ${spec.keep === undefined ? '' : `AND NOT (${spec.keep})`}
               ORDER BY ${spec.timeColumn} LIMIT $2)`,
           [retentionMs, batchSize],
         );

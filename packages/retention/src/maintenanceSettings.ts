@@ -18,6 +18,7 @@ export const maintenanceSettings = {
   MESSAGE_RETENTION: retention.default(30 * day),
   DEAD_LETTER_RETENTION: retention.default(14 * day),
   SET_ASIDE_RETENTION: retention.default(30 * day),
+  WEBHOOK_DELIVERY_RETENTION: retention.default(30 * day),
   PARTITIONS_AHEAD: z.coerce.number().int().min(1).max(90).default(7),
   MAINTENANCE_DELETE_BATCH: positiveInt.default(1_000),
   MAINTENANCE_LOCK_TIMEOUT: duration.pipe(z.number().min(1)).default(1_000),
@@ -39,6 +40,7 @@ export function retentionWindowsOf(settings: MaintenanceSettings): RetentionWind
   return {
     messageRetentionMs: settings.MESSAGE_RETENTION,
     deadLetterRetentionMs: settings.DEAD_LETTER_RETENTION,
+    webhookDeliveryRetentionMs: settings.WEBHOOK_DELIVERY_RETENTION,
     inboxRetentionMs: settings.INBOX_RETENTION,
     relayMaxLagMs: settings.RELAY_MAX_LAG,
     // The retention the relay gives the topics it creates; Kafka's default segment.ms (7 days) on

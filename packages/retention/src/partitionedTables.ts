@@ -43,6 +43,7 @@ export const messageGroup: PartitionedGroup = {
     { table: 'effects', column: 'id', idPrefix: 'eff_msg_' },
     { table: 'effect_attempts', column: 'effect_id', idPrefix: 'eff_msg_' },
     { table: 'log_provider_sends', column: 'provider_key', idPrefix: 'msg_' },
+    { table: 'scheduled_sends', column: 'message_id', idPrefix: 'msg_' },
   ],
   references: [
     {
@@ -51,6 +52,12 @@ export const messageGroup: PartitionedGroup = {
       name: 'unfinished effect',
       sql: `SELECT 1 FROM effects WHERE id >= 'eff_' || b.lo AND id < 'eff_' || b.hi
               AND state IN ('pending', 'in_flight', 'held')`,
+    },
+    {
+      // A send still waiting for its time: the scheduler will release it and append to its stream.
+      name: 'pending scheduled send',
+      sql: `SELECT 1 FROM scheduled_sends WHERE message_id >= b.lo AND message_id < b.hi
+              AND state = 'pending'`,
     },
     {
       // A command not yet published: the dispatcher will still take it in and append to its stream.

@@ -8,6 +8,8 @@ export interface RetentionWindows {
   deadLetterRetentionMs: number;
   /** INBOX_RETENTION. */
   inboxRetentionMs: number;
+  /** WEBHOOK_DELIVERY_RETENTION: the webhook consumer's inbox (one delivery per endpoint and event). */
+  webhookDeliveryRetentionMs?: number;
   /** RELAY_MAX_LAG: how much later than its first publication a command can be published again. */
   relayMaxLagMs: number;
   /** The idempotency key's lifetime (IDEMPOTENCY_RETENTION or the profile's). */
@@ -48,6 +50,13 @@ export function retentionWindowProblems(windows: RetentionWindows): RetentionWin
       retentionMs + segmentMs + relayMaxLagMs,
       'the topic can redeliver a command the inbox has forgotten, and it would run twice',
     );
+    if (windows.webhookDeliveryRetentionMs !== undefined)
+      atLeast(
+        'WEBHOOK_DELIVERY_RETENTION >= topic retention.ms + segment.ms + RELAY_MAX_LAG',
+        windows.webhookDeliveryRetentionMs,
+        retentionMs + segmentMs + relayMaxLagMs,
+        'the events topic (kept like the commands topic) can redeliver an event whose delivery row is gone, and the endpoint would get it twice',
+      );
     atLeast(
       'MESSAGE_RETENTION >= topic retention.ms + segment.ms + RELAY_MAX_LAG',
       messageRetentionMs,

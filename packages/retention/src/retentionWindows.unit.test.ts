@@ -10,6 +10,7 @@ const safe: RetentionWindows = {
   messageRetentionMs: 30 * day,
   deadLetterRetentionMs: 14 * day,
   inboxRetentionMs: 30 * day,
+  webhookDeliveryRetentionMs: 30 * day,
   relayMaxLagMs: day,
   idempotencyKeyTtlMs: day,
   idempotencyRecordRetentionMs: day,
@@ -32,7 +33,14 @@ describe('checking the retention windows against each other', () => {
       rules({ ...safe, commandsTopic: { retentionMs: Number.POSITIVE_INFINITY, segmentMs: day } }),
     ).toEqual([
       'INBOX_RETENTION >= topic retention.ms + segment.ms + RELAY_MAX_LAG',
+      'WEBHOOK_DELIVERY_RETENTION >= topic retention.ms + segment.ms + RELAY_MAX_LAG',
       'MESSAGE_RETENTION >= topic retention.ms + segment.ms + RELAY_MAX_LAG',
+    ]);
+  });
+
+  it('refuses webhook deliveries forgotten while the events topic can still redeliver their event', () => {
+    expect(rules({ ...safe, webhookDeliveryRetentionMs: 14 * day })).toEqual([
+      'WEBHOOK_DELIVERY_RETENTION >= topic retention.ms + segment.ms + RELAY_MAX_LAG',
     ]);
   });
 
@@ -48,12 +56,13 @@ describe('checking the retention windows against each other', () => {
     ]);
   });
 
-  it('accepts an inbox and messages kept forever whatever the topic keeps', () => {
+  it('accepts an inbox, webhook deliveries and messages kept forever whatever the topic keeps', () => {
     const forever = Number.POSITIVE_INFINITY;
     expect(
       rules({
         ...safe,
         inboxRetentionMs: forever,
+        webhookDeliveryRetentionMs: forever,
         messageRetentionMs: forever,
         commandsTopic: { retentionMs: forever, segmentMs: day },
       }),

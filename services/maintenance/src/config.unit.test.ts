@@ -13,6 +13,7 @@ describe('the maintenance configuration', () => {
       MESSAGE_RETENTION: 30 * day,
       DEAD_LETTER_RETENTION: 14 * day,
       SET_ASIDE_RETENTION: 30 * day,
+      WEBHOOK_DELIVERY_RETENTION: 30 * day,
       PARTITIONS_AHEAD: 7,
       INBOX_RETENTION: 30 * day,
     });

@@ -24,6 +24,10 @@ export class Migration20261204005000TimePartitions extends Migration {
 
   override up(): void {
     this.addSql(partitionByIdFunction);
+    // A foreign key to messages (id) cannot outlive messages' new key (id, account_id), and a
+    // referenced partition could not be dropped: scheduled sends are partitioned by the same
+    // message id below and expire with their message's day instead.
+    this.addSql('ALTER TABLE scheduled_sends DROP CONSTRAINT scheduled_sends_message_id_fkey');
     this.addSql(
       "SELECT pg_temp.exactly_partition_by_id('messages', 'id', 'msg_', ARRAY['id', 'account_id'], 'fillfactor = 70')",
     );
@@ -42,6 +46,9 @@ export class Migration20261204005000TimePartitions extends Migration {
     );
     this.addSql(
       "SELECT pg_temp.exactly_partition_by_id('log_provider_sends', 'provider_key', 'msg_', ARRAY['provider_key', 'account_id'], NULL)",
+    );
+    this.addSql(
+      "SELECT pg_temp.exactly_partition_by_id('scheduled_sends', 'message_id', 'msg_', ARRAY['message_id', 'account_id'], NULL)",
     );
     // Account-keyed primary keys for the unpartitioned hot tables (see hotTableShardKeys in
     // @exactly/retention); the leading column is unchanged, so every lookup keeps its index.

@@ -13,6 +13,7 @@ import { Migration20261204002000Templates } from './Migration20261204002000Templ
 import { Migration20261204003000ScheduledSends } from './Migration20261204003000ScheduledSends.js';
 import { Migration20261204004000Webhooks } from './Migration20261204004000Webhooks.js';
 import { Migration20261204005000TimePartitions } from './Migration20261204005000TimePartitions.js';
+import { Migration20261204006000WebhookRetention } from './Migration20261204006000WebhookRetention.js';
 
 /** Every migration, oldest first. A new migration is a new file here; an applied one never changes. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   Migration20261204003000ScheduledSends,
   Migration20261204004000Webhooks,
   Migration20261204005000TimePartitions,
+  Migration20261204006000WebhookRetention,
 ];
