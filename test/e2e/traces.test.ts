@@ -91,7 +91,11 @@ describe('a command with tracing on', () => {
     pipeline = new Pipeline({
       prefix: 'traces',
       providerUrl: provider.url,
-      env: { ingest: { ...tracing, LOG_LEVEL: 'info' }, relay: tracing, dispatcher: tracing },
+      env: {
+        ingest: { ...tracing, LOG_LEVEL: 'info', WEBHOOKS_ALLOW_PRIVATE_URLS: 'true' },
+        relay: tracing,
+        dispatcher: { ...tracing, WEBHOOKS_ALLOW_PRIVATE_URLS: 'true', WEBHOOK_POLL_INTERVAL: '200ms' },
+      },
     });
     await pipeline.start();
   }, 120_000);
@@ -159,5 +163,51 @@ describe('a command with tracing on', () => {
     expect(provider.traceparents).toContain(`00-${traceId}-${call.spanId}-01`);
     // The request's log line carries the trace id.
     expect(pipeline.logs()).toContain(`"trace_id":"${traceId}"`);
+  }, 90_000);
+
+  it("carries on into each webhook delivery of the command's events", async () => {
+    const caller = await createAccount(`traces-hooks-${randomBytes(4).toString('hex')}`);
+    const hooks = await startProvider();
+    try {
+      const headers = { authorization: `Bearer ${caller.apiKey}`, 'content-type': 'application/json' };
+      const created = await fetch(`${pipeline.baseUrl}/v1/webhook-endpoints`, {
+        method: 'POST',
+        headers: { ...headers, 'idempotency-key': `hook-${randomBytes(4).toString('hex')}` },
+        body: JSON.stringify({ url: hooks.url, eventTypes: ['MessageAccepted'] }),
+      });
+      expect(created.status).toBe(201);
+      const traceId = randomBytes(16).toString('hex');
+      const sent = await fetch(`${pipeline.baseUrl}/v1/messages`, {
+        method: 'POST',
+        headers: {
+          ...headers,
+          'idempotency-key': `traces-hook-${traceId}`,
+          traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+        },
+        body: JSON.stringify({ channel: 'sms', to: '+15555550124', from: 'ACME', text: 'hooked' }),
+      });
+      expect(sent.status).toBe(202);
+
+      const ofTrace = () => receiver.spans.filter((span) => span.traceId === traceId);
+      await eventually(
+        'the webhook delivery span',
+        () => ofTrace().some((span) => span.name === 'webhook delivery'),
+        60_000,
+      ).catch((error: unknown) => {
+        const got = ofTrace().map((span) => `${span.service}: ${span.name}`);
+        throw new Error(
+          `${(error as Error).message}; the trace's spans received: ${got.join(', ') || 'none'}; deliveries received: ${hooks.traceparents.join(', ') || 'none'}; all delivery spans: ${receiver.spans.filter((span) => span.name === 'webhook delivery').length}`,
+        );
+      });
+      const delivery = ofTrace().find((span) => span.name === 'webhook delivery') as ReceivedSpan;
+      expect({ service: delivery.service, kind: delivery.kind }).toEqual({ service: 'dispatcher', kind: 3 });
+      // Its parent is the relay's publish of the event record, in the same trace.
+      const parent = ofTrace().find((span) => span.spanId === delivery.parentSpanId);
+      expect({ service: parent?.service, kind: parent?.kind }).toEqual({ service: 'relay', kind: 4 });
+      // The receiver was sent the delivery span's context.
+      expect(hooks.traceparents).toContain(`00-${traceId}-${delivery.spanId}-01`);
+    } finally {
+      hooks.server.close();
+    }
   }, 90_000);
 });

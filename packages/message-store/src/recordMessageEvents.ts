@@ -59,6 +59,10 @@ function messageEventsStatements<E extends MessageEvent>(
             [recordHeaders.accountId]: append.accountId,
             [recordHeaders.schemaVersion]: '1',
             [recordHeaders.contentType]: jsonContentType,
+            // The relay's publish span continues the trace the event was decided in.
+            ...(event.metadata?.traceparent === undefined
+              ? {}
+              : { [recordHeaders.traceparent]: event.metadata.traceparent }),
           },
         };
       }),

@@ -11,6 +11,8 @@ export interface DeliverableEvent {
   type: string;
   at: string;
   data: Record<string, unknown>;
+  /** The W3C trace context the event carried: its deliveries' spans join the command's trace. */
+  traceparent?: string;
 }
 
 /** The delivery's id, its `webhook-id`: derived from (endpoint, event), so it never changes. */
@@ -61,8 +63,9 @@ export async function queueWebhookDeliveries(
   if (rows.length === 0) return 0;
   const { rowCount } = await runSql(
     tx,
-    `INSERT INTO webhook_deliveries (id, endpoint_id, stream_id, version, event_type, payload, occurred_at)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::timestamptz[])
+    `INSERT INTO webhook_deliveries (id, endpoint_id, stream_id, version, event_type, payload, occurred_at, traceparent)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::timestamptz[],
+                          $8::text[])
      ON CONFLICT DO NOTHING`,
     [
       rows.map((row) => row.id),
@@ -72,6 +75,7 @@ export async function queueWebhookDeliveries(
       rows.map((row) => row.event.type),
       rows.map((row) => webhookPayload(row.event)),
       rows.map((row) => row.event.at),
+      rows.map((row) => row.event.traceparent ?? null),
     ],
   );
   return rowCount;
@@ -87,6 +91,8 @@ export interface ClaimedDelivery {
   secrets: string[];
   attempt: number;
   retryFrom: Date;
+  /** The event's trace context, when it carried one. */
+  traceparent: string | undefined;
 }
 
 /**
@@ -108,6 +114,7 @@ export async function claimWebhookDeliveries(
     previous_secret: string | null;
     attempts: number;
     retry_from: Date;
+    traceparent: string | null;
   }>(
     em,
     `WITH due AS (
@@ -122,7 +129,7 @@ export async function claimWebhookDeliveries(
       WHERE d.id = due.id AND e.id = d.endpoint_id
       RETURNING d.id, d.endpoint_id, e.url, d.payload, e.secret,
                 CASE WHEN e.previous_secret_until > now() THEN e.previous_secret END AS previous_secret,
-                d.attempts, d.retry_from`,
+                d.attempts, d.retry_from, d.traceparent`,
     [limit, leaseMs],
   );
   return rows.map((row) => ({
@@ -133,6 +140,7 @@ export async function claimWebhookDeliveries(
     secrets: row.previous_secret === null ? [row.secret] : [row.secret, row.previous_secret],
     attempt: row.attempts,
     retryFrom: new Date(row.retry_from),
+    traceparent: row.traceparent ?? undefined,
   }));
 }
 

@@ -1,3 +1,4 @@
+import { recordHeaders } from '@exactly/contracts';
 import { backoffDelay } from '@exactly/errors';
 import type { Logger } from '@exactly/observability';
 import type { Orm } from '@exactly/persistence';
@@ -47,7 +48,11 @@ export function createWebhookConsumer(options: WebhookConsumerOptions): WebhookC
     onJoin: () => topicId.refresh(),
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
       if (batch.messages.length === 0) return;
-      const records = batch.messages.map((message) => ({ offset: message.offset, value: message.value }));
+      const records = batch.messages.map((message) => ({
+        offset: message.offset,
+        value: message.value,
+        traceparent: message.headers?.[recordHeaders.traceparent]?.toString(),
+      }));
       let result: EventBatchResult | undefined;
       for (let attempt = 1; result === undefined; attempt += 1) {
         if (!isRunning() || isStale() || group.stopping.aborted) return;

@@ -1,5 +1,5 @@
 import { backoffDelay } from '@exactly/errors';
-import type { Logger } from '@exactly/observability';
+import { inSpan, type Logger, SpanKind, traceparentOf, tracingEnabled } from '@exactly/observability';
 import type { Orm } from '@exactly/persistence';
 import {
   type ClaimedDelivery,
@@ -65,11 +65,27 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
   async function deliver(delivery: ClaimedDelivery): Promise<void> {
     const at = new Date();
     const headers = signWebhook(delivery.id, at, delivery.payload, delivery.secrets);
-    const result = await postWebhook(delivery.url, delivery.payload, headers, {
-      allowPrivateAddresses: options.allowPrivateAddresses,
-      timeoutMs: options.timeoutMs,
-    });
-    const outcome = outcomeOf(result, delivery, options, new Date());
+    // One span per attempt, a child of the span that wrote the event: the command's trace.
+    const outcome = await inSpan(
+      'webhook delivery',
+      {
+        kind: SpanKind.CLIENT,
+        parent: delivery.traceparent,
+        attributes: { 'exactly.webhook.id': delivery.id, 'exactly.webhook.attempt': delivery.attempt },
+      },
+      async (span) => {
+        const traced = tracingEnabled() ? traceparentOf(span) : undefined;
+        const result = await postWebhook(
+          delivery.url,
+          delivery.payload,
+          traced === undefined ? headers : { ...headers, traceparent: traced },
+          { allowPrivateAddresses: options.allowPrivateAddresses, timeoutMs: options.timeoutMs },
+        );
+        const decided = outcomeOf(result, delivery, options, new Date());
+        span.setAttribute('exactly.webhook.outcome', decided.kind);
+        return decided;
+      },
+    );
     if (outcome.kind !== 'delivered') {
       logger.info(
         { delivery: delivery.id, endpoint: delivery.endpointId, outcome },

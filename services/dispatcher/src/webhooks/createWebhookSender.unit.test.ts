@@ -11,6 +11,7 @@ const delivery = (attempt: number): ClaimedDelivery => ({
   secrets: ['whsec_x'],
   attempt,
   retryFrom,
+  traceparent: undefined,
 });
 
 describe("an attempt's outcome", () => {

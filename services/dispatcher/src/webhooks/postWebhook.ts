@@ -19,7 +19,7 @@ export type PostResult = { status: number } | { error: string };
 export function postWebhook(
   url: string,
   payload: string,
-  headers: WebhookHeaders,
+  headers: WebhookHeaders & { traceparent?: string },
   options: WebhookUrlPolicy & { timeoutMs: number },
 ): Promise<PostResult> {
   const target = new URL(url);

@@ -6,6 +6,8 @@ import { lockStoredOffset, storeOffsetStatement } from '../inbox/consumerOffsets
 export interface EventRecord {
   offset: string;
   value: Buffer | null;
+  /** The record's W3C trace context header (the relay's publish span). */
+  traceparent?: string | undefined;
 }
 
 export interface EventBatchContext {
@@ -24,7 +26,7 @@ export interface EventBatchResult {
 }
 
 /** A record's event, or undefined when its value is not a message event. */
-export function readEventRecord(value: Buffer | null): DeliverableEvent | undefined {
+export function readEventRecord(value: Buffer | null, traceparent?: string): DeliverableEvent | undefined {
   if (value === null) return undefined;
   let json: unknown;
   try {
@@ -42,6 +44,7 @@ export function readEventRecord(value: Buffer | null): DeliverableEvent | undefi
     type,
     at: metadata.at,
     data,
+    ...(traceparent === undefined ? {} : { traceparent }),
   };
 }
 
@@ -64,7 +67,7 @@ export async function queueEventBatch(
       const stored = await lockStoredOffset(tx, context);
       const from = stored !== undefined && stored.topicId === context.topicId ? stored.nextOffset : 0n;
       const fresh = records.filter((record) => BigInt(record.offset) >= from);
-      const events = fresh.map((record) => readEventRecord(record.value));
+      const events = fresh.map((record) => readEventRecord(record.value, record.traceparent));
       const readable = events.filter((event): event is DeliverableEvent => event !== undefined);
       const queued = await queueWebhookDeliveries(tx, readable);
       const nextOffset = from > batchEnd ? from : batchEnd;
