@@ -4,7 +4,8 @@
 // `npm run test:faults` runs them all (EXACTLY_FAULTS=full) and rewrites RESULTS.md.
 
 import { fileURLToPath } from 'node:url';
-import { longResultsMarkdown, resultsMarkdown, writeResults } from './harness/results.ts';
+import { currentCommit, loadLongRuns, saveLongRun } from './harness/longRuns.ts';
+import { durabilitySettings, longResultsMarkdown, resultsMarkdown, writeResults } from './harness/results.ts';
 import { runScenario, type ScenarioResult } from './harness/runScenario.ts';
 import { Firewall } from './injectors/firewall.ts';
 import { ensureCluster, stopClusterIfStartedHere } from './injectors/kafkaCluster.ts';
@@ -15,7 +16,9 @@ const mode = process.env.EXACTLY_FAULTS ?? 'ci';
 /**
  * Long mode (`npm run test:faults -- --long`): each selected scenario offers LONG_RATE commands/s
  * for LONG_SECONDS on the three-node cluster, with the services' default timeouts, once per seed
- * of LONG_SEEDS (the scenario's own and the next ones), and writes RESULTS-long.md.
+ * of LONG_SEEDS (the scenario's own and the next ones). Each run is kept as it ends
+ * (`long-runs/<scenario>-seed<seed>.json`) and RESULTS-long.md is rewritten from every kept run,
+ * so the hours it takes can be spread over several sittings.
  */
 const long = process.env.EXACTLY_FAULTS_LONG === '1';
 const longRate = Number(process.env.EXACTLY_FAULTS_LONG_RATE ?? 1_000);
@@ -58,35 +61,51 @@ function runsOf(scenario: AnyScenario): AnyScenario[] {
 }
 const results: ScenarioResult[] = [];
 const started = Date.now();
+/** Long mode: the servers' durability settings, read once before the first run. */
+let durability: string[] = [];
+const longResultsFile = fileURLToPath(new URL('./RESULTS-long.md', import.meta.url));
 
 const iptablesPresent = () => run('sh', ['-c', 'command -v iptables']).status === 0;
 
 beforeAll(async () => {
   if (iptablesPresent()) Firewall.removeLeftovers();
   // Long mode runs every scenario on the three-node cluster, not the single test broker.
-  if (long) environment.kafkaBrokers = await ensureCluster();
+  if (long) {
+    environment.kafkaBrokers = await ensureCluster();
+    durability = await durabilitySettings(environment);
+  }
 }, 300_000);
 
 afterAll(async () => {
   if (iptablesPresent()) Firewall.removeLeftovers();
-  // The results read the servers' settings: written before the cluster stops.
-  await writeResultsOfRun();
+  if (!long) await writeResultsOfRun();
   await stopClusterIfStartedHere();
 }, 120_000);
 
 async function writeResultsOfRun(): Promise<void> {
   if (results.length === 0) return;
-  const meta = { mode: long ? `long, ${mode}` : mode, wallMs: Date.now() - started, date: new Date() };
-  const markdown = long
-    ? await longResultsMarkdown(results, { ...meta, environment, rate: longRate, seconds: longSeconds })
-    : resultsMarkdown(results, meta);
-  const file = long
-    ? './RESULTS-long.md'
-    : full
-      ? './RESULTS.md'
-      : `./.artifacts/RESULTS-${mode.replaceAll(/[^a-z0-9-]/gi, '_')}.md`;
+  const markdown = resultsMarkdown(results, { mode, wallMs: Date.now() - started, date: new Date() });
+  const file = full ? './RESULTS.md' : `./.artifacts/RESULTS-${mode.replaceAll(/[^a-z0-9-]/gi, '_')}.md`;
   await writeResults(fileURLToPath(new URL(file, import.meta.url)), markdown);
   console.log(markdown.split('\n## ')[0]);
+}
+
+/** Keeps one long run and rewrites RESULTS-long.md from every run kept so far. */
+async function keepLongRun(result: ScenarioResult): Promise<void> {
+  await saveLongRun({
+    result,
+    date: new Date().toISOString(),
+    commit: currentCommit(),
+    offeredRate: longRate,
+    seconds: longSeconds,
+    durability,
+  });
+  const plan = scenarios.map(({ scenario }) => ({
+    scenario: scenario.name,
+    seeds: runsOf(scenario).map((run) => run.seed),
+  }));
+  const runs = await loadLongRuns(plan.map((entry) => entry.scenario));
+  await writeResults(longResultsFile, await longResultsMarkdown(runs, plan));
 }
 
 describe(`the pipeline under faults (${mode}: ${selected.length} scenarios)`, () => {
@@ -101,6 +120,7 @@ describe(`the pipeline under faults (${mode}: ${selected.length} scenarios)`, ()
         async () => {
           const result = await runScenario(sized, environment);
           results.push(result);
+          if (long) await keepLongRun(result);
           const summary = {
             ...result.figures,
             problems: result.problems,

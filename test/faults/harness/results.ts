@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { createKafka } from '@exactly/messaging';
 import { ConfigResourceTypes } from 'kafkajs';
 import pg from 'pg';
+import type { LongRun } from './longRuns.ts';
 import type { ScenarioResult } from './runScenario.ts';
 
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
@@ -130,7 +131,7 @@ export async function writeResults(file: string, markdown: string): Promise<void
 }
 
 /** The durability settings the run's servers actually had, read from them (not from our config files). */
-async function durabilitySettings(environment: {
+export async function durabilitySettings(environment: {
   databaseUrl: string;
   kafkaBrokers: string[];
 }): Promise<string[]> {
@@ -183,20 +184,14 @@ async function durabilitySettings(environment: {
 }
 
 /**
- * Long mode's results: one row per scenario and seed, with the rate the load offered and the
- * rate the system achieved (acknowledged commands over the load's duration), the durability
- * settings read from the servers, and the last model test's runs and seed when it left them.
+ * Long mode's results, from every kept run (`long-runs/`): one row per scenario and seed, with
+ * the rate the load offered and the rate the system achieved (acknowledged commands over the
+ * load's duration), the day and commit of each run, the durability settings read from the
+ * servers, what is still to run, and the last model test's runs and seed.
  */
 export async function longResultsMarkdown(
-  results: ScenarioResult[],
-  meta: {
-    mode: string;
-    wallMs: number;
-    date: Date;
-    environment: { databaseUrl: string; kafkaBrokers: string[] };
-    rate: number;
-    seconds: number;
-  },
+  runs: LongRun[],
+  plan: { scenario: string; seeds: number[] }[],
 ): Promise<string> {
   const header = [
     'scenario',
@@ -215,8 +210,9 @@ export async function longResultsMarkdown(
     'lost on topic',
     'out of order',
     'wall s',
+    'run on',
   ];
-  const rows = results.map((result) => {
+  const rows = runs.map(({ result, date, commit }) => {
     const f = result.figures;
     return [
       result.name,
@@ -235,23 +231,31 @@ export async function longResultsMarkdown(
       f.topicLosses,
       f.outOfOrder,
       seconds(result.durationMs),
+      `${date.slice(0, 16).replace('T', ' ')} \`${commit}\``,
     ].map(String);
   });
-  const table = markdownTable(header, rows);
+  const done = new Set(runs.map(({ result }) => `${result.name}/${result.seed}`));
+  const missing = plan.flatMap(({ scenario, seeds }) =>
+    seeds.filter((seed) => !done.has(`${scenario}/${seed}`)).map((seed) => `${scenario} (seed ${seed})`),
+  );
+  const durability = [...new Set(runs.flatMap((run) => run.durability))];
+  const shapes = [...new Set(runs.map((run) => `${run.offeredRate} commands/s for ${run.seconds} s`))];
   const model = await readFile(new URL('../.artifacts/model.json', import.meta.url), 'utf8')
     .then((text) => JSON.parse(text) as { runs: number; seed: number; faults: number; date: string })
     .catch(() => undefined);
+  const planned = plan.reduce((sum, { seeds }) => sum + seeds.length, 0);
   return [
     '# Fault scenarios: long run',
     '',
-    `Written by \`npm run test:faults -- --long\` (mode \`${meta.mode}\`) on ${meta.date.toISOString().slice(0, 10)}: ` +
-      `${results.length} runs in ${seconds(meta.wallMs)} s of wall time on this 2-core machine. Each offers ${meta.rate} commands/s ` +
-      `for ${meta.seconds} s on the three-node cluster with the services' default timeouts; \`achieved/s\` is what the system ` +
-      'acknowledged over the time the load ran (the most this machine sustained under that fault).',
+    `Written by \`npm run test:faults -- --long\` from the runs kept in [long-runs/](long-runs/): ` +
+      `${runs.length} of the ${planned} planned runs (every scenario × its seeds) are done. Each offered ` +
+      `${shapes.join(' or ') || 'its load'} on the three-node cluster with the services' default timeouts; ` +
+      '`achieved/s` is what the system acknowledged over the time the load ran (on this 2-core machine, ' +
+      'the rate it sustained under that fault: the load is open, so a slower system makes the run longer, not smaller).',
     '',
     '## Durability settings (read from the servers)',
     '',
-    ...(await durabilitySettings(meta.environment)),
+    ...(durability.length > 0 ? durability : ['- no run yet']),
     '',
     '## Model test',
     '',
@@ -261,8 +265,15 @@ export async function longResultsMarkdown(
     '',
     '## Runs',
     '',
-    table,
+    rows.length > 0 ? markdownTable(header, rows) : 'None yet.',
     '',
-    resultsMarkdown(results, meta).split('\n## What each scenario did\n')[1] ?? '',
+    '## Not run yet',
+    '',
+    ...(missing.length > 0 ? missing.map((run) => `- ${run}`) : ['- nothing: every planned run is done']),
+    '',
+    resultsMarkdown(
+      runs.map((run) => run.result),
+      { mode: 'long', wallMs: 0, date: new Date() },
+    ).split('\n## What each scenario did\n')[1] ?? '',
   ].join('\n');
 }

@@ -1,0 +1,64 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { ScenarioResult } from './runScenario.ts';
+
+/**
+ * Long mode takes hours (every scenario × 3 seeds × 5 minutes), more than one sitting. Each
+ * run is kept as it ends, one JSON file per scenario and seed in `test/faults/long-runs/`
+ * (committed), and RESULTS-long.md is written from every kept run: a long run can be done a
+ * few scenarios at a time, and a run that was interrupted keeps what it finished. Running a
+ * scenario and seed again replaces its file.
+ */
+export interface LongRun {
+  result: ScenarioResult;
+  /** When the run ended, and the commit it ran (with `+dirty` when the tree had changes). */
+  date: string;
+  commit: string;
+  offeredRate: number;
+  seconds: number;
+  /** The durability settings read from the servers of that run. */
+  durability: string[];
+}
+
+export const longRunsDir = fileURLToPath(new URL('../long-runs/', import.meta.url));
+const faultsDir = fileURLToPath(new URL('..', import.meta.url));
+
+const fileOf = (result: ScenarioResult) =>
+  `${longRunsDir}${result.name}-seed${result.seed}.json`.replaceAll(/[^\w./-]/g, '_');
+
+/** The commit under test, as `git` names it (`unknown` outside a clone). */
+export function currentCommit(): string {
+  const git = (args: string[]) =>
+    execFileSync('git', args, {
+      cwd: faultsDir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  try {
+    const commit = git(['rev-parse', '--short=12', 'HEAD']);
+    return git(['status', '--porcelain', '--untracked-files=no']) === '' ? commit : `${commit}+dirty`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function saveLongRun(run: LongRun): Promise<void> {
+  await mkdir(longRunsDir, { recursive: true });
+  await writeFile(fileOf(run.result), `${JSON.stringify(run, null, 2)}\n`);
+}
+
+/** Every kept run, in scenario order of `order` (then by seed); unknown names last. */
+export async function loadLongRuns(order: readonly string[]): Promise<LongRun[]> {
+  const names = await readdir(longRunsDir).catch(() => [] as string[]);
+  const runs = await Promise.all(
+    names
+      .filter((name) => name.endsWith('.json'))
+      .map(async (name) => JSON.parse(await readFile(`${longRunsDir}${name}`, 'utf8')) as LongRun),
+  );
+  const rank = (name: string) => {
+    const index = order.indexOf(name);
+    return index === -1 ? order.length : index;
+  };
+  return runs.sort((a, b) => rank(a.result.name) - rank(b.result.name) || a.result.seed - b.result.seed);
+}
