@@ -15,7 +15,11 @@
  *      nothing can move any more (spin's `timeout`);
  *   2. the provider is called again for a command only after an attempt whose outcome is
  *      unknown (calls <= 1 + ambiguous attempts), and never twice under the hold policy;
- *   3. one effect (one set of events) per command, whatever the redeliveries and replays.
+ *   3. one effect (one set of events) per command, whatever the redeliveries and replays;
+ *   4. order per key: the two commands share one Kafka key (one partition), and the dispatcher
+ *      takes up a command only after every command committed before it (checked when it does).
+ *      A message's own events are ordered by its stream's version (a unique key), which the fault
+ *      suite checks on the real events topic.
  *
  * Witnesses (spin -DWITNESS_...) must fail, to show the checked runs are not vacuous: a command
  * is sent (SENT), one is held (HELD), a retried call happens (SECOND_CALL).
@@ -24,7 +28,9 @@
  * the same key), and three deliberately broken protocols that must violate an invariant:
  *   BROKEN_INBOX      the inbox is marked in a transaction of its own, before the effect;
  *   BROKEN_FENCE      an attempt starts without checking that its claim is still the current one;
- *   BROKEN_AMBIGUITY  a lapsed claim with an attempt in flight is taken as if nothing had started.
+ *   BROKEN_AMBIGUITY  a lapsed claim with an attempt in flight is taken as if nothing had started;
+ *   BROKEN_ORDER      the relay publishes any unpublished row, not a shard's oldest first (as a relay
+ *                     whose batches in flight could land out of order would).
  */
 
 #define N 2
@@ -49,6 +55,7 @@
 #define claimable(c) (effect[c] && (effectState[c] == PENDING || (effectState[c] == STARTED && (!calling[c] || lapses < MAX_LAPSES))))
 
 bool accepted[N];
+/* Commands are committed in index order (one client, one key): command 0 before command 1. */
 bool outbox[N];
 byte topic[TOPIC_MAX];
 byte topicLen = 0;
@@ -87,13 +94,22 @@ inline publish(c) {
   }
 }
 
+/* The relay claims a shard's unpublished rows oldest first, so one key's records reach its
+   partition in commit order; a re-publish after a crash repeats a record, never reorders. */
 active proctype Relay() {
 end:
   do
   :: outbox[0] && topicLen < TOPIC_MAX -> publish(0)
+#ifdef BROKEN_ORDER
   :: outbox[1] && topicLen < TOPIC_MAX -> publish(1)
+#else
+  :: !outbox[0] && outbox[1] && topicLen < TOPIC_MAX -> publish(1)
+#endif
   od
 }
+
+/* Every command committed before c has been taken up already (N = 2: command 0 before 1). */
+#define takenUpInOrder(c) (c == 0 || !accepted[0] || inbox[0])
 
 inline createEffect(c) {
   effect[c] = true;
@@ -116,12 +132,12 @@ end:
           inbox[c] = true;
           if
           :: crashes < MAX_CRASHES -> crashes++ /* died between the two transactions */
-          :: else -> if :: fresh -> createEffect(c) :: else -> skip fi; storedOffset++
+          :: else -> if :: fresh -> assert(takenUpInOrder(c)); createEffect(c) :: else -> skip fi; storedOffset++
           fi
 #else
        /* One transaction: the inbox row, the effect and the stored offset. */
        :: if
-          :: !inbox[c] -> inbox[c] = true; createEffect(c)
+          :: !inbox[c] -> assert(takenUpInOrder(c)); inbox[c] = true; createEffect(c)
           :: else -> skip /* a re-publish, redelivery or replay: dropped by the inbox */
           fi;
           storedOffset++

@@ -76,6 +76,10 @@ describe('the send protocol, model-checked', () => {
     expect((await check(['HOLD', 'BROKEN_FENCE'])).violated).toBe('calls[c]<=(1+ambiguous[c])');
   });
 
+  it("finds one key's commands taken up out of commit order when the relay publishes any row first", async () => {
+    expect((await check(['BROKEN_ORDER'])).violated).toBe('((c==0)|| !(accepted[0]))||inbox[0]');
+  });
+
   it('finds the double call when a lapsed claim is not taken as an unknown outcome', async () => {
     expect((await check(['HOLD', 'BROKEN_AMBIGUITY'])).violated).toBe('calls[c]<=(1+ambiguous[c])');
   });
