@@ -5,7 +5,13 @@
 
 import { fileURLToPath } from 'node:url';
 import { currentCommit, loadLongRuns, saveLongRun } from './harness/longRuns.ts';
-import { durabilitySettings, longResultsMarkdown, resultsMarkdown, writeResults } from './harness/results.ts';
+import {
+  durabilitySettings,
+  longResultsMarkdown,
+  modelTestSummary,
+  resultsMarkdown,
+  writeResults,
+} from './harness/results.ts';
 import { runScenario, type ScenarioResult } from './harness/runScenario.ts';
 import { Firewall } from './injectors/firewall.ts';
 import { ensureCluster, stopClusterIfStartedHere } from './injectors/kafkaCluster.ts';
@@ -84,7 +90,10 @@ afterAll(async () => {
 
 async function writeResultsOfRun(): Promise<void> {
   if (results.length === 0) return;
-  const markdown = resultsMarkdown(results, { mode, wallMs: Date.now() - started, date: new Date() });
+  const markdown = resultsMarkdown(results, { mode, wallMs: Date.now() - started, date: new Date() }).replace(
+    '\n## What each scenario did\n',
+    `\n## Model test\n\n${await modelTestSummary()}\n\n## What each scenario did\n`,
+  );
   const file = full ? './RESULTS.md' : `./.artifacts/RESULTS-${mode.replaceAll(/[^a-z0-9-]/gi, '_')}.md`;
   await writeResults(fileURLToPath(new URL(file, import.meta.url)), markdown);
   console.log(markdown.split('\n## ')[0]);

@@ -125,6 +125,16 @@ export function resultsMarkdown(
   ].join('\n');
 }
 
+/** The model-based test's last runs and seed, as it left them (model.test.ts), as a list item. */
+export async function modelTestSummary(): Promise<string> {
+  const model = await readFile(new URL('../.artifacts/model.json', import.meta.url), 'utf8')
+    .then((text) => JSON.parse(text) as { runs: number; seed: number; faults: number; date: string })
+    .catch(() => undefined);
+  return model
+    ? `- the model-based test (\`model.test.ts\`) last ran ${model.runs} runs with seed ${model.seed}, ${model.faults} faults injected (${model.date})`
+    : '- no model-based test summary in test/faults/.artifacts/model.json (run `npm run test:faults`)';
+}
+
 export async function writeResults(file: string, markdown: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, markdown);
@@ -240,9 +250,6 @@ export async function longResultsMarkdown(
   );
   const durability = [...new Set(runs.flatMap((run) => run.durability))];
   const shapes = [...new Set(runs.map((run) => `${run.offeredRate} commands/s for ${run.seconds} s`))];
-  const model = await readFile(new URL('../.artifacts/model.json', import.meta.url), 'utf8')
-    .then((text) => JSON.parse(text) as { runs: number; seed: number; faults: number; date: string })
-    .catch(() => undefined);
   const planned = plan.reduce((sum, { seeds }) => sum + seeds.length, 0);
   return [
     '# Fault scenarios: long run',
@@ -259,9 +266,7 @@ export async function longResultsMarkdown(
     '',
     '## Model test',
     '',
-    model
-      ? `- ${model.runs} runs, seed ${model.seed}, ${model.faults} faults injected (${model.date})`
-      : '- no model test summary in test/faults/.artifacts/model.json (run `npm run test:faults`)',
+    await modelTestSummary(),
     '',
     '## Runs',
     '',
