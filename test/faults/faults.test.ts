@@ -60,7 +60,12 @@ function runsOf(scenario: AnyScenario): AnyScenario[] {
     ...scenario,
     seed: first + index,
     commands: longRate * longSeconds,
-    load: { ...scenario.load, ratePerSecond: longRate, concurrency: Math.max(64, Math.ceil(longRate / 8)) },
+    load: {
+      ...scenario.load,
+      ratePerSecond: longRate,
+      concurrency: Math.max(64, Math.ceil(longRate / 8)),
+      stopAfterMs: longSeconds * 1_000,
+    },
     pipeline: { ...scenario.pipeline, fastRecovery: false },
     settleTimeoutMs: Math.max(scenario.settleTimeoutMs ?? 0, 600_000),
   }));

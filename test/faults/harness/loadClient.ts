@@ -20,6 +20,11 @@ export interface LoadOptions {
   ratePerSecond?: number;
   /** Stop early (a scenario's time limit). */
   signal?: AbortSignal;
+  /**
+   * Take no new command after this long (long mode: the load lasts its minutes, and a system
+   * slower than the offered rate is measured by what it achieved, not by a longer run).
+   */
+  stopAfterMs?: number;
   /** Index of the first command (a second pass with the same prefix sends the same keys and bodies again). */
   firstIndex?: number;
 }
@@ -88,11 +93,13 @@ export async function runLoad(options: LoadOptions, history: History): Promise<v
         history.record({ key: current.key, attempt: current.attempt, ...describeFailure(event.error) });
       },
     });
-    while (next < end && !options.signal?.aborted) {
+    const overdue = () => options.stopAfterMs !== undefined && Date.now() - startedAt >= options.stopAfterMs;
+    while (next < end && !options.signal?.aborted && !overdue()) {
       const index = next++;
       if (options.ratePerSecond) {
         const due = startedAt + ((index - first) * 1_000) / options.ratePerSecond;
         if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+        if (overdue()) break;
       }
       current = { key: `${options.keyPrefix}-${index}`, attempt: 0 };
       const calledAt = Date.now();
