@@ -25,8 +25,11 @@ export const maintenanceSettings = {
   INBOX_RETENTION: retention.default(30 * day),
   RELAY_MAX_LAG: duration.default(day),
   RELAY_TOPIC_RETENTION: duration.default(7 * day),
-  /** The oldest record `exactly replay` may start from (same name and default as the CLI's). */
-  REPLAY_MAX_AGE: duration.default(14 * day),
+  /**
+   * The oldest record `exactly replay` may start from (the CLI's setting; unset there, the inbox
+   * horizon INBOX_RETENTION − RELAY_MAX_LAG, which fits by construction).
+   */
+  REPLAY_MAX_AGE: duration.optional(),
   IDEMPOTENCY_PROFILE: z.enum(idempotencyProfileNames).default('default'),
   IDEMPOTENCY_RETENTION: duration.optional(),
 };

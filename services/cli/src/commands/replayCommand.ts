@@ -63,8 +63,9 @@ export function registerReplayCommand(program: Command, context: CliContext): vo
       `
 The group must have no live members (stop its dispatchers, or use --into-group). Every command
 read again meets its inbox row and is dropped, so nothing is sent twice. A start older than the
-inbox horizon (now − INBOX_RETENTION + RELAY_MAX_LAG) is refused: the inbox may have forgotten
-those commands. After the replay, start the group's dispatchers again.
+inbox horizon (now − INBOX_RETENTION + RELAY_MAX_LAG, or now − REPLAY_MAX_AGE when that is later)
+is refused: the inbox may have forgotten those commands. After the replay, start the group's
+dispatchers again.
 
 Examples:
   exactly replay --to-earliest --dry-run
@@ -102,6 +103,7 @@ Examples:
         inbox: {
           retentionMs: options.inboxRetention ?? config.INBOX_RETENTION,
           relayMaxLagMs: options.relayMaxLag ?? config.RELAY_MAX_LAG,
+          ...(config.REPLAY_MAX_AGE === undefined ? {} : { replayMaxAgeMs: config.REPLAY_MAX_AGE }),
         },
         dryRun: options.dryRun ?? false,
       };
@@ -192,10 +194,12 @@ function describePlan(plan: ReplayPlan, start: ReplayStart, formatDuration: (ms:
     `${plan.records} record(s) to read again${plan.skipped > 0 ? `, ${plan.skipped} skipped` : ''}`,
   ];
   if (plan.horizon) {
-    const { retentionMs, relayMaxLagMs } = plan.horizon.retention;
-    lines.push(
-      `inbox horizon ${plan.horizon.at.toISOString()} (INBOX_RETENTION ${formatDuration(retentionMs)} − RELAY_MAX_LAG ${formatDuration(relayMaxLagMs)}): every record re-read is newer`,
-    );
+    const { retentionMs, relayMaxLagMs, replayMaxAgeMs } = plan.horizon.retention;
+    const why =
+      replayMaxAgeMs !== undefined && replayMaxAgeMs < retentionMs - relayMaxLagMs
+        ? `REPLAY_MAX_AGE ${formatDuration(replayMaxAgeMs)}`
+        : `INBOX_RETENTION ${formatDuration(retentionMs)} − RELAY_MAX_LAG ${formatDuration(relayMaxLagMs)}`;
+    lines.push(`inbox horizon ${plan.horizon.at.toISOString()} (${why}): every record re-read is newer`);
   }
   return lines.join('\n');
 }
