@@ -111,7 +111,7 @@ Examples:
       if (decision.kind === 'refused') return refuse(context, options, decision);
       if (options.dryRun) {
         if (options.json) return printJson(context.out, { dryRun: true, ...planJson(decision) });
-        printLine(context.out, describePlan(decision, start, (await operations()).formatDuration));
+        printLine(context.out, describePlan(decision, start, await operations()));
         for (const need of decision.needs ?? []) printLine(context.out, `the real run needs first: ${need}`);
         return printLine(context.out, 'dry run: nothing changed');
       }
@@ -119,7 +119,7 @@ Examples:
       if (outcome.kind === 'refused') return refuse(context, options, outcome);
       if (options.json)
         return printJson(context.out, { dryRun: false, applied: true, ...planJson(outcome.plan) });
-      printLine(context.out, describePlan(outcome.plan, start, (await operations()).formatDuration));
+      printLine(context.out, describePlan(outcome.plan, start, await operations()));
       printLine(
         context.out,
         `offsets moved in Kafka and PostgreSQL. Start group ${outcome.plan.group}'s dispatchers ` +
@@ -170,7 +170,14 @@ function planJson(plan: ReplayPlan) {
   };
 }
 
-function describePlan(plan: ReplayPlan, start: ReplayStart, formatDuration: (ms: number) => string): string {
+function describePlan(
+  plan: ReplayPlan,
+  start: ReplayStart,
+  {
+    formatDuration,
+    horizonSetBy,
+  }: Pick<Awaited<ReturnType<typeof operations>>, 'formatDuration' | 'horizonSetBy'>,
+): string {
   const target =
     start.kind === 'earliest'
       ? 'the earliest records'
@@ -196,8 +203,8 @@ function describePlan(plan: ReplayPlan, start: ReplayStart, formatDuration: (ms:
   if (plan.horizon) {
     const { retentionMs, relayMaxLagMs, replayMaxAgeMs } = plan.horizon.retention;
     const why =
-      replayMaxAgeMs !== undefined && replayMaxAgeMs < retentionMs - relayMaxLagMs
-        ? `REPLAY_MAX_AGE ${formatDuration(replayMaxAgeMs)}`
+      horizonSetBy(plan.horizon.retention) === 'REPLAY_MAX_AGE'
+        ? `REPLAY_MAX_AGE ${formatDuration(replayMaxAgeMs ?? 0)}`
         : `INBOX_RETENTION ${formatDuration(retentionMs)} − RELAY_MAX_LAG ${formatDuration(relayMaxLagMs)}`;
     lines.push(`inbox horizon ${plan.horizon.at.toISOString()} (${why}): every record re-read is newer`);
   }

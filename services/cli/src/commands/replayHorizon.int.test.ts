@@ -98,10 +98,10 @@ describe('a replay that reaches past the inbox horizon', () => {
       REPLAY_MAX_AGE: '40d',
     });
     expect(inbox.stderr).toMatch(/INBOX_RETENTION 3d \+ RELAY_MAX_LAG 1d\)/);
-    // Within it, the replay is planned.
-    expect(
-      (await exactly(['replay', '--to-earliest', '--dry-run'], { ...env, REPLAY_MAX_AGE: '6d' })).code,
-    ).toBe(0);
+    // Within it, the replay is planned, and the plan names what set the horizon.
+    const planned = await exactly(['replay', '--to-earliest', '--dry-run'], { ...env, REPLAY_MAX_AGE: '6d' });
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).toMatch(/inbox horizon \S+Z \(REPLAY_MAX_AGE 6d\): every record re-read is newer/);
   });
 
   it('plans a start at or after the horizon, and anything when the inbox keeps every command', async () => {
