@@ -60,7 +60,7 @@ export {
   type ReplayState,
 } from './replay/computeReplayPlan.js';
 export { executeReplay, type ReplayOutcome } from './replay/executeReplay.js';
-export { type InboxRetention, inboxHorizon } from './replay/inboxHorizon.js';
+export { horizonSetBy, type InboxRetention, inboxHorizon } from './replay/inboxHorizon.js';
 export {
   formatDuration,
   planReplay,

@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createKafka, readTopicRetention } from '@exactly/messaging';
 import { createLogger } from '@exactly/observability';
 import {
   createMigratedDatabase,
@@ -11,12 +12,14 @@ import { Registry } from 'prom-client';
 import { createMaintenanceJob, type MaintenanceJobOptions } from './createMaintenanceJob.js';
 import { dayMs, idBoundAt, partitionName, utcDayStart } from './idBoundAt.js';
 import { listPartitions } from './listPartitions.js';
-import { messageGroup } from './partitionedTables.js';
+import { inboxGroup, messageGroup, partitionedGroups } from './partitionedTables.js';
 
 const serverUrl = process.env.DATABASE_URL ?? '';
 const settings: MaintenanceJobOptions['settings'] = {
   MAINTENANCE_INTERVAL: 60_000,
   MESSAGE_RETENTION: 10 * dayMs,
+  INBOX_RETENTION: 10 * dayMs,
+  RELAY_MAX_LAG: dayMs,
   DEAD_LETTER_RETENTION: 7 * dayMs,
   SET_ASIDE_RETENTION: 7 * dayMs,
   WEBHOOK_DELIVERY_RETENTION: 7 * dayMs,
@@ -27,15 +30,44 @@ const settings: MaintenanceJobOptions['settings'] = {
 let database: MigratedDatabase;
 let orm: Orm;
 let nowMs: number;
+const admin = createKafka({
+  brokers: (process.env.KAFKA_BROKERS ?? '').split(','),
+  clientId: 'maintenance-test',
+}).admin();
+const topics: string[] = [];
+
+/** A real topic on the shared Kafka with this retention.ms (segment.ms one hour). */
+async function commandsTopic(retentionMs: number): Promise<string> {
+  const topic = `maintenance-commands-${randomUUID()}`;
+  topics.push(topic);
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      {
+        topic,
+        numPartitions: 1,
+        configEntries: [
+          { name: 'retention.ms', value: String(retentionMs) },
+          { name: 'segment.ms', value: '3600000' },
+        ],
+      },
+    ],
+  });
+  return topic;
+}
 
 const sql = <Row = Record<string, unknown>>(text: string, parameters: unknown[] = []) =>
   runSql<Row>(orm.em.fork(), text, parameters);
-const job = (overrides: Partial<MaintenanceJobOptions['settings']> = {}) =>
+const job = (
+  overrides: Partial<MaintenanceJobOptions['settings']> = {},
+  extra: Partial<Pick<MaintenanceJobOptions, 'readCommandsTopic' | 'registry'>> = {},
+) =>
   createMaintenanceJob({
     orm,
     logger: createLogger('maintenance-test', 'silent'),
     registry: new Registry(),
     settings: { ...settings, ...overrides },
+    ...extra,
   });
 
 /** A message id made `daysAgo` days before the database's now. */
@@ -85,11 +117,28 @@ async function rowsOf(id: string): Promise<number[]> {
   return counts.map(({ rows }) => Number(rows[0]?.n));
 }
 
+/** One command in the inbox: its message id made `daysAgo` days back, received `receivedDaysAgo` back. */
+async function seedInbox(daysAgo: number, receivedDaysAgo = daysAgo): Promise<string> {
+  const id = messageIdAt(daysAgo);
+  await sql(
+    `INSERT INTO inbox (message_id, fingerprint, topic, partition, "offset", received_at)
+     VALUES ($1, '\\x01', 'commands', 0, 1, now() - $2 * interval '1 day')`,
+    [id, receivedDaysAgo],
+  );
+  return id;
+}
+
+const inboxHas = async (id: string) =>
+  Number(
+    (await sql<{ n: string }>('SELECT count(*) AS n FROM inbox WHERE message_id = $1', [id])).rows[0]?.n,
+  ) === 1;
+
 const partitionNames = async (table: string) =>
   (
     await listPartitions(
       orm.em.fork(),
-      messageGroup.tables.find((spec) => spec.table === table) ?? messageGroup.tables[0]!,
+      partitionedGroups.flatMap((group) => group.tables).find((spec) => spec.table === table) ??
+        messageGroup.tables[0]!,
     )
   ).map((partition) => partition.name);
 
@@ -99,8 +148,9 @@ beforeAll(async () => {
   const { rows } = await sql<{ now: string }>('SELECT (extract(epoch FROM now()) * 1000)::bigint AS now');
   nowMs = Number(rows[0]?.now);
   await sql("INSERT INTO accounts (id, name) VALUES ('acc_m', 'maintenance')");
+  await admin.connect();
   // A database that has run for 40 days: its first partition ends 40 days before now.
-  for (const spec of messageGroup.tables) {
+  for (const spec of partitionedGroups.flatMap((group) => group.tables)) {
     await sql(`ALTER TABLE ${spec.table} DETACH PARTITION ${spec.table}_legacy`);
     await sql(`DROP TABLE ${spec.table}_legacy`);
     await sql(
@@ -108,10 +158,15 @@ beforeAll(async () => {
          FOR VALUES FROM (MINVALUE) TO ('${idBoundAt(spec.idPrefix, utcDayStart(nowMs - 40 * dayMs))}')`,
     );
   }
-  await job({ MESSAGE_RETENTION: Number.POSITIVE_INFINITY }).runOnce();
+  await job({
+    MESSAGE_RETENTION: Number.POSITIVE_INFINITY,
+    INBOX_RETENTION: Number.POSITIVE_INFINITY,
+  }).runOnce();
 });
 
 afterAll(async () => {
+  await admin.deleteTopics({ topics }).catch(() => {});
+  await admin.disconnect();
   await orm.close();
   await database.drop();
 });
@@ -178,6 +233,90 @@ describe('the maintenance job', () => {
     await sql('UPDATE outbox SET published_at = now() WHERE id = $1', [rows[0]?.id]);
     await job(shorter).runOnce();
     expect(await rowsOf(waiting)).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it('drops inbox days past INBOX_RETENTION, keeping a day with a command received late or still in the outbox', async () => {
+    const topic = await commandsTopic(dayMs);
+    const readCommandsTopic = () => readTopicRetention(admin, topic);
+    const expired = await seedInbox(20);
+    // A scheduled send made 22 days ago and released 2 days ago: Kafka can redeliver it for days yet.
+    const late = await seedInbox(22, 2);
+    const waiting = await seedInbox(15);
+    const recent = await seedInbox(2);
+    const { rows } = await sql<{ id: string }>(
+      `INSERT INTO outbox (topic, kafka_key, payload, created_at) VALUES ('t', $1, '{}', now() - interval '15 days')
+       RETURNING id`,
+      [waiting],
+    );
+
+    const run = await job({}, { readCommandsTopic }).runOnce();
+
+    expect(run.skipped).toEqual([]);
+    expect(run.dropped).toContain(partitionName('inbox', utcDayStart(nowMs - 20 * dayMs)));
+    expect(run.dropped).toContain('inbox_legacy');
+    expect(run.blocked).toEqual(
+      expect.arrayContaining([
+        {
+          partition: partitionName('inbox', utcDayStart(nowMs - 22 * dayMs)),
+          reference: 'command received within the retention',
+        },
+        {
+          partition: partitionName('inbox', utcDayStart(nowMs - 15 * dayMs)),
+          reference: 'unpublished outbox row',
+        },
+      ]),
+    );
+    expect(await Promise.all([expired, late, waiting, recent].map((id) => inboxHas(id)))).toEqual([
+      false,
+      true,
+      true,
+      true,
+    ]);
+    const oldest = partitionName('inbox', utcDayStart(nowMs - 10 * dayMs));
+    // Kept: the late day, and every day from the outbox row's on (its command could be of any of them).
+    expect((await partitionNames('inbox')).filter((name) => name < oldest)).toEqual(
+      [22, 15, 14, 13, 12, 11].map((days) => partitionName('inbox', utcDayStart(nowMs - days * dayMs))),
+    );
+
+    // Published: the command's row is in; the day goes once nothing newer than the retention is in it.
+    await sql('UPDATE outbox SET published_at = now() WHERE id = $1', [rows[0]?.id]);
+    await job({}, { readCommandsTopic }).runOnce();
+    expect(await inboxHas(waiting)).toBe(false);
+    expect(await inboxHas(late)).toBe(true);
+  });
+
+  it('drops no inbox day while the live commands topic keeps records longer than INBOX_RETENTION allows', async () => {
+    // Days the 10-day retention kept, expired under a 5-day one.
+    const shorter = { INBOX_RETENTION: 5 * dayMs };
+    const expired = await seedInbox(8);
+    const registry = new Registry();
+    const longTopic = await commandsTopic(40 * dayMs);
+
+    const run = await job(shorter, {
+      registry,
+      readCommandsTopic: () => readTopicRetention(admin, longTopic),
+    }).runOnce();
+
+    expect(run.skipped).toEqual([
+      {
+        group: inboxGroup.name,
+        problem: expect.stringMatching(/^INBOX_RETENTION 432000000 ms.*retention\.ms 3456000000 ms/),
+      },
+    ]);
+    expect(await inboxHas(expired)).toBe(true);
+    expect((await registry.getSingleMetric('maintenance_expiry_skipped_total')?.get())?.values).toEqual([
+      { value: 1, labels: { group: 'inbox' } },
+    ]);
+    // A topic that cannot be read is no better: nothing is dropped on a guess.
+    const missing = await job(shorter, {
+      readCommandsTopic: () => readTopicRetention(admin, `missing-${randomUUID()}`),
+    }).runOnce();
+    expect(missing.skipped[0]?.problem).toMatch(/cannot read the commands topic/);
+    expect(await inboxHas(expired)).toBe(true);
+
+    const safeTopic = await commandsTopic(dayMs);
+    await job(shorter, { readCommandsTopic: () => readTopicRetention(admin, safeTopic) }).runOnce();
+    expect(await inboxHas(expired)).toBe(false);
   });
 
   it('keeps a day while a send of it still waits for its time, and drops its schedule row with it', async () => {

@@ -2,6 +2,7 @@ import type { Logger } from '@exactly/observability';
 import { type Orm, runSql } from '@exactly/persistence';
 import type { Registry } from 'prom-client';
 import { type BoundedTable, boundedTables } from './boundedTables.js';
+import { type CommandsTopicRetention, commandsTopicProblem } from './commandsTopicProblem.js';
 import { createMaintenanceMetrics } from './createMaintenanceMetrics.js';
 import { deleteExpiredRows } from './deleteExpiredRows.js';
 import { ensurePartitions } from './ensurePartitions.js';
@@ -17,6 +18,8 @@ export interface MaintenanceJobOptions {
     MaintenanceSettings,
     | 'MAINTENANCE_INTERVAL'
     | 'MESSAGE_RETENTION'
+    | 'INBOX_RETENTION'
+    | 'RELAY_MAX_LAG'
     | 'DEAD_LETTER_RETENTION'
     | 'SET_ASIDE_RETENTION'
     | 'WEBHOOK_DELIVERY_RETENTION'
@@ -27,6 +30,11 @@ export interface MaintenanceJobOptions {
   /** The partitioned tables and the bounded ones (defaults: every one the project has). */
   groups?: readonly PartitionedGroup[];
   bounded?: readonly BoundedTable[];
+  /**
+   * Reads the live commands topic's retention.ms and segment.ms; a group that is
+   * `checkedAgainstCommandsTopic` (the inbox) drops no day unless the topic fits its retention.
+   */
+  readCommandsTopic?: () => Promise<CommandsTopicRetention>;
 }
 
 export interface MaintenanceRun {
@@ -34,6 +42,8 @@ export interface MaintenanceRun {
   created: string[];
   dropped: string[];
   blocked: { partition: string; reference: string }[];
+  /** Groups whose expired days were not dropped at all this run, and why. */
+  skipped: { group: string; problem: string }[];
   deleted: Record<string, number>;
 }
 
@@ -59,7 +69,14 @@ export function createMaintenanceJob(options: MaintenanceJobOptions): Maintenanc
   let running: Promise<unknown> | undefined;
 
   async function work(): Promise<MaintenanceRun> {
-    const run: MaintenanceRun = { outcome: 'done', created: [], dropped: [], blocked: [], deleted: {} };
+    const run: MaintenanceRun = {
+      outcome: 'done',
+      created: [],
+      dropped: [],
+      blocked: [],
+      skipped: [],
+      deleted: {},
+    };
     const busy = () => ({ ...run, outcome: 'busy' as const });
     // The database's clock decides what is expired, never this process's.
     const { rows } = await runSql<{ now: string }>(
@@ -78,9 +95,22 @@ export function createMaintenanceJob(options: MaintenanceJobOptions): Maintenanc
         run.created.push(...created);
         metrics.partitionsCreated.inc({ table: table.table }, created.length);
       }
+      const retentionMs = settings[group.retentionSetting];
+      const problem =
+        group.checkedAgainstCommandsTopic && Number.isFinite(retentionMs)
+          ? await commandsTopicProblem(options.readCommandsTopic, {
+              inboxRetentionMs: retentionMs,
+              relayMaxLagMs: settings.RELAY_MAX_LAG,
+            })
+          : undefined;
+      if (problem !== undefined) {
+        run.skipped.push({ group: group.name, problem });
+        metrics.expirySkipped.inc({ group: group.name });
+        logger.error({ group: group.name, problem }, `${group.name} partitions not dropped`);
+      }
       const expired = await expirePartitions(orm, group, {
         nowMs,
-        retentionMs: settings.MESSAGE_RETENTION,
+        retentionMs: problem === undefined ? retentionMs : Number.POSITIVE_INFINITY,
         lockTimeoutMs,
       });
       for (const { table, partition } of expired.dropped) {

@@ -40,6 +40,12 @@ export function createMaintenanceMetrics(registry: Registry) {
       labelNames: ['table'] as const,
       registers,
     }),
+    expirySkipped: new Counter({
+      name: 'maintenance_expiry_skipped_total',
+      help: "Runs that dropped none of a group's expired partitions because a live check failed (the inbox: the commands topic keeps records longer than INBOX_RETENTION allows, or cannot be read)",
+      labelNames: ['group'] as const,
+      registers,
+    }),
     defaultPartitionRows: new Gauge({
       name: 'maintenance_default_partition_rows',
       help: 'Rows in the DEFAULT partition at the last run (capped at 10000): keys outside every day, by table',

@@ -42,7 +42,7 @@ export async function expirePartitions(
         orm,
         async (em) => {
           if (!(await tryMaintenanceLock(em))) return 'busy' as const;
-          const reference = await liveReference(em, group, partition);
+          const reference = await liveReference(em, group, partition, nowMs - retentionMs);
           if (reference !== undefined) return { reference };
           await runSql(em, `ALTER TABLE ${spec.table} DETACH PARTITION ${partition.name}`);
           await runSql(em, `DROP TABLE ${partition.name}`);
@@ -63,15 +63,17 @@ async function liveReference(
   em: Orm['em'],
   group: PartitionedGroup,
   partition: RangePartition,
+  cutoffMs: number,
 ): Promise<string | undefined> {
   const lo = partition.fromMs === undefined ? '' : idBoundAt('msg_', partition.fromMs);
   const hi = idBoundAt('msg_', partition.toMs ?? 0);
   for (const reference of group.references) {
     const { rows } = await runSql<{ found: boolean }>(
       em,
-      `SELECT EXISTS (SELECT 1 FROM (VALUES ($1::text, $2::text, $3::timestamptz)) AS b (lo, hi, until)
+      `SELECT EXISTS (SELECT 1 FROM (VALUES ($1::text, $2::text, $3::timestamptz, $4::timestamptz))
+                              AS b (lo, hi, until, cutoff)
                        WHERE EXISTS (${reference.sql})) AS found`,
-      [lo, hi, new Date(partition.toMs ?? 0)],
+      [lo, hi, new Date(partition.toMs ?? 0), new Date(cutoffMs)],
     );
     if (rows[0]?.found) return reference.name;
   }

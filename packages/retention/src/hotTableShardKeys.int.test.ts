@@ -42,6 +42,20 @@ describe('the schema a distributed PostgreSQL needs', () => {
       expect([spec.table, keys.get(spec.table)?.[0]]).toEqual([spec.table, spec.column]);
     }
   });
+
+  it('has every table of a partitioned group partitioned by RANGE of that column', async () => {
+    const { rows } = await runSql<{ table: string; key: string | null }>(
+      orm.em.fork(),
+      `SELECT t AS table, pg_get_partkeydef(to_regclass(t)) AS key
+         FROM unnest($1::text[]) AS t ORDER BY t`,
+      [partitionedGroups.flatMap((group) => group.tables.map((spec) => spec.table))],
+    );
+    const columns = new Map(
+      partitionedGroups.flatMap((group) => group.tables.map((spec) => [spec.table, spec.column])),
+    );
+    expect(rows).toEqual(rows.map(({ table }) => ({ table, key: `RANGE (${columns.get(table)})` })));
+    expect(rows.map((row) => row.table)).toContain('inbox');
+  });
 });
 
 describe('the keys exactly-once relies on, on partitioned tables', () => {
@@ -83,6 +97,16 @@ describe('the keys exactly-once relies on, on partitioned tables', () => {
       `INSERT INTO log_provider_sends (provider_key, message_id, account_id, channel, recipient, attempt)
        VALUES ($1, $1, 'acc_keys', 'sms', '+1', 1) ON CONFLICT (provider_key, account_id) DO NOTHING`,
       [key],
+    );
+    expect([first, (await second).rowCount]).toEqual([1, 0]);
+  });
+
+  it("drops a second delivery of a command (the dispatcher's inbox ON CONFLICT target)", async () => {
+    const { first, second } = await insertOnce(
+      `INSERT INTO inbox (message_id, fingerprint, topic, partition, "offset")
+       SELECT id, '\\x01', 'commands', 0, 1 FROM unnest($1::text[]) AS v(id)
+       ON CONFLICT (message_id) DO NOTHING RETURNING message_id`,
+      [[newId('msg')]],
     );
     expect([first, (await second).rowCount]).toEqual([1, 0]);
   });

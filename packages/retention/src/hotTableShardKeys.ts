@@ -14,5 +14,6 @@ export const hotTableShardKeys: Readonly<Record<string, string>> = {
   outbox: 'shard',
   message_events: 'stream_id',
   effect_attempts: 'effect_id',
+  // Also its partition column (inboxGroup): a second delivery meets the first in its day.
   inbox: 'message_id',
 };

@@ -1,4 +1,5 @@
 export { type BoundedTable, boundedTables } from './boundedTables.js';
+export { type CommandsTopicRetention, commandsTopicProblem } from './commandsTopicProblem.js';
 export {
   createMaintenanceJob,
   type MaintenanceJob,
@@ -15,6 +16,7 @@ export { listPartitions, type RangePartition } from './listPartitions.js';
 export { maintenanceLockKey, tryMaintenanceLock } from './maintenanceLock.js';
 export { type MaintenanceSettings, maintenanceSettings, retentionWindowsOf } from './maintenanceSettings.js';
 export {
+  inboxGroup,
   type LiveReference,
   messageGroup,
   type PartitionedGroup,

@@ -8,9 +8,9 @@ const day = 86_400_000;
 
 /**
  * The maintenance job's environment, to spread into the zod schema of the service that runs it.
- * INBOX_RETENTION, RELAY_MAX_LAG, RELAY_TOPIC_RETENTION, IDEMPOTENCY_PROFILE and
- * IDEMPOTENCY_RETENTION are the other services' own variables (same names and defaults), read here
- * only to check the windows fit.
+ * INBOX_RETENTION (the inbox's days are dropped here), RELAY_MAX_LAG, RELAY_TOPIC_RETENTION,
+ * REPLAY_MAX_AGE, IDEMPOTENCY_PROFILE and IDEMPOTENCY_RETENTION are the other services' own
+ * variables (same names and defaults).
  */
 export const maintenanceSettings = {
   MAINTENANCE: flag.default(true),
@@ -25,6 +25,11 @@ export const maintenanceSettings = {
   INBOX_RETENTION: retention.default(30 * day),
   RELAY_MAX_LAG: duration.default(day),
   RELAY_TOPIC_RETENTION: duration.default(7 * day),
+  /**
+   * The oldest record `exactly replay` may start from (the CLI's setting; unset there, the inbox
+   * horizon INBOX_RETENTION − RELAY_MAX_LAG, which fits by construction).
+   */
+  REPLAY_MAX_AGE: duration.optional(),
   IDEMPOTENCY_PROFILE: z.enum(idempotencyProfileNames).default('default'),
   IDEMPOTENCY_RETENTION: duration.optional(),
 };
@@ -44,8 +49,10 @@ export function retentionWindowsOf(settings: MaintenanceSettings): RetentionWind
     inboxRetentionMs: settings.INBOX_RETENTION,
     relayMaxLagMs: settings.RELAY_MAX_LAG,
     // The retention the relay gives the topics it creates; Kafka's default segment.ms (7 days) on
-    // top (the dispatcher checks the live topic's own values at its start).
+    // top. The live topic's own values are checked by the dispatcher at its start and by the
+    // maintenance job before it drops any inbox day (commandsTopicProblem).
     commandsTopic: { retentionMs: settings.RELAY_TOPIC_RETENTION, segmentMs: 7 * day },
+    longestReplayMs: settings.REPLAY_MAX_AGE,
     idempotencyKeyTtlMs: keyTtlMs,
     // Records are deleted at expires_at = created_at + the key's TTL: the same window by construction.
     idempotencyRecordRetentionMs: keyTtlMs,

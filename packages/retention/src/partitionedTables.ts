@@ -12,7 +12,8 @@ export interface PartitionedTable {
 /**
  * Something that can still need a message's rows after they are past retention. `sql` is a
  * query that answers a row when the partition's messages (ids in [b.lo, b.hi), made before
- * b.until) are still referenced; the partition is then kept and counted as blocked.
+ * b.until) are still referenced; the partition is then kept and counted as blocked. `b.cutoff` is
+ * now minus the group's retention: what happened before it is past retention.
  */
 export interface LiveReference {
   name: string;
@@ -23,9 +24,11 @@ export interface LiveReference {
 export interface PartitionedGroup {
   name: string;
   /** The setting that bounds the group (the name shown in errors and docs). */
-  retentionSetting: string;
+  retentionSetting: 'MESSAGE_RETENTION' | 'INBOX_RETENTION';
   tables: readonly PartitionedTable[];
   references: readonly LiveReference[];
+  /** Drop nothing unless the live commands topic cannot outlive the retention (see commandsTopicProblem). */
+  checkedAgainstCommandsTopic?: boolean;
 }
 
 /**
@@ -34,6 +37,19 @@ export interface PartitionedGroup {
  * with the message id); to keep days alive for a new kind of reference (scheduled sends), append
  * to `references`.
  */
+const pendingScheduledSend: LiveReference = {
+  // A send still waiting for its time: the scheduler will release it and append to its stream.
+  name: 'pending scheduled send',
+  sql: `SELECT 1 FROM scheduled_sends WHERE message_id >= b.lo AND message_id < b.hi
+          AND state = 'pending'`,
+};
+
+const unpublishedOutboxRow: LiveReference = {
+  // A command not yet published: the dispatcher will still take it in and append to its stream.
+  name: 'unpublished outbox row',
+  sql: 'SELECT 1 FROM outbox WHERE published_at IS NULL AND created_at < b.until',
+};
+
 export const messageGroup: PartitionedGroup = {
   name: 'messages',
   retentionSetting: 'MESSAGE_RETENTION',
@@ -53,19 +69,35 @@ export const messageGroup: PartitionedGroup = {
       sql: `SELECT 1 FROM effects WHERE id >= 'eff_' || b.lo AND id < 'eff_' || b.hi
               AND state IN ('pending', 'in_flight', 'held')`,
     },
+    pendingScheduledSend,
+    unpublishedOutboxRow,
+  ],
+};
+
+/**
+ * The dispatcher's inbox, one row per command keyed by its message id, under INBOX_RETENTION. A
+ * day is dropped only when the inbox can no longer be asked about any of its commands: each row
+ * stays at least INBOX_RETENTION after it was received (what the replay horizon and the topic
+ * check count on), and a command that has still to arrive keeps its day (else its row would land
+ * in DEFAULT). The maintenance job also checks the live commands topic before dropping any day.
+ */
+export const inboxGroup: PartitionedGroup = {
+  name: 'inbox',
+  retentionSetting: 'INBOX_RETENTION',
+  tables: [{ table: 'inbox', column: 'message_id', idPrefix: 'msg_' }],
+  checkedAgainstCommandsTopic: true,
+  references: [
     {
-      // A send still waiting for its time: the scheduler will release it and append to its stream.
-      name: 'pending scheduled send',
-      sql: `SELECT 1 FROM scheduled_sends WHERE message_id >= b.lo AND message_id < b.hi
-              AND state = 'pending'`,
+      // Received after its day (a scheduled send released later, a command published late): the
+      // topic can redeliver it for its whole window from receipt. The BRIN index on received_at
+      // reads only the block ranges written late.
+      name: 'command received within the retention',
+      sql: `SELECT 1 FROM inbox WHERE message_id >= b.lo AND message_id < b.hi AND received_at >= b.cutoff`,
     },
-    {
-      // A command not yet published: the dispatcher will still take it in and append to its stream.
-      name: 'unpublished outbox row',
-      sql: 'SELECT 1 FROM outbox WHERE published_at IS NULL AND created_at < b.until',
-    },
+    pendingScheduledSend,
+    unpublishedOutboxRow,
   ],
 };
 
 /** Every partitioned group the maintenance job keeps. */
-export const partitionedGroups: readonly PartitionedGroup[] = [messageGroup];
+export const partitionedGroups: readonly PartitionedGroup[] = [messageGroup, inboxGroup];

@@ -24,6 +24,11 @@ export const CliConfig = z.object({
   /** As the dispatcher is configured: how long its inbox remembers a command (the replay horizon). */
   INBOX_RETENTION: retention.default(30 * 86_400_000),
   RELAY_MAX_LAG: duration.default(86_400_000),
+  /**
+   * The oldest record `exactly replay` may start from; unset, the inbox horizon (INBOX_RETENTION −
+   * RELAY_MAX_LAG). The maintenance service refuses to start unless INBOX_RETENTION ≥ it + RELAY_MAX_LAG.
+   */
+  REPLAY_MAX_AGE: duration.optional(),
 });
 export type CliConfig = z.infer<typeof CliConfig>;
 

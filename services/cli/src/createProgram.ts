@@ -31,7 +31,7 @@ Exit codes:
 
 Configuration (environment, with the local defaults of \`npm start\`): DATABASE_URL, KAFKA_BROKERS,
 EXACTLY_API_URL, EXACTLY_API_KEY, COMMANDS_TOPIC, MESSAGE_EVENTS_TOPIC, DEAD_LETTER_TOPIC,
-CONSUMER_GROUP, INBOX_RETENTION, RELAY_MAX_LAG.`;
+CONSUMER_GROUP, INBOX_RETENTION, RELAY_MAX_LAG, REPLAY_MAX_AGE.`;
 
 /**
  * `exactly`, the operator's command line: accounts and keys, send and status, consumer groups,

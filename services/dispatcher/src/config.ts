@@ -53,8 +53,6 @@ export const DispatcherConfig = z
     INBOX_RETENTION: retention.default(30 * 86_400_000),
     /** The longest a command can wait in the outbox before the relay publishes it (again). */
     RELAY_MAX_LAG: duration.default(86_400_000),
-    INBOX_CLEANUP_INTERVAL: duration.default(600_000),
-    INBOX_CLEANUP_BATCH: positiveInt.default(5_000),
 
     /** Effects claimed per statement at most. */
     EFFECT_CLAIM_BATCH: positiveInt.default(500),

@@ -1,4 +1,5 @@
 import { ExactlyError } from '@exactly/errors';
+import { readTopicRetention } from '@exactly/messaging';
 import type { Logger } from '@exactly/observability';
 import { createOutboxNotifier } from '@exactly/outbox';
 import { type Orm, runSql } from '@exactly/persistence';
@@ -9,8 +10,7 @@ import { delay } from './delay.js';
 import { createDispatcherMetrics } from './dispatcherMetrics.js';
 import { createEffectExecutor } from './effects/createEffectExecutor.js';
 import { createCommandConsumer } from './inbox/createCommandConsumer.js';
-import { createInboxCleanup } from './inbox/createInboxCleanup.js';
-import { inboxRetentionProblem, readTopicRetention } from './inbox/topicRetention.js';
+import { inboxRetentionProblem } from './inbox/topicRetention.js';
 import { createProviders, type ProviderSet } from './providers/createProviders.js';
 import { createScheduler } from './schedule/createScheduler.js';
 import { createWebhookDelivery } from './webhooks/createWebhookDelivery.js';
@@ -30,7 +30,10 @@ export interface DispatcherDependencies {
 }
 
 export interface Dispatcher {
-  /** Checks replay safety, then starts the effect executor, the consumer and the inbox clean-up. */
+  /**
+   * Checks replay safety, then starts the effect executor and the consumer. The inbox's old days
+   * are dropped by the maintenance service (@exactly/retention), not here.
+   */
   start(): Promise<void>;
   /** Stops consuming, lets provider calls in flight finish and record, and closes the providers. */
   stop(): Promise<void>;
@@ -85,18 +88,6 @@ export function createDispatcher(deps: DispatcherDependencies): Dispatcher {
     },
   });
 
-  const cleanup = createInboxCleanup({
-    orm,
-    admin,
-    logger,
-    metrics,
-    topic: config.COMMANDS_TOPIC,
-    retentionMs: config.INBOX_RETENTION,
-    relayMaxLagMs: config.RELAY_MAX_LAG,
-    intervalMs: config.INBOX_CLEANUP_INTERVAL,
-    batchSize: config.INBOX_CLEANUP_BATCH,
-  });
-
   const webhooks = config.WEBHOOKS_ENABLED
     ? createWebhookDelivery({
         config,
@@ -145,7 +136,6 @@ export function createDispatcher(deps: DispatcherDependencies): Dispatcher {
     await scheduler.stop();
     await consumer.stop();
     await webhooks?.stop();
-    await cleanup.stop();
     await executor.stop();
     await providers.close();
     await outbox.close();
@@ -160,7 +150,6 @@ export function createDispatcher(deps: DispatcherDependencies): Dispatcher {
         executor.start();
         await consumer.start();
         await webhooks?.start();
-        cleanup.start();
         scheduler.start();
       } catch (error) {
         // Leave nothing running behind a failed start.

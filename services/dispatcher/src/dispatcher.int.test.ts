@@ -1,11 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { compareMessageProjections, readStream, rebuildMessageProjections } from '@exactly/message-store';
-import { createLogger } from '@exactly/observability';
 import { type Orm, openOrm, runSql } from '@exactly/persistence';
 import { eventually, FakeProvider, metricValue } from '@exactly/testkit';
-import { Registry } from 'prom-client';
-import { createDispatcherMetrics } from './dispatcherMetrics.js';
-import { createInboxCleanup } from './inbox/createInboxCleanup.js';
 import { produceCommands, type SeededCommand, seedAccount, seedMessages } from './testing/seedCommands.js';
 import {
   databaseUrl,
@@ -525,44 +521,6 @@ describe('a record whose processing fails the same way on every try', () => {
       [topic],
     );
     expect(rows).toEqual([{ source_offset: '1', reason: expect.stringMatching(/index row/) }]);
-  });
-});
-
-describe('the inbox clean-up', () => {
-  it('deletes rows past INBOX_RETENTION in bounded batches, and none while the topic keeps records longer', async () => {
-    const { topic } = await setUp(1);
-    await runSql(
-      orm.em.fork(),
-      `INSERT INTO inbox (message_id, fingerprint, topic, partition, "offset", received_at)
-       SELECT 'msg_old_' || g || '_' || $1, '\\x00', $1, 0, g, now() - interval '40 days' FROM generate_series(1, 25) g`,
-      [topic],
-    );
-    const cleanup = (retentionMs: number) =>
-      createInboxCleanup({
-        orm,
-        admin,
-        logger: createLogger('cleanup-test', 'silent'),
-        metrics: createDispatcherMetrics(new Registry()),
-        topic,
-        retentionMs,
-        relayMaxLagMs: 86_400_000,
-        intervalMs: 60_000,
-        batchSize: 10,
-      });
-    const oldRows = async () =>
-      Number(
-        (
-          await runSql<{ n: string }>(orm.em.fork(), 'SELECT count(*) AS n FROM inbox WHERE topic = $1', [
-            topic,
-          ])
-        ).rows[0]?.n,
-      );
-
-    // The topic keeps records 7 days, plus a 7-day segment roll, plus a day of relay lag: 10 days is too short.
-    expect(await cleanup(10 * 86_400_000).runOnce()).toBe(0);
-    expect(await oldRows()).toBe(25);
-    expect(await cleanup(30 * 86_400_000).runOnce()).toBe(25);
-    expect(await oldRows()).toBe(0);
   });
 });
 

@@ -96,16 +96,6 @@ export function createDispatcherMetrics(registry: Registry) {
       help: 'Outcomes discarded because the attempt had been resumed elsewhere after its lease expired',
       registers,
     }),
-    inboxDeleted: new Counter({
-      name: 'dispatcher_inbox_deleted_total',
-      help: 'Inbox rows deleted by the retention clean-up',
-      registers,
-    }),
-    inboxRetentionViolations: new Counter({
-      name: 'dispatcher_inbox_retention_violations_total',
-      help: 'Clean-up runs skipped because the topic now keeps records longer than the inbox would',
-      registers,
-    }),
   };
 }
 

@@ -1,4 +1,5 @@
-import { duration, port, positiveInt, postgresUrl, readConfig } from '@exactly/config';
+import { duration, kafkaBrokers, port, positiveInt, postgresUrl, readConfig } from '@exactly/config';
+import { defaultTopics } from '@exactly/contracts';
 import { maintenanceSettings } from '@exactly/retention';
 import { z } from 'zod';
 
@@ -6,6 +7,10 @@ import { z } from 'zod';
 export const MaintenanceConfig = z.object({
   DATABASE_URL: postgresUrl,
   DATABASE_POOL_SIZE: positiveInt.default(2),
+  /** Read before every drop of inbox days: the live commands topic's retention. */
+  KAFKA_BROKERS: kafkaBrokers,
+  KAFKA_CLIENT_ID: z.string().default('exactly-maintenance'),
+  COMMANDS_TOPIC: z.string().default(defaultTopics.commands),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(3004),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

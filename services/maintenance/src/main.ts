@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { toExactlyError } from '@exactly/errors';
+import { createKafka, readTopicRetention } from '@exactly/messaging';
 import { createLogger, createMetricsRegistry, startOpsServer, stopOnSignals } from '@exactly/observability';
 import { openOrm, runSql } from '@exactly/persistence';
 import { assertRetentionWindows, createMaintenanceJob, retentionWindowsOf } from '@exactly/retention';
@@ -19,7 +20,27 @@ const logger = createLogger('maintenance', config.LOG_LEVEL);
 try {
   const orm = await openOrm({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
   const registry = createMetricsRegistry('maintenance');
-  const job = createMaintenanceJob({ orm, logger, registry, settings: config });
+  const admin = createKafka({
+    brokers: config.KAFKA_BROKERS,
+    clientId: config.KAFKA_CLIENT_ID,
+    logger,
+  }).admin();
+  let connected: Promise<void> | undefined;
+  const job = createMaintenanceJob({
+    orm,
+    logger,
+    registry,
+    settings: config,
+    // Read again before every drop of inbox days: the topic's retention can change while we run.
+    readCommandsTopic: async () => {
+      connected ??= admin.connect().catch((error: unknown) => {
+        connected = undefined;
+        throw error;
+      });
+      await connected;
+      return readTopicRetention(admin, config.COMMANDS_TOPIC);
+    },
+  });
   const ops = await startOpsServer({
     host: config.HOST,
     port: config.PORT,
@@ -41,6 +62,7 @@ try {
     message: 'shutting down',
     stop: async () => {
       await job.stop();
+      await admin.disconnect();
       await ops.close();
       await orm.close();
     },

@@ -9,7 +9,7 @@ import {
   type ReplayRefusal,
   type ReplayStart,
 } from './computeReplayPlan.js';
-import { type InboxRetention, inboxHorizon } from './inboxHorizon.js';
+import { horizonSetBy, type InboxRetention, inboxHorizon } from './inboxHorizon.js';
 import { readRecordTimestamps } from './readRecordTimestamps.js';
 
 export interface ReplayRequest {
@@ -112,13 +112,20 @@ async function beyondHorizonMessage(
     }
   }
   if (startDate === undefined && request.start.kind === 'timestamp') startDate = request.start.at;
-  const { retentionMs, relayMaxLagMs } = horizon.retention;
+  const written = `${startDate ? `on ${startDate.toISOString()}${where}` : 'before the horizon'}`;
+  const start = `Start at or after the horizon, for example --to-datetime ${horizon.at.toISOString()}.`;
+  const { retentionMs, relayMaxLagMs, replayMaxAgeMs } = horizon.retention;
+  if (horizonSetBy(horizon.retention) === 'REPLAY_MAX_AGE')
+    return (
+      `replay refused: it would re-read records of ${request.topic} written ${written}, older than the inbox ` +
+      `horizon ${horizon.at.toISOString()} (now − REPLAY_MAX_AGE ${formatDuration(replayMaxAgeMs ?? 0)}, the ` +
+      `longest replay allowed). ${start}`
+    );
   return (
-    `replay refused: it would re-read records of ${request.topic} written ` +
-    `${startDate ? `on ${startDate.toISOString()}${where}` : 'before the horizon'}, older than the inbox ` +
+    `replay refused: it would re-read records of ${request.topic} written ${written}, older than the inbox ` +
     `horizon ${horizon.at.toISOString()} (now − INBOX_RETENTION ${formatDuration(retentionMs)} + RELAY_MAX_LAG ` +
     `${formatDuration(relayMaxLagMs)}). The dispatcher's inbox may have forgotten those commands, so one could ` +
-    `run a second time. Start at or after the horizon, for example --to-datetime ${horizon.at.toISOString()}.`
+    `run a second time. ${start}`
   );
 }
 

@@ -14,6 +14,7 @@ import { Migration20261204003000ScheduledSends } from './Migration20261204003000
 import { Migration20261204004000Webhooks } from './Migration20261204004000Webhooks.js';
 import { Migration20261204005000TimePartitions } from './Migration20261204005000TimePartitions.js';
 import { Migration20261204006000WebhookRetention } from './Migration20261204006000WebhookRetention.js';
+import { Migration20261204007000InboxPartitions } from './Migration20261204007000InboxPartitions.js';
 
 /** Every migration, oldest first. A new migration is a new file here; an applied one never changes. */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   Migration20261204004000Webhooks,
   Migration20261204005000TimePartitions,
   Migration20261204006000WebhookRetention,
+  Migration20261204007000InboxPartitions,
 ];

@@ -63,8 +63,9 @@ export function registerReplayCommand(program: Command, context: CliContext): vo
       `
 The group must have no live members (stop its dispatchers, or use --into-group). Every command
 read again meets its inbox row and is dropped, so nothing is sent twice. A start older than the
-inbox horizon (now − INBOX_RETENTION + RELAY_MAX_LAG) is refused: the inbox may have forgotten
-those commands. After the replay, start the group's dispatchers again.
+inbox horizon (now − INBOX_RETENTION + RELAY_MAX_LAG, or now − REPLAY_MAX_AGE when that is later)
+is refused: the inbox may have forgotten those commands. After the replay, start the group's
+dispatchers again.
 
 Examples:
   exactly replay --to-earliest --dry-run
@@ -102,6 +103,7 @@ Examples:
         inbox: {
           retentionMs: options.inboxRetention ?? config.INBOX_RETENTION,
           relayMaxLagMs: options.relayMaxLag ?? config.RELAY_MAX_LAG,
+          ...(config.REPLAY_MAX_AGE === undefined ? {} : { replayMaxAgeMs: config.REPLAY_MAX_AGE }),
         },
         dryRun: options.dryRun ?? false,
       };
@@ -109,7 +111,7 @@ Examples:
       if (decision.kind === 'refused') return refuse(context, options, decision);
       if (options.dryRun) {
         if (options.json) return printJson(context.out, { dryRun: true, ...planJson(decision) });
-        printLine(context.out, describePlan(decision, start, (await operations()).formatDuration));
+        printLine(context.out, describePlan(decision, start, await operations()));
         for (const need of decision.needs ?? []) printLine(context.out, `the real run needs first: ${need}`);
         return printLine(context.out, 'dry run: nothing changed');
       }
@@ -117,7 +119,7 @@ Examples:
       if (outcome.kind === 'refused') return refuse(context, options, outcome);
       if (options.json)
         return printJson(context.out, { dryRun: false, applied: true, ...planJson(outcome.plan) });
-      printLine(context.out, describePlan(outcome.plan, start, (await operations()).formatDuration));
+      printLine(context.out, describePlan(outcome.plan, start, await operations()));
       printLine(
         context.out,
         `offsets moved in Kafka and PostgreSQL. Start group ${outcome.plan.group}'s dispatchers ` +
@@ -168,7 +170,14 @@ function planJson(plan: ReplayPlan) {
   };
 }
 
-function describePlan(plan: ReplayPlan, start: ReplayStart, formatDuration: (ms: number) => string): string {
+function describePlan(
+  plan: ReplayPlan,
+  start: ReplayStart,
+  {
+    formatDuration,
+    horizonSetBy,
+  }: Pick<Awaited<ReturnType<typeof operations>>, 'formatDuration' | 'horizonSetBy'>,
+): string {
   const target =
     start.kind === 'earliest'
       ? 'the earliest records'
@@ -192,10 +201,12 @@ function describePlan(plan: ReplayPlan, start: ReplayStart, formatDuration: (ms:
     `${plan.records} record(s) to read again${plan.skipped > 0 ? `, ${plan.skipped} skipped` : ''}`,
   ];
   if (plan.horizon) {
-    const { retentionMs, relayMaxLagMs } = plan.horizon.retention;
-    lines.push(
-      `inbox horizon ${plan.horizon.at.toISOString()} (INBOX_RETENTION ${formatDuration(retentionMs)} − RELAY_MAX_LAG ${formatDuration(relayMaxLagMs)}): every record re-read is newer`,
-    );
+    const { retentionMs, relayMaxLagMs, replayMaxAgeMs } = plan.horizon.retention;
+    const why =
+      horizonSetBy(plan.horizon.retention) === 'REPLAY_MAX_AGE'
+        ? `REPLAY_MAX_AGE ${formatDuration(replayMaxAgeMs ?? 0)}`
+        : `INBOX_RETENTION ${formatDuration(retentionMs)} − RELAY_MAX_LAG ${formatDuration(relayMaxLagMs)}`;
+    lines.push(`inbox horizon ${plan.horizon.at.toISOString()} (${why}): every record re-read is newer`);
   }
   return lines.join('\n');
 }

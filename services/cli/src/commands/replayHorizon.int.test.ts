@@ -86,6 +86,24 @@ describe('a replay that reaches past the inbox horizon', () => {
     ).toBe(0);
   });
 
+  it('is refused past REPLAY_MAX_AGE when that is closer than the inbox horizon, naming it', async () => {
+    const refused = await exactly(['replay', '--to-earliest'], { ...env, REPLAY_MAX_AGE: '4d' });
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain(`written on ${oldRecordAt.toISOString()} (partition 0, offset 0)`);
+    expect(refused.stderr).toMatch(/now − REPLAY_MAX_AGE 4d, the longest replay allowed\)/);
+    // Longer than the inbox horizon, it changes nothing: the inbox's 3 days still refuse.
+    const inbox = await exactly(['replay', '--to-earliest'], {
+      ...env,
+      INBOX_RETENTION: '3d',
+      REPLAY_MAX_AGE: '40d',
+    });
+    expect(inbox.stderr).toMatch(/INBOX_RETENTION 3d \+ RELAY_MAX_LAG 1d\)/);
+    // Within it, the replay is planned, and the plan names what set the horizon.
+    const planned = await exactly(['replay', '--to-earliest', '--dry-run'], { ...env, REPLAY_MAX_AGE: '6d' });
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).toMatch(/inbox horizon \S+Z \(REPLAY_MAX_AGE 6d\): every record re-read is newer/);
+  });
+
   it('plans a start at or after the horizon, and anything when the inbox keeps every command', async () => {
     const recent = await exactly(['replay', '--to-datetime', '1h', '--dry-run', '--json'], {
       ...env,
