@@ -54,6 +54,8 @@ export const EndpointKeyState = z.object({
   endpoint: z.string(),
   state: KeyLifeState,
   messageIds: z.array(z.string()).optional(),
+  /** Every id the key created: messages, a template, a webhook endpoint. */
+  resourceIds: z.array(z.string()).optional(),
   createdAt: z.iso.datetime({ offset: true }).optional(),
   expiresAt: z.iso.datetime({ offset: true }).optional(),
 });
@@ -63,6 +65,8 @@ export const IdempotencyKeyState = z.object({
   key: z.string(),
   state: KeyLifeState,
   messageIds: z.array(z.string()).optional(),
+  /** Every id the key created: messages, a template, a webhook endpoint. */
+  resourceIds: z.array(z.string()).optional(),
   /** When one record answers for the key; per-endpoint records are in `endpoints`. */
   createdAt: z.iso.datetime({ offset: true }).optional(),
   expiresAt: z.iso.datetime({ offset: true }).optional(),
