@@ -63,3 +63,10 @@ export {
   TemplateVariables,
 } from './templates.js';
 export { storableText } from './text.js';
+export {
+  CreateWebhookEndpoint,
+  UpdateWebhookEndpoint,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEndpointHealth,
+} from './webhookEndpoints.js';

@@ -8,7 +8,6 @@ export {
   queueWebhookDeliveries,
   recordWebhookDeliveryOutcome,
   replayWebhookDeliveries,
-  type WebhookDeliveryView,
   webhookDeliveryId,
   webhookPayload,
 } from './webhookDeliveries.js';
@@ -23,8 +22,6 @@ export {
   rotateWebhookSecret,
   setWebhookEndpointDisabled,
   updateWebhookEndpoint,
-  type WebhookEndpoint,
-  type WebhookEndpointChange,
   type WebhookEndpointEvent,
 } from './webhookEndpoints.js';
 export { newWebhookSecret } from './webhookSecret.js';
