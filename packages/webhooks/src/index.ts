@@ -1,3 +1,4 @@
+export { countRetryingWebhookDeliveries } from './countRetryingWebhookDeliveries.js';
 export { signWebhook, type WebhookHeaders } from './signWebhook.js';
 export {
   type ClaimedDelivery,
