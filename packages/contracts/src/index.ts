@@ -52,6 +52,7 @@ export {
   SendSms,
   SendVoiceCall,
 } from './sendMessage.js';
+export { TemplateRef } from './templateRef.js';
 export {
   CreateTemplate,
   CreateTemplateVersion,
