@@ -16,6 +16,8 @@ const { admin, producer, topicForThisTest } = dispatcherTestKafka();
 let orm: Orm;
 const running: RunningDispatcher[] = [];
 const receivers: WebhookReceiver[] = [];
+/** Every endpoint this file made: a test that counts attempts disables the others' leftovers. */
+const endpoints: string[] = [];
 
 beforeAll(async () => {
   orm = await openOrm({ databaseUrl, poolSize: 12 });
@@ -40,6 +42,7 @@ async function setUp(extra: Record<string, string> = {}) {
   const receiver = await new WebhookReceiver(secret).start();
   receivers.push(receiver);
   const endpointId = `whe_${randomUUID().replaceAll('-', '')}`;
+  endpoints.push(endpointId);
   await insertWebhookEndpoints(orm.em.fork(), [
     { id: endpointId, accountId, url: receiver.url, description: null, eventTypes: null, secret },
   ]);
@@ -230,10 +233,16 @@ describe("replaying an endpoint's deliveries from a time", () => {
 describe('the webhook metrics over a delivery that fails once, then succeeds', () => {
   it('count each attempt by outcome, time it, and show the delivery in the retry backlog while it waits', async () => {
     // A long first backoff (2.5 to 5 s with equal jitter): the wait for the retry is seen for sure.
-    const { eventsTopic, accountId, receiver, start } = await setUp({
+    const { eventsTopic, accountId, endpointId, receiver, start } = await setUp({
       WEBHOOK_RETRY_BASE_DELAY: '5s',
       WEBHOOK_RETRY_MAX_DELAY: '5s',
     });
+    // The sender claims every due delivery: earlier tests' unfinished ones would be counted too.
+    await runSql(
+      orm.em.fork(),
+      'UPDATE webhook_endpoints SET disabled_at = now() WHERE id = ANY($1::text[]) AND id <> $2',
+      [endpoints, endpointId],
+    );
     receiver.failFirst = 1;
     await publishEvents(eventsTopic, accountId, 1);
     const { registry } = await start();
