@@ -52,6 +52,7 @@ export {
   SendSms,
   SendVoiceCall,
 } from './sendMessage.js';
+export { TemplateRef } from './templateRef.js';
 export {
   CreateTemplate,
   CreateTemplateVersion,
@@ -63,3 +64,10 @@ export {
   TemplateVariables,
 } from './templates.js';
 export { storableText } from './text.js';
+export {
+  CreateWebhookEndpoint,
+  UpdateWebhookEndpoint,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEndpointHealth,
+} from './webhookEndpoints.js';

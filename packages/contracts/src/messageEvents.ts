@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Channel } from './sendMessage.js';
+import { TemplateRef } from './templateRef.js';
 
 /**
  * What an event carries besides its data, stored in `message_events.metadata` (not on the events
@@ -28,6 +29,8 @@ export const MessageAccepted = z.object({
      */
     idempotencyKey: z.string(),
     batchId: z.string().optional(),
+    /** The template version the message was rendered from, when it named one. */
+    template: TemplateRef.optional(),
   }),
   metadata: EventMetadata.optional(),
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Channel, Metadata } from './sendMessage.js';
+import { TemplateRef } from './templateRef.js';
 
 export const MessageStatus = z.enum([
   'accepted',
@@ -32,6 +33,9 @@ export const MessageResource = z.object({
   /** When a scheduled message is (or was) due. */
   sendAt: z.iso.datetime({ offset: true }).optional(),
   events: z.array(MessageEventView).optional(),
+  template: TemplateRef.describe(
+    'The template version the message was rendered from (a send that named a template); a later edit of the template leaves it unchanged',
+  ).optional(),
 });
 export type MessageResource = z.infer<typeof MessageResource>;
 
@@ -54,6 +58,8 @@ export const EndpointKeyState = z.object({
   endpoint: z.string(),
   state: KeyLifeState,
   messageIds: z.array(z.string()).optional(),
+  /** Every id the key created: messages, a template, a webhook endpoint. */
+  resourceIds: z.array(z.string()).optional(),
   createdAt: z.iso.datetime({ offset: true }).optional(),
   expiresAt: z.iso.datetime({ offset: true }).optional(),
 });
@@ -63,6 +69,8 @@ export const IdempotencyKeyState = z.object({
   key: z.string(),
   state: KeyLifeState,
   messageIds: z.array(z.string()).optional(),
+  /** Every id the key created: messages, a template, a webhook endpoint. */
+  resourceIds: z.array(z.string()).optional(),
   /** When one record answers for the key; per-endpoint records are in `endpoints`. */
   createdAt: z.iso.datetime({ offset: true }).optional(),
   expiresAt: z.iso.datetime({ offset: true }).optional(),

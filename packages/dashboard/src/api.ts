@@ -1,10 +1,5 @@
-import type {
-  DashboardSnapshot,
-  MessageDetail,
-  RedriveResult,
-  SearchResult,
-  WebhookEndpointView,
-} from './model.js';
+import type { WebhookEndpoint } from '@exactly/contracts';
+import type { DashboardSnapshot, MessageDetail, RedriveResult, SearchResult } from './model.js';
 
 const base = '/dashboard/api';
 
@@ -56,7 +51,7 @@ export const api = {
   search: (query: string) => call<SearchResult>('GET', `/messages?q=${encodeURIComponent(query)}`),
   message: (id: string) => call<MessageDetail>('GET', `/messages/${encodeURIComponent(id)}`),
   redrive: (id: number) => call<RedriveResult>('POST', `/dead-letters/${id}/redrive`, {}),
-  webhookEndpoints: () => call<{ data: WebhookEndpointView[] }>('GET', '/webhook-endpoints'),
+  webhookEndpoints: () => call<{ data: WebhookEndpoint[] }>('GET', '/webhook-endpoints'),
 };
 
 /**

@@ -224,20 +224,3 @@ export type RedriveResult =
   | { id: number; outcome: 'already_redriven'; topic: string }
   | { id: number; outcome: 'not_redrivable'; reason: string }
   | { id: number; outcome: 'not_found' };
-
-/** A webhook endpoint with its health, as the console lists them. */
-export interface WebhookEndpointView {
-  id: string;
-  accountId: string;
-  url: string;
-  eventTypes: string[] | null;
-  disabled: boolean;
-  disabledAt: string | null;
-  disabledReason: string | null;
-  health: {
-    lastSuccessAt: string | null;
-    lastFailureAt: string | null;
-    lastError: string | null;
-    failingStreak: number;
-  };
-}

@@ -1,3 +1,9 @@
+export type {
+  CreateWebhookEndpoint,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEndpointHealth,
+} from '@exactly/contracts';
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
 export type { SendInput, TemplatedSendInput } from './createClient.js';
@@ -19,10 +25,4 @@ export { backoffDelay, defaultRetryPolicy, type RetryPolicy, retryAfterDelay } f
 export type { TemplateList, TemplateResult, TemplatesApi } from './templatesClient.js';
 export type { RetryEvent } from './transport.js';
 export { verifyWebhook, type WebhookEvent, WebhookSignatureError } from './verifyWebhook.js';
-export type {
-  CreateWebhookEndpoint,
-  WebhookDelivery,
-  WebhookEndpoint,
-  WebhookEndpointHealth,
-  WebhookEndpointsClient,
-} from './webhookEndpointsClient.js';
+export type { WebhookEndpointsClient } from './webhookEndpointsClient.js';

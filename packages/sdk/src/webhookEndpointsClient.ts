@@ -1,45 +1,10 @@
+import type {
+  CreateWebhookEndpoint,
+  UpdateWebhookEndpoint,
+  WebhookDelivery,
+  WebhookEndpoint,
+} from '@exactly/contracts';
 import type { ApiRequest, ApiResponse } from './transport.js';
-
-export interface WebhookEndpointHealth {
-  lastSuccessAt: string | null;
-  lastFailureAt: string | null;
-  lastError: string | null;
-  failingStreak: number;
-}
-
-export interface WebhookEndpoint {
-  id: string;
-  accountId: string;
-  url: string;
-  description: string | null;
-  /** The event types delivered; null: every type. */
-  eventTypes: string[] | null;
-  disabled: boolean;
-  disabledAt: string | null;
-  disabledReason: string | null;
-  health: WebhookEndpointHealth;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface CreateWebhookEndpoint {
-  url: string;
-  description?: string;
-  eventTypes?: string[] | null;
-}
-
-export interface WebhookDelivery {
-  id: string;
-  eventType: string;
-  messageId: string;
-  version: number;
-  occurredAt: string;
-  state: 'pending' | 'delivered' | 'failed';
-  attempts: number;
-  lastStatus: number | null;
-  lastError: string | null;
-  deliveredAt: string | null;
-}
 
 export interface WebhookEndpointsClient {
   /** Idempotent under the key (one made for you when absent): a retry answers the same endpoint and secret. */
@@ -49,10 +14,7 @@ export interface WebhookEndpointsClient {
   ): Promise<{ endpoint: WebhookEndpoint & { secret: string }; replayed: boolean; idempotencyKey: string }>;
   list(): Promise<WebhookEndpoint[]>;
   get(id: string): Promise<WebhookEndpoint>;
-  update(
-    id: string,
-    change: Partial<CreateWebhookEndpoint> & { description?: string | null },
-  ): Promise<WebhookEndpoint>;
+  update(id: string, change: UpdateWebhookEndpoint): Promise<WebhookEndpoint>;
   disable(id: string, reason?: string): Promise<WebhookEndpoint>;
   enable(id: string): Promise<WebhookEndpoint>;
   /** A new secret; the old one keeps signing beside it until `previousSecretUntil`. */

@@ -1,3 +1,4 @@
+export { countRetryingWebhookDeliveries } from './countRetryingWebhookDeliveries.js';
 export { signWebhook, type WebhookHeaders } from './signWebhook.js';
 export {
   type ClaimedDelivery,
@@ -8,7 +9,6 @@ export {
   queueWebhookDeliveries,
   recordWebhookDeliveryOutcome,
   replayWebhookDeliveries,
-  type WebhookDeliveryView,
   webhookDeliveryId,
   webhookPayload,
 } from './webhookDeliveries.js';
@@ -23,8 +23,6 @@ export {
   rotateWebhookSecret,
   setWebhookEndpointDisabled,
   updateWebhookEndpoint,
-  type WebhookEndpoint,
-  type WebhookEndpointChange,
   type WebhookEndpointEvent,
 } from './webhookEndpoints.js';
 export { newWebhookSecret } from './webhookSecret.js';

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { WebhookDelivery } from '@exactly/contracts';
 import { inTransaction, type Orm, runSql } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { recordWebhookEndpointEvent } from './webhookEndpoints.js';
@@ -235,32 +236,19 @@ export async function replayWebhookDeliveries(orm: Orm, endpointId: string, sinc
   });
 }
 
-export interface WebhookDeliveryView {
-  id: string;
-  eventType: string;
-  messageId: string;
-  version: number;
-  occurredAt: string;
-  state: 'pending' | 'delivered' | 'failed';
-  attempts: number;
-  lastStatus: number | null;
-  lastError: string | null;
-  deliveredAt: string | null;
-}
-
 /** The endpoint's latest deliveries, newest event first. */
 export async function listWebhookDeliveries(
   em: EntityManager,
   endpointId: string,
   limit = 50,
-): Promise<WebhookDeliveryView[]> {
+): Promise<WebhookDelivery[]> {
   const { rows } = await runSql<{
     id: string;
     event_type: string;
     stream_id: string;
     version: number;
     occurred_at: Date;
-    state: WebhookDeliveryView['state'];
+    state: WebhookDelivery['state'];
     attempts: number;
     last_status: number | null;
     last_error: string | null;

@@ -1,26 +1,6 @@
+import type { UpdateWebhookEndpoint, WebhookEndpoint } from '@exactly/contracts';
 import { inTransaction, type Orm, runSql } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
-
-/** An endpoint as its owner sees it (never its secrets). */
-export interface WebhookEndpoint {
-  id: string;
-  accountId: string;
-  url: string;
-  description: string | null;
-  /** The event types delivered; null: every type. */
-  eventTypes: string[] | null;
-  disabled: boolean;
-  disabledAt: string | null;
-  disabledReason: string | null;
-  health: {
-    lastSuccessAt: string | null;
-    lastFailureAt: string | null;
-    lastError: string | null;
-    failingStreak: number;
-  };
-  createdAt: string;
-  updatedAt: string;
-}
 
 export interface NewWebhookEndpoint {
   id: string;
@@ -138,18 +118,12 @@ export async function listAllWebhookEndpoints(em: EntityManager, limit = 500): P
   return rows.map(endpointOf);
 }
 
-export interface WebhookEndpointChange {
-  url?: string;
-  description?: string | null;
-  eventTypes?: string[] | null;
-}
-
 /** Changes the url, description or event filter; undefined when there is no such endpoint. */
 export async function updateWebhookEndpoint(
   em: EntityManager,
   accountId: string,
   id: string,
-  change: WebhookEndpointChange,
+  change: UpdateWebhookEndpoint,
 ): Promise<WebhookEndpoint | undefined> {
   const { rows } = await runSql<EndpointRow>(
     em,

@@ -94,6 +94,7 @@ export function createDispatcher(deps: DispatcherDependencies): Dispatcher {
         orm,
         kafka,
         logger,
+        registry,
         onFatal:
           deps.onFatal ?? ((error) => logger.fatal({ err: error }, 'webhook consumer stopped for good')),
       })

@@ -1,4 +1,9 @@
-import { type MessageResource, recordSizeBound, type SendMessage } from '@exactly/contracts';
+import {
+  type MessageResource,
+  recordSizeBound,
+  type SendMessage,
+  type TemplateRef,
+} from '@exactly/contracts';
 import { ExactlyError } from '@exactly/errors';
 import type { IdempotencyProfile, StoredReply } from '@exactly/idempotency';
 import { commandRecord } from './writeAcceptedMessages.js';
@@ -16,6 +21,8 @@ export interface AcceptedMessage {
   traceparent: string;
   /** When it is to be sent, if later than when it was accepted: it waits in the schedule. */
   sendAt?: Date;
+  /** The template version it was rendered from, if it named one. */
+  template?: TemplateRef;
 }
 
 /** The effect of one accepted request: its messages, written together with its idempotency record. */
@@ -39,6 +46,8 @@ export interface AcceptInput {
   maxRecordBytes: number;
   /** Each command's `send_at`, if it has one; a time not after `now` means now. */
   sendAt?: readonly (Date | undefined)[];
+  /** Each command's template version, if it was rendered from one. */
+  templates?: readonly (TemplateRef | undefined)[];
 }
 
 /** The accepted messages and the reply the client gets now and on every replay. */
@@ -52,6 +61,7 @@ export function acceptMessages(input: AcceptInput): {
     const id = input.newId('msg');
     const key = input.idempotencyKey ?? id;
     const sendAt = input.sendAt?.[index];
+    const template = input.templates?.[index];
     return {
       id,
       accountId: input.accountId,
@@ -62,6 +72,7 @@ export function acceptMessages(input: AcceptInput): {
       requestId: input.requestId,
       traceparent: input.traceparent,
       ...(sendAt !== undefined && sendAt > input.now ? { sendAt } : {}),
+      ...(template === undefined ? {} : { template }),
     };
   });
   for (const [index, message] of messages.entries()) assertPublishable(message, index, input);
@@ -116,6 +127,7 @@ function toResource(message: AcceptedMessage): MessageResource {
     to: command.to,
     from: command.from,
     ...(command.metadata === undefined ? {} : { metadata: command.metadata }),
+    ...(message.template === undefined ? {} : { template: message.template }),
     createdAt: message.createdAt.toISOString(),
     ...(message.sendAt === undefined ? {} : { sendAt: message.sendAt.toISOString() }),
   };

@@ -52,7 +52,7 @@ export function createSendAcceptor(options: SendAcceptorOptions) {
           prepare: async (acceptedAt) =>
             acceptMessages({
               accountId: principal.accountId,
-              commands: await renderSends(orm, principal.accountId, inputs, batch),
+              ...(await renderSends(orm, principal.accountId, inputs, batch)),
               batch,
               idempotencyKey: request.idempotencyKey,
               requestId: request.id,

@@ -34,6 +34,7 @@ import { scheduledMessagesRoutes } from './scheduledMessagesRoutes.js';
 import { seedRoutes } from './seedRoutes.js';
 import { templatesRoutes } from './templatesRoutes.js';
 import { registerTenantQuota } from './tenantQuota.js';
+import { trackIdempotentRoutes } from './trackIdempotentRoutes.js';
 import { webhookEndpointsRoutes } from './webhookEndpointsRoutes.js';
 import { type EffectsWriter, writeAcceptedMessages } from './writeAcceptedMessages.js';
 
@@ -188,6 +189,7 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
     if (request.principal === undefined) throw new ExactlyError('unauthenticated', 'not authenticated');
     return request.principal;
   };
+  const idempotentEndpoints = trackIdempotentRoutes(app);
   await app.register(async (v1) => {
     v1.addHook('onRequest', async (request) => {
       request.principal = await authenticator.authenticate(request.headers.authorization);
@@ -222,6 +224,7 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
       orm,
       maxWaitMs: config.KEY_WAIT_MAX,
       waits: createKeyWaitMetrics(registry),
+      endpoints: idempotentEndpoints,
     });
     await v1.register(seedRoutes, {
       orm,

@@ -61,3 +61,53 @@ describe('the state of a key used at two endpoints under the truedy profile (key
     }
   });
 });
+
+describe('the state of a key that created a template or a webhook endpoint (default profile, keys per endpoint)', () => {
+  it('reports each create as completed with the id it created, and a wait on it ends at once', async () => {
+    const api = await startTestServer({ WEBHOOKS_ALLOW_PRIVATE_URLS: 'true' }, { listen: true });
+    try {
+      const who = await api.newAccount();
+      const authorization = `Bearer ${who.apiKey}`;
+      const create = async (path: string, body: unknown, key: string) => {
+        const response = await fetch(`${api.url}${path}`, {
+          method: 'POST',
+          headers: { authorization, 'content-type': 'application/json', 'idempotency-key': key },
+          body: JSON.stringify(body),
+        });
+        expect(response.status).toBe(201);
+        return ((await response.json()) as { id: string }).id;
+      };
+      const stateOf = async (key: string, query = '') =>
+        (await (
+          await fetch(`${api.url}/v1/idempotency-keys/${key}${query}`, { headers: { authorization } })
+        ).json()) as KeyStateBody & { messageIds?: string[]; resourceIds?: string[]; done?: boolean };
+
+      const templateId = await create(
+        '/v1/templates',
+        { name: 'hello', channel: 'sms', text: 'Hi {{name}}' },
+        'tpl-create',
+      );
+      const endpointId = await create(
+        '/v1/webhook-endpoints',
+        { url: 'http://127.0.0.1:9/hook' },
+        'whe-create',
+      );
+
+      for (const [key, id] of [
+        ['tpl-create', templateId],
+        ['whe-create', endpointId],
+      ] as const) {
+        const state = await stateOf(key);
+        expect(state).toMatchObject({ state: 'completed', resourceIds: [id] });
+        // Not a message: never listed as one.
+        expect(state.messageIds).toBeUndefined();
+        expect(Date.parse(state.expiresAt ?? '') - Date.parse(state.createdAt ?? '')).toBe(86_400_000);
+        // Nothing of the key is waiting to be sent: the wait answers at once, not at its end.
+        const waited = await stateOf(key, '?wait=40s');
+        expect(waited).toMatchObject({ state: 'completed', done: true });
+      }
+    } finally {
+      await api.close();
+    }
+  }, 30_000);
+});

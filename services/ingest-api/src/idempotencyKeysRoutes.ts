@@ -7,10 +7,9 @@ import type { AcceptedMessages } from './acceptMessages.js';
 import { awaitKeyResult } from './awaitKeyResult.js';
 import type { Principal } from './createApiKeyAuthenticator.js';
 import type { KeyWaitMetrics, KeyWaitOutcome } from './createKeyWaitMetrics.js';
-import { idempotentEndpoints } from './messagesRoutes.js';
 import { parseWait } from './parseWait.js';
 import { readMessageStatuses, terminalStatuses } from './readMessageStatuses.js';
-import { seedEndpoints } from './seedRoutes.js';
+import type { IdempotentEndpoint } from './trackIdempotentRoutes.js';
 
 export interface IdempotencyKeysRoutesOptions {
   engine: IdempotencyEngine<AcceptedMessages>;
@@ -19,6 +18,8 @@ export interface IdempotencyKeysRoutesOptions {
   /** The longest `?wait=` (KEY_WAIT_MAX). */
   maxWaitMs: number;
   waits: KeyWaitMetrics;
+  /** The idempotent routes, as registered (their records are where a key can be). */
+  endpoints: readonly IdempotentEndpoint[];
 }
 
 /**
@@ -27,9 +28,8 @@ export interface IdempotencyKeysRoutesOptions {
  */
 export async function idempotencyKeysRoutes(
   app: FastifyInstance,
-  { engine, principalOf, orm, maxWaitMs, waits }: IdempotencyKeysRoutesOptions,
+  { engine, principalOf, orm, maxWaitMs, waits, endpoints }: IdempotencyKeysRoutesOptions,
 ): Promise<void> {
-  const endpoints = [...idempotentEndpoints, ...seedEndpoints(engine.profile.name)];
   // A closing server answers its waiting requests at once rather than holding its shutdown.
   const closing = new AbortController();
   app.addHook('preClose', async () => closing.abort());
@@ -78,8 +78,14 @@ export async function idempotencyKeysRoutes(
                   : [];
               const done =
                 messages.length > 0 && messages.every((message) => terminalStatuses.has(message.status));
-              // An unknown key has nothing to wait for: the client learns that at once.
-              return { settled: done || state.state === 'unknown', value: { ...state, messages, done } };
+              // An unknown key, or one that sent no message (a template's create), has nothing to
+              // wait for: the client learns that at once.
+              const sentNothing = state.state === 'completed' && ids.length === 0;
+              const finished = done || sentNothing;
+              return {
+                settled: finished || state.state === 'unknown',
+                value: { ...state, messages, done: finished },
+              };
             },
           });
           outcome = waitOutcome(body, closing.signal.aborted, disconnected);
@@ -102,11 +108,20 @@ function waitOutcome(body: IdempotencyKeyState, closing: boolean, disconnected: 
   return closing ? 'closing' : disconnected ? 'disconnected' : 'timeout';
 }
 
+/** Message ids apart: a key may have created a template or a webhook endpoint instead. */
+function idsOf(resourceIds: readonly string[]) {
+  const messageIds = resourceIds.filter((id) => id.startsWith('msg_'));
+  return {
+    ...(messageIds.length > 0 ? { messageIds } : {}),
+    ...(resourceIds.length > 0 ? { resourceIds: [...resourceIds] } : {}),
+  };
+}
+
 function stateBody(key: string, found: KeyState): IdempotencyKeyState {
   return {
     key,
     state: found.state,
-    ...(found.resourceIds.length > 0 ? { messageIds: found.resourceIds } : {}),
+    ...idsOf(found.resourceIds),
     ...(found.createdAt ? { createdAt: found.createdAt.toISOString() } : {}),
     ...(found.expiresAt ? { expiresAt: found.expiresAt.toISOString() } : {}),
     ...(found.endpoints
@@ -114,7 +129,7 @@ function stateBody(key: string, found: KeyState): IdempotencyKeyState {
           endpoints: found.endpoints.map((endpoint) => ({
             endpoint: `${endpoint.method} ${endpoint.route}`,
             state: endpoint.state,
-            ...(endpoint.resourceIds.length > 0 ? { messageIds: endpoint.resourceIds } : {}),
+            ...idsOf(endpoint.resourceIds),
             ...(endpoint.createdAt ? { createdAt: endpoint.createdAt.toISOString() } : {}),
             ...(endpoint.expiresAt ? { expiresAt: endpoint.expiresAt.toISOString() } : {}),
           })),

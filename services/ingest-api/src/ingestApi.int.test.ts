@@ -315,6 +315,7 @@ describe('GET /v1/idempotency-keys/{key}', () => {
       key: 'order/7 #1',
       state: 'completed',
       messageIds: [id],
+      resourceIds: [id],
       createdAt: expect.any(String),
       expiresAt: expect.any(String),
     });

@@ -10,15 +10,6 @@ import { takeSendAt } from './takeSendAt.js';
 
 export type MessagesRoutesOptions = SendAcceptorOptions;
 
-/** The routes whose requests run under an idempotency key (the profile's methods decide which honour it). */
-export const idempotentEndpoints = [
-  { method: 'POST', route: '/v1/messages' },
-  { method: 'POST', route: '/v1/messages/batch' },
-  { method: 'PATCH', route: '/v1/messages/:id' },
-  { method: 'PUT', route: '/v1/messages/:id' },
-  { method: 'POST', route: '/v1/messages/:id/cancel' },
-] as const;
-
 const ListQuery = z.strictObject({
   status: MessageStatus.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),

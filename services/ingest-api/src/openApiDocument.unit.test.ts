@@ -27,6 +27,18 @@ describe('the OpenAPI document', () => {
     expect(send).toContainEqual(expect.objectContaining({ name: profile.header, in: 'header' }));
   });
 
+  it('documents the template version a message was rendered from', () => {
+    // biome-ignore lint/suspicious/noExplicitAny: the test walks the generated document
+    const document = openApiDocument(idempotencyProfiles.default) as any;
+    const template = document.components.schemas.MessageResource.properties.template;
+    expect(template).toMatchObject({
+      type: 'object',
+      required: ['id', 'version'],
+      properties: { id: { type: 'string' }, version: { type: 'integer' } },
+    });
+    expect(template.description).toMatch(/template version/);
+  });
+
   it.each(idempotencyProfileNames)(
     'documents scheduled sends under the %s profile, with examples',
     (name) => {

@@ -1,4 +1,4 @@
-import type { MessageResource, MessageStatus, Metadata } from '@exactly/contracts';
+import { type MessageResource, type MessageStatus, type Metadata, TemplateRef } from '@exactly/contracts';
 import type { EntityManager } from '@exactly/idempotency';
 import { readStream } from '@exactly/message-store';
 import { runSql } from '@exactly/persistence';
@@ -49,8 +49,13 @@ export async function findMessage(
   const row = rows[0];
   if (row === undefined) return undefined;
   const events = await readStream(em, id);
+  // Event v1 records the template version the message was rendered from, if any.
+  const first = events[0];
+  const used = first?.type === 'MessageAccepted' ? TemplateRef.safeParse(first.data.template) : undefined;
+  const template = used?.success ? used.data : undefined;
   return {
     ...toResource(row),
+    ...(template === undefined ? {} : { template }),
     events: events.map((event) => ({
       type: event.type,
       at: new Date(event.createdAt).toISOString(),

@@ -8,6 +8,7 @@ import {
   SendSms,
   SendVoiceCall,
   TemplatedSend,
+  type TemplateRef,
   type TemplateResource,
 } from '@exactly/contracts';
 import { ExactlyError } from '@exactly/errors';
@@ -53,6 +54,12 @@ export function parseBatch(body: unknown): SendInput[] {
   return items.map((item, index) => parseSend(item, `message ${index} of the batch`));
 }
 
+/** The commands, and for each rendered from a template the version it used (by index). */
+export interface RenderedSends {
+  commands: SendMessage[];
+  templates: (TemplateRef | undefined)[];
+}
+
 /**
  * The commands to accept: content sends as they are, templated ones rendered now, once, from the
  * named version (the latest when none is named). Runs when the request executes (never for a
@@ -64,23 +71,26 @@ export async function renderSends(
   accountId: string,
   inputs: readonly SendInput[],
   batch: boolean,
-): Promise<SendMessage[]> {
-  if (!inputs.some((input) => 'template' in input)) return inputs as SendMessage[];
+): Promise<RenderedSends> {
+  if (!inputs.some((input) => 'template' in input))
+    return { commands: inputs as SendMessage[], templates: [] };
   const em = orm.em.fork();
-  const templates = new Map<string, Promise<TemplateResource | undefined>>();
+  const loaded = new Map<string, Promise<TemplateResource | undefined>>();
   const load = (id: string, version: number | undefined) => {
     const key = `${id}@${version ?? 'latest'}`;
-    let found = templates.get(key);
+    let found = loaded.get(key);
     if (!found) {
       found = findTemplate(em, accountId, id, version);
-      templates.set(key, found);
+      loaded.set(key, found);
     }
     return found;
   };
   const commands: SendMessage[] = [];
+  const templates: (TemplateRef | undefined)[] = [];
   for (const [index, input] of inputs.entries()) {
     if (!('template' in input)) {
       commands.push(input);
+      templates.push(undefined);
       continue;
     }
     const what = batch ? `message ${index} of the batch` : 'the message';
@@ -126,6 +136,7 @@ export async function renderSends(
         `${what} (rendered from template ${id} version ${template.version})`,
       ),
     );
+    templates.push({ id: template.id, version: template.version });
   }
-  return commands;
+  return { commands, templates };
 }

@@ -8,21 +8,6 @@ export interface SeedRoutesOptions extends SendAcceptorOptions {
   callerId: string;
 }
 
-/** Each seed profile's own send routes (Pulsewave's are `/v1/messages` itself). */
-export const seedEndpointsByProfile: Record<string, readonly { method: 'POST'; route: string }[]> = {
-  txtly: [{ method: 'POST', route: '/emails' }],
-  getmailer: [{ method: 'POST', route: '/api/emails' }],
-  truedy: [
-    { method: 'POST', route: '/api/public/v1/calls' },
-    { method: 'POST', route: '/api/public/v1/batch-calls' },
-  ],
-};
-
-/** The seed routes the profile serves; none for a profile that is not a seed's. */
-export function seedEndpoints(profileName: string): readonly { method: 'POST'; route: string }[] {
-  return seedEndpointsByProfile[profileName] ?? [];
-}
-
 /**
  * A seed's vendor routes, served only under that seed's profile: its clients' requests run
  * unchanged, and another profile's users see no routes they never asked for. Each maps its body

@@ -352,6 +352,54 @@ describe('templates and sends (default profile)', () => {
     expect(texts).toEqual([expected.text, 'NEW Tom & <Jerry> 1042!', expected.text]);
   });
 
+  it('records the template version a send used: in the reply, the accepted event and the message read', async () => {
+    const template = await create({ name: 'code', channel: 'sms', text: 'Your code is {{code}}' });
+    const body = { to: '+15551234567', from: 'Acme', template: { id: template.id }, variables: { code: 7 } };
+    const v1 = await send(body, 'traced-v1');
+    expect(v1.status).toBe(202);
+    expect(v1.json.template).toEqual({ id: template.id, version: 1 });
+
+    // A later edit does not change what the first send says it used; a new send names version 2.
+    const edit = { text: 'Code: {{code}}' };
+    expect(
+      (await call(api, who, 'POST', `/v1/templates/${template.id}/versions`, edit, 'traced-edit')).status,
+    ).toBe(201);
+    const v2 = await send(body, 'traced-v2');
+    expect(v2.json.template).toEqual({ id: template.id, version: 2 });
+    const batch = await send(
+      {
+        messages: [
+          { ...body, template: { id: template.id, version: 1 } },
+          { channel: 'sms', to: '+15551234568', from: 'Acme', text: 'plain' },
+        ],
+      },
+      'traced-batch',
+      '/v1/messages/batch',
+    );
+    expect(batch.status).toBe(202);
+    expect(batch.json.messages.map((message: { template?: unknown }) => message.template)).toEqual([
+      { id: template.id, version: 1 },
+      undefined,
+    ]);
+
+    const read = await call(api, who, 'GET', `/v1/messages/${v1.json.id}`);
+    expect(read.json.template).toEqual({ id: template.id, version: 1 });
+    expect(read.json.events[0]).toMatchObject({
+      type: 'MessageAccepted',
+      data: { template: { id: template.id, version: 1 } },
+    });
+    const { rows } = await runSql<{ data: { template?: unknown } }>(
+      api.orm.em.fork(),
+      `SELECT data FROM message_events WHERE stream_id = $1 AND type = 'MessageAccepted'`,
+      [v2.json.id],
+    );
+    expect(rows[0]?.data.template).toEqual({ id: template.id, version: 2 });
+    // A send with content names no template.
+    const plain = await call(api, who, 'GET', `/v1/messages/${batch.json.messages[1].id}`);
+    expect(plain.status).toBe(200);
+    expect(plain.json.template).toBeUndefined();
+  });
+
   it('renders each templated item of a batch, beside items with content', async () => {
     const template = await create({ name: 'code', channel: 'sms', text: 'Your code is {{code}}' });
     const answer = await send(

@@ -1,3 +1,4 @@
+import { WebhookEndpoint } from '@exactly/contracts';
 import { idempotencyProfileNames } from '@exactly/idempotency';
 import { runSql } from '@exactly/persistence';
 import { startTestServer, type TestServer } from './testing/startTestServer.js';
@@ -108,6 +109,9 @@ describe.each(idempotencyProfileNames)('creating a webhook endpoint under the %s
     const listed = list.body.data as { id: string; secret?: string }[];
     expect(listed.map((endpoint) => endpoint.id)).toEqual([first.body.id]);
     expect(listed[0]?.secret).toBeUndefined();
+    // The answers are what the one contract (used by the SDK and the dashboard) says they are.
+    expect(() => WebhookEndpoint.parse(first.body)).not.toThrow();
+    expect(() => WebhookEndpoint.array().parse(listed)).not.toThrow();
   });
 });
 

@@ -1,5 +1,10 @@
+import {
+  CreateWebhookEndpoint,
+  UpdateWebhookEndpoint,
+  WebhookDelivery,
+  WebhookEndpoint,
+} from '@exactly/contracts';
 import { z } from 'zod';
-import { CreateWebhookEndpoint, UpdateWebhookEndpoint } from './webhookEndpointsRoutes.js';
 
 /** What the document's builder shares with this part of it. */
 export interface OpenApiParts {
@@ -25,34 +30,6 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
   return rest;
 }
 
-const nullableString = { type: ['string', 'null'] };
-const WebhookEndpoint = {
-  type: 'object',
-  required: ['id', 'accountId', 'url', 'eventTypes', 'disabled', 'health', 'createdAt', 'updatedAt'],
-  properties: {
-    id: { type: 'string' },
-    accountId: { type: 'string' },
-    url: { type: 'string', format: 'uri' },
-    description: nullableString,
-    eventTypes: { type: ['array', 'null'], items: { type: 'string' }, description: 'null: every type' },
-    disabled: { type: 'boolean' },
-    disabledAt: { type: ['string', 'null'], format: 'date-time' },
-    disabledReason: nullableString,
-    health: {
-      type: 'object',
-      required: ['failingStreak'],
-      properties: {
-        lastSuccessAt: { type: ['string', 'null'], format: 'date-time' },
-        lastFailureAt: { type: ['string', 'null'], format: 'date-time' },
-        lastError: nullableString,
-        failingStreak: { type: 'integer', minimum: 0 },
-      },
-    },
-    createdAt: { type: 'string', format: 'date-time' },
-    updatedAt: { type: 'string', format: 'date-time' },
-  },
-};
-
 const endpointExample = {
   id: 'whe_01938a7c2d4e7f00a1b2c3d4e5f60718',
   accountId: 'acc_01938a7c2d4e7f00a1b2c3d4e5f60001',
@@ -75,7 +52,7 @@ const endpointExample = {
 export const webhookEndpointsSchemas = {
   CreateWebhookEndpoint: jsonSchema(CreateWebhookEndpoint, 'input'),
   UpdateWebhookEndpoint: jsonSchema(UpdateWebhookEndpoint, 'input'),
-  WebhookEndpoint,
+  WebhookEndpoint: jsonSchema(WebhookEndpoint, 'output'),
   CreatedWebhookEndpoint: {
     allOf: [
       ref('WebhookEndpoint'),
@@ -88,21 +65,7 @@ export const webhookEndpointsSchemas = {
       },
     ],
   },
-  WebhookDelivery: {
-    type: 'object',
-    properties: {
-      id: { type: 'string', description: 'The webhook-id header: the same on every retry and replay' },
-      eventType: { type: 'string' },
-      messageId: { type: 'string' },
-      version: { type: 'integer' },
-      occurredAt: { type: 'string', format: 'date-time' },
-      state: { type: 'string', enum: ['pending', 'delivered', 'failed'] },
-      attempts: { type: 'integer' },
-      lastStatus: { type: ['integer', 'null'] },
-      lastError: nullableString,
-      deliveredAt: { type: ['string', 'null'], format: 'date-time' },
-    },
-  },
+  WebhookDelivery: jsonSchema(WebhookDelivery, 'output'),
   WebhookPayload: {
     type: 'object',
     required: ['type', 'timestamp', 'data'],

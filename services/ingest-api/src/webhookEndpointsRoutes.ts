@@ -1,4 +1,5 @@
 import { validated } from '@exactly/config';
+import { CreateWebhookEndpoint, UpdateWebhookEndpoint, type WebhookEndpoint } from '@exactly/contracts';
 import { ExactlyError } from '@exactly/errors';
 import {
   createIdempotencyEngine,
@@ -21,7 +22,6 @@ import {
   rotateWebhookSecret,
   setWebhookEndpointDisabled,
   updateWebhookEndpoint,
-  type WebhookEndpoint,
 } from '@exactly/webhooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -38,27 +38,6 @@ export interface WebhookEndpointsRoutesOptions {
   leaseMs: number;
   waitTimeoutMs: number;
 }
-
-const EventTypes = z
-  .array(z.string().regex(/^[A-Za-z][A-Za-z0-9._-]{0,63}$/, 'an event type such as MessageAccepted'))
-  .min(1)
-  .max(50)
-  .nullable();
-
-export const CreateWebhookEndpoint = z.strictObject({
-  url: z.string().max(2_048),
-  description: z.string().max(500).optional(),
-  /** The event types delivered (e.g. MessageAccepted, MessageFailed); omitted or null: every type. */
-  eventTypes: EventTypes.optional(),
-});
-
-export const UpdateWebhookEndpoint = z
-  .strictObject({
-    url: z.string().max(2_048).optional(),
-    description: z.string().max(500).nullable().optional(),
-    eventTypes: EventTypes.optional(),
-  })
-  .refine((change) => Object.keys(change).length > 0, 'name at least one of url, description, eventTypes');
 
 const Disable = z.strictObject({ reason: z.string().max(500).optional() });
 const Replay = z.strictObject({ since: z.iso.datetime({ offset: true }) });

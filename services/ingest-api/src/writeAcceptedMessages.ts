@@ -114,6 +114,7 @@ function messageAccepted(message: AcceptedMessage): MessageAccepted {
       from: message.command.from,
       idempotencyKey: message.messageKey,
       ...(message.batchId === undefined ? {} : { batchId: message.batchId }),
+      ...(message.template === undefined ? {} : { template: message.template }),
     },
     metadata: { requestId: message.requestId, traceparent: message.traceparent },
   };

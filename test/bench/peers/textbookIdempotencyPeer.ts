@@ -16,6 +16,7 @@ import { newId } from '@exactly/persistence';
 import Fastify from 'fastify';
 import pg from 'pg';
 import { rawParameters, writeCommandRows } from '../lib/ingestSql.ts';
+import { createAuthenticator } from './authenticate.ts';
 
 const pool = new pg.Pool({
   connectionString: process.env.DATABASE_URL,
@@ -28,24 +29,7 @@ await pool.query(`CREATE TABLE IF NOT EXISTS textbook_idempotency (
   created_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (account_id, idempotency_key))`);
 
-// API keys as the ingest API stores them (SHA-256), cached like its 2 s auth cache (forever here).
-const keys = new Map<string, { accountId: string; keyId: string }>();
-async function authenticate(header: string | undefined) {
-  const secret = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
-  if (!secret) return undefined;
-  const cached = keys.get(secret);
-  if (cached) return cached;
-  const hash = createHash('sha256').update(secret, 'utf8').digest();
-  const { rows } = await pool.query<{ id: string; account_id: string }>(
-    'SELECT id, account_id FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL',
-    [hash],
-  );
-  const row = rows[0];
-  if (!row) return undefined;
-  const caller = { accountId: row.account_id, keyId: row.id };
-  keys.set(secret, caller);
-  return caller;
-}
+const authenticate = createAuthenticator(pool);
 
 const app = Fastify({ logger: false });
 

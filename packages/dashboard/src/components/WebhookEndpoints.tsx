@@ -1,7 +1,7 @@
+import type { WebhookEndpoint } from '@exactly/contracts';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { dateTime } from '../format.js';
-import type { WebhookEndpointView } from '../model.js';
 
 /**
  * Each webhook endpoint's health, read again with every snapshot: when it last succeeded and
@@ -15,7 +15,7 @@ export function WebhookEndpoints({
   refreshAt: string;
   onFailure(error: unknown): void;
 }) {
-  const [endpoints, setEndpoints] = useState<WebhookEndpointView[] | undefined>();
+  const [endpoints, setEndpoints] = useState<WebhookEndpoint[] | undefined>();
   useEffect(() => {
     api
       .webhookEndpoints()

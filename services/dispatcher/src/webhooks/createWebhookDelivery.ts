@@ -1,9 +1,11 @@
 import type { Logger } from '@exactly/observability';
 import type { Orm } from '@exactly/persistence';
 import type { Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
 import type { DispatcherConfig } from '../config.js';
 import { delay } from '../delay.js';
 import { createWebhookConsumer } from './createWebhookConsumer.js';
+import { createWebhookMetrics } from './createWebhookMetrics.js';
 import { createWebhookSender } from './createWebhookSender.js';
 
 export interface WebhookDelivery {
@@ -21,6 +23,7 @@ export function createWebhookDelivery(deps: {
   orm: Orm;
   kafka: Kafka;
   logger: Logger;
+  registry: Registry;
   onFatal: (error: Error) => void;
 }): WebhookDelivery {
   const { config, orm, logger } = deps;
@@ -35,6 +38,7 @@ export function createWebhookDelivery(deps: {
     retryMaxDelayMs: config.WEBHOOK_RETRY_MAX_DELAY,
     retryPeriodMs: config.WEBHOOK_RETRY_PERIOD,
     allowPrivateAddresses: config.WEBHOOKS_ALLOW_PRIVATE_URLS,
+    metrics: createWebhookMetrics(deps.registry, { orm, logger }),
   });
   const consumer = createWebhookConsumer({
     kafka: deps.kafka,

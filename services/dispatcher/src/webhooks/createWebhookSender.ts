@@ -9,6 +9,7 @@ import {
   signWebhook,
 } from '@exactly/webhooks';
 import { delay } from '../delay.js';
+import type { WebhookMetrics } from './createWebhookMetrics.js';
 import { postWebhook } from './postWebhook.js';
 
 export interface WebhookSenderOptions {
@@ -23,6 +24,7 @@ export interface WebhookSenderOptions {
   /** How long a delivery is retried from its first attempt (or its replay) before it fails. */
   retryPeriodMs: number;
   allowPrivateAddresses: boolean;
+  metrics?: WebhookMetrics;
 }
 
 export interface WebhookSender {
@@ -75,6 +77,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
       },
       async (span) => {
         const traced = tracingEnabled() ? traceparentOf(span) : undefined;
+        const started = performance.now();
         const result = await postWebhook(
           delivery.url,
           delivery.payload,
@@ -82,6 +85,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
           { allowPrivateAddresses: options.allowPrivateAddresses, timeoutMs: options.timeoutMs },
         );
         const decided = outcomeOf(result, delivery, options, new Date());
+        options.metrics?.observeAttempt(decided, (performance.now() - started) / 1_000);
         span.setAttribute('exactly.webhook.outcome', decided.kind);
         return decided;
       },

@@ -16,6 +16,8 @@ const { admin, producer, topicForThisTest } = dispatcherTestKafka();
 let orm: Orm;
 const running: RunningDispatcher[] = [];
 const receivers: WebhookReceiver[] = [];
+/** Every endpoint this file made: a test that counts attempts disables the others' leftovers. */
+const endpoints: string[] = [];
 
 beforeAll(async () => {
   orm = await openOrm({ databaseUrl, poolSize: 12 });
@@ -40,6 +42,7 @@ async function setUp(extra: Record<string, string> = {}) {
   const receiver = await new WebhookReceiver(secret).start();
   receivers.push(receiver);
   const endpointId = `whe_${randomUUID().replaceAll('-', '')}`;
+  endpoints.push(endpointId);
   await insertWebhookEndpoints(orm.em.fork(), [
     { id: endpointId, accountId, url: receiver.url, description: null, eventTypes: null, secret },
   ]);
@@ -224,5 +227,54 @@ describe("replaying an endpoint's deliveries from a time", () => {
     );
     for (const delivery of replayed) expect(delivery.id).toBe(firstIds.get(delivery.body.data.messageId));
     expect(replayed.every((delivery) => delivery.verified)).toBe(true);
+  }, 120_000);
+});
+
+describe('the webhook metrics over a delivery that fails once, then succeeds', () => {
+  it('count each attempt by outcome, time it, and show the delivery in the retry backlog while it waits', async () => {
+    // A long first backoff (2.5 to 5 s with equal jitter): the wait for the retry is seen for sure.
+    const { eventsTopic, accountId, endpointId, receiver, start } = await setUp({
+      WEBHOOK_RETRY_BASE_DELAY: '5s',
+      WEBHOOK_RETRY_MAX_DELAY: '5s',
+    });
+    // The sender claims every due delivery: earlier tests' unfinished ones would be counted too.
+    await runSql(
+      orm.em.fork(),
+      'UPDATE webhook_endpoints SET disabled_at = now() WHERE id = ANY($1::text[]) AND id <> $2',
+      [endpoints, endpointId],
+    );
+    receiver.failFirst = 1;
+    await publishEvents(eventsTopic, accountId, 1);
+    const { registry } = await start();
+    /** A sample of a metric on this dispatcher's registry (a histogram's `_count` by `sample`). */
+    const value = async (name: string, labels: Record<string, string> = {}, sample = name) => {
+      const metric = await registry.getSingleMetric(name)?.get();
+      const found = metric?.values.find(
+        (candidate) =>
+          ((candidate as { metricName?: string }).metricName ?? name) === sample &&
+          Object.entries(labels).every(([key, label]) => candidate.labels[key] === label),
+      );
+      return found?.value ?? 0;
+    };
+    const seconds = 'dispatcher_webhook_attempt_seconds';
+
+    await eventually(
+      'the failed attempt counted',
+      async () => (await value('dispatcher_webhook_attempts_total', { outcome: 'retried' })) === 1,
+      60_000,
+    );
+    // Other tests share the database: at least this delivery waits for its retry.
+    expect(await value('dispatcher_webhook_retry_backlog')).toBeGreaterThanOrEqual(1);
+    expect(await value('dispatcher_webhook_attempts_total', { outcome: 'delivered' })).toBe(0);
+
+    await eventually('the retry delivered', () => receiver.processed.size === 1, 60_000);
+    await eventually(
+      'the delivery counted',
+      async () => (await value('dispatcher_webhook_attempts_total', { outcome: 'delivered' })) === 1,
+    );
+    expect(await value('dispatcher_webhook_attempts_total', { outcome: 'retried' })).toBe(1);
+    expect(await value('dispatcher_webhook_attempts_total', { outcome: 'failed' })).toBe(0);
+    expect(await value(seconds, { outcome: 'retried' }, `${seconds}_count`)).toBe(1);
+    expect(await value(seconds, { outcome: 'delivered' }, `${seconds}_count`)).toBe(1);
   }, 120_000);
 });
