@@ -4,7 +4,7 @@ import type { Orm } from '@exactly/persistence';
 import { delay } from '../delay.js';
 import type { DispatcherMetrics } from '../dispatcherMetrics.js';
 import type { ProviderLane } from '../providers/createProviders.js';
-import { ambiguous, failure, type SendOutcome } from '../providers/provider.js';
+import { ambiguous, failure, type SendOutcome, type SendRequest } from '../providers/provider.js';
 import { Wakeup } from '../wakeup.js';
 import {
   type ClaimedEffect,
@@ -216,6 +216,18 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
   async function call(effect: ClaimedEffect, lane: ProviderLane): Promise<AttemptOutcome | undefined> {
     const wait = lane.rateLimit.reserve();
     if (wait > 0) await delay(wait);
+    const sendsWithOutcome = lane.provider.withOutcome;
+    if (sendsWithOutcome !== undefined) {
+      // The send is made by the transaction that records it, fenced by the claim token there: no
+      // write-ahead record, and no unknown outcome (a crash before that commit sent nothing).
+      return {
+        effect,
+        outcome: { status: 'accepted', replayed: false, providerMessageId: effect.providerKey },
+        finishedAt: new Date(),
+        onAmbiguous: lane.onAmbiguous,
+        sendWithOutcome: { via: sendsWithOutcome, request: sendRequest(effect) },
+      };
+    }
     const startedAt = await startCall(effect);
     // A process paused between the record and the call must not call once its lease may be over
     // (the call itself can take up to the provider timeout).
@@ -240,16 +252,7 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
     let outcome: SendOutcome;
     try {
       outcome = await inProviderCallSpan(effect.provider, () =>
-        lane.provider.send(
-          {
-            providerKey: effect.providerKey,
-            messageId: effect.messageId,
-            accountId: effect.accountId,
-            attempt: effect.attempt,
-            message: effect.request,
-          },
-          timeout,
-        ),
+        lane.provider.send(sendRequest(effect), timeout),
       );
     } catch (error) {
       outcome = timeout.aborted ? ambiguous(error) : failure(error, true);
@@ -387,5 +390,15 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
       await Promise.all(drains);
       clearInterval(renewTimer);
     },
+  };
+}
+
+function sendRequest(effect: ClaimedEffect): SendRequest {
+  return {
+    providerKey: effect.providerKey,
+    messageId: effect.messageId,
+    accountId: effect.accountId,
+    attempt: effect.attempt,
+    message: effect.request,
   };
 }
