@@ -14,7 +14,8 @@ import {
   startCalls,
   withdrawCallStart,
 } from './claimEffects.js';
-import { inEffectSpan, inProviderCallSpan, loadEffectTraces } from './effectSpans.js';
+import type { EffectHandoff } from './effectHandoff.js';
+import { inEffectSpan, inProviderCallSpan, loadEffectTraces, traceEffect } from './effectSpans.js';
 import { type AttemptOutcome, type RecordedOutcome, recordOutcomes } from './recordOutcomes.js';
 import type { RetryPolicy } from './retryDelay.js';
 
@@ -47,6 +48,8 @@ export interface EffectExecutor {
   start(): void;
   /** New effects may be due: claim now rather than at the next poll. */
   wake(): void;
+  /** For the inbox stage: new effects claimed at creation and handed over in memory. */
+  readonly handoff: EffectHandoff;
   /** Stops claiming, lets calls in flight finish and record (up to `graceMs`), then returns. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -77,6 +80,8 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
   let running = false;
   let loopDone: Promise<void> = Promise.resolve();
   const inFlight = new Map<string, number>([...lanes.keys()].map((name) => [name, 0]));
+  // Room promised to inbox transactions for effects they create claimed (see `handoff`).
+  const reserved = new Map<string, number>([...lanes.keys()].map((name) => [name, 0]));
   let totalInFlight = 0;
   let allDone: (() => void) | undefined;
 
@@ -333,7 +338,7 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
   /** Claims for one provider if it has room; returns how many it claimed. */
   async function claimFor(name: string, lane: ProviderLane): Promise<number> {
     if (waiting.length >= maxUnrecorded) return 0;
-    const free = lane.concurrency - (inFlight.get(name) ?? 0);
+    const free = lane.concurrency - (inFlight.get(name) ?? 0) - (reserved.get(name) ?? 0);
     // Claim again only when a fair share of the slots is free: fewer, larger claims.
     if (free < Math.max(1, Math.floor(Math.min(claimBatch, lane.concurrency) / 4))) return 0;
     const limit = Math.min(free, claimBatch, lane.rateLimit.availableWithin(leaseMs / 4));
@@ -366,7 +371,37 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
     }
   }
 
+  const handoff: EffectHandoff = {
+    leaseMs,
+    reserve(provider, wanted) {
+      const lane = lanes.get(provider);
+      if (!running || lane === undefined || waiting.length >= maxUnrecorded) return 0;
+      const taken = reserved.get(provider) ?? 0;
+      const free = lane.concurrency - (inFlight.get(provider) ?? 0) - taken;
+      const granted = Math.max(
+        0,
+        Math.min(wanted, free, lane.rateLimit.availableWithin(leaseMs / 4) - taken),
+      );
+      reserved.set(provider, taken + granted);
+      return granted;
+    },
+    cancel(effects) {
+      for (const effect of effects) reserved.set(effect.provider, (reserved.get(effect.provider) ?? 1) - 1);
+    },
+    hand(effects, traceparents) {
+      handoff.cancel(effects);
+      for (const effect of effects) {
+        const lane = lanes.get(effect.provider);
+        // Stopping: the lease runs out and the attempt is taken over as not started, same key.
+        if (!running || lane === undefined) continue;
+        traceEffect(effect, traceparents.get(effect.messageId));
+        launch(effect, lane);
+      }
+    },
+  };
+
   return {
+    handoff,
     start() {
       if (running) return;
       running = true;
