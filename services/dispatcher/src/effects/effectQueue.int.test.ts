@@ -207,6 +207,13 @@ describe('the effect queue', () => {
           type: 'ProviderAccepted',
           data: { attempt: 1, replayed: false },
         });
+        // A first attempt that succeeded has no attempt row: the effect and the event say it all.
+        const { rows: attempts } = await runSql(
+          orm.em.fork(),
+          'SELECT attempt FROM effect_attempts WHERE effect_id = $1',
+          [effectIdFor(command.messageId)],
+        );
+        expect(attempts).toEqual([]);
       } finally {
         await executor.stop(5_000);
         await executorOrm.close();

@@ -135,9 +135,15 @@ async function writeOutcomes(
     projections.push({ id: message.id, status: after.status ?? message.status, version: after.version });
   }
   // The attempts, the events with their outbox rows and the projection: one round trip.
+  const firstSuccesses = recorded.filter(isFirstSuccess);
+  const others = recorded.filter((item) => !isFirstSuccess(item));
   await recordMessageEvents(tx, appends, {
     topic: eventsTopic,
-    also: [attemptsInsert(recorded), projectionUpdateStatement(projections)],
+    also: [
+      ...(others.length > 0 ? [attemptsInsert(others)] : []),
+      ...(firstSuccesses.length > 0 ? [heldAttemptsSettled(firstSuccesses)] : []),
+      projectionUpdateStatement(projections),
+    ],
   });
   return recorded.map(
     ({ effect, outcome, finishedAt, decision }): RecordedOutcome => ({
@@ -180,6 +186,40 @@ async function sendWithOutcomes(
       outcome: { status: 'accepted', replayed: !sentNow.has(key), providerMessageId: key },
     });
   });
+}
+
+/**
+ * A first attempt, not resumed, that succeeded: its `effect_attempts` row would say nothing the
+ * effect row (provider, attempt, resumes, attempt_started_at, finished_at) and its
+ * `ProviderAccepted` event (replayed, provider message id) do not, so none is written
+ * (`listEffectAttempts` of `@exactly/operations` reads it from those). One row write less per
+ * command on the usual path.
+ */
+function isFirstSuccess(item: Plan): boolean {
+  return item.outcome.status === 'accepted' && item.effect.attempt === 1 && item.effect.resumes === 0;
+}
+
+/**
+ * The late answer of a first attempt that was held: its row (outcome `ambiguous`) exists and
+ * becomes `accepted`. Where no row exists (the usual first success) this writes nothing.
+ */
+function heldAttemptsSettled(recorded: readonly Plan[]): SqlStatement {
+  return {
+    text: `UPDATE effect_attempts a SET outcome = 'accepted', replayed = v.replayed,
+              provider_message_id = v.provider_message_id, error = NULL, finished_at = v.finished_at
+         FROM unnest($1::text[], $2::int[], $3::bool[], $4::text[], $5::timestamptz[])
+           AS v(effect_id, attempt, replayed, provider_message_id, finished_at)
+        WHERE a.effect_id = v.effect_id AND a.attempt = v.attempt`,
+    parameters: [
+      recorded.map((item) => item.effect.id),
+      recorded.map((item) => item.effect.attempt),
+      recorded.map((item) => item.outcome.status === 'accepted' && item.outcome.replayed),
+      recorded.map((item) =>
+        item.outcome.status === 'accepted' ? (item.outcome.providerMessageId ?? null) : null,
+      ),
+      recorded.map((item) => item.finishedAt),
+    ],
+  };
 }
 
 /** One `effect_attempts` row per recorded outcome. */
