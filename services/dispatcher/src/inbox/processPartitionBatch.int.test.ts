@@ -147,6 +147,13 @@ describe('new effects claimed at creation by the executor of the process that cr
         leased: true,
       });
     }
+    // The request in memory is sent as the very bytes a later attempt reads from the row.
+    const { rows: requests } = await runSql<{ request: unknown }>(
+      orm.em.fork(),
+      'SELECT request FROM effects WHERE id = $1',
+      [handed[0]?.id],
+    );
+    expect(JSON.stringify(handed[0]?.request)).toBe(JSON.stringify(requests[0]?.request));
     expect(rows.get(commands[2]?.messageId ?? '')).toMatchObject({
       state: 'pending',
       attempt: 0,

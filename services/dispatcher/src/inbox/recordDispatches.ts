@@ -11,6 +11,7 @@ import { runStatements, type SqlStatement } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ClaimedEffect } from '../effects/claimEffects.js';
 import type { EffectHandoff } from '../effects/effectHandoff.js';
+import { inJsonbKeyOrder } from '../effects/inJsonbKeyOrder.js';
 import { type NewEffect, queueEffectsStatement } from '../effects/queueEffectsStatement.js';
 
 /** A command the decider dispatched: its message's state before, the effect to queue and the events. */
@@ -94,7 +95,8 @@ function claimAtCreation(
         accountId: effect.accountId,
         provider,
         providerKey: effect.messageId,
-        request: effect.request as ClaimedEffect['request'],
+        // The bytes a later attempt sends, read from the row: the same key order.
+        request: inJsonbKeyOrder(effect.request) as ClaimedEffect['request'],
         attempt: 1,
         maxAttempts: context.maxAttempts,
         claimToken,
