@@ -4,7 +4,9 @@
  *   ingest (one transaction: record + message + outbox row)
  *     -> relay (publish, then mark published; a crash between re-publishes)
  *     -> topic (append-only; a deliberate replay rewinds the consumer)
- *     -> dispatcher (one transaction per record: inbox + effect + stored offset)
+ *     -> dispatcher (one transaction per record: inbox + effect + stored offset; the effect is
+ *        created already claimed by the dispatcher's own executor, worker 1, and handed to it in
+ *        memory after the commit)
  *     -> effect executors (claim with a fencing epoch, write-ahead attempt, call, outcome)
  *     -> provider (never deduplicates: every call counts)
  *
@@ -111,10 +113,16 @@ end:
 /* Every command committed before c has been taken up already (N = 2: command 0 before 1). */
 #define takenUpInOrder(c) (c == 0 || !accepted[0] || inbox[0])
 
+#define HANDLER 1
+
+/* The effect is created claimed by the dispatcher's executor (pending its start, owner worker 1)
+   and handed over in memory with the commit. Any other worker can still take it over, as after
+   its lease ran out (a dead or paused process): the model lets a claim happen at any time. */
 inline createEffect(c) {
   effect[c] = true;
   effectsMade[c]++;
-  effectState[c] = PENDING
+  effectState[c] = PENDING;
+  owner[c] = HANDLER
 }
 
 active proctype Dispatcher() {
@@ -164,8 +172,8 @@ inline afterAmbiguity(c) {
 #endif
 }
 
-/* One worker's turn on effect c: claim, write-ahead start (fenced), call, outcome. */
-inline work(c) {
+/* A claim of effect c: a pending one, or one whose attempt started under a claim that lapsed. */
+inline claim(c) {
   atomic {
     if
     :: effectState[c] == STARTED ->
@@ -180,7 +188,11 @@ inline work(c) {
     :: else -> skip
     fi;
     owner[c] = me
-  };
+  }
+}
+
+/* The attempt under this worker's claim: write-ahead start (fenced), call, outcome. */
+inline startAndCall(c) {
   /* Write-ahead: the attempt is recorded as started in a transaction fenced by the claim, then
      the provider is called (the provider never deduplicates: every call counts). */
   atomic {
@@ -224,8 +236,13 @@ proctype Worker(byte me) {
   bool allowed;
 end:
   do
-  :: atomic { claimable(0) -> c = 0 }; work(c)
-  :: atomic { claimable(1) -> c = 1 }; work(c)
+  :: atomic { claimable(0) -> c = 0 }; claim(c); startAndCall(c)
+  :: atomic { claimable(1) -> c = 1 }; claim(c); startAndCall(c)
+  /* An effect created claimed for this worker (handed over in memory): no claim of its own, straight
+     to the fenced start. (Allowed whenever it owns a pending effect: after its own claim that
+     step would change nothing.) */
+  :: atomic { me == HANDLER && effect[0] && effectState[0] == PENDING && owner[0] == me -> c = 0 }; startAndCall(c)
+  :: atomic { me == HANDLER && effect[1] && effectState[1] == PENDING && owner[1] == me -> c = 1 }; startAndCall(c)
   od
 }
 

@@ -53,13 +53,14 @@ describe('the send protocol, model-checked', () => {
     const verdict = await check(['HOLD', 'MAX_CRASHES=2']);
     expect(verdict).toMatchObject({ errors: 0, violated: undefined });
     expect(verdict.states).toBeGreaterThan(1_000_000);
-  });
+    // Minutes on a loaded machine (the search alone has 5 minutes: spawnSync's timeout).
+  }, 600_000);
 
   it('holds every invariant under the retry policy (a provider that honours the key)', async () => {
     const verdict = await check([]);
     expect(verdict).toMatchObject({ errors: 0, violated: undefined });
     expect(verdict.states).toBeGreaterThan(1_000_000);
-  });
+  }, 600_000);
 
   it('reaches what it checks: a sent command, a held one, and a retried call', async () => {
     expect((await check(['WITNESS_SENT'])).violated).toBe('effectState[i]!=2');

@@ -81,6 +81,7 @@ export function createDispatcher(deps: DispatcherDependencies): Dispatcher {
     batchRetryMaxDelayMs: config.BATCH_RETRY_MAX_DELAY,
     maxAttempts: config.EFFECT_MAX_ATTEMPTS,
     providerFor: providers.providerFor,
+    handoff: executor.handoff,
     onFatal: deps.onFatal ?? ((error) => logger.fatal({ err: error }, 'consumer stopped for good')),
     onCommitted: (result) => {
       if (result.dispatched > 0) executor.wake();

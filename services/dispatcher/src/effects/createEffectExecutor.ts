@@ -4,7 +4,7 @@ import type { Orm } from '@exactly/persistence';
 import { delay } from '../delay.js';
 import type { DispatcherMetrics } from '../dispatcherMetrics.js';
 import type { ProviderLane } from '../providers/createProviders.js';
-import { ambiguous, failure, type SendOutcome } from '../providers/provider.js';
+import { ambiguous, failure, type SendOutcome, type SendRequest } from '../providers/provider.js';
 import { Wakeup } from '../wakeup.js';
 import {
   type ClaimedEffect,
@@ -14,7 +14,8 @@ import {
   startCalls,
   withdrawCallStart,
 } from './claimEffects.js';
-import { inEffectSpan, inProviderCallSpan, loadEffectTraces } from './effectSpans.js';
+import type { EffectHandoff } from './effectHandoff.js';
+import { inEffectSpan, inProviderCallSpan, loadEffectTraces, traceEffect } from './effectSpans.js';
 import { type AttemptOutcome, type RecordedOutcome, recordOutcomes } from './recordOutcomes.js';
 import type { RetryPolicy } from './retryDelay.js';
 
@@ -47,6 +48,8 @@ export interface EffectExecutor {
   start(): void;
   /** New effects may be due: claim now rather than at the next poll. */
   wake(): void;
+  /** For the inbox stage: new effects claimed at creation and handed over in memory. */
+  readonly handoff: EffectHandoff;
   /** Stops claiming, lets calls in flight finish and record (up to `graceMs`), then returns. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -77,6 +80,8 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
   let running = false;
   let loopDone: Promise<void> = Promise.resolve();
   const inFlight = new Map<string, number>([...lanes.keys()].map((name) => [name, 0]));
+  // Room promised to inbox transactions for effects they create claimed (see `handoff`).
+  const reserved = new Map<string, number>([...lanes.keys()].map((name) => [name, 0]));
   let totalInFlight = 0;
   let allDone: (() => void) | undefined;
 
@@ -216,6 +221,18 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
   async function call(effect: ClaimedEffect, lane: ProviderLane): Promise<AttemptOutcome | undefined> {
     const wait = lane.rateLimit.reserve();
     if (wait > 0) await delay(wait);
+    const sendsWithOutcome = lane.provider.withOutcome;
+    if (sendsWithOutcome !== undefined) {
+      // The send is made by the transaction that records it, fenced by the claim token there: no
+      // write-ahead record, and no unknown outcome (a crash before that commit sent nothing).
+      return {
+        effect,
+        outcome: { status: 'accepted', replayed: false, providerMessageId: effect.providerKey },
+        finishedAt: new Date(),
+        onAmbiguous: lane.onAmbiguous,
+        sendWithOutcome: { via: sendsWithOutcome, request: sendRequest(effect) },
+      };
+    }
     const startedAt = await startCall(effect);
     // A process paused between the record and the call must not call once its lease may be over
     // (the call itself can take up to the provider timeout).
@@ -240,16 +257,7 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
     let outcome: SendOutcome;
     try {
       outcome = await inProviderCallSpan(effect.provider, () =>
-        lane.provider.send(
-          {
-            providerKey: effect.providerKey,
-            messageId: effect.messageId,
-            accountId: effect.accountId,
-            attempt: effect.attempt,
-            message: effect.request,
-          },
-          timeout,
-        ),
+        lane.provider.send(sendRequest(effect), timeout),
       );
     } catch (error) {
       outcome = timeout.aborted ? ambiguous(error) : failure(error, true);
@@ -330,7 +338,7 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
   /** Claims for one provider if it has room; returns how many it claimed. */
   async function claimFor(name: string, lane: ProviderLane): Promise<number> {
     if (waiting.length >= maxUnrecorded) return 0;
-    const free = lane.concurrency - (inFlight.get(name) ?? 0);
+    const free = lane.concurrency - (inFlight.get(name) ?? 0) - (reserved.get(name) ?? 0);
     // Claim again only when a fair share of the slots is free: fewer, larger claims.
     if (free < Math.max(1, Math.floor(Math.min(claimBatch, lane.concurrency) / 4))) return 0;
     const limit = Math.min(free, claimBatch, lane.rateLimit.availableWithin(leaseMs / 4));
@@ -363,7 +371,37 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
     }
   }
 
+  const handoff: EffectHandoff = {
+    leaseMs,
+    reserve(provider, wanted) {
+      const lane = lanes.get(provider);
+      if (!running || lane === undefined || waiting.length >= maxUnrecorded) return 0;
+      const taken = reserved.get(provider) ?? 0;
+      const free = lane.concurrency - (inFlight.get(provider) ?? 0) - taken;
+      const granted = Math.max(
+        0,
+        Math.min(wanted, free, lane.rateLimit.availableWithin(leaseMs / 4) - taken),
+      );
+      reserved.set(provider, taken + granted);
+      return granted;
+    },
+    cancel(effects) {
+      for (const effect of effects) reserved.set(effect.provider, (reserved.get(effect.provider) ?? 1) - 1);
+    },
+    hand(effects, traceparents) {
+      handoff.cancel(effects);
+      for (const effect of effects) {
+        const lane = lanes.get(effect.provider);
+        // Stopping: the lease runs out and the attempt is taken over as not started, same key.
+        if (!running || lane === undefined) continue;
+        traceEffect(effect, traceparents.get(effect.messageId));
+        launch(effect, lane);
+      }
+    },
+  };
+
   return {
+    handoff,
     start() {
       if (running) return;
       running = true;
@@ -387,5 +425,15 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
       await Promise.all(drains);
       clearInterval(renewTimer);
     },
+  };
+}
+
+function sendRequest(effect: ClaimedEffect): SendRequest {
+  return {
+    providerKey: effect.providerKey,
+    messageId: effect.messageId,
+    accountId: effect.accountId,
+    attempt: effect.attempt,
+    message: effect.request,
   };
 }

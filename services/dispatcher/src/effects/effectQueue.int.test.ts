@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readStream } from '@exactly/message-store';
 import { createLogger, createMetricsRegistry } from '@exactly/observability';
@@ -5,6 +8,7 @@ import { type Orm, openOrm, runSql } from '@exactly/persistence';
 import { eventually } from '@exactly/testkit';
 import { effectIdFor } from '../decide/decideCommand.js';
 import { createDispatcherMetrics } from '../dispatcherMetrics.js';
+import { createLogProvider } from '../providers/logProvider.js';
 import type { Provider, SendOutcome, SendRequest } from '../providers/provider.js';
 import { seedAccount, seedMessages } from '../testing/seedCommands.js';
 import { databaseUrl } from '../testing/testDispatcher.js';
@@ -82,6 +86,142 @@ describe('the effect queue', () => {
         'ProviderAccepted',
       ]);
       expect(events[2]?.data).toMatchObject({ attempt: 1, replayed: true });
+    });
+  });
+
+  describe("the log provider's send, made in the transaction that records its outcome", () => {
+    async function sendRows(messageId: string) {
+      const { rows } = await runSql<{ attempt: number }>(
+        orm.em.fork(),
+        'SELECT attempt FROM log_provider_sends WHERE provider_key = $1',
+        [messageId],
+      );
+      return rows;
+    }
+
+    it('is not made for an outcome whose claim was taken over, and is a replay when its key was sent before', async () => {
+      const folder = await mkdtemp(join(tmpdir(), 'exactly-log-'));
+      const log = createLogProvider({ orm, file: join(folder, 'sends.log') });
+      const via = log.withOutcome;
+      if (via === undefined) throw new Error('the log provider sends with its outcome');
+      try {
+        const command = await dispatched();
+        const [first] = await claimEffects(orm.em.fork(), { provider, limit: 10, leaseMs: 100 });
+        await sleep(200);
+        const [current] = await claimEffects(orm.em.fork(), { provider, limit: 10, leaseMs: 60_000 });
+        if (!first || !current) throw new Error('not claimed');
+        const request = (effect: typeof first) => ({
+          providerKey: effect.providerKey,
+          messageId: effect.messageId,
+          accountId: effect.accountId,
+          attempt: effect.attempt,
+          message: effect.request,
+        });
+        const stale = await recordOutcomes(
+          orm,
+          [
+            {
+              effect: first,
+              outcome: accepted,
+              finishedAt: new Date(),
+              sendWithOutcome: { via, request: request(first) },
+            },
+          ],
+          { eventsTopic: 't', retry },
+        );
+        expect(stale).toEqual([]);
+        expect(await sendRows(command.messageId)).toEqual([]);
+
+        const [recorded] = await recordOutcomes(
+          orm,
+          [
+            {
+              effect: current,
+              outcome: accepted,
+              finishedAt: new Date(),
+              sendWithOutcome: { via, request: request(current) },
+            },
+          ],
+          { eventsTopic: 't', retry },
+        );
+        expect(recorded?.outcome).toMatchObject({ status: 'accepted', replayed: false });
+        expect(await sendRows(command.messageId)).toEqual([{ attempt: 1 }]);
+
+        // The same key again (the operator's send-again, say): the row says it was sent; a replay.
+        await runSql(
+          orm.em.fork(),
+          "UPDATE effects SET state = 'pending', due_at = now(), attempt = 1 WHERE message_id = $1",
+          [command.messageId],
+        );
+        const [again] = await claimEffects(orm.em.fork(), { provider, limit: 10, leaseMs: 60_000 });
+        if (!again) throw new Error('not claimed');
+        await recordOutcomes(
+          orm,
+          [
+            {
+              effect: again,
+              outcome: accepted,
+              finishedAt: new Date(),
+              sendWithOutcome: { via, request: request(again) },
+            },
+          ],
+          { eventsTopic: 't', retry },
+        );
+        const events = await readStream(orm.em.fork(), command.messageId);
+        expect(
+          events.filter((event) => event.type === 'ProviderAccepted').map((event) => event.data),
+        ).toEqual([
+          expect.objectContaining({ attempt: 1, replayed: false }),
+          expect.objectContaining({ attempt: 2, replayed: true }),
+        ]);
+        expect(await sendRows(command.messageId)).toEqual([{ attempt: 1 }]);
+      } finally {
+        await log.close();
+        await rm(folder, { recursive: true, force: true });
+      }
+    });
+
+    it('is sent once by the executor, with no write-ahead record, and its line written after the commit', async () => {
+      const lane = `log-lane-${Date.now()}`;
+      const command = await dispatched(lane);
+      const folder = await mkdtemp(join(tmpdir(), 'exactly-log-'));
+      const file = join(folder, 'sends.log');
+      const log = createLogProvider({ orm, file });
+      const executorOrm = await openOrm({ databaseUrl, poolSize: 2 });
+      const executor = executorFor(executorOrm, log, { onAmbiguous: 'retry' }, lane);
+      executor.start();
+      try {
+        const effectRow = async () => {
+          const { rows } = await runSql<{ state: string; call_started_at: string | null }>(
+            orm.em.fork(),
+            'SELECT state, call_started_at FROM effects WHERE message_id = $1',
+            [command.messageId],
+          );
+          return rows;
+        };
+        await eventually('the outcome', async () => (await effectRow())[0]?.state === 'succeeded');
+        expect(await effectRow()).toEqual([{ state: 'succeeded', call_started_at: null }]);
+        expect(await sendRows(command.messageId)).toEqual([{ attempt: 1 }]);
+        const events = await readStream(orm.em.fork(), command.messageId);
+        expect(events.at(-1)).toMatchObject({
+          type: 'ProviderAccepted',
+          data: { attempt: 1, replayed: false },
+        });
+        // A first attempt that succeeded has no attempt row: the effect and the event say it all.
+        const { rows: attempts } = await runSql(
+          orm.em.fork(),
+          'SELECT attempt FROM effect_attempts WHERE effect_id = $1',
+          [effectIdFor(command.messageId)],
+        );
+        expect(attempts).toEqual([]);
+      } finally {
+        await executor.stop(5_000);
+        await executorOrm.close();
+        await log.close();
+      }
+      const lines = (await readFile(file, 'utf8')).trim().split('\n');
+      expect(lines.map((line) => JSON.parse(line).providerKey)).toEqual([command.messageId]);
+      await rm(folder, { recursive: true, force: true });
     });
   });
 
@@ -239,12 +379,11 @@ describe('the effect queue', () => {
       maxResumes: number;
       recordBatch: number;
     }> = {},
+    laneName = provider.name,
   ) {
     return createEffectExecutor({
       orm: executorOrm,
-      lanes: new Map([
-        [provider.name, { provider, concurrency: 4, rateLimit: new TokenBucket(0), onAmbiguous }],
-      ]),
+      lanes: new Map([[laneName, { provider, concurrency: 4, rateLimit: new TokenBucket(0), onAmbiguous }]]),
       logger: createLogger('effect-executor-test', 'silent'),
       metrics: createDispatcherMetrics(createMetricsRegistry('effect-executor-test')),
       claimBatch: 10,

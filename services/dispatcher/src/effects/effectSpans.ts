@@ -42,6 +42,11 @@ export async function loadEffectTraces(
   }
 }
 
+/** The trace an effect claimed at creation continues: its DispatchRequested event's, known in memory. */
+export function traceEffect(effect: ClaimedEffect, traceparent: string | undefined): void {
+  if (traceparent !== undefined && tracingEnabled()) traceparents.set(effect, traceparent);
+}
+
 /** Runs an attempt of an effect in its `effect` span, a child of the inbox span that queued it. */
 export function inEffectSpan<T>(effect: ClaimedEffect, work: () => Promise<T>): Promise<T> {
   return inSpan(

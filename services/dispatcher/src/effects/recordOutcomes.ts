@@ -11,7 +11,8 @@ import { inTransaction, type Orm, runSql, type SqlStatement } from '@exactly/per
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { decideOutcome, type EffectDecision, type OutcomeDecision } from '../decide/decideOutcome.js';
 import { keyedBatchPlans } from '../keyedBatchPlans.js';
-import type { SendOutcome } from '../providers/provider.js';
+import type { SendOutcome, SendRequest } from '../providers/provider.js';
+import type { SendsWithOutcome } from '../providers/sendsWithOutcome.js';
 import type { ClaimedEffect } from './claimEffects.js';
 import { type RetryPolicy, retryDelay } from './retryDelay.js';
 
@@ -21,6 +22,11 @@ export interface AttemptOutcome {
   finishedAt: Date;
   /** The provider's policy after an ambiguous outcome (default retry). */
   onAmbiguous?: 'retry' | 'hold';
+  /**
+   * A send not made yet: it is made in the transaction that records this outcome (only if the
+   * claim is still current), and `outcome` says accepted (a replay when the key was sent before).
+   */
+  sendWithOutcome?: { via: SendsWithOutcome; request: SendRequest };
 }
 
 export interface RecordedOutcome extends AttemptOutcome {
@@ -67,15 +73,24 @@ export async function recordOutcomes(
   { eventsTopic, retry, random = Math.random }: RecordOptions,
 ): Promise<RecordedOutcome[]> {
   if (outcomes.length === 0) return [];
-  const plans = outcomes.map((item) => plan(item, retry, random));
+  const replan = (item: AttemptOutcome) => plan(item, retry, random);
+  const plans = outcomes.map(replan);
+  const afterCommit: (() => void)[] = [];
   // inTransaction: the connection goes back to the pool even when the server ended the session.
-  return inTransaction(orm, (tx) => writeOutcomes(tx, plans, eventsTopic), keyedBatchPlans);
+  const recorded = await inTransaction(
+    orm,
+    (tx) => writeOutcomes(tx, plans, eventsTopic, { replan, afterCommit }),
+    keyedBatchPlans,
+  );
+  for (const then of afterCommit) then();
+  return recorded;
 }
 
 async function writeOutcomes(
   tx: EntityManager,
   plans: readonly Plan[],
   eventsTopic: string,
+  sending: { replan: (item: AttemptOutcome) => Plan; afterCommit: (() => void)[] },
 ): Promise<RecordedOutcome[]> {
   // The same effect can appear twice when its lease ended while its call was still running and
   // it was resumed: only the outcome carrying the current claim token counts.
@@ -89,8 +104,9 @@ async function writeOutcomes(
     plans.map((item) => item.outcome.status === 'accepted' || !item.outcome.retryable),
   ]);
   const current = new Set(rows.map((row) => `${row.id}/${row.claim_token}`));
-  const recorded = plans.filter((item) => current.has(`${item.effect.id}/${item.effect.claimToken}`));
-  if (recorded.length === 0) return [];
+  const fenced = plans.filter((item) => current.has(`${item.effect.id}/${item.effect.claimToken}`));
+  if (fenced.length === 0) return [];
+  const recorded = await sendWithOutcomes(tx, fenced, sending);
 
   // No row lock needed: the effect row locked by the UPDATE above is the only writer of these
   // streams now; the event store's primary key would still catch a concurrent append.
@@ -119,16 +135,91 @@ async function writeOutcomes(
     projections.push({ id: message.id, status: after.status ?? message.status, version: after.version });
   }
   // The attempts, the events with their outbox rows and the projection: one round trip.
+  const firstSuccesses = recorded.filter(isFirstSuccess);
+  const others = recorded.filter((item) => !isFirstSuccess(item));
   await recordMessageEvents(tx, appends, {
     topic: eventsTopic,
-    also: [attemptsInsert(recorded), projectionUpdateStatement(projections)],
+    also: [
+      ...(others.length > 0 ? [attemptsInsert(others)] : []),
+      ...(firstSuccesses.length > 0 ? [heldAttemptsSettled(firstSuccesses)] : []),
+      projectionUpdateStatement(projections),
+    ],
   });
-  return recorded.map(({ effect, outcome, finishedAt, decision }) => ({
-    effect,
-    outcome,
-    finishedAt,
-    decision,
-  }));
+  return recorded.map(
+    ({ effect, outcome, finishedAt, decision }): RecordedOutcome => ({
+      effect,
+      outcome,
+      finishedAt,
+      decision,
+    }),
+  );
+}
+
+/**
+ * The sends of providers that send in this transaction, made only for outcomes whose claim is
+ * still current (so a send commits with its outcome or not at all); a key sent before is a replay.
+ */
+async function sendWithOutcomes(
+  tx: EntityManager,
+  plans: readonly Plan[],
+  { replan, afterCommit }: { replan: (item: AttemptOutcome) => Plan; afterCommit: (() => void)[] },
+): Promise<Plan[]> {
+  const byProvider = new Map<SendsWithOutcome, SendRequest[]>();
+  for (const { sendWithOutcome } of plans) {
+    if (sendWithOutcome === undefined) continue;
+    const requests = byProvider.get(sendWithOutcome.via) ?? [];
+    requests.push(sendWithOutcome.request);
+    byProvider.set(sendWithOutcome.via, requests);
+  }
+  if (byProvider.size === 0) return [...plans];
+  const sentNow = new Set<string>();
+  for (const [via, requests] of byProvider) {
+    const sentAt = await via.write(tx, requests);
+    for (const key of sentAt.keys()) sentNow.add(key);
+    afterCommit.push(() => via.committed(requests, sentAt));
+  }
+  return plans.map((item) => {
+    if (item.sendWithOutcome === undefined) return item;
+    const key = item.sendWithOutcome.request.providerKey;
+    return replan({
+      ...item,
+      outcome: { status: 'accepted', replayed: !sentNow.has(key), providerMessageId: key },
+    });
+  });
+}
+
+/**
+ * A first attempt, not resumed, that succeeded: its `effect_attempts` row would say nothing the
+ * effect row (provider, attempt, resumes, attempt_started_at, finished_at) and its
+ * `ProviderAccepted` event (replayed, provider message id) do not, so none is written
+ * (`listEffectAttempts` of `@exactly/operations` reads it from those). One row write less per
+ * command on the usual path.
+ */
+function isFirstSuccess(item: Plan): boolean {
+  return item.outcome.status === 'accepted' && item.effect.attempt === 1 && item.effect.resumes === 0;
+}
+
+/**
+ * The late answer of a first attempt that was held: its row (outcome `ambiguous`) exists and
+ * becomes `accepted`. Where no row exists (the usual first success) this writes nothing.
+ */
+function heldAttemptsSettled(recorded: readonly Plan[]): SqlStatement {
+  return {
+    text: `UPDATE effect_attempts a SET outcome = 'accepted', replayed = v.replayed,
+              provider_message_id = v.provider_message_id, error = NULL, finished_at = v.finished_at
+         FROM unnest($1::text[], $2::int[], $3::bool[], $4::text[], $5::timestamptz[])
+           AS v(effect_id, attempt, replayed, provider_message_id, finished_at)
+        WHERE a.effect_id = v.effect_id AND a.attempt = v.attempt`,
+    parameters: [
+      recorded.map((item) => item.effect.id),
+      recorded.map((item) => item.effect.attempt),
+      recorded.map((item) => item.outcome.status === 'accepted' && item.outcome.replayed),
+      recorded.map((item) =>
+        item.outcome.status === 'accepted' ? (item.outcome.providerMessageId ?? null) : null,
+      ),
+      recorded.map((item) => item.finishedAt),
+    ],
+  };
 }
 
 /** One `effect_attempts` row per recorded outcome. */

@@ -5,6 +5,7 @@ import type { Orm } from '@exactly/persistence';
 import type { Batch, Kafka } from 'kafkajs';
 import { delay } from '../delay.js';
 import type { DispatcherMetrics } from '../dispatcherMetrics.js';
+import type { EffectHandoff } from '../effects/effectHandoff.js';
 import { createGroupConsumer } from './createGroupConsumer.js';
 import { type DecodedRecord, decodeRecord, headersToStrings } from './decodeRecord.js';
 import {
@@ -30,6 +31,8 @@ export interface CommandConsumerOptions {
   batchRetryMaxDelayMs: number;
   maxAttempts: number;
   providerFor: (channel: Channel) => string;
+  /** This process's executor, which takes new effects claimed at creation (see `EffectHandoff`). */
+  handoff?: EffectHandoff;
   /** Called after a batch that queued effects or outbox rows committed. */
   onCommitted: (result: PartitionBatchResult) => void;
   /** The consumer crashed and kafkajs will not restart it: the process should exit. */
@@ -64,6 +67,7 @@ export function createCommandConsumer(options: CommandConsumerOptions): CommandC
     providerFor: options.providerFor,
     maxAttempts: options.maxAttempts,
     transactionIdleTimeoutMs: options.sessionTimeoutMs,
+    handoff: options.handoff,
   });
 
   /** Tries a batch until it commits; undefined when the consumer stops or loses the partition first. */

@@ -1,4 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Orm, openOrm, runSql } from '@exactly/persistence';
+import { effectIdFor } from '../decide/decideCommand.js';
+import { type ClaimedEffect, claimEffects } from '../effects/claimEffects.js';
+import type { EffectHandoff } from '../effects/effectHandoff.js';
 import { seedAccount, seedMessages } from '../testing/seedCommands.js';
 import { databaseUrl } from '../testing/testDispatcher.js';
 import { decodeRecord } from './decodeRecord.js';
@@ -55,5 +59,138 @@ describe('a batch of a member that lost its partition, committing after the new 
       [`zombie-${accountId}`],
     );
     expect(rows).toEqual([{ next_offset: '120' }]);
+  });
+});
+
+describe('new effects claimed at creation by the executor of the process that creates them', () => {
+  function handoffGranting(room: number, leaseMs: number) {
+    const handed: ClaimedEffect[] = [];
+    const cancelled: ClaimedEffect[] = [];
+    const handoff: EffectHandoff = {
+      leaseMs,
+      reserve: (_provider, wanted) => {
+        const granted = Math.min(room, wanted);
+        room -= granted;
+        return granted;
+      },
+      cancel: (effects) => {
+        cancelled.push(...effects);
+      },
+      hand: (effects) => {
+        handed.push(...effects);
+      },
+    };
+    return { handoff, handed, cancelled };
+  }
+
+  async function batchOf(count: number) {
+    const accountId = await seedAccount(orm);
+    const commands = await seedMessages(orm, accountId, count);
+    const records = commands.map((command, index) =>
+      decodeRecord({
+        offset: String(index),
+        key: Buffer.from(command.record.key),
+        value: Buffer.from(command.record.value),
+        headers: command.record.headers,
+      }),
+    );
+    const context = (handoff: EffectHandoff): PartitionBatchContext => ({
+      groupId: `handoff-${accountId}`,
+      topic: 'handoff-topic',
+      partition: 0,
+      topicId: '6f1c1f0e-0000-4000-8000-000000000002',
+      eventsTopic: 'handoff-events',
+      deadLetterTopic: 'handoff-dead-letters',
+      providerFor: () => 'log',
+      maxAttempts: 3,
+      transactionIdleTimeoutMs: 10_000,
+      handoff,
+    });
+    return { commands, records, context };
+  }
+
+  async function effectRows(messageIds: readonly string[]) {
+    const { rows } = await runSql<{
+      message_id: string;
+      state: string;
+      attempt: number;
+      claim_token: string | null;
+      call_started_at: string | null;
+      leased: boolean;
+    }>(
+      orm.em.fork(),
+      `SELECT message_id, state, attempt, claim_token, call_started_at,
+              due_at > clock_timestamp() + interval '30 seconds' AS leased
+         FROM effects WHERE message_id = ANY($1::text[])`,
+      [messageIds],
+    );
+    return new Map(rows.map((row) => [row.message_id, row]));
+  }
+
+  it('inserts as many as the executor has room for in flight (attempt 1, a claim token, a lease) and hands them over after the commit; the rest pending', async () => {
+    const { commands, records, context } = await batchOf(3);
+    const { handoff, handed, cancelled } = handoffGranting(2, 60_000);
+    const result = await processPartitionBatch(orm, context(handoff), records);
+
+    expect(result.dispatched).toBe(3);
+    expect(cancelled).toEqual([]);
+    expect(handed.map((effect) => effect.messageId)).toEqual(commands.slice(0, 2).map((c) => c.messageId));
+    const rows = await effectRows(commands.map((command) => command.messageId));
+    for (const effect of handed) {
+      expect(effect).toMatchObject({ attempt: 1, resumed: false, resumes: 0, provider: 'log' });
+      expect(rows.get(effect.messageId)).toEqual({
+        message_id: effect.messageId,
+        state: 'in_flight',
+        attempt: 1,
+        claim_token: effect.claimToken,
+        call_started_at: null,
+        leased: true,
+      });
+    }
+    // The request in memory is sent as the very bytes a later attempt reads from the row.
+    const { rows: requests } = await runSql<{ request: unknown }>(
+      orm.em.fork(),
+      'SELECT request FROM effects WHERE id = $1',
+      [handed[0]?.id],
+    );
+    expect(JSON.stringify(handed[0]?.request)).toBe(JSON.stringify(requests[0]?.request));
+    expect(rows.get(commands[2]?.messageId ?? '')).toMatchObject({
+      state: 'pending',
+      attempt: 0,
+      claim_token: null,
+    });
+    // A live lease is not claimable; the pending one is.
+    const claimed = await claimEffects(orm.em.fork(), { provider: 'log', limit: 100, leaseMs: 60_000 });
+    expect(claimed.map((effect) => effect.messageId)).toContain(commands[2]?.messageId);
+    expect(claimed.map((effect) => effect.messageId)).not.toContain(commands[0]?.messageId);
+  });
+
+  it('once the lease of one never called runs out, any executor takes it over as the same attempt, not started', async () => {
+    const { commands, records, context } = await batchOf(1);
+    const { handoff, handed } = handoffGranting(1, 200);
+    await processPartitionBatch(orm, context(handoff), records);
+    expect(handed).toHaveLength(1);
+    await sleep(400);
+    const claimed = await claimEffects(orm.em.fork(), { provider: 'log', limit: 100, leaseMs: 60_000 });
+    const taken = claimed.find((effect) => effect.messageId === commands[0]?.messageId);
+    expect(taken).toMatchObject({ attempt: 1, resumed: false, resumes: 0 });
+    expect(taken?.claimToken).not.toBe(handed[0]?.claimToken);
+  });
+
+  it('gives the room back when the transaction does not commit, and hands nothing over', async () => {
+    const { commands, records, context } = await batchOf(2);
+    const [first] = commands;
+    if (!first) throw new Error('no command');
+    // An effect row already there makes the batch's insert fail.
+    await runSql(
+      orm.em.fork(),
+      `INSERT INTO effects (id, message_id, account_id, channel, provider, provider_key, request, max_attempts)
+       VALUES ($1, $2, $3, 'email', 'log', $2, '{}', 3)`,
+      [effectIdFor(first.messageId), first.messageId, first.accountId],
+    );
+    const { handoff, handed, cancelled } = handoffGranting(2, 60_000);
+    await expect(processPartitionBatch(orm, context(handoff), records)).rejects.toThrow();
+    expect(handed).toEqual([]);
+    expect(cancelled.map((effect) => effect.messageId)).toEqual(commands.map((command) => command.messageId));
   });
 });

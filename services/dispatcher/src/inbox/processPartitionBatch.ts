@@ -9,6 +9,8 @@ import {
   decideCommand,
   wasAccepted,
 } from '../decide/decideCommand.js';
+import type { ClaimedEffect } from '../effects/claimEffects.js';
+import type { EffectHandoff } from '../effects/effectHandoff.js';
 import { keyedBatchPlans } from '../keyedBatchPlans.js';
 import { lockStoredOffset, type StoredOffset, storeOffsetStatement } from './consumerOffsets.js';
 import type { DecodedRecord } from './decodeRecord.js';
@@ -30,6 +32,8 @@ export interface PartitionBatchContext {
   maxAttempts: number;
   /** A transaction left idle this long (its process paused) is ended by PostgreSQL. */
   transactionIdleTimeoutMs: number;
+  /** This process's executor, which takes the new effects it has room for claimed at creation. */
+  handoff?: EffectHandoff | undefined;
 }
 
 export interface PartitionBatchResult {
@@ -78,6 +82,27 @@ async function processInTransaction(
   records: readonly DecodedRecord[],
   batchEnd: bigint,
 ): Promise<PartitionBatchResult> {
+  // Effects claimed at creation: handed to the executor only once the transaction committed.
+  const claimed: ClaimedEffect[] = [];
+  const traceparents = new Map<string, string>();
+  let result: PartitionBatchResult;
+  try {
+    result = await writeInTransaction(orm, context, records, batchEnd, { claimed, traceparents });
+  } catch (error) {
+    context.handoff?.cancel(claimed);
+    throw error;
+  }
+  context.handoff?.hand(claimed, traceparents);
+  return result;
+}
+
+async function writeInTransaction(
+  orm: Orm,
+  context: PartitionBatchContext,
+  records: readonly DecodedRecord[],
+  batchEnd: bigint,
+  handing: { claimed: ClaimedEffect[]; traceparents: Map<string, string> },
+): Promise<PartitionBatchResult> {
   // inTransaction, not em.transactional: it always hands the connection back, even when the
   // server ended the session. The idle timeout frees the partition's row locks if this process
   // is paused mid-transaction (SIGSTOP, a long GC), so the partition's next owner is not blocked.
@@ -113,9 +138,17 @@ async function processInTransaction(
         { topic: context.deadLetterTopic, consumerGroup: context.groupId },
       );
       // The batch's writes and its offset in one round trip.
-      await recordDispatches(tx, context, decided.dispatches, [
-        storeOffsetStatement(context, result.nextOffset, context.topicId),
-      ]);
+      await recordDispatches(
+        tx,
+        context,
+        decided.dispatches,
+        [storeOffsetStatement(context, result.nextOffset, context.topicId)],
+        handing.claimed,
+      );
+      for (const { command, events } of decided.dispatches) {
+        const traceparent = events[0].metadata?.traceparent;
+        if (traceparent !== undefined) handing.traceparents.set(command.data.messageId, traceparent);
+      }
       result.dispatched = decided.dispatches.length;
       return result;
     },

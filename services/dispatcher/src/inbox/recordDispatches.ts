@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DispatchRequested, SendMessageCommand } from '@exactly/contracts';
 import {
   evolveMessage,
@@ -8,7 +9,10 @@ import {
 } from '@exactly/message-store';
 import { runStatements, type SqlStatement } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { queueEffectsStatement } from '../effects/queueEffectsStatement.js';
+import type { ClaimedEffect } from '../effects/claimEffects.js';
+import type { EffectHandoff } from '../effects/effectHandoff.js';
+import { inJsonbKeyOrder } from '../effects/inJsonbKeyOrder.js';
+import { type NewEffect, queueEffectsStatement } from '../effects/queueEffectsStatement.js';
 
 /** A command the decider dispatched: its message's state before, the effect to queue and the events. */
 export interface Dispatch {
@@ -21,12 +25,16 @@ export interface Dispatch {
 /**
  * For each dispatch: its events appended (and queued for the events topic), the projection moved
  * with its stream, and its effect queued; with `also` (the stored offset), all in one round trip.
+ * With a `handoff`, the effects its executor has room for are created claimed: they are pushed to
+ * `claimed` before the write (so that a failed transaction can give their room back), to be handed
+ * over once it commits.
  */
 export async function recordDispatches(
   tx: EntityManager,
-  context: { eventsTopic: string; maxAttempts: number },
+  context: { eventsTopic: string; maxAttempts: number; handoff?: EffectHandoff | undefined },
   dispatches: readonly Dispatch[],
   also: readonly SqlStatement[],
+  claimed: ClaimedEffect[] = [],
 ): Promise<void> {
   if (dispatches.length === 0) {
     await runStatements(tx, also);
@@ -44,19 +52,60 @@ export async function recordDispatches(
       return { id: command.data.messageId, status: after.status ?? 'dispatching', version: after.version };
     }),
   );
-  const effects = queueEffectsStatement(
-    dispatches.map(({ command, effectId, events }) => ({
-      id: effectId,
-      messageId: command.data.messageId,
-      accountId: command.data.accountId,
-      channel: command.data.message.channel,
-      provider: events[0].data.provider,
-      request: command.data.message,
-    })),
-    context.maxAttempts,
-  );
+  const newEffects: NewEffect[] = dispatches.map(({ command, effectId, events }) => ({
+    id: effectId,
+    messageId: command.data.messageId,
+    accountId: command.data.accountId,
+    channel: command.data.message.channel,
+    provider: events[0].data.provider,
+    request: command.data.message,
+    claimed: false,
+  }));
+  const claim = claimAtCreation(context, newEffects, claimed);
+  const effects = queueEffectsStatement(newEffects, context.maxAttempts, claim);
   await recordMessageEvents(tx, appends, {
     topic: context.eventsTopic,
     also: [projection, effects, ...also],
   });
+}
+
+/** Marks the new effects the handoff takes as claimed, and lists them as the executor will get them. */
+function claimAtCreation(
+  context: { maxAttempts: number; handoff?: EffectHandoff | undefined },
+  effects: NewEffect[],
+  claimed: ClaimedEffect[],
+): { claimToken: string; leaseMs: number } | undefined {
+  const { handoff } = context;
+  if (handoff === undefined) return undefined;
+  const byProvider = new Map<string, NewEffect[]>();
+  for (const effect of effects) {
+    const group = byProvider.get(effect.provider);
+    if (group === undefined) byProvider.set(effect.provider, [effect]);
+    else group.push(effect);
+  }
+  const claimToken = randomUUID();
+  const now = new Date();
+  for (const [provider, group] of byProvider) {
+    const granted = handoff.reserve(provider, group.length);
+    for (const effect of group.slice(0, granted)) {
+      effect.claimed = true;
+      claimed.push({
+        id: effect.id,
+        messageId: effect.messageId,
+        accountId: effect.accountId,
+        provider,
+        providerKey: effect.messageId,
+        // The bytes a later attempt sends, read from the row: the same key order.
+        request: inJsonbKeyOrder(effect.request) as ClaimedEffect['request'],
+        attempt: 1,
+        maxAttempts: context.maxAttempts,
+        claimToken,
+        resumed: false,
+        resumes: 0,
+        createdAt: now,
+        attemptStartedAt: now,
+      });
+    }
+  }
+  return claimed.length === 0 ? undefined : { claimToken, leaseMs: handoff.leaseMs };
 }

@@ -1,4 +1,5 @@
 import type { SendMessage } from '@exactly/contracts';
+import type { SendsWithOutcome } from './sendsWithOutcome.js';
 
 /** One send, as every provider gets it. */
 export interface SendRequest {
@@ -26,6 +27,8 @@ export interface Provider {
   readonly name: string;
   /** Whether the provider drops a repeated provider key (so an ambiguous attempt can be retried). */
   readonly honoursKey: boolean;
+  /** Set when the send can be made in the outcome's own transaction (then `send` is not called). */
+  readonly withOutcome?: SendsWithOutcome;
   send(request: SendRequest, signal: AbortSignal): Promise<SendOutcome>;
   close(): Promise<void>;
 }
