@@ -158,6 +158,8 @@ export async function runScenario<Resources>(
   const expectedDeadLetters: Record<string, number> = {};
   let loadStarted = Date.now();
   let loadMs = 0;
+  // Named in the error when the run itself fails, so a harness failure says where it happened.
+  let phase = 'starting the pipeline';
   try {
     await scenario.beforeStart?.(pipeline, resources);
     await pipeline.start();
@@ -174,6 +176,7 @@ export async function runScenario<Resources>(
       ...scenario.load,
     };
     loadStarted = Date.now();
+    phase = 'running the load and its faults';
     await scenario.run(
       {
         pipeline,
@@ -203,7 +206,9 @@ export async function runScenario<Resources>(
       resources,
     );
     // Whatever a fault left down comes back before the check: the system must heal by itself from here.
+    phase = 'restarting what the faults left down';
     await pipeline.restartStopped();
+    phase = 'checking the invariants';
     const verdict = await checkInvariants({
       databaseUrl: environment.databaseUrl,
       accountId: caller.accountId,
@@ -259,7 +264,7 @@ export async function runScenario<Resources>(
     const logs = pipeline.logs();
     await keepArtifacts(scenario, history, pipeline).catch(() => {});
     throw new Error(
-      `scenario ${scenario.name} (seed ${scenario.seed}) failed to run: ${(error as Error).message}\n${logs.slice(-10_000)}`,
+      `scenario ${scenario.name} (seed ${scenario.seed}) failed to run (while ${phase}): ${(error as Error).message}\n${logs.slice(-10_000)}`,
       { cause: error },
     );
   } finally {

@@ -21,8 +21,24 @@ export interface TopicRecord {
   headers: Record<string, string>;
 }
 
-/** Every record of `topic` up to its current end, in partition order (bounded: 60 s at most). */
+/**
+ * Every record of `topic` up to its current end, in partition order (bounded: 60 s a try).
+ * A scenario that killed a broker may leave it answering its first connections with a refusal
+ * while it rejoins; reading is idempotent (a fresh group each try), so a Kafka error is tried
+ * again, up to four times, rather than taken as the run's verdict.
+ */
 export async function readWholeTopic(brokers: string[], topic: string): Promise<TopicRecord[]> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await readWholeTopicOnce(brokers, topic);
+    } catch (error) {
+      if (attempt >= 4 || !(error as Error).name?.startsWith('KafkaJS')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+    }
+  }
+}
+
+async function readWholeTopicOnce(brokers: string[], topic: string): Promise<TopicRecord[]> {
   const kafka = createKafka({ brokers, clientId: 'faults-evidence' });
   const admin = kafka.admin();
   await admin.connect();
