@@ -1,10 +1,12 @@
 import { runSql } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { asynchronousCommit } from './asynchronousCommit.js';
 import { idArray } from './idArray.js';
 
 /**
  * Marks rows Kafka acknowledged (or deletes them when there is no retention) and, in the same
- * statement, deletes the journal entries of the batches this completes.
+ * statement, deletes the journal entries of the batches this completes. Commits without waiting
+ * for the WAL flush (`asynchronousCommit`).
  */
 export async function markOutboxPublished(
   em: EntityManager,
@@ -16,8 +18,9 @@ export async function markOutboxPublished(
   }: { deleteOnPublish: boolean; relayId: string; finished: readonly number[] },
 ): Promise<void> {
   const mark = deleteOnPublish
-    ? 'DELETE FROM outbox WHERE id = ANY($1::bigint[])'
-    : 'UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[]) AND published_at IS NULL';
+    ? `DELETE FROM outbox WHERE id = ANY($1::bigint[]) AND ${asynchronousCommit}`
+    : `UPDATE outbox SET published_at = now()
+        WHERE id = ANY($1::bigint[]) AND published_at IS NULL AND ${asynchronousCommit}`;
   await runSql(
     em,
     `WITH finished AS (DELETE FROM outbox_claims WHERE relay_id = $2 AND batch_no = ANY($3::bigint[])) ${mark}`,

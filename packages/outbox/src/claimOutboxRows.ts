@@ -1,5 +1,6 @@
 import { runSql } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { asynchronousCommit } from './asynchronousCommit.js';
 import { idArray } from './idArray.js';
 
 /** An outbox row claimed for publishing, as the relay needs it. */
@@ -60,7 +61,7 @@ export const claimStatement = `WITH picked AS (
       LIMIT $5),
    journal AS (
      INSERT INTO outbox_claims (relay_id, batch_no, ids)
-     SELECT $1, $2, array_agg(id) FROM picked HAVING count(*) > 0)
+     SELECT $1, $2, array_agg(id) FROM picked WHERE ${asynchronousCommit} HAVING count(*) > 0)
    SELECT picked.id::text AS id, topic, kafka_key, payload::text AS payload, headers, shard,
           epoch::text AS epoch, (extract(epoch FROM created_at) * 1000)::float8 AS created_ms
      FROM picked
@@ -76,7 +77,8 @@ export const claimStatement = `WITH picked AS (
  * `exclude`. Fenced by the lease table: only shards this relay holds an unexpired lease on
  * yield rows, so no row locks are needed. The same statement journals the batch in
  * `outbox_claims`, committed before anything is sent, so whoever holds the shard after a
- * crash knows what may be on Kafka.
+ * crash knows what may be on Kafka. It commits without waiting for the WAL flush
+ * (`asynchronousCommit`).
  */
 export async function claimOutboxRows(em: EntityManager, request: ClaimRequest): Promise<ClaimedRow[]> {
   const { rows } = await runSql<{

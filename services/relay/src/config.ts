@@ -29,6 +29,8 @@ export const RelayConfig = z.object({
   /** Unset: the cluster's min.insync.replicas (and no comparison). */
   RELAY_TOPIC_MIN_INSYNC_REPLICAS: positiveInt.optional(),
   RELAY_BATCH_SIZE: positiveInt.max(10_000).default(500),
+  /** Idempotent producers, each publishing a fixed set of shards (kafkajs sends one request at a time per producer and broker). */
+  RELAY_PRODUCERS: positiveInt.max(8).default(1),
   RELAY_LEASE_TTL: duration.pipe(z.number().min(500)).default(10_000),
   RELAY_POLL_MIN: duration.default(10),
   RELAY_POLL_MAX: duration.default(1_000),

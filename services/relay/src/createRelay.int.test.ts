@@ -3,7 +3,13 @@ import { enqueueOutbox, notifyOutbox, type OutboxEntry, outboxSessionSettings } 
 import { type Orm, openOrm, runSql } from '@exactly/persistence';
 import { metricValue } from '@exactly/testkit';
 import { startInProcessRelay } from './testing/inProcessRelay.js';
-import { countRows, readTopic, seedOutbox, waitForDrained } from './testing/outboxFixtures.js';
+import {
+  countRows,
+  readTopic,
+  seedOutbox,
+  sequencesPerKey,
+  waitForDrained,
+} from './testing/outboxFixtures.js';
 import { relayTestKafka } from './testing/relayTestKafka.js';
 import { createTestDatabase, type TestDatabase } from './testing/testDatabase.js';
 
@@ -61,6 +67,30 @@ describe('a relay publishing committed outbox rows', () => {
       await waitForDrained(orm);
       const records = await readTopic(kafka, topics.commands, 20);
       expect(records.map((record) => record.payload.seq)).toEqual([...Array(20).keys()]);
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('with several producers, publishes every row once and each key in commit order', async () => {
+    const topics = topicsForThisTest();
+    await seedOutbox(orm, { topic: topics.commands, count: 3_000, perKey: 30, perTransaction: 100 });
+    // Small batches: many batches, each split among the three producers' lanes.
+    const relay = await startInProcessRelay({
+      DATABASE_URL: database.url,
+      ...topics.env,
+      RELAY_PRODUCERS: '3',
+      RELAY_BATCH_SIZE: '64',
+    });
+    try {
+      await waitForDrained(orm, 60_000);
+      const records = await readTopic(kafka, topics.commands, 3_000);
+      expect(new Set(records.map((record) => record.payload.n)).size).toBe(3_000);
+      expect(records).toHaveLength(3_000);
+      const sequences = sequencesPerKey(records);
+      expect(sequences.size).toBe(100);
+      for (const [key, sequence] of sequences)
+        expect({ key, sequence }).toEqual({ key, sequence: [...Array(30).keys()] });
     } finally {
       await relay.stop();
     }

@@ -65,7 +65,7 @@ export function createRelay({
     logger: log,
     onTakeOver: async (shards) => relay?.takeOver(shards),
   });
-  const publisher = new KafkaPublisher(newKafka);
+  const publishers = Array.from({ length: config.RELAY_PRODUCERS }, () => new KafkaPublisher(newKafka));
   const wakeup = new OutboxWakeup({
     newClient: newListenClient,
     logger: log,
@@ -174,7 +174,7 @@ export function createRelay({
       relayId,
       store,
       leases,
-      publisher,
+      publishers,
       wakeup,
       metrics,
       logger: log,
@@ -247,7 +247,7 @@ export function createRelay({
         .releaseAll()
         .catch((error: unknown) => log.warn({ err: error }, 'handing back leases failed'));
       await wakeup.stop();
-      await publisher.close();
+      await Promise.all(publishers.map((publisher) => publisher.close()));
       await admin.disconnect().catch(() => {});
       await ops?.close();
     },

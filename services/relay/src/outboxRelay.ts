@@ -7,6 +7,7 @@ import { classifySendError, type KafkaPublisher } from './kafkaPublisher.js';
 import { reasonCode, toKafkaMessage } from './kafkaRecord.js';
 import type { OutboxStore } from './outboxStore.js';
 import type { OutboxWakeup } from './outboxWakeup.js';
+import { splitByLane } from './producerLanes.js';
 import { startPublishSpans } from './publishSpans.js';
 import type { RelayMetrics } from './relayMetrics.js';
 import { type ShardLeases, shardCount } from './shardLeases.js';
@@ -15,7 +16,8 @@ export interface OutboxRelayOptions {
   relayId: string;
   store: OutboxStore;
   leases: ShardLeases;
-  publisher: KafkaPublisher;
+  /** One idempotent producer per lane (`RELAY_PRODUCERS`): a batch's lanes are sent at once. */
+  publishers: readonly KafkaPublisher[];
   wakeup: OutboxWakeup;
   metrics: RelayMetrics;
   logger: Logger;
@@ -53,7 +55,8 @@ interface BatchState {
  * the batch before is being sent, and marks each batch published (in the background, on another
  * connection) once Kafka acknowledged it, so PostgreSQL and the broker work side by side.
  * Batches are sent strictly one after another and a batch only once the one before it was
- * acknowledged in full, so rows of one key reach Kafka in order. A failed send is retried with
+ * acknowledged in full, so rows of one key reach Kafka in order; within a batch, each producer
+ * lane (a fixed set of shards, see splitByLane) sends its rows at the same time as the others. A failed send is retried with
  * capped backoff for as long as it takes; rows are never skipped.
  */
 export class OutboxRelay {
@@ -179,13 +182,18 @@ export class OutboxRelay {
         this.handBack(rows, false);
         break;
       }
-      sending = this.publish(rows);
+      // Each lane (a fixed set of shards) has a producer of its own, so the lanes' requests are
+      // in flight together; the next batch still waits for every lane of this one.
+      const lanes = splitByLane(rows, this.options.publishers.length);
+      sending = Promise.all([...lanes].map(([lane, laneRows]) => this.publish(laneRows, lane))).then(
+        () => {},
+      );
     }
     await sending;
   }
 
   /** Publishes a claimed batch, retrying until every row is acknowledged, set aside or handed back. */
-  private async publish(rows: ClaimedRow[]): Promise<void> {
+  private async publish(rows: ClaimedRow[], lane: number): Promise<void> {
     const { metrics, logger } = this.options;
     let remaining = rows;
     let failures = 0;
@@ -207,7 +215,7 @@ export class OutboxRelay {
         return;
       }
       // A throw here would be a bug: keep every row (a duplicate beats a lost row) and retry.
-      const outcome = await this.sendInOrder(remaining, failures > 0).catch((error: unknown) => ({
+      const outcome = await this.sendInOrder(remaining, failures > 0, lane).catch((error: unknown) => ({
         left: remaining,
         error,
       }));
@@ -219,7 +227,7 @@ export class OutboxRelay {
           { err: outcome.error, rows: remaining.length, attempt: failures + 1 },
           'publishing to Kafka failed; retrying with backoff',
         );
-        if (failure.kind === 'transient' && failure.resetProducer) await this.options.publisher.reset();
+        if (failure.kind === 'transient' && failure.resetProducer) await this.publisherOf(lane).reset();
         await this.pause(failures++);
       }
     }
@@ -234,8 +242,10 @@ export class OutboxRelay {
   private async sendInOrder(
     rows: ClaimedRow[],
     isRetry: boolean,
+    lane: number,
   ): Promise<{ left: ClaimedRow[]; error?: unknown }> {
-    const { publisher, maxMessageBytes, metrics } = this.options;
+    const { maxMessageBytes, metrics } = this.options;
+    const publisher = this.publisherOf(lane);
     const sendable: Sendable[] = [];
     const poison: { row: ClaimedRow; reason: string }[] = [];
     for (const row of rows) {
@@ -254,7 +264,7 @@ export class OutboxRelay {
       if (!chunk.every(({ row }) => this.maySend(row))) return { left: queue.flat().map((item) => item.row) };
       if (retrying) metrics.republished.inc({ reason: 'send_retry' }, chunk.length);
       try {
-        await this.sendFenced(chunk);
+        await this.sendFenced(chunk, publisher);
       } catch (error) {
         const failure = classifySendError(error);
         if (failure.kind !== 'record') return { left: queue.flat().map((item) => item.row), error };
@@ -277,6 +287,10 @@ export class OutboxRelay {
     return { left: [] };
   }
 
+  private publisherOf(lane: number): KafkaPublisher {
+    return this.options.publishers[lane] as KafkaPublisher;
+  }
+
   /**
    * Whether a row may be sent now: its shard's lease is ours under the row's epoch for at least
    * a quarter of the TTL more (the margin a send gets before the lease may lapse), and no row of
@@ -294,8 +308,8 @@ export class OutboxRelay {
    * the publisher then resets its connections, so a request the broker has not yet received
    * never lands after the next holder's records.
    */
-  private async sendFenced(chunk: readonly Sendable[]): Promise<void> {
-    const { leases, publisher } = this.options;
+  private async sendFenced(chunk: readonly Sendable[], publisher: KafkaPublisher): Promise<void> {
+    const { leases } = this.options;
     const fence = new AbortController();
     const watch = setInterval(() => {
       if (!chunk.every(({ row }) => leases.holds(row.shard, row.epoch))) fence.abort();
