@@ -41,6 +41,7 @@ import {
   type Spread,
   spread,
 } from './lib/stats.ts';
+import { withoutTenantLimits } from './lib/withoutTenantLimits.ts';
 
 export interface EndToEndOptions {
   /** Commands per second of the latency phases. */
@@ -265,7 +266,7 @@ export async function runEndToEndBench(options: EndToEndOptions) {
     prefix: 'bench-e2e',
     runId: randomUUID().slice(0, 8),
     providerUrl: provider.url,
-    env: { dispatcher: options.dispatcherEnv ?? {} },
+    env: { ingest: withoutTenantLimits, dispatcher: options.dispatcherEnv ?? {} },
     readyTimeoutMs: 90_000,
   });
   const client = { current: undefined as ReturnType<typeof httpClient> | undefined };

@@ -33,6 +33,7 @@ import { type CannonResult, cannon } from './lib/load.ts';
 import { scrape } from './lib/processes.ts';
 import { type RawResult, rawIngestRate } from './lib/rawIngestRate.ts';
 import { median, round, spread } from './lib/stats.ts';
+import { withoutTenantLimits } from './lib/withoutTenantLimits.ts';
 
 export interface IngestBenchOptions {
   /** Seconds of each point of the headline rounds. */
@@ -107,6 +108,7 @@ export async function runIngestBench(options: IngestBenchOptions) {
           DATABASE_URL: database.url,
           IDEMPOTENCY_PROFILE: profile,
           IDEMPOTENCY_PROFILE_SWITCH: 'true',
+          ...withoutTenantLimits,
           ...options.extraEnv,
           ...env,
         },

@@ -19,6 +19,7 @@ import { httpClient, paced } from './lib/load.ts';
 import { type MemorySlope, memorySlope } from './lib/memorySlope.ts';
 import { memorySampler } from './lib/processes.ts';
 import { round } from './lib/stats.ts';
+import { withoutTenantLimits } from './lib/withoutTenantLimits.ts';
 
 export interface SoakOptions {
   /** Commands per second, open loop. */
@@ -38,6 +39,7 @@ export async function runSoakBench(options: SoakOptions) {
     prefix: 'bench-soak',
     runId: randomUUID().slice(0, 8),
     providerUrl: provider.url,
+    env: { ingest: withoutTenantLimits },
     readyTimeoutMs: 90_000,
   });
   let http: ReturnType<typeof httpClient> | undefined;

@@ -43,6 +43,7 @@ import { cpuMeter, cpuSeconds } from './lib/processes.ts';
 import { round } from './lib/stats.ts';
 import { type TopicVolume, topicVolume } from './lib/topicVolume.ts';
 import { type WalShare, walByTable } from './lib/walByTable.ts';
+import { withoutTenantLimits } from './lib/withoutTenantLimits.ts';
 
 const stages = ['ingest-api', 'relay', 'dispatcher'] as const;
 type Stage = (typeof stages)[number];
@@ -115,7 +116,7 @@ export async function runStageCostsBench(options: StageCostsOptions): Promise<St
     runId: randomUUID().slice(0, 8),
     providerUrl: provider.url,
     env: {
-      ingest: connection('ingest-api'),
+      ingest: { ...connection('ingest-api'), ...withoutTenantLimits },
       relay: connection('relay'),
       dispatcher: { ...connection('dispatcher'), ...options.dispatcherEnv },
     },
