@@ -15,18 +15,27 @@ export interface MigratedDatabase {
  * statistics, their leases). Dropped again if the migrations fail.
  */
 export async function createMigratedDatabase(serverUrl: string, prefix: string): Promise<MigratedDatabase> {
+  const database = await createEmptyDatabase(serverUrl, prefix);
+  try {
+    await runMigrations(database.url);
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+  return database;
+}
+
+/**
+ * A new database with no migration applied, named `<prefix>_<random>`: for a migration's own
+ * test, which migrates it step by step.
+ */
+export async function createEmptyDatabase(serverUrl: string, prefix: string): Promise<MigratedDatabase> {
   if (!/^[a-z_][a-z0-9_]*$/.test(prefix)) throw new TypeError(`not a database name prefix: ${prefix}`);
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   const drop = () => onServer(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await onServer(serverUrl, `CREATE DATABASE ${name}`);
-  try {
-    await runMigrations(url.toString());
-  } catch (error) {
-    await drop();
-    throw error;
-  }
   return { name, url: url.toString(), drop };
 }
 

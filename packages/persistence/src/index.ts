@@ -2,7 +2,11 @@ export { apiKeyPrefix, generateApiKey, hashApiKey } from './apiKeys/apiKeySecret
 export { type ActiveApiKey, findApiKey } from './apiKeys/findApiKey.js';
 export { type IssuedApiKey, issueApiKey } from './apiKeys/issueApiKey.js';
 export { revokeApiKey } from './apiKeys/revokeApiKey.js';
-export { createMigratedDatabase, type MigratedDatabase } from './createMigratedDatabase.js';
+export {
+  createEmptyDatabase,
+  createMigratedDatabase,
+  type MigratedDatabase,
+} from './createMigratedDatabase.js';
 export { Account } from './entities/Account.js';
 export { ApiKey } from './entities/ApiKey.js';
 export { Message } from './entities/Message.js';

@@ -1,36 +1,23 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { createEmptyDatabase, type MigratedDatabase } from '../createMigratedDatabase.js';
 import { newId } from '../newId.js';
 import { type Orm, openOrm } from '../openOrm.js';
 import { runSql } from '../runSql.js';
 
 const serverUrl = process.env.DATABASE_URL ?? '';
-const name = `timeparts_${randomBytes(6).toString('hex')}`;
+let database: MigratedDatabase;
 let orm: Orm;
-
-async function onServer(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
 
 const sql = <Row = Record<string, unknown>>(text: string, parameters: unknown[] = []) =>
   runSql<Row>(orm.em.fork(), text, parameters);
 
 beforeAll(async () => {
-  await onServer(`CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  orm = await openOrm({ databaseUrl: url.toString(), poolSize: 2 });
+  database = await createEmptyDatabase(serverUrl, 'timeparts');
+  orm = await openOrm({ databaseUrl: database.url, poolSize: 2 });
 });
 
 afterAll(async () => {
   await orm.close();
-  await onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await database.drop();
 });
 
 describe('partitioning the message tables of a database that has rows', () => {
