@@ -80,8 +80,16 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
   let running = false;
   let loopDone: Promise<void> = Promise.resolve();
   const inFlight = new Map<string, number>([...lanes.keys()].map((name) => [name, 0]));
-  // Room promised to inbox transactions for effects they create claimed (see `handoff`).
+  // Room promised to inbox transactions for effects they create claimed (see `handoff`), and to
+  // claims under way.
   const reserved = new Map<string, number>([...lanes.keys()].map((name) => [name, 0]));
+  // Providers whose pending effects may be waiting in the queue: created pending for want of room,
+  // come due (retries, expired leases) or queued by another process. The handoff claims nothing
+  // of theirs at creation until a claim finds the queue drained, so waiting effects go first.
+  const queueMayWait = new Set<string>(lanes.keys());
+  // Moves whenever a provider is marked: a claim that began before cannot clear the mark.
+  let queueMarks = 0;
+  let lastSweep = performance.now();
   let totalInFlight = 0;
   let allDone: (() => void) | undefined;
 
@@ -343,7 +351,15 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
     if (free < Math.max(1, Math.floor(Math.min(claimBatch, lane.concurrency) / 4))) return 0;
     const limit = Math.min(free, claimBatch, lane.rateLimit.availableWithin(leaseMs / 4));
     if (limit <= 0) return 0;
-    const claimed = await claimEffects(orm.em.fork(), { provider: name, limit, leaseMs });
+    const marks = queueMarks;
+    let claimed: ClaimedEffect[];
+    reserved.set(name, (reserved.get(name) ?? 0) + limit);
+    try {
+      claimed = await claimEffects(orm.em.fork(), { provider: name, limit, leaseMs });
+    } finally {
+      reserved.set(name, (reserved.get(name) ?? limit) - limit);
+    }
+    if (claimed.length < limit && marks === queueMarks) queueMayWait.delete(name);
     await loadEffectTraces(orm.em.fork(), claimed, logger);
     for (const effect of claimed) launch(effect, lane);
     return claimed.length;
@@ -352,6 +368,11 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
   async function loop() {
     let failures = 0;
     while (running) {
+      if (performance.now() - lastSweep >= options.pollIntervalMs) {
+        // Retries come due and leases run out without a wake-up: look at the queue first.
+        lastSweep = performance.now();
+        for (const name of lanes.keys()) markQueued(name);
+      }
       let claimed = 0;
       for (const [name, lane] of lanes) {
         if (!running) break;
@@ -371,11 +392,17 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
     }
   }
 
+  function markQueued(provider: string) {
+    queueMayWait.add(provider);
+    queueMarks += 1;
+  }
+
   const handoff: EffectHandoff = {
     leaseMs,
     reserve(provider, wanted) {
       const lane = lanes.get(provider);
       if (!running || lane === undefined || waiting.length >= maxUnrecorded) return 0;
+      if (queueMayWait.has(provider)) return 0;
       const taken = reserved.get(provider) ?? 0;
       const free = lane.concurrency - (inFlight.get(provider) ?? 0) - taken;
       const granted = Math.max(
@@ -388,8 +415,10 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
     cancel(effects) {
       for (const effect of effects) reserved.set(effect.provider, (reserved.get(effect.provider) ?? 1) - 1);
     },
-    hand(effects, traceparents) {
+    hand(effects, traceparents, queued) {
       handoff.cancel(effects);
+      for (const provider of queued) markQueued(provider);
+      if (queued.size > 0) wakeup.notify();
       for (const effect of effects) {
         const lane = lanes.get(effect.provider);
         // Stopping: the lease runs out and the attempt is taken over as not started, same key.

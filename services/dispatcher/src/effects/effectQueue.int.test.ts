@@ -12,7 +12,7 @@ import { createLogProvider } from '../providers/logProvider.js';
 import type { Provider, SendOutcome, SendRequest } from '../providers/provider.js';
 import { seedAccount, seedMessages } from '../testing/seedCommands.js';
 import { databaseUrl } from '../testing/testDispatcher.js';
-import { claimEffects, startCalls, withdrawCallStart } from './claimEffects.js';
+import { type ClaimedEffect, claimEffects, startCalls, withdrawCallStart } from './claimEffects.js';
 import { createEffectExecutor } from './createEffectExecutor.js';
 import { recordOutcomes } from './recordOutcomes.js';
 import { TokenBucket } from './tokenBucket.js';
@@ -420,6 +420,87 @@ describe('the effect queue', () => {
     );
     return rows[0];
   }
+
+  describe('new effects of a provider whose older effects wait pending in the queue', () => {
+    it('are not claimed at creation ahead of them: the handoff has room again only once a claim finds the queue drained', async () => {
+      const lane = `fair-test-${Date.now()}`;
+      const ids: string[] = [];
+      for (let made = 0; made < 4; made += 1) ids.push((await dispatched(lane)).messageId);
+      const calls: string[] = [];
+      const returns = new Map<string, () => void>();
+      const gated: Provider = {
+        name: lane,
+        honoursKey: true,
+        send: async (request) => {
+          calls.push(request.messageId);
+          await new Promise<void>((resolve) => returns.set(request.messageId, resolve));
+          return accepted;
+        },
+        close: async () => {},
+      };
+      const metrics = createDispatcherMetrics(createMetricsRegistry('fair-test'));
+      const executorOrm = await openOrm({ databaseUrl, poolSize: 4 });
+      const executor = createEffectExecutor({
+        orm: executorOrm,
+        lanes: new Map([
+          [lane, { provider: gated, concurrency: 3, rateLimit: new TokenBucket(0), onAmbiguous: 'retry' }],
+        ]),
+        logger: createLogger('fair-test', 'silent'),
+        metrics,
+        claimBatch: 1,
+        leaseMs: 60_000,
+        // Only wake-ups: a slot freed by a returning call.
+        pollIntervalMs: 60_000,
+        providerTimeoutMs: 30_000,
+        retry,
+        eventsTopic: 't',
+      });
+      const inFlight = async () => (await metrics.effectsInFlight.get()).values[0]?.value;
+      let unlock = () => {};
+      let holder: Promise<void> = Promise.resolve();
+      const returnAll = () => {
+        for (const id of calls) returns.get(id)?.();
+      };
+      executor.start();
+      try {
+        // Three slots, four pending: the oldest three are called, the fourth waits in the queue.
+        await eventually('three calls', () => calls.length === 3);
+        // The claim loop's next claim is held up by a lock on the queue while two slots come free.
+        const unlocked = new Promise<void>((resolve) => {
+          unlock = resolve;
+        });
+        let locked = () => {};
+        const lockHeld = new Promise<void>((resolve) => {
+          locked = resolve;
+        });
+        holder = orm.em.fork().transactional(async (em) => {
+          await runSql(em, 'LOCK TABLE effects IN EXCLUSIVE MODE');
+          locked();
+          await unlocked;
+        });
+        await lockHeld;
+        returns.get(calls[0] ?? '')?.();
+        returns.get(calls[1] ?? '')?.();
+        await eventually('two slots free', async () => (await inFlight()) === 1);
+        // A new effect would take a free slot ahead of the one waiting since before it.
+        expect(executor.handoff.reserve(lane, 1)).toBe(0);
+        unlock();
+        await holder;
+        await eventually('the waiting effect called', () => calls.length === 4);
+        expect([...calls].sort()).toEqual([...ids].sort());
+        returnAll();
+        // The queue drained: new effects are claimed at creation again.
+        await eventually('room for a new effect', () => executor.handoff.reserve(lane, 1) === 1);
+        executor.handoff.cancel([{ provider: lane } as ClaimedEffect]);
+      } finally {
+        unlock();
+        await holder;
+        returnAll();
+        await executor.stop(5_000);
+        await executorOrm.close();
+      }
+    });
+  });
 
   describe('a worker paused past its lease after claiming, while another took the effect over', () => {
     it('cannot start the call: only the current claim is allowed to, and its start is recorded first', async () => {

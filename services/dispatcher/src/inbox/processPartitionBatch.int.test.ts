@@ -66,6 +66,7 @@ describe('new effects claimed at creation by the executor of the process that cr
   function handoffGranting(room: number, leaseMs: number) {
     const handed: ClaimedEffect[] = [];
     const cancelled: ClaimedEffect[] = [];
+    const queued: string[] = [];
     const handoff: EffectHandoff = {
       leaseMs,
       reserve: (_provider, wanted) => {
@@ -76,11 +77,12 @@ describe('new effects claimed at creation by the executor of the process that cr
       cancel: (effects) => {
         cancelled.push(...effects);
       },
-      hand: (effects) => {
+      hand: (effects, _traceparents, queuedProviders) => {
         handed.push(...effects);
+        queued.push(...queuedProviders);
       },
     };
-    return { handoff, handed, cancelled };
+    return { handoff, handed, cancelled, queued };
   }
 
   async function batchOf(count: number) {
@@ -129,11 +131,13 @@ describe('new effects claimed at creation by the executor of the process that cr
 
   it('inserts as many as the executor has room for in flight (attempt 1, a claim token, a lease) and hands them over after the commit; the rest pending', async () => {
     const { commands, records, context } = await batchOf(3);
-    const { handoff, handed, cancelled } = handoffGranting(2, 60_000);
+    const { handoff, handed, cancelled, queued } = handoffGranting(2, 60_000);
     const result = await processPartitionBatch(orm, context(handoff), records);
 
     expect(result.dispatched).toBe(3);
     expect(cancelled).toEqual([]);
+    // The executor is told a pending one of that provider waits, so it claims it before new ones.
+    expect(queued).toEqual(['log']);
     expect(handed.map((effect) => effect.messageId)).toEqual(commands.slice(0, 2).map((c) => c.messageId));
     const rows = await effectRows(commands.map((command) => command.messageId));
     for (const effect of handed) {

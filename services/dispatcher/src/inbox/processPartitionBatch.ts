@@ -9,7 +9,6 @@ import {
   decideCommand,
   wasAccepted,
 } from '../decide/decideCommand.js';
-import type { ClaimedEffect } from '../effects/claimEffects.js';
 import type { EffectHandoff } from '../effects/effectHandoff.js';
 import { keyedBatchPlans } from '../keyedBatchPlans.js';
 import { lockStoredOffset, type StoredOffset, storeOffsetStatement } from './consumerOffsets.js';
@@ -17,7 +16,7 @@ import type { DecodedRecord } from './decodeRecord.js';
 import { deduplicateThroughInbox } from './deduplicateThroughInbox.js';
 import { inboxTraceparent, startInboxSpans } from './inboxSpans.js';
 import { readMessageStates } from './readMessageStates.js';
-import { type Dispatch, recordDispatches } from './recordDispatches.js';
+import { type Dispatch, type EffectsHanding, recordDispatches } from './recordDispatches.js';
 import { type DeadLetter, writeDeadLetters } from './writeDeadLetters.js';
 
 export interface PartitionBatchContext {
@@ -49,6 +48,8 @@ export interface PartitionBatchResult {
 }
 
 type Command = Extract<DecodedRecord, { kind: 'command' }>;
+
+type Handing = EffectsHanding & { traceparents: Map<string, string> };
 
 /**
  * Processes one partition's batch in ONE PostgreSQL transaction, step by step: skip what the
@@ -83,16 +84,15 @@ async function processInTransaction(
   batchEnd: bigint,
 ): Promise<PartitionBatchResult> {
   // Effects claimed at creation: handed to the executor only once the transaction committed.
-  const claimed: ClaimedEffect[] = [];
-  const traceparents = new Map<string, string>();
+  const handing: Handing = { claimed: [], queued: new Set(), traceparents: new Map() };
   let result: PartitionBatchResult;
   try {
-    result = await writeInTransaction(orm, context, records, batchEnd, { claimed, traceparents });
+    result = await writeInTransaction(orm, context, records, batchEnd, handing);
   } catch (error) {
-    context.handoff?.cancel(claimed);
+    context.handoff?.cancel(handing.claimed);
     throw error;
   }
-  context.handoff?.hand(claimed, traceparents);
+  context.handoff?.hand(handing.claimed, handing.traceparents, handing.queued);
   return result;
 }
 
@@ -101,7 +101,7 @@ async function writeInTransaction(
   context: PartitionBatchContext,
   records: readonly DecodedRecord[],
   batchEnd: bigint,
-  handing: { claimed: ClaimedEffect[]; traceparents: Map<string, string> },
+  handing: Handing,
 ): Promise<PartitionBatchResult> {
   // inTransaction, not em.transactional: it always hands the connection back, even when the
   // server ended the session. The idle timeout frees the partition's row locks if this process
@@ -143,7 +143,7 @@ async function writeInTransaction(
         context,
         decided.dispatches,
         [storeOffsetStatement(context, result.nextOffset, context.topicId)],
-        handing.claimed,
+        handing,
       );
       for (const { command, events } of decided.dispatches) {
         const traceparent = events[0].metadata?.traceparent;

@@ -22,11 +22,19 @@ export interface Dispatch {
   events: [DispatchRequested];
 }
 
+/** What an inbox transaction hands its executor once it commits. */
+export interface EffectsHanding {
+  /** Effects created claimed, in flight under this process's claim. */
+  claimed: ClaimedEffect[];
+  /** Providers of the effects created pending (no room), which the claim loop must take in turn. */
+  queued: Set<string>;
+}
+
 /**
  * For each dispatch: its events appended (and queued for the events topic), the projection moved
  * with its stream, and its effect queued; with `also` (the stored offset), all in one round trip.
  * With a `handoff`, the effects its executor has room for are created claimed: they are pushed to
- * `claimed` before the write (so that a failed transaction can give their room back), to be handed
+ * `handing.claimed` before the write (so that a failed transaction can give their room back), to be handed
  * over once it commits.
  */
 export async function recordDispatches(
@@ -34,7 +42,7 @@ export async function recordDispatches(
   context: { eventsTopic: string; maxAttempts: number; handoff?: EffectHandoff | undefined },
   dispatches: readonly Dispatch[],
   also: readonly SqlStatement[],
-  claimed: ClaimedEffect[] = [],
+  handing: EffectsHanding = { claimed: [], queued: new Set() },
 ): Promise<void> {
   if (dispatches.length === 0) {
     await runStatements(tx, also);
@@ -61,7 +69,7 @@ export async function recordDispatches(
     request: command.data.message,
     claimed: false,
   }));
-  const claim = claimAtCreation(context, newEffects, claimed);
+  const claim = claimAtCreation(context, newEffects, handing);
   const effects = queueEffectsStatement(newEffects, context.maxAttempts, claim);
   await recordMessageEvents(tx, appends, {
     topic: context.eventsTopic,
@@ -69,11 +77,14 @@ export async function recordDispatches(
   });
 }
 
-/** Marks the new effects the handoff takes as claimed, and lists them as the executor will get them. */
+/**
+ * Marks the new effects the handoff takes as claimed, and lists them as the executor will get
+ * them; the providers of the others, queued pending, are listed too.
+ */
 function claimAtCreation(
   context: { maxAttempts: number; handoff?: EffectHandoff | undefined },
   effects: NewEffect[],
-  claimed: ClaimedEffect[],
+  { claimed, queued }: EffectsHanding,
 ): { claimToken: string; leaseMs: number } | undefined {
   const { handoff } = context;
   if (handoff === undefined) return undefined;
@@ -87,6 +98,7 @@ function claimAtCreation(
   const now = new Date();
   for (const [provider, group] of byProvider) {
     const granted = handoff.reserve(provider, group.length);
+    if (granted < group.length) queued.add(provider);
     for (const effect of group.slice(0, granted)) {
       effect.claimed = true;
       claimed.push({
