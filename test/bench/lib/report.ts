@@ -581,7 +581,7 @@ function markdown(report: BenchReport, images: Record<string, string>): string {
     push(
       '## End to end',
       '',
-      'The ingest API, the relay and the dispatcher as real processes (one each) on their own database and topics; the dispatcher sends through its `http` provider to a fake provider (a worker thread of the bench that honours idempotency keys). Latency is from the scheduled time of each POST to the provider receiving the command (the first call with its key), recorded in an HdrHistogram; open loop without an in-flight cap: sends follow the schedule whatever the answers do, a send the client could not start on time is counted late, and its wait is in the latency (no coordinated omission).',
+      'The ingest API, the relay and the dispatcher as real processes (one each) on their own database and topics; the dispatcher sends through its `http` provider to a fake provider (a worker thread of the bench that honours idempotency keys, with no limit on calls at once, so the dispatcher runs with `HTTP_PROVIDER_CONCURRENCY` 256 instead of its default 64: at 64 the provider lane’s slots bounded the sustained phases at about 600 commands/s on this machine, a provider’s limit rather than the pipeline’s). Latency is from the scheduled time of each POST to the provider receiving the command (the first call with its key), recorded in an HdrHistogram; open loop without an in-flight cap: sends follow the schedule whatever the answers do, a send the client could not start on time is counted late, and its wait is in the latency (no coordinated omission).',
       '',
       table(
         [
