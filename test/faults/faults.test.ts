@@ -29,7 +29,8 @@ const mode = process.env.EXACTLY_FAULTS ?? 'ci';
 const long = process.env.EXACTLY_FAULTS_LONG === '1';
 const longRate = Number(process.env.EXACTLY_FAULTS_LONG_RATE ?? 1_000);
 const longSeconds = Number(process.env.EXACTLY_FAULTS_LONG_SECONDS ?? 300);
-const longSeeds = Number(process.env.EXACTLY_FAULTS_LONG_SEEDS ?? 3);
+const plannedLongSeeds = 3;
+const longSeeds = Number(process.env.EXACTLY_FAULTS_LONG_SEEDS ?? plannedLongSeeds);
 const full = mode === 'full';
 const named = new Set(mode.split(',').map((name) => name.trim()));
 const selected = scenarios.filter(({ scenario, ci }) =>
@@ -114,9 +115,10 @@ async function keepLongRun(result: ScenarioResult): Promise<void> {
     seconds: longSeconds,
     durability,
   });
+  // The complete long run, whatever seeds this sitting ran: three per scenario, from its own.
   const plan = scenarios.map(({ scenario }) => ({
     scenario: scenario.name,
-    seeds: runsOf(scenario).map((run) => run.seed),
+    seeds: Array.from({ length: plannedLongSeeds }, (_, index) => scenario.seed + index),
   }));
   const runs = await loadLongRuns(plan.map((entry) => entry.scenario));
   await writeResults(longResultsFile, await longResultsMarkdown(runs, plan));
