@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { Account, issueApiKey, newId, openOrm } from '@exactly/persistence';
 import { Pipeline } from '@exactly/testkit';
+import { deployedHeapLimit, nodeOptionsAsDeployed } from './lib/deployedHeapLimit.ts';
 import { createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
 import { startFakeProvider } from './lib/fakeProvider.ts';
 import { body } from './lib/ingestSql.ts';
@@ -39,7 +40,12 @@ export async function runSoakBench(options: SoakOptions) {
     prefix: 'bench-soak',
     runId: randomUUID().slice(0, 8),
     providerUrl: provider.url,
-    env: { ingest: withoutTenantLimits },
+    // As deployed: each service with the JS heap limit of its manifest.
+    env: {
+      ingest: { ...withoutTenantLimits, ...nodeOptionsAsDeployed('ingest-api') },
+      relay: nodeOptionsAsDeployed('relay'),
+      dispatcher: nodeOptionsAsDeployed('dispatcher'),
+    },
     readyTimeoutMs: 90_000,
   });
   let http: ReturnType<typeof httpClient> | undefined;
@@ -87,6 +93,11 @@ export async function runSoakBench(options: SoakOptions) {
       rate: options.rate,
       seconds: options.seconds,
       boundMbPerMinute: options.boundMbPerMinute,
+      heapLimits: {
+        'ingest-api': deployedHeapLimit('ingest-api'),
+        relay: deployedHeapLimit('relay'),
+        dispatcher: deployedHeapLimit('dispatcher'),
+      } as Record<string, string>,
       offeredPerSecond: load.offeredPerSecond,
       achievedPerSecond: load.achievedPerSecond,
       accepted: load.ok,

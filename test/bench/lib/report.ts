@@ -807,12 +807,20 @@ function measuredWithLines(settings: MeasuredWith | undefined): string[] {
   ];
 }
 
+function heapLimitsText(limits: Record<string, string> | undefined): string {
+  if (!limits) return ' The services ran without a JS heap limit.';
+  const list = Object.entries(limits)
+    .map(([name, flag]) => `${name} ${flag.replace('--max-old-space-size=', '')} MiB`)
+    .join(', ');
+  return ` Each service ran with the JS heap limit it is deployed with (\`--max-old-space-size\` in \`NODE_OPTIONS\` of \`infra/k8s\`: ${list}, half its container’s memory). Without one, V8 sizes the heap from this machine’s 23.5 GiB and puts off full collections: in the run of 2026-12-05 00:32 the ingest API’s RSS climbed 27 MiB/min over the second half while its old space fell back to about 40 MiB at each full collection (sampled from its \`nodejs_heap_space_size_used_bytes\`), a heap not yet collected, not a leak.`;
+}
+
 function soakSection(soak: SoakResult | undefined): string[] {
   if (!soak) return [];
   return [
     '## Memory soak',
     '',
-    `The ingest API, the relay and the dispatcher (one each) under a steady open-loop load of ${fmt(soak.offeredPerSecond)} commands/s for ${fmt(soak.seconds)} s (achieved ${fmt(soak.achievedPerSecond)}/s, ${fmt(soak.accepted)} accepted, ${fmt(soak.failed)} failed, ${fmt(soak.lateSends)} late sends; ${fmt(soak.delivered)} delivered, POST → 202 p99 ${fmt(soak.ingestMs.p99, 1)} ms). RSS sampled every second; the slope is the least-squares fit over the second half of the load; flat when |slope| < ${fmt(soak.boundMbPerMinute, 1)} MiB/min.`,
+    `The ingest API, the relay and the dispatcher (one each) under a steady open-loop load of ${fmt(soak.offeredPerSecond)} commands/s for ${fmt(soak.seconds)} s (achieved ${fmt(soak.achievedPerSecond)}/s, ${fmt(soak.accepted)} accepted, ${fmt(soak.failed)} failed, ${fmt(soak.lateSends)} late sends; ${fmt(soak.delivered)} delivered, POST → 202 p99 ${fmt(soak.ingestMs.p99, 1)} ms). RSS sampled every second; the slope is the least-squares fit over the second half of the load; flat when |slope| < ${fmt(soak.boundMbPerMinute, 1)} MiB/min.${heapLimitsText(soak.heapLimits)}`,
     '',
     table(
       ['service', 'RSS first / max / last MiB', 'slope over the second half MiB/min', 'verdict'],
