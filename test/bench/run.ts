@@ -9,7 +9,7 @@
 //        quick 12),
 //        --from results/<stamp>.json (no run: write that run's report again).
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -277,7 +277,9 @@ function finish(report: BenchReport, load: ReturnType<ReturnType<typeof loadSamp
 }
 
 if (flags.from) {
-  const report = JSON.parse(readFileSync(flags.from, 'utf8')) as BenchReport;
+  // A path as given, or one under test/bench/ (as the flag's help names it: results/<stamp>.json).
+  const file = existsSync(flags.from) ? flags.from : join(import.meta.dirname, flags.from);
+  const report = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
   const written = writeReport(report, resultsDir, { latest: report.mode === 'full' && !report.aborted });
   log(`wrote ${written.join(', ')}`);
 } else {
