@@ -183,7 +183,7 @@ async function publishTimes(topic: string, ids: ReadonlySet<string>): Promise<Ma
 /**
  * The fake provider takes any number of calls at once, so the dispatcher may make more than its
  * default 64 (a real provider's limit is configuration): at 64 each slot's round (the write-ahead
- * record, the call) bounded the pipeline at about 600 commands/s on this machine, not the pipeline.
+ * record, the call) held the sustained phases to about 600 commands/s on this machine.
  */
 export const providerWithoutLimit = { HTTP_PROVIDER_CONCURRENCY: '256' } as const;
 

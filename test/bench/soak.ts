@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { Account, issueApiKey, newId, openOrm } from '@exactly/persistence';
 import { Pipeline } from '@exactly/testkit';
-import { deployedHeapLimit, nodeOptionsAsDeployed } from './lib/deployedHeapLimit.ts';
+import { deployedHeapLimit, nodeOptionsWith } from './lib/deployedHeapLimit.ts';
 import { createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
 import { startFakeProvider } from './lib/fakeProvider.ts';
 import { body } from './lib/ingestSql.ts';
@@ -32,6 +32,11 @@ export interface SoakOptions {
 }
 
 export async function runSoakBench(options: SoakOptions) {
+  const heapLimits = {
+    'ingest-api': deployedHeapLimit('ingest-api'),
+    relay: deployedHeapLimit('relay'),
+    dispatcher: deployedHeapLimit('dispatcher'),
+  };
   const database = await createBenchDatabase('soak');
   const provider = await startFakeProvider();
   const pipeline = new Pipeline({
@@ -42,9 +47,9 @@ export async function runSoakBench(options: SoakOptions) {
     providerUrl: provider.url,
     // As deployed: each service with the JS heap limit of its manifest.
     env: {
-      ingest: { ...withoutTenantLimits, ...nodeOptionsAsDeployed('ingest-api') },
-      relay: nodeOptionsAsDeployed('relay'),
-      dispatcher: nodeOptionsAsDeployed('dispatcher'),
+      ingest: { ...withoutTenantLimits, ...nodeOptionsWith(heapLimits['ingest-api']) },
+      relay: nodeOptionsWith(heapLimits.relay),
+      dispatcher: nodeOptionsWith(heapLimits.dispatcher),
     },
     readyTimeoutMs: 90_000,
   });
@@ -93,11 +98,7 @@ export async function runSoakBench(options: SoakOptions) {
       rate: options.rate,
       seconds: options.seconds,
       boundMbPerMinute: options.boundMbPerMinute,
-      heapLimits: {
-        'ingest-api': deployedHeapLimit('ingest-api'),
-        relay: deployedHeapLimit('relay'),
-        dispatcher: deployedHeapLimit('dispatcher'),
-      } as Record<string, string>,
+      heapLimits: heapLimits as Record<string, string>,
       offeredPerSecond: load.offeredPerSecond,
       achievedPerSecond: load.achievedPerSecond,
       accepted: load.ok,

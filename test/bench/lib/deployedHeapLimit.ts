@@ -15,7 +15,7 @@ export function deployedHeapLimit(service: DeployedService): string {
   return `--max-old-space-size=${match[1]}`;
 }
 
-/** The bench's own NODE_OPTIONS (if any) with the deployed heap limit of `service` after them. */
-export function nodeOptionsAsDeployed(service: DeployedService): { NODE_OPTIONS: string } {
-  return { NODE_OPTIONS: [process.env.NODE_OPTIONS, deployedHeapLimit(service)].filter(Boolean).join(' ') };
+/** The bench's own NODE_OPTIONS (if any) with `flag` after them, for a service process's env. */
+export function nodeOptionsWith(flag: string): { NODE_OPTIONS: string } {
+  return { NODE_OPTIONS: [process.env.NODE_OPTIONS, flag].filter(Boolean).join(' ') };
 }
