@@ -44,7 +44,7 @@ import { type BenchCommand, produce, seedAccount, seedCommands } from './dispatc
 import { type ProfileSummary, summariseCpuProfile } from './lib/cpuProfile.ts';
 import { createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
 import { type PostgresDelta, postgresView } from './lib/postgresView.ts';
-import { cpuMeter, residentMb, scrape } from './lib/processes.ts';
+import { type CpuPerUnit, cpuMeter, medianCpu, residentMb, scrape } from './lib/processes.ts';
 import { median, round, slope, spread } from './lib/stats.ts';
 
 export interface DispatcherBenchOptions {
@@ -205,6 +205,7 @@ async function dispatcherRate(
       await sleep(50);
     }
     const cpuPercent = meter?.stop() ?? {};
+    const cpuMsPerCommand = meter?.msPer(commands.length);
     await service.stop();
     // Before the check: its own reads are not the dispatcher's work.
     const postgres = await view.delta(before, commands.length);
@@ -214,6 +215,7 @@ async function dispatcherRate(
       sentPerSecond: commands.length / ((sent - first) / 1_000),
       consumedPerSecond: commands.length / ((consumed - first) / 1_000),
       cpuPercent,
+      cpuMsPerCommand,
       postgres,
       /** Seconds after the process started when the work began and ended (for its CPU profile). */
       window: { skipSeconds: (first - spawnedAt) / 1_000, untilSeconds: (sent - spawnedAt) / 1_000 },
@@ -257,10 +259,13 @@ async function floorRates(count: number) {
     const accountId = await seedAccount(orm);
     const commands = await seedCommands(orm, accountId, count);
     await runSql(orm.em.fork(), 'VACUUM ANALYZE messages').catch(() => {});
+    const meter = cpuMeter();
     const inboxTransaction = await floorRate(orm, accountId, commands, 'inbox transaction');
+    meter.stop();
+    const inboxTransactionCpu = meter.msPer(commands.length);
     const fresh = commands.map((command) => ({ ...command, messageId: `${command.messageId}_only` }));
     const inboxRowsOnly = await floorRate(orm, accountId, fresh, 'inbox rows only');
-    return { inboxTransaction, inboxRowsOnly };
+    return { inboxTransaction, inboxRowsOnly, inboxTransactionCpu };
   } finally {
     await orm.close();
     await database.drop();
@@ -270,10 +275,11 @@ async function floorRates(count: number) {
 async function throughput(context: Context, commandCount: number, rounds: number) {
   const results: {
     raw: number;
-    floor: { inboxTransaction: number; inboxRowsOnly: number };
+    floor: { inboxTransaction: number; inboxRowsOnly: number; inboxTransactionCpu: CpuPerUnit };
     sent: number;
     consumed: number;
     cpuPercent: Record<string, number>;
+    cpuMsPerCommand: CpuPerUnit | undefined;
     postgres: PostgresDelta;
   }[] = [];
   for (let round = 1; round <= rounds; round += 1) {
@@ -296,6 +302,7 @@ async function throughput(context: Context, commandCount: number, rounds: number
       sent: dispatcher.sentPerSecond,
       consumed: dispatcher.consumedPerSecond,
       cpuPercent: dispatcher.cpuPercent,
+      cpuMsPerCommand: dispatcher.cpuMsPerCommand,
       postgres: dispatcher.postgres,
     });
   }
@@ -334,6 +341,14 @@ async function throughput(context: Context, commandCount: number, rounds: number
       sent: Math.round(result.sent),
       consumed: Math.round(result.consumed),
     })),
+    /**
+     * CPU ms per command of each program (median over the rounds): while the dispatcher worked,
+     * from its first command to its last send, and while the floor's SQL ran.
+     */
+    cpuMsPerCommand: {
+      dispatcher: medianCpu(results.flatMap((result) => result.cpuMsPerCommand ?? [])),
+      floor: medianCpu(results.map((result) => result.floor.inboxTransactionCpu)),
+    },
     /** CPU of each program while the last round's dispatcher worked, in percent of one core. */
     cpuPercent: last?.cpuPercent,
     /** PostgreSQL's view of the last round. */

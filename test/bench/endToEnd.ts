@@ -30,7 +30,7 @@ import { type FakeProviderHandle, startFakeProvider } from './lib/fakeProvider.t
 import { body, command } from './lib/ingestSql.ts';
 import { LatencyHistogram } from './lib/latencyHistogram.ts';
 import { cannon, httpClient, paced } from './lib/load.ts';
-import { cpuMeter, type MemorySeries, memorySampler, scrape } from './lib/processes.ts';
+import { type CpuPerUnit, cpuMeter, type MemorySeries, memorySampler, scrape } from './lib/processes.ts';
 import { rawIngestRate } from './lib/rawIngestRate.ts';
 import {
   type Distribution,
@@ -89,6 +89,8 @@ export interface LatencyPhase {
   endToEndMs: Distribution;
   cdf: [number, number][];
   cpuPercent: Record<string, number>;
+  /** CPU ms per delivered command by program, from the first send until the last delivery. */
+  cpuMsPerCommand?: CpuPerUnit;
   rssMb: Record<string, { mean: number; max: number }>;
   /** Where each command's time went, from the rows' own timestamps (ms). */
   stages: Record<string, Distribution>;
@@ -205,6 +207,8 @@ export interface ThroughputPhase {
   drainSeconds: number;
   replays: number;
   cpuPercent: Record<string, number>;
+  /** CPU ms per delivered command by program, over the load and its drain. */
+  cpuMsPerCommand?: CpuPerUnit;
   /** The ingest API's mean group-commit batch over the load. */
   meanBatch: number;
   /** WAL written from the first POST until every command reached the provider, per command. */
@@ -377,6 +381,7 @@ export async function runEndToEndBench(options: EndToEndOptions) {
         endToEndMs: latency.distribution(),
         cdf: latency.cdf(),
         cpuPercent,
+        cpuMsPerCommand: meter.msPer(delivered),
         // Filled in from the memory series when it stops.
         rssMb: {},
         stages,
@@ -437,6 +442,7 @@ export async function runEndToEndBench(options: EndToEndOptions) {
         drainSeconds: round((last - loadEnded) / 1_000),
         replays,
         cpuPercent,
+        cpuMsPerCommand: meter.msPer(delivered),
         meanBatch,
         walBytesPerCommand: Math.round(walBytes / Math.max(1, delivered)),
       };

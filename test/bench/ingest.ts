@@ -30,7 +30,7 @@ import { type ProfileSummary, summariseCpuProfile } from './lib/cpuProfile.ts';
 import { createBenchDatabase, log } from './lib/environment.ts';
 import { body, command } from './lib/ingestSql.ts';
 import { type CannonResult, cannon } from './lib/load.ts';
-import { scrape } from './lib/processes.ts';
+import { type CpuPerUnit, cpuMeter, medianCpu, scrape } from './lib/processes.ts';
 import { type RawResult, rawIngestRate } from './lib/rawIngestRate.ts';
 import { median, round, spread } from './lib/stats.ts';
 import { withoutTenantLimits } from './lib/withoutTenantLimits.ts';
@@ -166,19 +166,43 @@ export async function runIngestBench(options: IngestBenchOptions) {
       meanBatch: number;
       replays: CannonResult;
       grouped: RawResult;
+      cpu: { api: CpuPerUnit; replays: CpuPerUnit; grouped: CpuPerUnit };
     }[] = [];
+    /** Runs `work` under a CPU meter: its result and every program's CPU ms per command. */
+    const metered = async <T>(work: () => Promise<T>, commands: (result: T) => number) => {
+      const meter = cpuMeter();
+      const result = await work();
+      meter.stop();
+      return { result, cpu: meter.msPer(commands(result)) };
+    };
     for (let r = 1; r <= rounds; r++) {
-      const { result, meanBatch } = await apiRun(headline, seconds);
+      const apiRound = await metered(
+        () => apiRun(headline, seconds),
+        ({ result }) => result.ok,
+      );
+      const { result, meanBatch } = apiRound.result;
       log(`ingest: round ${r}: API at ${headline} connections:`, result, `mean group ${meanBatch}`);
-      const replays = await post(api.url, headline, replayKey, seconds);
-      log(`ingest: round ${r}: replays:`, replays);
+      const replays = await metered(
+        () => post(api.url, headline, replayKey, seconds),
+        (answers) => answers.ok,
+      );
+      log(`ingest: round ${r}: replays:`, replays.result);
       const groupSize = Math.max(1, Math.round(meanBatch || 1));
-      const grouped = await raw(writeConcurrency, groupSize, seconds);
+      const grouped = await metered(
+        () => raw(writeConcurrency, groupSize, seconds),
+        (rows) => rows.commands,
+      );
       log(
         `ingest: round ${r}: ceiling, raw SQL grouped like the API (${writeConcurrency} connections x ${groupSize}):`,
-        grouped,
+        grouped.result,
       );
-      roundResults.push({ api: result, meanBatch, replays, grouped });
+      roundResults.push({
+        api: result,
+        meanBatch,
+        replays: replays.result,
+        grouped: grouped.result,
+        cpu: { api: apiRound.cpu, replays: replays.cpu, grouped: grouped.cpu },
+      });
     }
 
     const apiSweep: CannonResult[] = [];
@@ -353,6 +377,15 @@ export async function runIngestBench(options: IngestBenchOptions) {
         replaysToIngest: spread(roundResults.map((r) => round(r.replays.perSecond / r.api.perSecond, 3))),
         replaysWithoutCacheToIngest: uncachedReplay && round(uncachedReplay.perSecond / apiRates.median, 2),
         batchToCeiling: round(batch.commandsPerSecond / ceiling.median, 2),
+      },
+      /**
+       * CPU ms per command of each program in the headline rounds (median over the rounds): the
+       * API (ingest-api, PostgreSQL, the load generator in `bench`), replays, and the grouped SQL.
+       */
+      cpuMsPerCommand: {
+        api: medianCpu(roundResults.map((r) => r.cpu.api)),
+        replays: medianCpu(roundResults.map((r) => r.cpu.replays)),
+        ceiling: medianCpu(roundResults.map((r) => r.cpu.grouped)),
       },
       cpuProfile,
     };

@@ -4,7 +4,9 @@
 // dispatcher's `http` provider to the fake provider; an open-loop client posts one command per
 // request at a steady rate for `seconds` (5 minutes by default). The resident memory (VmRSS) of
 // each service is sampled every second; the verdict per service is the least-squares slope over
-// the second half of the load, flat when |slope| is below `boundMbPerMinute`.
+// the second half of the load, flat when |slope| is below `boundMbPerMinute`. Beside it, V8's old
+// space after each full collection (lib/heapSampler.ts), judged the same way: RSS also holds
+// garbage not yet collected and pages V8 keeps, so it can rise while what the process keeps does not.
 //
 // Variables when run alone: DATABASE_URL (server), KAFKA_BROKERS, BENCH_SOAK_RATE (500),
 // BENCH_SOAK_SECONDS (300), BENCH_SOAK_BOUND (1 MiB/min).
@@ -15,6 +17,7 @@ import { Pipeline } from '@exactly/testkit';
 import { deployedHeapLimit, nodeOptionsWith } from './lib/deployedHeapLimit.ts';
 import { createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
 import { startFakeProvider } from './lib/fakeProvider.ts';
+import { heapSampler } from './lib/heapSampler.ts';
 import { body } from './lib/ingestSql.ts';
 import { httpClient, paced } from './lib/load.ts';
 import { type MemorySlope, memorySlope } from './lib/memorySlope.ts';
@@ -72,6 +75,14 @@ export async function runSoakBench(options: SoakOptions) {
       relay: pipeline.relays[0]?.process.pid,
       dispatcher: pipeline.dispatchers[0]?.process.pid,
     });
+    const heap = heapSampler(
+      {
+        'ingest-api': pipeline.ingest.url,
+        relay: pipeline.relays[0]?.url ?? '',
+        dispatcher: pipeline.dispatchers[0]?.url ?? '',
+      },
+      memory.now,
+    );
     log(`soak: ${options.rate} commands/s for ${options.seconds} s, open loop`);
     const from = memory.now();
     const load = await paced(options.rate, options.seconds, async (i) => {
@@ -88,6 +99,7 @@ export async function runSoakBench(options: SoakOptions) {
       delivered = (await provider.count(accountId)).keys;
     }
     const series = memory.stop();
+    const heapSeries = await heap.stop();
     const services: Record<string, MemorySlope> = Object.fromEntries(
       Object.entries(series).map(([name, s]) => [
         name,
@@ -109,9 +121,23 @@ export async function runSoakBench(options: SoakOptions) {
       ingestMs: load.latencyMs,
       services,
       flat: Object.values(services).every((service) => service.flat),
+      /**
+       * V8's old space after each full collection, per service: what the process keeps. Its slope
+       * over the second half, against the same bound, says whether the objects kept grow.
+       */
+      liveHeap: Object.fromEntries(
+        Object.entries(heapSeries).map(([name, h]) => [
+          name,
+          {
+            ...memorySlope(h.afterFullCollection, from, to, options.boundMbPerMinute),
+            fullCollections: h.afterFullCollection.filter(([at]) => at >= from && at <= to).length,
+            points: h.afterFullCollection,
+          },
+        ]),
+      ),
       memory: Object.fromEntries(Object.entries(series).map(([name, s]) => [name, s.points])),
     };
-    log('soak:', { ...result, memory: undefined });
+    log('soak:', { ...result, memory: undefined, liveHeap: undefined });
     return result;
   } finally {
     http?.close();

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { serviceEntry } from '@exactly/testkit';
-import { round } from './stats.ts';
+import { median, round } from './stats.ts';
 
 const clockTicks = 100;
 
@@ -86,11 +86,15 @@ export function cpuMeter() {
   };
   const timer = setInterval(sample, 500);
   timer.unref();
+  let stoppedAt: number | undefined;
   return {
     stop(): Record<string, number> {
       clearInterval(timer);
-      sample();
-      const wall = (performance.now() - started) / 1_000;
+      if (stoppedAt === undefined) {
+        sample();
+        stoppedAt = performance.now();
+      }
+      const wall = (stoppedAt - started) / 1_000;
       return Object.fromEntries(
         Object.entries(used)
           .map(([program, seconds]): [string, number] => [program, round((seconds / wall) * 100)])
@@ -98,7 +102,37 @@ export function cpuMeter() {
           .sort((a, b) => b[1] - a[1]),
       );
     },
+    /**
+     * CPU milliseconds each program used per unit of work (`count` commands, rows...) while the
+     * meter ran, and their `total` without `other` (processes not ours); read after `stop()`.
+     */
+    msPer(count: number): CpuPerUnit {
+      return cpuMsPer(used, count);
+    },
   };
+}
+
+/** CPU ms per unit of work by program, `total` being ours (every program but `other`). */
+export type CpuPerUnit = Record<string, number> & { total: number };
+
+export function cpuMsPer(secondsByProgram: Record<string, number>, count: number): CpuPerUnit {
+  const perUnit: Record<string, number> = {};
+  let total = 0;
+  for (const [program, seconds] of Object.entries(secondsByProgram)) {
+    const ms = (seconds * 1_000) / Math.max(1, count);
+    perUnit[program] = round(ms, 3);
+    if (program !== 'other') total += ms;
+  }
+  return { ...perUnit, total: round(total, 3) };
+}
+
+/** The median of each program's CPU per unit over rounds of one figure. */
+export function medianCpu(rounds: readonly CpuPerUnit[]): CpuPerUnit | undefined {
+  if (rounds.length === 0) return undefined;
+  const programs = new Set(rounds.flatMap((perUnit) => Object.keys(perUnit)));
+  const out: Record<string, number> = {};
+  for (const program of programs) out[program] = median(rounds.map((perUnit) => perUnit[program] ?? 0));
+  return out as CpuPerUnit;
 }
 
 export interface LoadSummary {

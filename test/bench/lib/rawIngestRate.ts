@@ -13,6 +13,8 @@ export interface RawResult {
   /** Commands per transaction. */
   perTransaction: number;
   perSecond: number;
+  /** Commands committed in the run. */
+  commands: number;
   /** Per transaction (ms). */
   p50: number;
   p99: number;
@@ -59,6 +61,7 @@ export async function rawIngestRate(
     connections: workers,
     perTransaction,
     perSecond: round(committed / elapsed),
+    commands: committed,
     p50: at(0.5),
     p99: at(0.99),
   };

@@ -14,6 +14,7 @@ import type { PostgresDelta } from './postgresView.ts';
 import type { LoadSummary } from './processes.ts';
 import { ratio, type Spread, slope } from './stats.ts';
 import { barChart, lineChart } from './svg.ts';
+import { targetBounds } from './targetBounds.ts';
 
 export interface PhaseRecord {
   loadBefore?: number;
@@ -754,6 +755,19 @@ function whereTheTimeGoes(
       : `Targets missed in this run: ${missed.map((t) => t.name).join('; ')}. The profiles below are of the service processes under the same load (\`node --cpu-prof\`, start-up and shut-down left out), and PostgreSQL's side is read from WAL positions, table counters and sampled \`pg_stat_activity\` (pg_stat_statements is not installed here).`,
     '',
   );
+  const bounds = targetBounds(report.machine.cores, { ingest, dispatcher, e2e });
+  if (bounds.length > 0)
+    out.push(
+      '### What bounds each missed target',
+      '',
+      `Every process's CPU time (user + system, from /proc) over each measured window, per command. On ${report.machine.cores} cores shared by PostgreSQL, Kafka, the services and the load generator, a rate can go no higher than the cores divided by what one command costs all of them, and a ratio between two rates no higher than the inverse ratio of their costs. Processes not ours ("other") are left out of the totals.`,
+      '',
+      table(
+        ['target', 'what bounds it (measured in this run)', 'what would move it'],
+        bounds.map((bound) => [bound.target, bound.bound, bound.wouldMove]),
+      ),
+      '',
+    );
   if (dispatcher) {
     out.push('### Dispatcher', '');
     out.push(
@@ -829,6 +843,36 @@ function soakSection(soak: SoakResult | undefined): string[] {
         `${fmt(m.firstMb, 1)} / ${fmt(m.maxMb, 1)} / ${fmt(m.lastMb, 1)}`,
         fmt(m.slopeMbPerMinute, 2),
         m.flat ? '**flat**' : '**growing**',
+      ]),
+    ),
+    '',
+    ...liveHeapLines(soak),
+  ];
+}
+
+function liveHeapLines(soak: SoakResult): string[] {
+  if (!soak.liveHeap) return [];
+  return [
+    `What each process keeps: V8's old space at the first sample (every second, from its \`/metrics\`) after each full collection, with the same fit and bound. A leak makes this grow; garbage not yet collected and heap pages V8 keeps for later do not.`,
+    '',
+    table(
+      [
+        'service',
+        'old space after a full collection, first / max / last MiB',
+        'full collections during the load',
+        'slope over the second half MiB/min',
+        'verdict',
+      ],
+      Object.entries(soak.liveHeap).map(([name, heap]) => [
+        name,
+        `${fmt(heap.firstMb, 1)} / ${fmt(heap.maxMb, 1)} / ${fmt(heap.lastMb, 1)}`,
+        fmt(heap.fullCollections),
+        heap.samples >= 2 ? fmt(heap.slopeMbPerMinute, 2) : 'n/a',
+        heap.samples < 2
+          ? 'too few full collections in the second half to judge'
+          : heap.flat
+            ? '**flat**'
+            : '**growing**',
       ]),
     ),
     '',
