@@ -755,7 +755,7 @@ function whereTheTimeGoes(
       : `Targets missed in this run: ${missed.map((t) => t.name).join('; ')}. The profiles below are of the service processes under the same load (\`node --cpu-prof\`, start-up and shut-down left out), and PostgreSQL's side is read from WAL positions, table counters and sampled \`pg_stat_activity\` (pg_stat_statements is not installed here).`,
     '',
   );
-  const bounds = targetBounds(report.machine.cores, { ingest, dispatcher, e2e });
+  const bounds = targetBounds(report.machine.cores, { ingest, relay, dispatcher, e2e });
   if (bounds.length > 0)
     out.push(
       '### What bounds each missed target',

@@ -1,6 +1,7 @@
 import type { DispatcherBenchResult } from '../dispatcher.ts';
 import type { EndToEndResult } from '../endToEnd.ts';
 import type { IngestBenchResult } from '../ingest.ts';
+import type { RelayBenchResult } from '../relay.ts';
 import type { CpuPerUnit } from './processes.ts';
 import { cpuMsPer } from './processes.ts';
 import { cpuBoundRatio, cpuBudget, cpuCeiling, cpuText, targetBounds } from './targetBounds.ts';
@@ -107,5 +108,23 @@ describe('what bounds a target on shared cores', () => {
     expect(wal?.wouldMove).toContain('effects 3 (2 of them updates), outbox 2 (0 of them updates)');
     expect(floor?.bound).toContain('At most 0.20× by CPU alone (measured 0.20×)');
     expect(floor?.wouldMove).toContain('≤ 0.10 ms per command');
+  });
+
+  it('bounds the relay by its CPU per row against the raw producer', () => {
+    const relay = {
+      throughput: {
+        runs: [
+          {
+            relay: 'default, retention 0 (delete)',
+            ratioSpread: spreadOf(0.63),
+            cpuMsPer1000Rows: { raw: { bench: 50, kafka: 5 }, relay: { relay: 45, postgres: 25, kafka: 6 } },
+          },
+        ],
+      },
+    } as unknown as RelayBenchResult;
+    const [row] = targetBounds(2, { relay });
+    expect(row?.bound).toContain("the relay's rounds 76.0 ms");
+    expect(row?.bound).toContain('at most 0.72× by CPU alone (measured 0.63×)');
+    expect(row?.wouldMove).toContain('≤ 68.8 ms per 1,000 rows');
   });
 });
