@@ -259,13 +259,14 @@ async function floorRates(count: number) {
     const accountId = await seedAccount(orm);
     const commands = await seedCommands(orm, accountId, count);
     await runSql(orm.em.fork(), 'VACUUM ANALYZE messages').catch(() => {});
-    const meter = cpuMeter();
-    const inboxTransaction = await floorRate(orm, accountId, commands, 'inbox transaction');
-    meter.stop();
-    const inboxTransactionCpu = meter.msPer(commands.length);
+    const transaction = await floorRate(orm, accountId, commands, 'inbox transaction');
     const fresh = commands.map((command) => ({ ...command, messageId: `${command.messageId}_only` }));
-    const inboxRowsOnly = await floorRate(orm, accountId, fresh, 'inbox rows only');
-    return { inboxTransaction, inboxRowsOnly, inboxTransactionCpu };
+    const rowsOnly = await floorRate(orm, accountId, fresh, 'inbox rows only');
+    return {
+      inboxTransaction: transaction.perSecond,
+      inboxRowsOnly: rowsOnly.perSecond,
+      inboxTransactionCpu: transaction.cpu,
+    };
   } finally {
     await orm.close();
     await database.drop();

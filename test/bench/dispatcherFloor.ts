@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Orm, runSql } from '@exactly/persistence';
 import type { BenchCommand } from './dispatcherSeed.ts';
+import { type CpuPerUnit, cpuMeter } from './lib/processes.ts';
 
 const batchSize = 1_000;
 const connections = 4;
@@ -53,13 +54,16 @@ const statements: Record<FloorVariant, string> = {
     ON CONFLICT (message_id) DO NOTHING`,
 };
 
-/** Commands per second for one variant over `commands` (seeded messages no one processed yet). */
+/**
+ * Commands per second for one variant over `commands` (seeded messages no one processed yet), and
+ * every program's CPU ms per command while the statements ran (the batches are built before).
+ */
 export async function floorRate(
   orm: Orm,
   accountId: string,
   commands: readonly BenchCommand[],
   variant: FloorVariant,
-): Promise<number> {
+): Promise<{ perSecond: number; cpu: CpuPerUnit }> {
   const batches: unknown[][] = [];
   for (let start = 0; start < commands.length; start += batchSize) {
     const chunk = commands.slice(start, start + batchSize);
@@ -82,6 +86,7 @@ export async function floorRate(
     batches.push(parameters);
   }
   let next = 0;
+  const meter = cpuMeter();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: connections }, async () => {
@@ -90,5 +95,7 @@ export async function floorRate(
       }
     }),
   );
-  return (commands.length / (performance.now() - started)) * 1_000;
+  const perSecond = (commands.length / (performance.now() - started)) * 1_000;
+  meter.stop();
+  return { perSecond, cpu: meter.msPer(commands.length) };
 }

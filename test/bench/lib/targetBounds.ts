@@ -53,6 +53,65 @@ export function cpuText(cpu: CpuPerUnit, label: Record<string, string> = names):
 
 const perSecond = (value: number) => `${Math.round(value).toLocaleString('en-US')}/s`;
 const times = (value: number) => `${value.toFixed(2)}×`;
+const coresText = (value: number) => value.toFixed(2);
+
+/** Single-threaded programs: one JavaScript thread each, so about one core at most. */
+const eventLoops = new Set(['ingest-api', 'relay', 'dispatcher', 'bench']);
+
+/** One side of a measured figure: its rate and what each program spent per unit of it. */
+export interface MeasuredSide {
+  label: string;
+  perSecond: number;
+  cpu: CpuPerUnit;
+  /** How the report names `bench` on this side (the load generator, an SQL client...). */
+  bench?: string;
+  /** Units the CPU is shown per (1,000 for rows), default 1. */
+  shownPer?: number;
+}
+
+/**
+ * What held a side back: all cores busy (`cores`), one program's JavaScript thread busy
+ * (`event loop`), or neither, so it waited (commits, round trips, wake-ups).
+ */
+export function limitOf(
+  cores: number,
+  side: MeasuredSide,
+): { kind: 'cores' | 'event loop' | 'waiting'; coresBusy: number; program?: string; programCores?: number } {
+  const coresBusy = (side.perSecond * (side.cpu.total + (side.cpu.other ?? 0))) / 1_000;
+  const [program, ms] = Object.entries(side.cpu)
+    .filter(([name]) => eventLoops.has(name))
+    .sort((a, b) => b[1] - a[1])[0] ?? ['', 0];
+  const programCores = (side.perSecond * ms) / 1_000;
+  if (coresBusy >= 0.9 * cores) return { kind: 'cores', coresBusy };
+  if (programCores >= 0.9) return { kind: 'event loop', coresBusy, program, programCores };
+  return { kind: 'waiting', coresBusy, program, programCores };
+}
+
+function sideText(cores: number, side: MeasuredSide, unit: string): string {
+  const limit = limitOf(cores, side);
+  const held =
+    limit.kind === 'cores'
+      ? 'the cores were the limit'
+      : limit.kind === 'event loop'
+        ? `its ${limit.program} process was the limit (${coresText(limit.programCores ?? 0)} cores for one process whose JavaScript runs on one thread)`
+        : `neither the cores nor one process were the limit: it waited (commits, round trips, wake-ups)`;
+  const shownPer = side.shownPer ?? 1;
+  const shown = Object.fromEntries(
+    Object.entries(side.cpu).map(([program, ms]) => [program, ms * shownPer]),
+  ) as CpuPerUnit;
+  return `${side.label}: ${perSecond(side.perSecond)} at ${cpuText(shown, { ...names, bench: side.bench ?? names.bench ?? 'bench' })} per ${shownPer === 1 ? unit : `${shownPer.toLocaleString('en-US')} ${unit}s`}, ${coresText(limit.coresBusy)} of the ${cores} cores busy, so ${held}`;
+}
+
+/** The bound of a ratio `a / b`: each side's cost and limit, and the ratio their costs alone give. */
+function ratioText(
+  cores: number,
+  a: MeasuredSide,
+  b: MeasuredSide,
+  measured: number,
+  unit = 'command',
+): string {
+  return `${sideText(cores, a, unit)}. ${sideText(cores, b, unit)}. If both were CPU-bound the ratio would be ${times(cpuBoundRatio(a.cpu.total, b.cpu.total))} (measured ${times(measured)}).`;
+}
 
 /**
  * One row per target this run missed and measured the CPU of; targets met, or measured by an
@@ -74,49 +133,71 @@ export function targetBounds(
 ): TargetBound[] {
   const rows: TargetBound[] = [];
   const ingestCpu = ingest?.cpuMsPerCommand;
-  if (ingest && ingestCpu?.api && ingestCpu.ceiling && ingest.ratios.ingestToCeiling.median < 0.9) {
-    const api = ingestCpu.api;
-    const sql = ingestCpu.ceiling;
-    const needed = sql.total / 0.9;
+  const apiSide: MeasuredSide | undefined =
+    ingest && ingestCpu?.api
+      ? {
+          label: "The API's rounds",
+          perSecond: ingest.ingest.commandsPerSecond,
+          cpu: ingestCpu.api,
+          bench: 'load generator (bench)',
+        }
+      : undefined;
+  if (ingest && apiSide && ingestCpu?.ceiling && ingest.ratios.ingestToCeiling.median < 0.9) {
+    const sql: MeasuredSide = {
+      label: 'The grouped SQL',
+      perSecond: ingest.rawSql.ceilingPerSecond,
+      cpu: ingestCpu.ceiling,
+      bench: 'its SQL client (bench)',
+    };
+    const connections = ingest.rawSql.ceiling.connections;
+    const group = ingest.ingest.meanBatchSize;
+    // Each of `connections` transactions carries a group: a group's turn is connections × group / rate.
+    const turn = (rate: number) => (connections * group * 1_000) / rate;
     rows.push({
       target: 'ingest vs raw SQL grouped like the API (≥ 0.9×)',
-      bound: `CPU per command: the API's rounds ${cpuText(api, { ...names, bench: 'load generator (bench)' })}; the grouped SQL ${cpuText(sql, { ...names, bench: 'its SQL client (bench)' })}. With the cores busy, that allows ${perSecond(cpuCeiling(cores, api.total))} to the API and ${perSecond(cpuCeiling(cores, sql.total))} to the SQL: at most ${times(cpuBoundRatio(api.total, sql.total))} (measured ${times(ingest.ratios.ingestToCeiling.median)}).`,
-      wouldMove: `0.9× needs the API's rounds at ≤ ${needed.toFixed(2)} ms per command: HTTP, authentication, validation and the replay record in the API process (${(api['ingest-api'] ?? 0).toFixed(2)} ms) and the HTTP client (${(api.bench ?? 0).toFixed(2)} ms), which the SQL does not pay; or the load generator on a machine of its own.`,
+      bound: `${ratioText(cores, apiSide, sql, ingest.ratios.ingestToCeiling.median)} With ${connections} transactions at a time and groups of ${round(group, 1)}, a group's turn took ${turn(apiSide.perSecond).toFixed(1)} ms in the API against ${turn(sql.perSecond).toFixed(1)} ms as bare SQL (which sends more statements per transaction).`,
+      wouldMove: `0.9× needs a group's turn in the API at ≤ ${(turn(sql.perSecond) / 0.9).toFixed(1)} ms: less time between one group's commit and the next group's first statement (requests reaching the queue, the event loop's other work: the API process spent ${(apiSide.cpu['ingest-api'] ?? 0).toFixed(2)} ms per command), or more transactions at a time (\`WRITE_CONCURRENCY\`, which the ceiling would then get too).`,
     });
   }
-  if (ingest && ingestCpu?.api && ingestCpu.replays && ingest.ratios.replaysToIngest.median < 5) {
-    const api = ingestCpu.api;
-    const replay = ingestCpu.replays;
+  if (ingest && apiSide && ingestCpu?.replays && ingest.ratios.replaysToIngest.median < 5) {
+    const replays: MeasuredSide = {
+      label: 'Replays',
+      perSecond: ingest.replays.perSecond,
+      cpu: ingestCpu.replays,
+      bench: 'load generator (bench)',
+    };
     rows.push({
       target: 'replays vs ingest (≥ 5×)',
-      bound: `A replay costs ${cpuText(replay, { ...names, bench: 'load generator (bench)' })} of CPU, a new command ${api.total.toFixed(2)} ms: at most ${times(cpuBoundRatio(replay.total, api.total))} (measured ${times(ingest.ratios.replaysToIngest.median)}). A replay is an HTTP round trip answered from memory, so the ratio is the share of a new command's cost that is not HTTP: it falls whenever ingest gets cheaper.`,
-      wouldMove: `5× needs a replay at ≤ ${(api.total / 5).toFixed(2)} ms against today's new command: a cheaper HTTP exchange on both sides (the load generator's share is ${(replay.bench ?? 0).toFixed(2)} ms), not anything in the idempotency path.`,
+      bound: `${ratioText(cores, replays, apiSide, ingest.ratios.replaysToIngest.median)} A replay is an HTTP exchange answered from memory; a new command waits for its group's commit.`,
+      wouldMove: `5× needs replays at ${perSecond(apiSide.perSecond * 5)} against today's ingest: ≤ ${(1_000 / (apiSide.perSecond * 5)).toFixed(3)} ms of the API process per replay if one process serves them (${(replays.cpu['ingest-api'] ?? 0).toFixed(3)} ms now, HTTP parsing and writing mostly), or the API on more than one core; nothing in the idempotency path, and the ratio falls whenever ingest gets cheaper.`,
     });
   }
   const relayRun = relay?.throughput.runs.find((run) => run.relay.startsWith('default'));
   if (relayRun?.cpuMsPer1000Rows && relayRun.ratioSpread.median < 0.8) {
-    // Measured per 1,000 rows without `other`: ms per row is the same figure / 1,000.
+    // Measured per 1,000 rows (processes not ours left out): per row is the same / 1,000.
     const perRow = (cpu: Record<string, number>) =>
       ({
         ...Object.fromEntries(Object.entries(cpu).map(([program, ms]) => [program, ms / 1_000])),
         total: Object.values(cpu).reduce((sum, ms) => sum + ms, 0) / 1_000,
       }) as CpuPerUnit;
-    const published = perRow(relayRun.cpuMsPer1000Rows.relay);
-    const raw = perRow(relayRun.cpuMsPer1000Rows.raw);
+    const published: MeasuredSide = {
+      label: "The relay's rounds",
+      perSecond: relayRun.medianRelay,
+      cpu: perRow(relayRun.cpuMsPer1000Rows.relay),
+      bench: 'the bench (reading the topic)',
+      shownPer: 1_000,
+    };
+    const raw: MeasuredSide = {
+      label: 'The raw producer',
+      perSecond: relayRun.medianRaw,
+      cpu: perRow(relayRun.cpuMsPer1000Rows.raw),
+      bench: 'the raw producer (bench)',
+      shownPer: 1_000,
+    };
     rows.push({
       target: 'relay vs raw kafkajs idempotent producer (≥ 0.8×)',
-      bound: `CPU per 1,000 rows: the relay's rounds ${(published.total * 1_000).toFixed(1)} ms (${Object.entries(
-        relayRun.cpuMsPer1000Rows.relay,
-      )
-        .sort((a, b) => b[1] - a[1])
-        .map(
-          ([program, ms]) =>
-            `${program === 'bench' ? 'the bench (reading the topic)' : (names[program] ?? program)} ${ms.toFixed(1)}`,
-        )
-        .join(
-          ', ',
-        )}), the raw producer's ${(raw.total * 1_000).toFixed(1)} ms: at most ${times(cpuBoundRatio(published.total, raw.total))} by CPU alone (measured ${times(relayRun.ratioSpread.median)}). The relay does the producer's work (kafkajs encoding and checksums in JavaScript) plus the claim and its delete in PostgreSQL.`,
-      wouldMove: `0.8× needs ≤ ${((raw.total * 1_000) / 0.8).toFixed(1)} ms per 1,000 rows: a producer with native encoding (the relay process's own share is ${(relayRun.cpuMsPer1000Rows.relay.relay ?? 0).toFixed(1)} ms) or a cheaper claim and delete in PostgreSQL (${(relayRun.cpuMsPer1000Rows.relay.postgres ?? 0).toFixed(1)} ms).`,
+      bound: `${ratioText(cores, published, raw, relayRun.ratioSpread.median, 'row')} The relay sends what it claimed, one Produce request at a time per broker (kafkajs's idempotent producer), with the claim of the next batch and the delete of the last in PostgreSQL beside it.`,
+      wouldMove: `With the cores not the limit, 0.8× needs less waiting per batch: more than one Produce request in flight (this client holds a lock per broker around each), or a producer with native encoding (the relay process's own ${(relayRun.cpuMsPer1000Rows.relay.relay ?? 0).toFixed(1)} ms per 1,000 rows).`,
     });
   }
   const at500 = e2e?.latency.find((phase) => phase.rate === 500);
@@ -146,7 +227,7 @@ export function targetBounds(
     const cpu = phase.cpuMsPerCommand;
     rows.push({
       target: name,
-      bound: `A command cost ${cpuText(cpu)} of CPU from its POST to its delivery: the cores allow at most ${perSecond(cpuCeiling(cores, cpu.total))} (measured ${perSecond(phase.endToEndPerSecond)} in this round).`,
+      bound: `${sideText(cores, { label: 'This round', perSecond: phase.endToEndPerSecond, cpu }, 'command from its POST to its delivery')}. At that cost the cores allow at most ${perSecond(cpuCeiling(cores, cpu.total))}.`,
       wouldMove: `${perSecond(goal)} needs ≤ ${cpuBudget(cores, goal).toFixed(2)} ms per command for everything on this machine (${times(cpu.total / cpuBudget(cores, goal))} less), or more cores: PostgreSQL's share alone is ${(cpu.postgres ?? 0).toFixed(2)} ms.`,
     });
   }
@@ -174,12 +255,21 @@ export function targetBounds(
     dispatcherCpu.floor &&
     dispatcher.throughput.ratioToFloor.median < 0.6
   ) {
-    const work = dispatcherCpu.dispatcher;
-    const floor = dispatcherCpu.floor;
+    const work: MeasuredSide = {
+      label: "The dispatcher's rounds",
+      perSecond: dispatcher.throughput.dispatcherSentExactlyOncePerSecond,
+      cpu: dispatcherCpu.dispatcher,
+    };
+    const floor: MeasuredSide = {
+      label: "The floor's bare SQL",
+      perSecond: dispatcher.throughput.floor.inboxTransactionPerSecond,
+      cpu: dispatcherCpu.floor,
+      bench: 'its SQL client (bench)',
+    };
     rows.push({
       target: 'dispatcher vs its database floor (≥ 0.6×)',
-      bound: `CPU per command: the dispatcher's rounds ${cpuText(work)}; the floor's bare SQL ${cpuText(floor, { ...names, bench: 'its SQL client (bench)' })}. At most ${times(cpuBoundRatio(work.total, floor.total))} by CPU alone (measured ${times(dispatcher.throughput.ratioToFloor.median)}); the floor writes the inbox transaction's rows only, the dispatcher also decodes, sends, and records the outcome.`,
-      wouldMove: `0.6× needs ≤ ${(floor.total / 0.6).toFixed(2)} ms per command: PostgreSQL's share (${(work.postgres ?? 0).toFixed(2)} ms against the floor's ${(floor.postgres ?? 0).toFixed(2)}) is the larger part, so fewer statements and row versions per command (proposals below).`,
+      bound: `${ratioText(cores, work, floor, dispatcher.throughput.ratioToFloor.median)} The floor writes the inbox transaction's rows only; the dispatcher also decodes, sends, and records the outcome.`,
+      wouldMove: `0.6× needs the dispatcher at ≤ ${(floor.cpu.total / 0.6).toFixed(2)} ms per command if both stay CPU-bound: PostgreSQL's share (${(work.cpu.postgres ?? 0).toFixed(2)} ms against the floor's ${(floor.cpu.postgres ?? 0).toFixed(2)}) is the larger part, so fewer statements and row versions per command (proposals below).`,
     });
   }
   return rows;

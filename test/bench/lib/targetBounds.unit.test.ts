@@ -4,7 +4,7 @@ import type { IngestBenchResult } from '../ingest.ts';
 import type { RelayBenchResult } from '../relay.ts';
 import type { CpuPerUnit } from './processes.ts';
 import { cpuMsPer } from './processes.ts';
-import { cpuBoundRatio, cpuBudget, cpuCeiling, cpuText, targetBounds } from './targetBounds.ts';
+import { cpuBoundRatio, cpuBudget, cpuCeiling, cpuText, limitOf, targetBounds } from './targetBounds.ts';
 
 const cpu = (parts: Record<string, number>): CpuPerUnit => {
   const total = Object.entries(parts)
@@ -14,13 +14,17 @@ const cpu = (parts: Record<string, number>): CpuPerUnit => {
 };
 const spreadOf = (median: number) => ({ median, min: median, max: median, rounds: [median] });
 
+/** The API at 1,000/s (1.0 ms per command: 1 core busy), replays at 4,000/s, the SQL at 2,000/s. */
 const ingestResult = (ingestToCeiling: number, replaysToIngest: number, withCpu = true) =>
   ({
+    ingest: { commandsPerSecond: 1_000, meanBatchSize: 10 },
+    replays: { perSecond: 4_000 },
+    rawSql: { ceilingPerSecond: 2_000, ceiling: { connections: 2 } },
     ratios: { ingestToCeiling: spreadOf(ingestToCeiling), replaysToIngest: spreadOf(replaysToIngest) },
     cpuMsPerCommand: withCpu
       ? {
           api: cpu({ 'ingest-api': 0.4, postgres: 0.3, bench: 0.3 }),
-          replays: cpu({ 'ingest-api': 0.2, bench: 0.1 }),
+          replays: cpu({ 'ingest-api': 0.24, bench: 0.06 }),
           ceiling: cpu({ postgres: 0.4, bench: 0.1 }),
         }
       : undefined,
@@ -40,19 +44,41 @@ describe('what bounds a target on shared cores', () => {
     expect(cpuText(perUnit)).toBe('3.00 ms (PostgreSQL 2.00, ingest-api 1.00)');
   });
 
-  it('explains a missed ingest ratio from the CPU of the API rounds against the grouped SQL', () => {
-    const [row] = targetBounds(2, { ingest: ingestResult(0.45, 6) });
-    expect(row?.target).toMatch(/^ingest vs raw SQL/);
-    // API 1.0 ms, SQL 0.5 ms per command: at most 0.50×; 0.9× needs the API at 0.56 ms.
-    expect(row?.bound).toContain('at most 0.50× (measured 0.45×)');
-    expect(row?.bound).toContain('allows 2,000/s to the API and 4,000/s to the SQL');
-    expect(row?.wouldMove).toContain('≤ 0.56 ms per command');
+  it('tells the cores, one event loop and waiting apart', () => {
+    const side = (perSecond: number, parts: Record<string, number>) => ({
+      label: 'x',
+      perSecond,
+      cpu: cpu(parts),
+    });
+    // 2,000/s × (0.8 + 0.2 others') ms = 2 cores.
+    expect(limitOf(2, side(2_000, { postgres: 0.8, other: 0.2 })).kind).toBe('cores');
+    // The API's thread: 4,000/s × 0.24 ms = 0.96 of a core; 1.2 cores in all.
+    expect(limitOf(2, side(4_000, { 'ingest-api': 0.24, bench: 0.06 }))).toMatchObject({
+      kind: 'event loop',
+      program: 'ingest-api',
+    });
+    // PostgreSQL is many processes: 1.5 cores of it is not one thread's limit.
+    expect(limitOf(2, side(1_000, { postgres: 1.5 })).kind).toBe('waiting');
   });
 
-  it('explains a missed replay ratio from what a replay costs against a new command', () => {
-    const rows = targetBounds(2, { ingest: ingestResult(0.95, 2.5) });
+  it('explains a missed ingest ratio by what held each side back and the time a group took', () => {
+    const [row] = targetBounds(2, { ingest: ingestResult(0.45, 6) });
+    expect(row?.target).toMatch(/^ingest vs raw SQL/);
+    expect(row?.bound).toContain("The API's rounds: 1,000/s at 1.00 ms");
+    expect(row?.bound).toContain(
+      '1.00 of the 2 cores busy, so neither the cores nor one process were the limit',
+    );
+    expect(row?.bound).toContain('If both were CPU-bound the ratio would be 0.50× (measured 0.45×)');
+    // 2 transactions × groups of 10: 20 ms per group in the API at 1,000/s, 10 ms at 2,000/s.
+    expect(row?.bound).toContain("a group's turn took 20.0 ms in the API against 10.0 ms");
+    expect(row?.wouldMove).toContain('≤ 11.1 ms');
+  });
+
+  it('explains a missed replay ratio by the API process serving replays on one thread', () => {
+    const rows = targetBounds(2, { ingest: ingestResult(0.95, 4) });
     expect(rows.map((row) => row.target)).toEqual(['replays vs ingest (≥ 5×)']);
-    expect(rows[0]?.bound).toContain('at most 3.33× (measured 2.50×)');
+    expect(rows[0]?.bound).toContain('its ingest-api process was the limit (0.96 cores for one process');
+    expect(rows[0]?.wouldMove).toContain('≤ 0.200 ms of the API process per replay');
   });
 
   it('leaves out targets that were met and runs that did not measure CPU per command', () => {
@@ -69,11 +95,12 @@ describe('what bounds a target on shared cores', () => {
     const e2e = {
       latency: [],
       wal: { bytesPerCommand: spreadOf(4_000) },
-      throughput: { single: phase(700, 2.5), batch: phase(5_000, 0.3) },
+      throughput: { single: phase(780, 2.5), batch: phase(5_000, 0.3) },
     } as unknown as EndToEndResult;
     const rows = targetBounds(2, { e2e });
     expect(rows).toHaveLength(1);
-    expect(rows[0]?.bound).toContain('at most 800/s (measured 700/s');
+    expect(rows[0]?.bound).toContain('1.95 of the 2 cores busy, so the cores were the limit');
+    expect(rows[0]?.bound).toContain('the cores allow at most 800/s');
     expect(rows[0]?.wouldMove).toContain('≤ 1.00 ms per command');
     expect(rows[0]?.wouldMove).toContain('(2.50× less)');
   });
@@ -81,6 +108,8 @@ describe('what bounds a target on shared cores', () => {
   it('bounds WAL per command by the row writes it takes, and the dispatcher by its floor', () => {
     const dispatcher = {
       throughput: {
+        dispatcherSentExactlyOncePerSecond: 6_000,
+        floor: { inboxTransactionPerSecond: 30_000 },
         ratioToFloor: spreadOf(0.2),
         postgres: {
           walBytesPerCommand: 7_000,
@@ -106,25 +135,34 @@ describe('what bounds a target on shared cores', () => {
     expect(wal?.bound).toContain('(700 B each');
     expect(wal?.wouldMove).toContain('about 7 row writes per command');
     expect(wal?.wouldMove).toContain('effects 3 (2 of them updates), outbox 2 (0 of them updates)');
-    expect(floor?.bound).toContain('At most 0.20× by CPU alone (measured 0.20×)');
+    expect(floor?.bound).toContain("The dispatcher's rounds: 6,000/s at 0.30 ms");
+    expect(floor?.bound).toContain('1.80 of the 2 cores busy, so the cores were the limit');
+    expect(floor?.bound).toContain('If both were CPU-bound the ratio would be 0.20× (measured 0.20×)');
     expect(floor?.wouldMove).toContain('≤ 0.10 ms per command');
   });
 
-  it('bounds the relay by its CPU per row against the raw producer', () => {
+  it('bounds the relay by what held it back against the raw producer', () => {
     const relay = {
       throughput: {
         runs: [
           {
             relay: 'default, retention 0 (delete)',
-            ratioSpread: spreadOf(0.63),
+            medianRelay: 16_000,
+            medianRaw: 24_000,
+            ratioSpread: spreadOf(0.67),
             cpuMsPer1000Rows: { raw: { bench: 50, kafka: 5 }, relay: { relay: 45, postgres: 25, kafka: 6 } },
           },
         ],
       },
     } as unknown as RelayBenchResult;
     const [row] = targetBounds(2, { relay });
-    expect(row?.bound).toContain("the relay's rounds 76.0 ms");
-    expect(row?.bound).toContain('at most 0.72× by CPU alone (measured 0.63×)');
-    expect(row?.wouldMove).toContain('≤ 68.8 ms per 1,000 rows');
+    // 16,000 rows/s × 0.076 ms = 1.22 cores; the relay's thread 0.72 of a core: it waited.
+    expect(row?.bound).toContain(
+      "The relay's rounds: 16,000/s at 76.00 ms (relay 45.00, PostgreSQL 25.00, Kafka 6.00) per 1,000 rows",
+    );
+    expect(row?.bound).toContain(
+      '1.22 of the 2 cores busy, so neither the cores nor one process were the limit',
+    );
+    expect(row?.bound).toContain('If both were CPU-bound the ratio would be 0.72× (measured 0.67×)');
   });
 });
