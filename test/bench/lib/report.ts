@@ -945,9 +945,9 @@ function proposals(
     '',
     '### Relay',
     '',
-    (relayRun?.ratioToRaw ?? 0) >= 0.8
-      ? `Throughput was ${x(relayRun?.ratioToRaw)} of the raw producer in this run (target 0.8, met). What is left between the two is PostgreSQL's claim and delete, which the raw producer does not do, on the same two cores (CPU ms per 1,000 rows in the relay table).`
-      : `Throughput was ${x(relayRun?.ratioToRaw)} of the raw producer in this run (target 0.8, missed). The profile above shows the relay process's CPU mostly in kafkajs itself (CRC32C in JavaScript, the murmur2 partitioner, buffer copies), the same work the raw producer does, plus PostgreSQL's claim and delete (CPU ms per 1,000 rows in the relay table) on the same two cores. A second batch in flight gains nothing with this client (kafkajs 2.2.4's idempotent producer holds a lock per broker around each Produce request, \`services/relay/README.md\`), and two producers (\`RELAY_PRODUCERS\`) measured no better on two cores. What would move it: a producer whose checksum and encoding are native (the CPU above), or the relay on cores PostgreSQL does not share.`,
+    (relayRun?.ratioSpread.median ?? 0) >= 0.8
+      ? `Throughput was ${x(relayRun?.ratioSpread.median)} of the raw producer in this run (the median of its rounds; target 0.8, met). What is left between the two is PostgreSQL's claim and delete, which the raw producer does not do, on the same two cores (CPU ms per 1,000 rows in the relay table).`
+      : `Throughput was ${x(relayRun?.ratioSpread.median)} of the raw producer in this run (the median of its rounds; target 0.8, missed). The profile above shows the relay process's CPU mostly in kafkajs itself (CRC32C in JavaScript, the murmur2 partitioner, buffer copies), the same work the raw producer does, plus PostgreSQL's claim and delete (CPU ms per 1,000 rows in the relay table) on the same two cores. A second batch in flight gains nothing with this client (kafkajs 2.2.4's idempotent producer holds a lock per broker around each Produce request, \`services/relay/README.md\`), and two producers (\`RELAY_PRODUCERS\`) measured no better on two cores. What would move it: a producer whose checksum and encoding are native (the CPU above), or the relay on cores PostgreSQL does not share.`,
     '',
     '### End-to-end latency',
     '',
