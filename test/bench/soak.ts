@@ -34,6 +34,12 @@ export interface SoakOptions {
   drainSeconds?: number;
 }
 
+/** The first and last value of a [seconds, MiB] series inside [from, to]. */
+function endsOf(points: readonly [number, number][], from: number, to: number) {
+  const inside = points.filter(([at]) => at >= from && at <= to);
+  return { first: inside[0]?.[1] ?? Number.NaN, last: inside.at(-1)?.[1] ?? Number.NaN };
+}
+
 export async function runSoakBench(options: SoakOptions) {
   const heapLimits = {
     'ingest-api': deployedHeapLimit('ingest-api'),
@@ -132,6 +138,9 @@ export async function runSoakBench(options: SoakOptions) {
             ...memorySlope(h.afterFullCollection, from, to, options.boundMbPerMinute),
             fullCollections: h.afterFullCollection.filter(([at]) => at >= from && at <= to).length,
             points: h.afterFullCollection,
+            // Where the rest of RSS is: the heap V8 holds and the Buffers' memory, at the load's ends.
+            heapCommittedMb: endsOf(h.heapCommitted, from, to),
+            externalMb: endsOf(h.external, from, to),
           },
         ]),
       ),

@@ -16,6 +16,10 @@ export interface HeapSeries {
   afterFullCollection: [number, number][];
   /** Full collections seen (samples in which prom-client's major GC count rose). */
   fullCollections: number;
+  /** [seconds, MiB] of the V8 heap's committed size (every space, what V8 holds from the OS). */
+  heapCommitted: [number, number][];
+  /** [seconds, MiB] of memory outside the V8 heap that JavaScript objects hold (Buffers). */
+  external: [number, number][];
 }
 
 async function readHeap(url: string) {
@@ -24,6 +28,8 @@ async function readHeap(url: string) {
   return {
     oldSpaceMb: (await metricValue(snapshot, 'nodejs_heap_space_size_used_bytes', { space: 'old' })) / mib,
     majorCollections: await metricValue(snapshot, 'nodejs_gc_duration_seconds_count', { kind: 'major' }),
+    heapCommittedMb: (await metricValue(snapshot, 'nodejs_heap_size_total_bytes')) / mib,
+    externalMb: (await metricValue(snapshot, 'nodejs_external_memory_bytes')) / mib,
   };
 }
 
@@ -33,7 +39,10 @@ async function readHeap(url: string) {
  */
 export function heapSampler(urls: Record<string, string>, now: () => number, intervalMs = 1_000) {
   const series: Record<string, HeapSeries & { lastMajor?: number }> = Object.fromEntries(
-    Object.keys(urls).map((name) => [name, { oldSpace: [], afterFullCollection: [], fullCollections: 0 }]),
+    Object.keys(urls).map((name) => [
+      name,
+      { oldSpace: [], afterFullCollection: [], fullCollections: 0, heapCommitted: [], external: [] },
+    ]),
   );
   let pending: Promise<unknown> | undefined;
   const sample = () => {
@@ -47,6 +56,8 @@ export function heapSampler(urls: Record<string, string>, now: () => number, int
           const heap = await readHeap(url);
           const at = now();
           into.oldSpace.push([at, round(heap.oldSpaceMb, 1)]);
+          into.heapCommitted.push([at, round(heap.heapCommittedMb, 1)]);
+          into.external.push([at, round(heap.externalMb, 1)]);
           if (into.lastMajor !== undefined && heap.majorCollections > into.lastMajor) {
             into.afterFullCollection.push([at, round(heap.oldSpaceMb, 1)]);
             into.fullCollections += 1;

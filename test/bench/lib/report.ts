@@ -853,7 +853,7 @@ function soakSection(soak: SoakResult | undefined): string[] {
 function liveHeapLines(soak: SoakResult): string[] {
   if (!soak.liveHeap) return [];
   return [
-    `What each process keeps: V8's old space at the first sample (every second, from its \`/metrics\`) after each full collection, with the same fit and bound. A leak makes this grow; garbage not yet collected and heap pages V8 keeps for later do not.`,
+    `What each process keeps: V8's old space at the first sample (every second, from its \`/metrics\`) after each full collection, with the same fit and bound. A leak makes this grow; garbage not yet collected and heap pages V8 keeps for later do not. The rest of RSS is the heap V8 holds from the system (committed), the memory Buffers hold outside it (external), and the process's code, stacks and allocator.`,
     '',
     table(
       [
@@ -861,6 +861,8 @@ function liveHeapLines(soak: SoakResult): string[] {
         'old space after a full collection, first / max / last MiB',
         'full collections during the load',
         'slope over the second half MiB/min',
+        'V8 heap committed, first → last MiB',
+        'external (Buffers), first → last MiB',
         'verdict',
       ],
       Object.entries(soak.liveHeap).map(([name, heap]) => [
@@ -868,6 +870,12 @@ function liveHeapLines(soak: SoakResult): string[] {
         `${fmt(heap.firstMb, 1)} / ${fmt(heap.maxMb, 1)} / ${fmt(heap.lastMb, 1)}`,
         fmt(heap.fullCollections),
         heap.samples >= 2 ? fmt(heap.slopeMbPerMinute, 2) : 'n/a',
+        heap.heapCommittedMb
+          ? `${fmt(heap.heapCommittedMb.first, 1)} → ${fmt(heap.heapCommittedMb.last, 1)}`
+          : 'not sampled',
+        heap.externalMb
+          ? `${fmt(heap.externalMb.first, 1)} → ${fmt(heap.externalMb.last, 1)}`
+          : 'not sampled',
         heap.samples < 2
           ? 'too few full collections in the second half to judge'
           : heap.flat
