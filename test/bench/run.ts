@@ -8,6 +8,7 @@
 //        (default: all but soak), --no-profile (no CPU profiles), --budget-minutes N (default 27,
 //        quick 12),
 //        --from results/<stamp>.json (no run: write that run's report again).
+// BENCH_SOAK_SECONDS sets the full run's soak (300: five minutes; longer shows whether RSS settles).
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -45,12 +46,13 @@ const deadline = started + budgetMinutes * 60_000;
 const stamp = startedAt.toISOString().slice(0, 16).replace(':', '') + (quick ? '-quick' : '');
 const resultsDir = join(repoRoot, 'test/bench/results');
 const profileDir = flags['no-profile'] ? undefined : join(resultsDir, `${stamp}-profiles`);
+const soakSeconds = Number(process.env.BENCH_SOAK_SECONDS ?? 300);
 
 /**
  * What each phase runs with, full and quick; each estimate (seconds) is what its budget check
  * assumes. Full: 30 s per point for the headline rates, three rounds of every target's figure,
  * the dispatcher's commands sized to about 10 s of its work per round; about 25 minutes in all.
- * The soak (5 minutes of steady load) is opt-in: `--only soak`.
+ * The soak (5 minutes of steady load unless BENCH_SOAK_SECONDS says more) is opt-in: `--only soak`.
  */
 const plan = quick
   ? {
@@ -85,7 +87,7 @@ const plan = quick
       },
       dispatcher: { commands: 80_000, rounds: 3, peerCommands: 80_000, peerTimeout: 120, estimate: 300 },
       e2e: { rates: [500, 2000], seconds: 30, rounds: 3, drain: 90, throughput: 20, estimate: 480 },
-      soak: { rate: 500, seconds: 300, bound: 1, estimate: 400 },
+      soak: { rate: 500, seconds: soakSeconds, bound: 1, estimate: soakSeconds + 100 },
     };
 
 /** Ends every child process still running (services and peers of a phase cut short). */
