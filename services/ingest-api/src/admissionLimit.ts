@@ -1,5 +1,6 @@
 import { ExactlyError } from '@exactly/errors';
 import type { FastifyInstance } from 'fastify';
+import { onceClosed } from './onceClosed.js';
 
 /**
  * Load shedding for the create routes: at most `limit` POST requests are in flight in this
@@ -27,8 +28,7 @@ export function registerAdmissionLimit(
       );
     }
     inFlight += 1;
-    // 'close' comes once the response is sent or the connection is gone, whichever is first.
-    reply.raw.once('close', () => {
+    onceClosed(reply.raw, () => {
       inFlight -= 1;
     });
   });

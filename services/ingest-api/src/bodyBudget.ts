@@ -1,6 +1,7 @@
 import { ExactlyError } from '@exactly/errors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal } from './createApiKeyAuthenticator.js';
+import { onceClosed } from './onceClosed.js';
 
 export interface BodyBudgetOptions {
   /** Body bytes this process holds at most at once, over every request (0: no bound). */
@@ -50,8 +51,7 @@ export function registerBodyBudget(app: FastifyInstance, options: BodyBudgetOpti
     }
     total += bytes;
     byAccount.set(accountId, accountHeld + bytes);
-    // 'close' comes once the response is sent or the connection is gone, whichever is first.
-    reply.raw.once('close', () => {
+    onceClosed(reply.raw, () => {
       total -= bytes;
       const left = (byAccount.get(accountId) ?? bytes) - bytes;
       if (left <= 0) byAccount.delete(accountId);

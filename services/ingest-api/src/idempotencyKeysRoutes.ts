@@ -7,6 +7,7 @@ import type { AcceptedMessages } from './acceptMessages.js';
 import { awaitKeyResult } from './awaitKeyResult.js';
 import type { Principal } from './createApiKeyAuthenticator.js';
 import type { KeyWaitMetrics, KeyWaitOutcome } from './createKeyWaitMetrics.js';
+import { onceClosed } from './onceClosed.js';
 import { parseWait } from './parseWait.js';
 import { readMessageStatuses, terminalStatuses } from './readMessageStatuses.js';
 import type { IdempotentEndpoint } from './trackIdempotentRoutes.js';
@@ -61,7 +62,7 @@ export async function idempotencyKeysRoutes(
           gone.abort();
         };
         closing.signal.addEventListener('abort', onClosing, { once: true });
-        reply.raw.once('close', onDisconnect);
+        onceClosed(reply.raw, onDisconnect);
         if (closing.signal.aborted) gone.abort();
         waits.started();
         let outcome: KeyWaitOutcome = 'error';

@@ -1,6 +1,7 @@
 import { ExactlyError } from '@exactly/errors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal } from './createApiKeyAuthenticator.js';
+import { onceClosed } from './onceClosed.js';
 
 export interface TenantQuotaOptions {
   /** Requests per window for one account, and for one API key (0: no limit). */
@@ -96,8 +97,7 @@ export function registerTenantQuota(app: FastifyInstance, options: TenantQuotaOp
     }
     const held = concurrency.map((policy) => `${policy.name}:${policy.idOf(principal)}`);
     for (const id of held) inProgress.set(id, (inProgress.get(id) ?? 0) + 1);
-    // 'close' comes once the response is sent or the connection is gone, whichever is first.
-    reply.raw.once('close', () => {
+    onceClosed(reply.raw, () => {
       for (const id of held) {
         const left = (inProgress.get(id) ?? 1) - 1;
         if (left <= 0) inProgress.delete(id);
