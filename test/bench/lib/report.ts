@@ -14,7 +14,7 @@ import type { PostgresDelta } from './postgresView.ts';
 import type { LoadSummary } from './processes.ts';
 import { ratio, type Spread, slope } from './stats.ts';
 import { barChart, lineChart } from './svg.ts';
-import { targetBounds } from './targetBounds.ts';
+import { type PhaseResults, targetBounds } from './targetBounds.ts';
 
 export interface PhaseRecord {
   loadBefore?: number;
@@ -733,20 +733,7 @@ function markdown(report: BenchReport, images: Record<string, string>): string {
   return lines.join('\n');
 }
 
-function whereTheTimeGoes(
-  report: BenchReport,
-  {
-    ingest,
-    relay,
-    dispatcher,
-    e2e,
-  }: {
-    ingest?: IngestBenchResult;
-    relay?: RelayBenchResult;
-    dispatcher?: DispatcherBenchResult;
-    e2e?: EndToEndResult;
-  },
-): string[] {
+function whereTheTimeGoes(report: BenchReport, { ingest, relay, dispatcher, e2e }: PhaseResults): string[] {
   const out: string[] = ['## Where the time goes', ''];
   const missed = targets(report).filter((t) => t.met === false);
   out.push(

@@ -113,24 +113,19 @@ function ratioText(
   return `${sideText(cores, a, unit)}. ${sideText(cores, b, unit)}. If both were CPU-bound the ratio would be ${times(cpuBoundRatio(a.cpu.total, b.cpu.total))} (measured ${times(measured)}).`;
 }
 
+/** The results of the phases a run measured (a phase left out by `--only` is absent). */
+export interface PhaseResults {
+  ingest?: IngestBenchResult;
+  relay?: RelayBenchResult;
+  dispatcher?: DispatcherBenchResult;
+  e2e?: EndToEndResult;
+}
+
 /**
  * One row per target this run missed and measured the CPU of; targets met, or measured by an
  * older run without CPU per command, are left out.
  */
-export function targetBounds(
-  cores: number,
-  {
-    ingest,
-    relay,
-    dispatcher,
-    e2e,
-  }: {
-    ingest?: IngestBenchResult;
-    relay?: RelayBenchResult;
-    dispatcher?: DispatcherBenchResult;
-    e2e?: EndToEndResult;
-  },
-): TargetBound[] {
+export function targetBounds(cores: number, { ingest, relay, dispatcher, e2e }: PhaseResults): TargetBound[] {
   const rows: TargetBound[] = [];
   const ingestCpu = ingest?.cpuMsPerCommand;
   const apiSide: MeasuredSide | undefined =

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   isAlive,
   type KafkaNode,
@@ -10,6 +11,7 @@ import {
   stopLocalKafka,
   waitForKafka,
 } from '@exactly/infra';
+import { createKafka } from '@exactly/messaging';
 
 const topology = kafkaTopology('cluster');
 let startedBySuite: boolean | undefined;
@@ -21,7 +23,32 @@ let startedBySuite: boolean | undefined;
 export async function ensureCluster(): Promise<string[]> {
   const { brokers, startedNow } = await startLocalKafka('cluster');
   startedBySuite ??= startedNow;
+  await waitForEveryBroker(brokers);
   return brokers;
+}
+
+/**
+ * Waits until the cluster's metadata lists all its nodes as brokers: a node whose port is open
+ * may not have registered with the controller yet (a run of 2026-12-05 read "2 brokers" just after
+ * a node was restarted), and a scenario must start on the whole cluster.
+ */
+async function waitForEveryBroker(brokers: string[], timeoutMs = 120_000): Promise<void> {
+  const admin = createKafka({ brokers, clientId: 'faults-cluster-check' }).admin();
+  const deadline = Date.now() + timeoutMs;
+  let seen = 0;
+  try {
+    await admin.connect();
+    while (Date.now() < deadline) {
+      seen = (await admin.describeCluster()).brokers.length;
+      if (seen >= topology.nodes.length) return;
+      await sleep(500);
+    }
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+  throw new Error(
+    `the Kafka cluster lists ${seen} of its ${topology.nodes.length} brokers after ${timeoutMs / 1_000} s; see each node's logs/server.log under ${topology.nodes[0]?.dir ?? 'its data folder'}`,
+  );
 }
 
 /** The suite's teardown: stops the cluster only if the suite started it. */
