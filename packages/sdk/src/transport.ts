@@ -38,8 +38,11 @@ export interface ApiResponse<Body> {
   body: Body;
 }
 
-/** Statuses worth the same request again: the conditions pass by themselves. */
-const retryableStatuses = new Set([429, 500, 502, 503, 504]);
+/**
+ * Statuses worth the same request again: the conditions pass by themselves. A 408 is the
+ * server's HTTP layer giving up on reading the request: it was never handled.
+ */
+const retryableStatuses = new Set([408, 429, 500, 502, 503, 504]);
 
 /**
  * Whether an API error can succeed on retry. A 409 is retried only when the key's first

@@ -67,6 +67,27 @@ describe('a send that fails with a retryable answer', () => {
   });
 });
 
+describe("a 408 Request Timeout (the server's HTTP layer gave up reading the request)", () => {
+  it('is retried with the same key: the request was never handled (RFC 9110 §15.5.9)', async () => {
+    const server = await scriptedServer([
+      // What Node's HTTP server sends through Fastify's default clientError handler.
+      { status: 408, body: { error: 'Request Timeout', message: 'Client Timeout', statusCode: 408 } },
+      { status: 202, body: message },
+    ]);
+    const client = createClient({
+      baseUrl: server.baseUrl,
+      apiKey: 'k',
+      clock: fakeClock(),
+      random: () => 0.5,
+    });
+    const result = await client.messages.send(command).finally(server.close);
+
+    expect(result).toMatchObject({ message, status: 202 });
+    const keys = server.received.map((request) => request.headers['idempotency-key']);
+    expect(keys).toEqual([result.idempotencyKey, result.idempotencyKey]);
+  });
+});
+
 describe('answers no retry can fix', () => {
   it.each([
     [422, 'idempotency_key_reused'],
