@@ -105,12 +105,18 @@ async function writeResultsOfRun(): Promise<void> {
   console.log(markdown.split('\n## ')[0]);
 }
 
+/**
+ * The commit under test, read when the suite starts: the harness, the SDK and the services it
+ * starts are the code of that moment, whatever is committed while a long run goes on.
+ */
+const commitUnderTest = currentCommit();
+
 /** Keeps one long run and rewrites RESULTS-long.md from every run kept so far. */
 async function keepLongRun(result: ScenarioResult): Promise<void> {
   await saveLongRun({
     result,
     date: new Date().toISOString(),
-    commit: currentCommit(),
+    commit: commitUnderTest,
     offeredRate: longRate,
     seconds: longSeconds,
     durability,

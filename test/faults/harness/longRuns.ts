@@ -12,7 +12,7 @@ import type { ScenarioResult } from './runScenario.ts';
  */
 export interface LongRun {
   result: ScenarioResult;
-  /** When the run ended, and the commit it ran (with `+dirty` when the tree had changes). */
+  /** When the run ended, and the commit it ran, read when the suite started (with `+dirty` when the tree had changes). */
   date: string;
   commit: string;
   offeredRate: number;
