@@ -27,6 +27,12 @@ export interface LoadOptions {
   stopAfterMs?: number;
   /** Index of the first command (a second pass with the same prefix sends the same keys and bodies again). */
   firstIndex?: number;
+  /**
+   * Send every acknowledged command once more, same key and body, this long after its answer (a
+   * client's late retry): each key comes back a fixed time after its acceptance, however long the
+   * load runs. Resends come before new commands once due, and all are sent before the load ends.
+   */
+  resendAfterMs?: number;
 }
 
 const channels = ['email', 'sms', 'voice'] as const;
@@ -78,6 +84,8 @@ export async function runLoad(options: LoadOptions, history: History): Promise<v
   let next = first;
   const end = first + options.commands;
   const startedAt = Date.now();
+  // Acknowledged commands waiting to be sent again, in the order they became due.
+  const resends: { index: number; dueAt: number }[] = [];
   const worker = async () => {
     // One client per worker, so `onRetry` knows which command's attempt it reports.
     let current = { key: '', attempt: 0 };
@@ -93,14 +101,7 @@ export async function runLoad(options: LoadOptions, history: History): Promise<v
         history.record({ key: current.key, attempt: current.attempt, ...describeFailure(event.error) });
       },
     });
-    const overdue = () => options.stopAfterMs !== undefined && Date.now() - startedAt >= options.stopAfterMs;
-    while (next < end && !options.signal?.aborted && !overdue()) {
-      const index = next++;
-      if (options.ratePerSecond) {
-        const due = startedAt + ((index - first) * 1_000) / options.ratePerSecond;
-        if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
-        if (overdue()) break;
-      }
+    const send = async (index: number) => {
       current = { key: `${options.keyPrefix}-${index}`, attempt: 0 };
       const calledAt = Date.now();
       try {
@@ -116,9 +117,39 @@ export async function runLoad(options: LoadOptions, history: History): Promise<v
           replayed: result.replayed,
           calledAt,
         });
+        return true;
       } catch (error) {
         history.record({ key: current.key, attempt: current.attempt + 1, ...describeFailure(error) });
+        return false;
       }
+    };
+    const sendNew = async (index: number) => {
+      const acknowledged = await send(index);
+      if (acknowledged && options.resendAfterMs !== undefined)
+        resends.push({ index, dueAt: Date.now() + options.resendAfterMs });
+    };
+    const overdue = () => options.stopAfterMs !== undefined && Date.now() - startedAt >= options.stopAfterMs;
+    while (next < end && !options.signal?.aborted && !overdue()) {
+      const resend = resends[0];
+      if (resend !== undefined && resend.dueAt <= Date.now()) {
+        resends.shift();
+        await send(resend.index);
+        continue;
+      }
+      const index = next++;
+      if (options.ratePerSecond) {
+        const due = startedAt + ((index - first) * 1_000) / options.ratePerSecond;
+        if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+        if (overdue()) break;
+      }
+      await sendNew(index);
+    }
+    // The resends still due, each when its time comes (bounded: one per acknowledged command).
+    for (let resend = resends.shift(); resend !== undefined; resend = resends.shift()) {
+      if (options.signal?.aborted) return;
+      const wait = resend.dueAt - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      await send(resend.index);
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
