@@ -35,6 +35,13 @@ export interface CheckInput {
   /** How long to wait for every accepted message to reach `sent` or `failed`. */
   settleTimeoutMs: number;
   /**
+   * The dispatchers' EFFECT_MAX_ATTEMPTS. A message that failed after the provider refused that
+   * many calls for it, and nothing else, was given up on by the rule (a fault that fails a share
+   * of the calls makes a few, more in a long run): reported to its sender, not lost. Unset: every
+   * failed message is a loss.
+   */
+  effectMaxAttempts?: number;
+  /**
    * Dead letters the scenario caused on purpose, by code (`command_not_accepted: 5`, say); any
    * other dead letter is a violation, and so is a different count of an expected code.
    */
@@ -76,6 +83,8 @@ export interface Figures {
   duplicates: number;
   /** Acknowledged commands missing, or accepted ones never sent (a held message is not one). */
   losses: number;
+  /** Messages failed after the provider refused all of EFFECT_MAX_ATTEMPTS calls (not a loss). */
+  refusedToTheEnd?: number;
   /** Acknowledged commands the commands topic never received (read back by the checker's own consumer). */
   topicLosses: number;
   /**
@@ -180,6 +189,7 @@ export async function checkInvariants(input: CheckInput): Promise<Verdict> {
     }
 
     let losses = 0;
+    let refusedToTheEnd = 0;
     const acknowledged = input.history.acknowledged();
     for (const [key, ids] of acknowledged) {
       if (ids.size > 1)
@@ -209,9 +219,14 @@ export async function checkInvariants(input: CheckInput): Promise<Verdict> {
           `message ${row.id} (key ${row.message_key}) is still ${row.status} after ${settleMs} ms (${where.get(row.id)})`,
         );
       } else if (row.status === 'failed') {
-        // The fake provider never refuses a send in these scenarios: a failed message was given up on.
-        losses += 1;
-        violations.push(`message ${row.id} (key ${row.message_key}) failed`);
+        const calls = log.get(row.id);
+        if (calls !== undefined && refusedEveryCall(calls, input.effectMaxAttempts)) refusedToTheEnd += 1;
+        else {
+          losses += 1;
+          violations.push(
+            `message ${row.id} (key ${row.message_key}) failed (${calls?.calls ?? 0} provider calls, ${calls?.refused ?? 0} refused)`,
+          );
+        }
       } else if (row.status === 'sent' && !sent.has(row.id)) {
         violations.push(`message ${row.id} is marked sent but the provider never sent it`);
       }
@@ -268,6 +283,7 @@ export async function checkInvariants(input: CheckInput): Promise<Verdict> {
         ambiguousAttempts: provider.ambiguousAttempts,
         duplicates,
         losses,
+        refusedToTheEnd,
         topicLosses,
         outOfOrder,
         keysWithSeveralCommands,
@@ -307,18 +323,26 @@ async function heldReasons(
 
 interface KeyLog {
   calls: number;
+  /** Calls the provider refused (answered with a failure, nothing sent). */
+  refused: number;
   /** Calls the provider sent (a replay of a key it honours is not one). */
   sends: number;
   /** Calls after the first one the provider took (sent or replayed): each would be a second message from a provider that ignores keys. */
   afterTaken: number;
 }
 
+/** The provider refused every call for a key, and as many as the dispatchers try at most. */
+function refusedEveryCall(calls: KeyLog, maxAttempts: number | undefined): boolean {
+  return maxAttempts !== undefined && calls.refused === calls.calls && calls.calls >= maxAttempts;
+}
+
 /** The raw call log per provider key (the message id). */
 function providerLog(calls: readonly ProviderCall[]): Map<string, KeyLog> {
   const log = new Map<string, KeyLog & { taken: boolean }>();
   for (const call of calls) {
-    const entry = log.get(call.key) ?? { calls: 0, sends: 0, afterTaken: 0, taken: false };
+    const entry = log.get(call.key) ?? { calls: 0, refused: 0, sends: 0, afterTaken: 0, taken: false };
     entry.calls += 1;
+    if (call.outcome === 'failed') entry.refused += 1;
     if (entry.taken) entry.afterTaken += 1;
     if (call.outcome === 'sent') entry.sends += 1;
     if (call.outcome === 'sent' || call.outcome === 'replayed') entry.taken = true;

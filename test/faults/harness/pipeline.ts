@@ -36,6 +36,9 @@ export interface PipelineOptions
  * in flight by a crash is resumed after 5 s, a crashed relay's shards move after 4 s. They
  * shorten waits; they change no rule the services keep.
  */
+/** The dispatcher's own default for EFFECT_MAX_ATTEMPTS (services/dispatcher/src/config.ts). */
+const dispatcherDefaultMaxAttempts = 5;
+
 const fastRecovery: Record<MemberKind, Record<string, string>> = {
   ingest: { IDEMPOTENCY_LEASE: '5s', SHUTDOWN_TIMEOUT: '3s' },
   relay: { RELAY_LEASE_TTL: '4s', RELAY_RETRY_MAX: '1s', RELAY_POLL_MAX: '250ms' },
@@ -64,25 +67,30 @@ export class Pipeline extends ProcessPipeline {
   constructor(options: PipelineOptions) {
     const onAmbiguous = options.onAmbiguous ?? 'hold';
     const kinds: MemberKind[] = ['ingest', 'relay', 'dispatcher'];
+    const env = Object.fromEntries(
+      kinds.map((kind) => [
+        kind,
+        {
+          ...(options.fastRecovery === false ? {} : fastRecovery[kind]),
+          ...(kind === 'dispatcher' ? { HTTP_ON_AMBIGUOUS: onAmbiguous } : {}),
+          ...options.env?.[kind],
+        },
+      ]),
+    ) as Record<MemberKind, Record<string, string>>;
     super({
       ...options,
       prefix: options.prefix ?? 'faults',
       relays: options.relays ?? 2,
       dispatchers: options.dispatchers ?? 3,
       providerHonoursKeys: onAmbiguous === 'retry',
-      env: Object.fromEntries(
-        kinds.map((kind) => [
-          kind,
-          {
-            ...(options.fastRecovery === false ? {} : fastRecovery[kind]),
-            ...(kind === 'dispatcher' ? { HTTP_ON_AMBIGUOUS: onAmbiguous } : {}),
-            ...options.env?.[kind],
-          },
-        ]),
-      ),
+      env,
     });
     this.ambiguity = onAmbiguous;
+    this.effectMaxAttempts = Number(env.dispatcher.EFFECT_MAX_ATTEMPTS ?? dispatcherDefaultMaxAttempts);
   }
+
+  /** The dispatchers' EFFECT_MAX_ATTEMPTS, as this pipeline starts them. */
+  readonly effectMaxAttempts: number;
 
   get onAmbiguous(): AmbiguityPolicy {
     return this.ambiguity;

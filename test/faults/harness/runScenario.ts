@@ -218,6 +218,7 @@ export async function runScenario<Resources>(
       kafkaBrokers: environment.kafkaBrokers,
       topics: pipeline.topics,
       settleTimeoutMs: scenario.settleTimeoutMs ?? 60_000,
+      effectMaxAttempts: pipeline.effectMaxAttempts,
       expectedDeadLetters,
     });
     const acknowledgedShare = verdict.figures.acknowledged / Math.max(1, verdict.figures.commands);
