@@ -27,6 +27,8 @@ export interface ScenarioContext {
   injected(description: string, count?: number): void;
   /** Runs the scenario's load (with these overrides) and resolves when it is done. */
   load(overrides?: Partial<LoadOptions>): Promise<void>;
+  /** How long the load lasts at most (long mode's minutes), when the run sets it. */
+  loadLimitMs: number | undefined;
   /** Dead letters the scenario causes on purpose (records it forged or conflicts it wrote), by code. */
   expectDeadLetters(code: string, count: number): void;
   /** A random duration in [min, max) from the fault stream. */
@@ -188,6 +190,7 @@ export async function runScenario<Resources>(
           faultCount += count;
           faults.push(`${((Date.now() - loadStarted) / 1000).toFixed(1)}s ${description}`);
         },
+        loadLimitMs: loadOptions.stopAfterMs,
         load: async (overrides = {}) => {
           const began = Date.now();
           try {
