@@ -30,15 +30,15 @@ export interface PipelineOptions
   fastRecovery?: boolean;
 }
 
+/** The dispatcher's own default for EFFECT_MAX_ATTEMPTS (services/dispatcher/src/config.ts). */
+const dispatcherDefaultMaxAttempts = 5;
+
 /**
  * Settings that make recovery fit in a scenario of seconds rather than minutes: a dead
  * dispatcher's partitions move after 6 s (the broker's smallest session timeout), a call left
  * in flight by a crash is resumed after 5 s, a crashed relay's shards move after 4 s. They
  * shorten waits; they change no rule the services keep.
  */
-/** The dispatcher's own default for EFFECT_MAX_ATTEMPTS (services/dispatcher/src/config.ts). */
-const dispatcherDefaultMaxAttempts = 5;
-
 const fastRecovery: Record<MemberKind, Record<string, string>> = {
   ingest: { IDEMPOTENCY_LEASE: '5s', SHUTDOWN_TIMEOUT: '3s' },
   relay: { RELAY_LEASE_TTL: '4s', RELAY_RETRY_MAX: '1s', RELAY_POLL_MAX: '250ms' },
