@@ -1,6 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TcpProxy } from '@exactly/testkit';
-import { email, postMessage, startTestServer, type TestServer } from './testing/startTestServer.js';
+import {
+  email,
+  postMessage,
+  startTestServer,
+  type TestAccount,
+  type TestServer,
+} from './testing/startTestServer.js';
 
 /** The run's database through a proxy of the test's own, so that PostgreSQL can be made slow. */
 async function slowDatabase(): Promise<{ proxy: TcpProxy; databaseUrl: string }> {
@@ -13,21 +19,12 @@ async function slowDatabase(): Promise<{ proxy: TcpProxy; databaseUrl: string }>
 /** A send whose client gives up after `timeoutMs`: the server is left with a closed connection. */
 async function abandonedSend(
   api: TestServer,
-  apiKey: string,
+  who: TestAccount,
   key: string,
   timeoutMs: number,
 ): Promise<string> {
   try {
-    const response = await fetch(`${api.url}/v1/messages`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${apiKey}`,
-        'content-type': 'application/json',
-        'idempotency-key': key,
-      },
-      body: JSON.stringify(email()),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    const response = await postMessage(api, who, key, email(), { signal: AbortSignal.timeout(timeoutMs) });
     return `answered ${response.status}`;
   } catch (error) {
     return (error as Error).name;
@@ -63,7 +60,7 @@ describe.each([
       const who = await api.newAccount();
       proxy.setLatency(150);
       const abandoned = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => abandonedSend(api, who.apiKey, `gone-${i}`, 40)),
+        Array.from({ length: 8 }, (_, i) => abandonedSend(api, who, `gone-${i}`, 40)),
       );
       expect(abandoned).toEqual(Array.from({ length: 8 }, () => 'TimeoutError'));
       // Their API key look-ups end on the server after the clients left (two 150 ms hops each).

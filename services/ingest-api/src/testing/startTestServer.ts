@@ -129,6 +129,7 @@ export async function postMessage(
   who: TestAccount,
   key: string,
   body: unknown = email(),
+  { signal }: { signal?: AbortSignal } = {},
 ): Promise<PostedMessage> {
   const response = await fetch(`${api.url}/v1/messages`, {
     method: 'POST',
@@ -138,6 +139,7 @@ export async function postMessage(
       'idempotency-key': key,
     },
     body: JSON.stringify(body),
+    signal,
   });
   const text = await response.text();
   let json: unknown;
