@@ -29,6 +29,8 @@ export interface ScenarioContext {
   load(overrides?: Partial<LoadOptions>): Promise<void>;
   /** How long the load lasts at most (long mode's minutes), when the run sets it. */
   loadLimitMs: number | undefined;
+  /** The rate the scenario's main load offers when it sets its own: reported instead of the configured one. */
+  offering(ratePerSecond: number): void;
   /** Dead letters the scenario causes on purpose (records it forged or conflicts it wrote), by code. */
   expectDeadLetters(code: string, count: number): void;
   /** A random duration in [min, max) from the fault stream. */
@@ -177,6 +179,7 @@ export async function runScenario<Resources>(
       keyPrefix: `${scenario.name}-${scenario.seed}`,
       ...scenario.load,
     };
+    let offeredRate = loadOptions.ratePerSecond ?? 0;
     loadStarted = Date.now();
     phase = 'running the load and its faults';
     await scenario.run(
@@ -191,6 +194,9 @@ export async function runScenario<Resources>(
           faults.push(`${((Date.now() - loadStarted) / 1000).toFixed(1)}s ${description}`);
         },
         loadLimitMs: loadOptions.stopAfterMs,
+        offering: (ratePerSecond) => {
+          offeredRate = ratePerSecond;
+        },
         load: async (overrides = {}) => {
           const began = Date.now();
           try {
@@ -255,7 +261,7 @@ export async function runScenario<Resources>(
       expectViolations: scenario.expectViolations ?? false,
       onAmbiguous,
       durationMs: Date.now() - started,
-      offeredRate: loadOptions.ratePerSecond ?? 0,
+      offeredRate,
       loadMs,
     };
     if (!result.passed || broken) {

@@ -30,6 +30,7 @@ export const overload: Scenario = {
     const rate = 2 * capacity;
     const overloadMs = context.loadLimitMs ?? defaultOverloadMs;
     context.injected(`measured ${capacity} commands/s; offering ${rate}/s for ${overloadMs / 1000} s`, 0);
+    context.offering(rate);
     await context.sleep(2_000);
     await context.load({
       commands: Math.round((rate * overloadMs) / 1000),
