@@ -30,8 +30,11 @@ export interface PipelineOptions
   fastRecovery?: boolean;
 }
 
-/** The dispatcher's own default for EFFECT_MAX_ATTEMPTS (services/dispatcher/src/config.ts). */
-const dispatcherDefaultMaxAttempts = 5;
+/**
+ * The dispatchers' EFFECT_MAX_ATTEMPTS unless a scenario sets its own: set explicitly, so the
+ * checker knows it without repeating the dispatcher's default.
+ */
+const effectMaxAttempts = '5';
 
 /**
  * Settings that make recovery fit in a scenario of seconds rather than minutes: a dead
@@ -72,7 +75,9 @@ export class Pipeline extends ProcessPipeline {
         kind,
         {
           ...(options.fastRecovery === false ? {} : fastRecovery[kind]),
-          ...(kind === 'dispatcher' ? { HTTP_ON_AMBIGUOUS: onAmbiguous } : {}),
+          ...(kind === 'dispatcher'
+            ? { HTTP_ON_AMBIGUOUS: onAmbiguous, EFFECT_MAX_ATTEMPTS: effectMaxAttempts }
+            : {}),
           ...options.env?.[kind],
         },
       ]),
@@ -86,7 +91,7 @@ export class Pipeline extends ProcessPipeline {
       env,
     });
     this.ambiguity = onAmbiguous;
-    this.effectMaxAttempts = Number(env.dispatcher.EFFECT_MAX_ATTEMPTS ?? dispatcherDefaultMaxAttempts);
+    this.effectMaxAttempts = Number(env.dispatcher.EFFECT_MAX_ATTEMPTS);
   }
 
   /** The dispatchers' EFFECT_MAX_ATTEMPTS, as this pipeline starts them. */
