@@ -3,8 +3,9 @@
 // duplicates and losses. `npm test` runs the short set (EXACTLY_FAULTS unset or `ci`);
 // `npm run test:faults` runs them all (EXACTLY_FAULTS=full) and rewrites RESULTS.md.
 
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { currentCommit, loadLongRuns, saveLongRun } from './harness/longRuns.ts';
+import { currentCommit, loadLongRuns, longRunFile, saveLongRun } from './harness/longRuns.ts';
 import {
   durabilitySettings,
   longResultsMarkdown,
@@ -31,6 +32,8 @@ const longRate = Number(process.env.EXACTLY_FAULTS_LONG_RATE ?? 1_000);
 const longSeconds = Number(process.env.EXACTLY_FAULTS_LONG_SECONDS ?? 300);
 const plannedLongSeeds = 3;
 const longSeeds = Number(process.env.EXACTLY_FAULTS_LONG_SEEDS ?? plannedLongSeeds);
+/** EXACTLY_FAULTS_LONG_MISSING=1 runs only the runs not kept yet: a long run resumed where it stopped. */
+const missingOnly = process.env.EXACTLY_FAULTS_LONG_MISSING === '1';
 const full = mode === 'full';
 const named = new Set(mode.split(',').map((name) => name.trim()));
 const selected = scenarios.filter(({ scenario, ci }) =>
@@ -57,9 +60,12 @@ function runsOf(scenario: AnyScenario): AnyScenario[] {
       },
     ];
   const first = seedOverride ?? scenario.seed;
-  return Array.from({ length: longSeeds }, (_, index) => ({
+  const seeds = Array.from({ length: longSeeds }, (_, index) => first + index).filter(
+    (seed) => !(missingOnly && existsSync(longRunFile(scenario.name, seed))),
+  );
+  return seeds.map((seed) => ({
     ...scenario,
-    seed: first + index,
+    seed,
     commands: longRate * longSeconds,
     load: {
       ...scenario.load,

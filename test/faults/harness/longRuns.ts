@@ -24,8 +24,9 @@ export interface LongRun {
 export const longRunsDir = fileURLToPath(new URL('../long-runs/', import.meta.url));
 const faultsDir = fileURLToPath(new URL('..', import.meta.url));
 
-const fileOf = (result: ScenarioResult) =>
-  `${longRunsDir}${result.name}-seed${result.seed}.json`.replaceAll(/[^\w./-]/g, '_');
+/** Where the run of a scenario with a seed is kept. */
+export const longRunFile = (name: string, seed: number) =>
+  `${longRunsDir}${name}-seed${seed}.json`.replaceAll(/[^\w./-]/g, '_');
 
 /** The commit under test, as `git` names it (`unknown` outside a clone). */
 export function currentCommit(): string {
@@ -55,7 +56,7 @@ export function currentCommit(): string {
 
 export async function saveLongRun(run: LongRun): Promise<void> {
   await mkdir(longRunsDir, { recursive: true });
-  await writeFile(fileOf(run.result), `${JSON.stringify(run, null, 2)}\n`);
+  await writeFile(longRunFile(run.result.name, run.result.seed), `${JSON.stringify(run, null, 2)}\n`);
 }
 
 /** Every kept run, in scenario order of `order` (then by seed); unknown names last. */
