@@ -1,8 +1,10 @@
 import { recordHeaders } from '@exactly/contracts';
 import { compareMessageProjections } from '@exactly/message-store';
+import { createKafka } from '@exactly/messaging';
 import { findStuckCommands } from '@exactly/operations';
 import { type Orm, openOrm, runSql } from '@exactly/persistence';
 import type { ProviderCall } from '@exactly/testkit';
+import type { Admin } from 'kafkajs';
 import type { History } from './history.ts';
 import type { AmbiguityPolicy } from './pipeline.ts';
 import {
@@ -34,6 +36,13 @@ export interface CheckInput {
   topics: { commands: string; deadLetters: string; events?: string };
   /** How long to wait for every accepted message to reach `sent` or `failed`. */
   settleTimeoutMs: number;
+  /**
+   * The dispatchers' consumer group. With it, the check also waits until the group's stored
+   * offsets reach the end of the commands topic: every message settled is not enough after a
+   * replay, whose records come back after the last command (a command run twice would show only
+   * once they are consumed).
+   */
+  consumerGroup?: string;
   /**
    * The dispatchers' EFFECT_MAX_ATTEMPTS. A message that failed after the provider refused that
    * many calls for it, and nothing else, was given up on by the rule (a fault that fails a share
@@ -131,20 +140,56 @@ async function readMessages(orm: Orm, accountId: string): Promise<MessageRow[]> 
 async function waitForSettled(
   orm: Orm,
   input: CheckInput,
-): Promise<{ rows: MessageRow[]; settleMs: number }> {
+): Promise<{ rows: MessageRow[]; settleMs: number; unconsumed: number | undefined }> {
   const started = Date.now();
-  for (;;) {
-    const rows = await readMessages(orm, input.accountId).catch(() => undefined);
-    const { rows: pending } = await runSql<{ n: string }>(
-      orm.em.fork(),
-      'SELECT count(*) AS n FROM outbox WHERE topic = $1 AND published_at IS NULL',
-      [input.topics.deadLetters],
-    ).catch(() => ({ rows: [{ n: '1' }] }));
-    const done = (rows?.every(settled) ?? false) && Number(pending[0]?.n) === 0;
-    if (rows !== undefined && (done || Date.now() - started > input.settleTimeoutMs))
-      return { rows, settleMs: Date.now() - started };
-    await new Promise((resolve) => setTimeout(resolve, input.pollMs ?? 250));
+  const admin =
+    input.consumerGroup === undefined
+      ? undefined
+      : createKafka({ brokers: input.kafkaBrokers, clientId: 'faults-checker' }).admin();
+  await admin?.connect().catch(() => undefined);
+  try {
+    for (;;) {
+      const rows = await readMessages(orm, input.accountId).catch(() => undefined);
+      const { rows: pending } = await runSql<{ n: string }>(
+        orm.em.fork(),
+        'SELECT count(*) AS n FROM outbox WHERE topic = $1 AND published_at IS NULL',
+        [input.topics.deadLetters],
+      ).catch(() => ({ rows: [{ n: '1' }] }));
+      const unconsumed =
+        admin === undefined || input.consumerGroup === undefined
+          ? 0
+          : await recordsNotConsumed(orm, admin, input.consumerGroup, input.topics.commands).catch(
+              () => undefined,
+            );
+      const done = (rows?.every(settled) ?? false) && Number(pending[0]?.n) === 0 && unconsumed === 0;
+      if (rows !== undefined && (done || Date.now() - started > input.settleTimeoutMs))
+        return { rows, settleMs: Date.now() - started, unconsumed };
+      await new Promise((resolve) => setTimeout(resolve, input.pollMs ?? 250));
+    }
+  } finally {
+    await admin?.disconnect().catch(() => undefined);
   }
+}
+
+/**
+ * Records of the commands topic the group has not consumed yet, from its stored offsets (what the
+ * dispatchers resume from). Records below a partition's start were deleted by retention and can
+ * no longer be consumed.
+ */
+async function recordsNotConsumed(orm: Orm, admin: Admin, group: string, topic: string): Promise<number> {
+  const ends = await admin.fetchTopicOffsets(topic);
+  const { rows } = await runSql<{ partition: number; next_offset: string }>(
+    orm.em.fork(),
+    'SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2',
+    [group, topic],
+  );
+  const stored = new Map(rows.map((row) => [Number(row.partition), BigInt(row.next_offset)]));
+  let behind = 0n;
+  for (const { partition, low, high } of ends) {
+    const from = [stored.get(partition) ?? 0n, BigInt(low)].reduce((a, b) => (a > b ? a : b));
+    if (BigInt(high) > from) behind += BigInt(high) - from;
+  }
+  return Number(behind);
 }
 
 interface DeadLetterSeen {
@@ -174,7 +219,13 @@ export async function checkInvariants(input: CheckInput): Promise<Verdict> {
   const violations: string[] = [];
   const orm = input.orm ?? (await openOrm({ databaseUrl: input.databaseUrl, poolSize: 2 }));
   try {
-    const { rows, settleMs } = await waitForSettled(orm, input);
+    const { rows, settleMs, unconsumed } = await waitForSettled(orm, input);
+    if (unconsumed === undefined)
+      violations.push("the commands topic's end could not be compared with the group's stored offsets");
+    else if (unconsumed > 0)
+      violations.push(
+        `the check began with ${unconsumed} records of the commands topic not yet consumed (settle timeout reached)`,
+      );
     const byId = new Map(rows.map((row) => [row.id, row]));
     const messagesPerKey = new Map<string, string[]>();
     for (const row of rows)

@@ -226,6 +226,7 @@ export async function runScenario<Resources>(
       onAmbiguous,
       kafkaBrokers: environment.kafkaBrokers,
       topics: pipeline.topics,
+      consumerGroup: pipeline.consumerGroup,
       settleTimeoutMs: scenario.settleTimeoutMs ?? 60_000,
       effectMaxAttempts: pipeline.effectMaxAttempts,
       expectedDeadLetters,
