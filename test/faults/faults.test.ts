@@ -74,7 +74,7 @@ function runsOf(scenario: AnyScenario): AnyScenario[] {
       stopAfterMs: longSeconds * 1_000,
     },
     pipeline: { ...scenario.pipeline, fastRecovery: false },
-    settleTimeoutMs: Math.max(scenario.settleTimeoutMs ?? 0, 600_000),
+    settleTimeoutMs: scenario.longSettleTimeoutMs ?? Math.max(scenario.settleTimeoutMs ?? 0, 600_000),
   }));
 }
 const results: ScenarioResult[] = [];

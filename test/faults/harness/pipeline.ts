@@ -31,8 +31,8 @@ export interface PipelineOptions
 }
 
 /**
- * The dispatchers' EFFECT_MAX_ATTEMPTS unless a scenario sets its own: set explicitly, so the
- * checker knows it without repeating the dispatcher's default.
+ * The dispatchers' EFFECT_MAX_ATTEMPTS unless the fast recovery settings or a scenario set their
+ * own: set explicitly, so the checker knows it without repeating the dispatcher's default.
  */
 const effectMaxAttempts = '5';
 
@@ -74,10 +74,9 @@ export class Pipeline extends ProcessPipeline {
       kinds.map((kind) => [
         kind,
         {
+          ...(kind === 'dispatcher' ? { EFFECT_MAX_ATTEMPTS: effectMaxAttempts } : {}),
           ...(options.fastRecovery === false ? {} : fastRecovery[kind]),
-          ...(kind === 'dispatcher'
-            ? { HTTP_ON_AMBIGUOUS: onAmbiguous, EFFECT_MAX_ATTEMPTS: effectMaxAttempts }
-            : {}),
+          ...(kind === 'dispatcher' ? { HTTP_ON_AMBIGUOUS: onAmbiguous } : {}),
           ...options.env?.[kind],
         },
       ]),

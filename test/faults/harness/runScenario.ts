@@ -83,7 +83,13 @@ export interface Scenario<Resources = undefined> {
    * made no progress proves nothing, so it fails (load shedding lowers it on purpose).
    */
   minAcknowledged?: number;
+  /** How long the check waits for everything to settle (default 60 s; long mode: at least 10 minutes). */
   settleTimeoutMs?: number;
+  /**
+   * Long mode's wait instead, for a control some of whose messages never settle (lost on purpose):
+   * the check would otherwise wait the whole 10 minutes every time.
+   */
+  longSettleTimeoutMs?: number;
 }
 
 export interface ScenarioResult {
