@@ -1,19 +1,24 @@
 import { createHash } from 'node:crypto';
 import { createKafka } from '@exactly/messaging';
+import { ConfigResourceTypes } from 'kafkajs';
 import pg from 'pg';
 import type { LoadOptions } from '../harness/loadClient.ts';
+import type { Pipeline } from '../harness/pipeline.ts';
 import type { Scenario } from '../harness/runScenario.ts';
 import { replayFromStart } from './replayWholeTopic.ts';
 
 /**
  * Negative control: the inbox forgets commands long before Kafka does. The commands topic is made
  * with retention.ms and segment.ms of one second, which lets the dispatcher start with an inbox
- * retention of three seconds (its start-up check counts retention.ms + segment.ms + RELAY_MAX_LAG),
- * yet the broker deletes segments only at its retention checks (30 s after start, then every
- * log.retention.check.interval.ms, an hour on the local brokers: see infra's localKafka.ts), so
- * the records are all still there. A check landing mid-scenario (every 5 minutes, Kafka's
- * default) once deleted them and the control found nothing to report. The inbox's rows past the
- * retention are deleted, then the whole topic is replayed. The checker must report every replayed command.
+ * retention of three seconds (its start-up check counts retention.ms + segment.ms + RELAY_MAX_LAG).
+ * Once the dispatchers run, the topic's retention is raised to an hour behind their back (a
+ * topic's settings can drift after the check) for the load, so that no retention check of the
+ * broker (30 s after it starts, then hourly on the local brokers: see infra's localKafka.ts)
+ * deletes records mid-scenario: in long mode one did, 30 s into the load, and the records not yet
+ * consumed were lost to the control's own setting. After the load, the inbox's rows past the
+ * retention are deleted, the topic's retention set back to one second (the replay restarts the
+ * dispatchers, which check it again), and the whole topic replayed. The checker must report every
+ * replayed command.
  */
 export const inboxHorizonControl: Scenario = {
   name: 'control-inbox-horizon',
@@ -49,6 +54,7 @@ export const inboxHorizonControl: Scenario = {
     }
   },
   async run(context) {
+    await setCommandsRetention(context.pipeline, 3_600_000);
     await context.load();
     // Everything is sent and its inbox row older than the retention. The inbox forgets it: the
     // maintenance service drops whole days, which cannot be 3 s long, so the rows go here instead.
@@ -63,9 +69,33 @@ export const inboxHorizonControl: Scenario = {
     } finally {
       await client.end();
     }
+    await setCommandsRetention(context.pipeline, 1_000);
     await replayFromStart(context.pipeline, context);
   },
 };
+
+/** Sets the commands topic's retention.ms (segment.ms stays one second: the call replaces both). */
+async function setCommandsRetention(pipeline: Pipeline, retentionMs: number): Promise<void> {
+  const admin = createKafka({ brokers: pipeline.kafkaBrokers, clientId: 'faults-control' }).admin();
+  await admin.connect();
+  try {
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: pipeline.topics.commands,
+          configEntries: [
+            { name: 'retention.ms', value: String(retentionMs) },
+            { name: 'segment.ms', value: '1000' },
+          ],
+        },
+      ],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 /**
  * A second pass over exactly the keys the first one tried. In long mode the first pass stops at
