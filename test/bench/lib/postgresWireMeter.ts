@@ -12,6 +12,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 export interface WireCounts {
   connections: number;
   roundTrips: number;
+  /** Round trips the server has answered to the end (its ReadyForQuery seen). */
+  readyForQuery: number;
   /** Explicit transaction blocks ended (COMMIT or ROLLBACK). */
   transactions: number;
   /** Statements that ran outside a transaction block (each its own transaction). */
@@ -123,6 +125,7 @@ export class PostgresWireMeter {
     connections: 0,
     roundTrips: 0,
     transactions: 0,
+    readyForQuery: 0,
     autocommitStatements: 0,
     errors: 0,
     notifications: 0,
@@ -215,6 +218,7 @@ export class PostgresWireMeter {
       false,
       (type, body) => {
         if (type === 'Z') {
+          counts.readyForQuery += 1;
           const status = String.fromCharCode(body[0] as number);
           if (status === 'I' && inTransaction) counts.transactions += 1;
           else if (status === 'I' && executedSinceReady > 0)
@@ -249,6 +253,7 @@ export function wireDelta(before: WireCounts, after: WireCounts): WireCounts {
   return {
     connections: after.connections - before.connections,
     roundTrips: after.roundTrips - before.roundTrips,
+    readyForQuery: after.readyForQuery - before.readyForQuery,
     transactions: after.transactions - before.transactions,
     autocommitStatements: after.autocommitStatements - before.autocommitStatements,
     errors: after.errors - before.errors,
