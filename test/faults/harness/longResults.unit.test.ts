@@ -84,4 +84,16 @@ describe("the long run's results, from the runs kept so far", () => {
     expect(markdown).toContain('6 of the 6 planned runs');
     expect(markdown).toContain('- nothing: every planned run is done');
   });
+
+  it('counts every violation of a kept run, though the run keeps only the first of them', async () => {
+    const violations = Array.from({ length: 7 }, (_, index) => `key k${index} was accepted twice`);
+    const markdown = await longResultsMarkdown(
+      [run('kill-every-service', 101, { passed: false, violations, violationCount: 91_179 })],
+      plan,
+    );
+    expect(markdown).toContain('Checker (91179 violations):');
+    expect(markdown).toContain('- key k4 was accepted twice');
+    expect(markdown).not.toContain('- key k5 was accepted twice');
+    expect(markdown).toContain('- … and 91174 more');
+  });
 });

@@ -54,9 +54,21 @@ export function currentCommit(): string {
   }
 }
 
+/**
+ * A control can find a violation per command (key retention: every key of the run, 27 MB of
+ * JSON); a kept run keeps the first few hundred and how many there were.
+ */
+export const keptViolations = 200;
+
 export async function saveLongRun(run: LongRun): Promise<void> {
   await mkdir(longRunsDir, { recursive: true });
-  await writeFile(longRunFile(run.result.name, run.result.seed), `${JSON.stringify(run, null, 2)}\n`);
+  const { violations } = run.result;
+  const result = {
+    ...run.result,
+    violations: violations.slice(0, keptViolations),
+    violationCount: run.result.violationCount ?? violations.length,
+  };
+  await writeFile(longRunFile(result.name, result.seed), `${JSON.stringify({ ...run, result }, null, 2)}\n`);
 }
 
 /** Every kept run, in scenario order of `order` (then by seed); unknown names last. */

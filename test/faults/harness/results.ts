@@ -97,13 +97,14 @@ export function resultsMarkdown(
           '',
         );
       for (const problem of result.problems) lines.push(`- scenario problem: ${problem}`);
-      if (result.violations.length > 0) {
+      const violationCount = result.violationCount ?? result.violations.length;
+      if (violationCount > 0) {
         lines.push(
-          `Checker (${result.violations.length} violations${result.expectViolations ? ', expected' : ''}):`,
+          `Checker (${violationCount} violations${result.expectViolations ? ', expected' : ''}):`,
           '',
         );
         for (const violation of result.violations.slice(0, 5)) lines.push(`- ${violation}`);
-        if (result.violations.length > 5) lines.push(`- … and ${result.violations.length - 5} more`);
+        if (violationCount > 5) lines.push(`- … and ${violationCount - 5} more`);
         lines.push('');
       }
       return lines.join('\n');

@@ -103,6 +103,8 @@ export interface ScenarioResult {
   problems: string[];
   figures: Figures;
   violations: string[];
+  /** How many violations the checker found, when `violations` keeps only the first of them (a kept long run). */
+  violationCount?: number;
   /** Why messages were held, with how many (see the checker). */
   heldReasons: Record<string, number>;
   passed: boolean;
