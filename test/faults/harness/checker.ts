@@ -123,9 +123,9 @@ interface MessageRow {
   version: number;
 }
 
-/** A terminal state: `held` waits for a late answer or an operator, and is never sent again by itself. */
-const settled = (row: MessageRow) =>
-  row.status === 'sent' || row.status === 'failed' || row.status === 'held';
+/** The terminal states: `held` waits for a late answer or an operator, and is never sent again by itself. */
+const settledStatuses = ['sent', 'failed', 'held'];
+const settled = (row: MessageRow) => settledStatuses.includes(row.status);
 
 async function readMessages(orm: Orm, accountId: string): Promise<MessageRow[]> {
   const { rows } = await runSql<MessageRow>(
@@ -152,9 +152,9 @@ async function waitForSettled(
       const { rows: counts } = await runSql<{ unsettled: string; pending: string }>(
         orm.em.fork(),
         `SELECT (SELECT count(*) FROM messages
-                  WHERE account_id = $1 AND status NOT IN ('sent', 'failed', 'held')) AS unsettled,
+                  WHERE account_id = $1 AND status <> ALL($3::text[])) AS unsettled,
                 (SELECT count(*) FROM outbox WHERE topic = $2 AND published_at IS NULL) AS pending`,
-        [input.accountId, input.topics.deadLetters],
+        [input.accountId, input.topics.deadLetters, settledStatuses],
       ).catch(() => ({ rows: [] }));
       const unconsumed =
         admin === undefined || input.consumerGroup === undefined
@@ -469,7 +469,7 @@ async function checkProviderLog(
         `the provider was called ${calls.calls} times for ${row.id}, more than the ${allowedCalls} calls the dispatcher recorded as started (${facts})`,
       );
     if (policy === 'hold') {
-      if (calls.calls > 0 && !['sent', 'held', 'failed'].includes(row.status))
+      if (calls.calls > 0 && !settled(row))
         violations.push(`the provider was called for ${row.id}, yet it is neither sent nor held (${facts})`);
       if ((resumes > 0 || ambiguousRows > 0) && heldEvents === 0)
         violations.push(`message ${row.id} had an ambiguous attempt that was not held (${facts})`);

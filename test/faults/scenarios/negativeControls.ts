@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createKafka } from '@exactly/messaging';
-import { ConfigResourceTypes } from 'kafkajs';
+import { type Admin, ConfigResourceTypes } from 'kafkajs';
 import pg from 'pg';
 import type { LoadOptions } from '../harness/loadClient.ts';
 import type { Pipeline } from '../harness/pipeline.ts';
@@ -33,25 +33,14 @@ export const inboxHorizonControl: Scenario = {
     env: { dispatcher: { INBOX_RETENTION: '3s', RELAY_MAX_LAG: '0' } },
   },
   async beforeStart(pipeline) {
-    const admin = createKafka({ brokers: pipeline.kafkaBrokers, clientId: 'faults-control' }).admin();
-    await admin.connect();
-    try {
-      await admin.createTopics({
+    await withAdmin(pipeline, (admin) =>
+      admin.createTopics({
         waitForLeaders: true,
         topics: [
-          {
-            topic: pipeline.topics.commands,
-            numPartitions: 12,
-            configEntries: [
-              { name: 'retention.ms', value: '1000' },
-              { name: 'segment.ms', value: '1000' },
-            ],
-          },
+          { topic: pipeline.topics.commands, numPartitions: 12, configEntries: commandsTopicConfig(1_000) },
         ],
-      });
-    } finally {
-      await admin.disconnect();
-    }
+      }),
+    );
   },
   async run(context) {
     await setCommandsRetention(context.pipeline, 3_600_000);
@@ -74,24 +63,33 @@ export const inboxHorizonControl: Scenario = {
   },
 };
 
-/** Sets the commands topic's retention.ms (segment.ms stays one second: the call replaces both). */
+/** The commands topic's retention.ms, with segment.ms of one second (a segment is deleted only once closed). */
+const commandsTopicConfig = (retentionMs: number) => [
+  { name: 'retention.ms', value: String(retentionMs) },
+  { name: 'segment.ms', value: '1000' },
+];
+
+/** Sets the commands topic's retention.ms (alterConfigs replaces every entry, so segment.ms is set again). */
 async function setCommandsRetention(pipeline: Pipeline, retentionMs: number): Promise<void> {
-  const admin = createKafka({ brokers: pipeline.kafkaBrokers, clientId: 'faults-control' }).admin();
-  await admin.connect();
-  try {
-    await admin.alterConfigs({
+  await withAdmin(pipeline, (admin) =>
+    admin.alterConfigs({
       validateOnly: false,
       resources: [
         {
           type: ConfigResourceTypes.TOPIC,
           name: pipeline.topics.commands,
-          configEntries: [
-            { name: 'retention.ms', value: String(retentionMs) },
-            { name: 'segment.ms', value: '1000' },
-          ],
+          configEntries: commandsTopicConfig(retentionMs),
         },
       ],
-    });
+    }),
+  );
+}
+
+async function withAdmin<T>(pipeline: Pipeline, use: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = createKafka({ brokers: pipeline.kafkaBrokers, clientId: 'faults-control' }).admin();
+  await admin.connect();
+  try {
+    return await use(admin);
   } finally {
     await admin.disconnect();
   }
