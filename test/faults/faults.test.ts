@@ -5,7 +5,7 @@
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { currentCommit, loadLongRuns, longRunFile, saveLongRun } from './harness/longRuns.ts';
+import { currentCommit, loadLongRuns, loadModelRuns, longRunFile, saveLongRun } from './harness/longRuns.ts';
 import {
   durabilitySettings,
   longResultsMarkdown,
@@ -133,7 +133,7 @@ async function keepLongRun(result: ScenarioResult): Promise<void> {
     seeds: Array.from({ length: plannedLongSeeds }, (_, index) => scenario.seed + index),
   }));
   const runs = await loadLongRuns(plan.map((entry) => entry.scenario));
-  await writeResults(longResultsFile, await longResultsMarkdown(runs, plan));
+  await writeResults(longResultsFile, await longResultsMarkdown(runs, plan, await loadModelRuns()));
 }
 
 describe(`the pipeline under faults (${mode}: ${selected.length} scenarios)`, () => {

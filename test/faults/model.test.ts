@@ -3,8 +3,8 @@
 // ingest API among them), redeliveries written straight into the topic, crashes of a relay or a
 // dispatcher and replays of the whole topic, against the real services, which keep running across
 // runs. After each run the database is compared with the model. EXACTLY_MODEL_RUNS sets the
-// number of runs (200 in `npm test`, 500 in `npm run test:faults`, thousands on demand),
-// EXACTLY_MODEL_SEED the seed.
+// number of runs (200 in `npm test`, 500 in `npm run test:faults` and with EXACTLY_FAULTS=model,
+// thousands on demand), EXACTLY_MODEL_SEED the seed.
 
 import { fileURLToPath } from 'node:url';
 import { createKafka } from '@exactly/messaging';
@@ -14,6 +14,7 @@ import fc from 'fast-check';
 import type { Consumer, Producer } from 'kafkajs';
 import { checkInvariants } from './harness/checker.ts';
 import { History } from './harness/history.ts';
+import { currentCommit, saveModelRun } from './harness/longRuns.ts';
 import { Pipeline } from './harness/pipeline.ts';
 import { writeResults } from './harness/results.ts';
 import { createScenarioDatabase } from './harness/runScenario.ts';
@@ -27,12 +28,22 @@ import {
   slowFaults,
 } from './model/modelCommands.ts';
 
-const runs = Number(process.env.EXACTLY_MODEL_RUNS ?? (process.env.EXACTLY_FAULTS === 'full' ? 500 : 200));
+const runs = Number(
+  process.env.EXACTLY_MODEL_RUNS ??
+    (['full', 'model'].includes(process.env.EXACTLY_FAULTS ?? '') ? 500 : 200),
+);
 const seed = Number(process.env.EXACTLY_MODEL_SEED ?? 4242);
 /** Weight of each slow fault (relay crash: 4 s lease; dispatcher crash: 6 s session timeout; replay: a rejoin). */
 const heavy = Number(process.env.EXACTLY_MODEL_HEAVY ?? 1);
 /** How many slow faults one property may spend (one per 16 runs by default: each costs seconds). */
 slowFaults.budget = Number(process.env.EXACTLY_MODEL_SLOW_FAULTS ?? Math.ceil(runs / 16));
+
+/** Long mode (or EXACTLY_MODEL_KEEP=1) keeps this run in `model-runs/` for RESULTS-long.md. */
+const keep = process.env.EXACTLY_FAULTS_LONG === '1' || process.env.EXACTLY_MODEL_KEEP === '1';
+const commitUnderTest = currentCommit();
+const started = Date.now();
+/** Whether the property held, once it has run (undefined: it did not run to the end). */
+let passed: boolean | undefined;
 
 const kafkaBrokers = (process.env.KAFKA_BROKERS ?? '').split(',');
 let database: { url: string; drop(): Promise<void> };
@@ -86,11 +97,23 @@ afterAll(async () => {
   await orm?.close();
   await database?.drop();
   console.log(`model test: ${runs} runs, ${faults.length} faults injected (${summarise(faults)})`);
-  // For the long run's RESULTS-long.md: which runs and seed the model test last passed through.
+  // For RESULTS.md: which runs and seed the model test last passed through.
   await writeResults(
     fileURLToPath(new URL('./.artifacts/model.json', import.meta.url)),
     JSON.stringify({ runs, seed, faults: faults.length, date: new Date().toISOString() }),
   );
+  // Long mode keeps each seed's run (committed) for RESULTS-long.md, passed or not.
+  if (keep && passed !== undefined)
+    await saveModelRun({
+      runs,
+      seed,
+      passed,
+      faults: faults.length,
+      faultKinds: summarise(faults),
+      seconds: Math.round((Date.now() - started) / 1_000),
+      date: new Date().toISOString(),
+      commit: commitUnderTest,
+    });
 }, 120_000);
 
 function summarise(list: string[]): string {
@@ -114,6 +137,7 @@ describe('the pipeline against a model', () => {
     `keeps every accepted command sent exactly once over ${runs} random runs of submits, retries, bursts, crashes, redeliveries and replays`,
     async () => {
       let run = 0;
+      passed = false;
       await fc.assert(
         fc.asyncProperty(
           fc.scheduler(),
@@ -200,6 +224,7 @@ describe('the pipeline against a model', () => {
           interruptAfterTimeLimit: undefined,
         },
       );
+      passed = true;
     },
     Math.max(300_000, runs * 3_000),
   );

@@ -85,6 +85,25 @@ describe("the long run's results, from the runs kept so far", () => {
     expect(markdown).toContain('- nothing: every planned run is done');
   });
 
+  it('names each kept model test run with its seed, runs and faults, and says when one failed', async () => {
+    const model = (seed: number, passed: boolean) => ({
+      runs: 500,
+      seed,
+      passed,
+      faults: 122,
+      faultKinds: '60× kill -9 ingest among the burst, 40× redeliver',
+      seconds: 845,
+      date: '2026-12-05T14:02:11.000Z',
+      commit: 'def456',
+    });
+    const markdown = await longResultsMarkdown([], plan, [model(4242, true), model(4243, false)]);
+    const section = markdown.split('## Model test')[1]?.split('\n##')[0] ?? '';
+    expect(section.match(/^- .*$/gm)).toEqual([
+      '- seed 4242: passed, 500 runs in 845 s, 122 faults injected (60× kill -9 ingest among the burst, 40× redeliver), 2026-12-05 14:02 `def456`',
+      '- seed 4243: FAILED, 500 runs in 845 s, 122 faults injected (60× kill -9 ingest among the burst, 40× redeliver), 2026-12-05 14:02 `def456`',
+    ]);
+  });
+
   it('counts every violation of a kept run, though the run keeps only the first of them', async () => {
     const violations = Array.from({ length: 7 }, (_, index) => `key k${index} was accepted twice`);
     const markdown = await longResultsMarkdown(

@@ -71,6 +71,40 @@ export async function saveLongRun(run: LongRun): Promise<void> {
   await writeFile(longRunFile(result.name, result.seed), `${JSON.stringify({ ...run, result }, null, 2)}\n`);
 }
 
+/**
+ * A model test run kept by long mode (`model-runs/seed<seed>.json`, committed): the long run's
+ * results name the model test's runs and seeds from these, not from a file a clone lacks.
+ */
+export interface ModelRun {
+  runs: number;
+  seed: number;
+  passed: boolean;
+  faults: number;
+  /** The faults injected, by kind (`23× kill -9 ingest among the burst, ...`). */
+  faultKinds: string;
+  seconds: number;
+  date: string;
+  commit: string;
+}
+
+export const modelRunsDir = fileURLToPath(new URL('../model-runs/', import.meta.url));
+
+export async function saveModelRun(run: ModelRun): Promise<void> {
+  await mkdir(modelRunsDir, { recursive: true });
+  await writeFile(`${modelRunsDir}seed${run.seed}.json`, `${JSON.stringify(run, null, 2)}\n`);
+}
+
+/** Every kept model test run, by seed. */
+export async function loadModelRuns(): Promise<ModelRun[]> {
+  const names = await readdir(modelRunsDir).catch(() => [] as string[]);
+  const runs = await Promise.all(
+    names
+      .filter((name) => name.endsWith('.json'))
+      .map(async (name) => JSON.parse(await readFile(`${modelRunsDir}${name}`, 'utf8')) as ModelRun),
+  );
+  return runs.sort((a, b) => a.seed - b.seed);
+}
+
 /** Every kept run, in scenario order of `order` (then by seed); unknown names last. */
 export async function loadLongRuns(order: readonly string[]): Promise<LongRun[]> {
   const names = await readdir(longRunsDir).catch(() => [] as string[]);

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { createKafka } from '@exactly/messaging';
 import { ConfigResourceTypes } from 'kafkajs';
 import pg from 'pg';
-import type { LongRun } from './longRuns.ts';
+import type { LongRun, ModelRun } from './longRuns.ts';
 import type { ScenarioResult } from './runScenario.ts';
 
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
@@ -203,6 +203,7 @@ export async function durabilitySettings(environment: {
 export async function longResultsMarkdown(
   runs: LongRun[],
   plan: { scenario: string; seeds: number[] }[],
+  modelRuns: ModelRun[] = [],
 ): Promise<string> {
   const header = [
     'scenario',
@@ -267,7 +268,13 @@ export async function longResultsMarkdown(
     '',
     '## Model test',
     '',
-    await modelTestSummary(),
+    ...(modelRuns.length > 0
+      ? modelRuns.map(
+          (run) =>
+            `- seed ${run.seed}: ${run.passed ? 'passed' : 'FAILED'}, ${run.runs} runs in ${run.seconds} s, ` +
+            `${run.faults} faults injected (${run.faultKinds || 'none'}), ${run.date.slice(0, 16).replace('T', ' ')} \`${run.commit}\``,
+        )
+      : [await modelTestSummary()]),
     '',
     '## Runs',
     '',
