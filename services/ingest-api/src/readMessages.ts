@@ -13,15 +13,21 @@ interface MessageRow {
   created_ms: number;
   updated_ms: number;
   send_at_ms: number | null;
+  template: unknown;
 }
 
 const columns = `id, status, channel, recipient, sender, content -> 'metadata' AS metadata,
                  extract(epoch FROM created_at) * 1000 AS created_ms,
                  extract(epoch FROM updated_at) * 1000 AS updated_ms,
                  (SELECT extract(epoch FROM s.due_at) * 1000 FROM scheduled_sends s
-                   WHERE s.message_id = messages.id) AS send_at_ms`;
+                   WHERE s.message_id = messages.id) AS send_at_ms,
+                 (SELECT e.data -> 'template' FROM message_events e
+                   WHERE e.stream_id = messages.id AND e.version = 1
+                     AND e.type = 'MessageAccepted') AS template`;
 
+/** A message row as the API shows it; its template version is the one event v1 (MessageAccepted) recorded, if any. */
 function toResource(row: MessageRow): MessageResource {
+  const template = TemplateRef.safeParse(row.template);
   return {
     id: row.id,
     status: row.status,
@@ -32,6 +38,7 @@ function toResource(row: MessageRow): MessageResource {
     createdAt: new Date(Number(row.created_ms)).toISOString(),
     updatedAt: new Date(Number(row.updated_ms)).toISOString(),
     ...(row.send_at_ms === null ? {} : { sendAt: new Date(Number(row.send_at_ms)).toISOString() }),
+    ...(template.success ? { template: template.data } : {}),
   };
 }
 
@@ -49,13 +56,8 @@ export async function findMessage(
   const row = rows[0];
   if (row === undefined) return undefined;
   const events = await readStream(em, id);
-  // Event v1 records the template version the message was rendered from, if any.
-  const first = events[0];
-  const used = first?.type === 'MessageAccepted' ? TemplateRef.safeParse(first.data.template) : undefined;
-  const template = used?.success ? used.data : undefined;
   return {
     ...toResource(row),
-    ...(template === undefined ? {} : { template }),
     events: events.map((event) => ({
       type: event.type,
       at: new Date(event.createdAt).toISOString(),

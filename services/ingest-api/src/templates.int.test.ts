@@ -398,6 +398,14 @@ describe('templates and sends (default profile)', () => {
     const plain = await call(api, who, 'GET', `/v1/messages/${batch.json.messages[1].id}`);
     expect(plain.status).toBe(200);
     expect(plain.json.template).toBeUndefined();
+    // The list shows each message's template version as its read does.
+    const list = await call(api, who, 'GET', '/v1/messages?limit=10');
+    const listed = new Map(
+      list.json.data.map((message: { id: string; template?: unknown }) => [message.id, message.template]),
+    );
+    expect(listed.get(v1.json.id)).toEqual({ id: template.id, version: 1 });
+    expect(listed.get(v2.json.id)).toEqual({ id: template.id, version: 2 });
+    expect(listed.get(batch.json.messages[1].id)).toBeUndefined();
   });
 
   it('renders each templated item of a batch, beside items with content', async () => {
