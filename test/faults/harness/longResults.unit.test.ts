@@ -69,6 +69,8 @@ describe("the long run's results, from the runs kept so far", () => {
     expect(markdown).toContain('| overload | 1314 | FAIL | 1000 | 500 | 300.0 | 150000 | 150000 | 2 |');
     expect(markdown).toContain('2026-12-04 23:10 `abc123`');
     const notRun = markdown.split('## Not run yet')[1]?.split('\n##')[0] ?? '';
+    // Each run's details come under their own heading, not under the runs still to do.
+    expect(markdown.split('## What each run did')[1]).toContain('### overload (seed 1314)');
     expect(notRun.match(/^- .*$/gm)).toEqual([
       '- kill-every-service (seed 102)',
       '- kill-every-service (seed 103)',

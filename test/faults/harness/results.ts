@@ -284,6 +284,7 @@ export async function longResultsMarkdown(
     '',
     ...(missing.length > 0 ? missing.map((run) => `- ${run}`) : ['- nothing: every planned run is done']),
     '',
+    '## What each run did',
     resultsMarkdown(
       runs.map((run) => run.result),
       { mode: 'long', wallMs: 0, date: new Date() },
