@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ScenarioResult } from './runScenario.ts';
 
@@ -61,14 +62,13 @@ export function currentCommit(): string {
 export const keptViolations = 200;
 
 export async function saveLongRun(run: LongRun): Promise<void> {
-  await mkdir(longRunsDir, { recursive: true });
   const { violations } = run.result;
   const result = {
     ...run.result,
     violations: violations.slice(0, keptViolations),
     violationCount: run.result.violationCount ?? violations.length,
   };
-  await writeFile(longRunFile(result.name, result.seed), `${JSON.stringify({ ...run, result }, null, 2)}\n`);
+  await writeJson(longRunFile(result.name, result.seed), { ...run, result });
 }
 
 /**
@@ -90,29 +90,33 @@ export interface ModelRun {
 export const modelRunsDir = fileURLToPath(new URL('../model-runs/', import.meta.url));
 
 export async function saveModelRun(run: ModelRun): Promise<void> {
-  await mkdir(modelRunsDir, { recursive: true });
-  await writeFile(`${modelRunsDir}seed${run.seed}.json`, `${JSON.stringify(run, null, 2)}\n`);
+  await writeJson(`${modelRunsDir}seed${run.seed}.json`, run);
 }
 
 /** Every kept model test run, by seed. */
 export async function loadModelRuns(): Promise<ModelRun[]> {
-  const names = await readdir(modelRunsDir).catch(() => [] as string[]);
-  const runs = await Promise.all(
+  return (await readJsonFiles<ModelRun>(modelRunsDir)).sort((a, b) => a.seed - b.seed);
+}
+
+/** Writes one kept file (pretty JSON, as committed), making its folder when needed. */
+async function writeJson(file: string, value: unknown): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Every `.json` file of a folder, parsed (none when the folder does not exist). */
+async function readJsonFiles<T>(dir: string): Promise<T[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return Promise.all(
     names
       .filter((name) => name.endsWith('.json'))
-      .map(async (name) => JSON.parse(await readFile(`${modelRunsDir}${name}`, 'utf8')) as ModelRun),
+      .map(async (name) => JSON.parse(await readFile(`${dir}${name}`, 'utf8')) as T),
   );
-  return runs.sort((a, b) => a.seed - b.seed);
 }
 
 /** Every kept run, in scenario order of `order` (then by seed); unknown names last. */
 export async function loadLongRuns(order: readonly string[]): Promise<LongRun[]> {
-  const names = await readdir(longRunsDir).catch(() => [] as string[]);
-  const runs = await Promise.all(
-    names
-      .filter((name) => name.endsWith('.json'))
-      .map(async (name) => JSON.parse(await readFile(`${longRunsDir}${name}`, 'utf8')) as LongRun),
-  );
+  const runs = await readJsonFiles<LongRun>(longRunsDir);
   const rank = (name: string) => {
     const index = order.indexOf(name);
     return index === -1 ? order.length : index;
