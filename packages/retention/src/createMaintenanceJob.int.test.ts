@@ -319,6 +319,52 @@ describe('the maintenance job', () => {
     expect(await inboxHas(expired)).toBe(false);
   });
 
+  it("deletes another producer's commands from the inbox's DEFAULT partition past INBOX_RETENTION, under the same topic check", async () => {
+    // Ids that are not ours fit no day: they land in DEFAULT, and no day's drop ever takes them.
+    const stray = async (receivedDaysAgo: number) => {
+      const id = `order-${randomUUID()}`;
+      await sql(
+        `INSERT INTO inbox (message_id, fingerprint, topic, partition, "offset", received_at)
+         VALUES ($1, '\\x01', 'commands', 0, 1, now() - $2 * interval '1 day')`,
+        [id, receivedDaysAgo],
+      );
+      return id;
+    };
+    const [expired, recent] = [await stray(12), await stray(2)];
+    const { rows: where } = await sql<{ part: string }>(
+      'SELECT DISTINCT tableoid::regclass::text AS part FROM inbox WHERE message_id IN ($1, $2)',
+      [expired, recent],
+    );
+    expect(where).toEqual([{ part: 'inbox_default' }]);
+
+    const longTopic = await commandsTopic(40 * dayMs);
+    const skipped = await job(
+      {},
+      { readCommandsTopic: () => readTopicRetention(admin, longTopic) },
+    ).runOnce();
+    expect(skipped.deleted.inbox_default).toBeUndefined();
+    expect(await Promise.all([expired, recent].map((id) => inboxHas(id)))).toEqual([true, true]);
+
+    const registry = new Registry();
+    const safeTopic = await commandsTopic(dayMs);
+    const run = await job(
+      {},
+      { registry, readCommandsTopic: () => readTopicRetention(admin, safeTopic) },
+    ).runOnce();
+    expect(run.deleted.inbox_default).toBe(1);
+    expect(await Promise.all([expired, recent].map((id) => inboxHas(id)))).toEqual([false, true]);
+    expect((await registry.getSingleMetric('maintenance_rows_deleted_total')?.get())?.values).toContainEqual({
+      value: 1,
+      labels: { table: 'inbox_default' },
+    });
+    expect(
+      (await registry.getSingleMetric('maintenance_default_partition_rows')?.get())?.values,
+    ).toContainEqual({
+      value: 1,
+      labels: { table: 'inbox' },
+    });
+  });
+
   it('keeps a day while a send of it still waits for its time, and drops its schedule row with it', async () => {
     const shorter = { MESSAGE_RETENTION: 3 * dayMs };
     const scheduled = await seedMessage(4);

@@ -121,6 +121,18 @@ export function createMaintenanceJob(options: MaintenanceJobOptions): Maintenanc
         const blocked = expired.blocked.filter((entry) => entry.table === table.table);
         metrics.partitionsBlocked.set({ table: table.table }, blocked.length);
         run.blocked.push(...blocked.map(({ partition, reference }) => ({ partition, reference })));
+        // Under the same topic check as the days: a stray row may be redelivered as long as any.
+        if (table.defaultRowsExpireBy !== undefined && problem === undefined && !expired.busy) {
+          const strayTable = `${table.table}_default`;
+          const deleted = await deleteExpiredRows(
+            orm,
+            { table: strayTable, key: table.column, timeColumn: table.defaultRowsExpireBy },
+            { retentionMs, batchSize: settings.MAINTENANCE_DELETE_BATCH, maxBatches: 100, lockTimeoutMs },
+          );
+          if (deleted === 'busy') return busy();
+          run.deleted[strayTable] = deleted;
+          metrics.rowsDeleted.inc({ table: strayTable }, deleted);
+        }
         const { rows: stray } = await runSql<{ n: string }>(
           orm.em.fork(),
           `SELECT count(*) AS n FROM (SELECT 1 FROM ${table.table}_default LIMIT 10000) AS capped`,

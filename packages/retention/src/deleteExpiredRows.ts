@@ -16,7 +16,7 @@ export interface DeleteOptions {
  */
 export async function deleteExpiredRows(
   orm: Orm,
-  spec: BoundedTable,
+  spec: Pick<BoundedTable, 'table' | 'key' | 'timeColumn' | 'keep'>,
   { retentionMs, batchSize, maxBatches, lockTimeoutMs }: DeleteOptions,
 ): Promise<number | 'busy'> {
   if (!Number.isFinite(retentionMs)) return 0;

@@ -7,6 +7,13 @@ export interface PartitionedTable {
   idPrefix: string;
   /** Storage parameters of each new partition (a partitioned parent holds none of its own). */
   storage?: string;
+  /**
+   * The time column by which rows of its DEFAULT partition are deleted once past the group's
+   * retention. Rows whose key fits no day (another producer's ids) never get a day of their own,
+   * so without it they would stay for ever. Only where a row's age alone says it is no longer
+   * needed: the inbox's receipt time; a message's rows are also held by its references.
+   */
+  defaultRowsExpireBy?: string;
 }
 
 /**
@@ -84,7 +91,7 @@ export const messageGroup: PartitionedGroup = {
 export const inboxGroup: PartitionedGroup = {
   name: 'inbox',
   retentionSetting: 'INBOX_RETENTION',
-  tables: [{ table: 'inbox', column: 'message_id', idPrefix: 'msg_' }],
+  tables: [{ table: 'inbox', column: 'message_id', idPrefix: 'msg_', defaultRowsExpireBy: 'received_at' }],
   checkedAgainstCommandsTopic: true,
   references: [
     {
