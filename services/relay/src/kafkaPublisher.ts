@@ -9,15 +9,6 @@ const recordErrors = new Set([
   'INVALID_RECORD',
   'INVALID_TOPIC_EXCEPTION',
 ]);
-/** Errors after which the idempotent producer's id or sequence numbers cannot be trusted. */
-const producerStateErrors = new Set([
-  'OUT_OF_ORDER_SEQUENCE_NUMBER',
-  'DUPLICATE_SEQUENCE_NUMBER',
-  'UNKNOWN_PRODUCER_ID',
-  'INVALID_PRODUCER_EPOCH',
-  'INVALID_PRODUCER_ID_MAPPING',
-]);
-
 /**
  * A send kafkajs reported as done although some of its partitions never got an answer from a
  * broker. kafkajs 2.2.4 keeps the brokers' answers across its internal retries of one send and
@@ -64,17 +55,21 @@ interface ProducerSession {
   abandoned: boolean;
 }
 
-/** The partitions the partitioner chose for the records of the send in progress, per send. */
-const chosenPartitions = new AsyncLocalStorage<Set<string>>();
+/** What the partitioner saw during the send in progress, per send. */
+interface SendTrace {
+  /** The partitions it chose for the send's records. */
+  partitions: Set<string>;
+  /** kafkajs partitions every record again on each of its internal retries. */
+  calls: number;
+}
+const sendTraces = new AsyncLocalStorage<SendTrace>();
 
 /** How a failed send is handled: `record` errors split the batch down to the row to set aside. */
-export type SendFailure = { kind: 'record'; type: string } | { kind: 'transient'; resetProducer: boolean };
+export type SendFailure = { kind: 'record'; type: string } | { kind: 'transient' };
 
 export function classifySendError(error: unknown): SendFailure {
-  const types = errorTypes(error);
-  const record = types.find((type) => recordErrors.has(type));
-  if (record) return { kind: 'record', type: record };
-  return { kind: 'transient', resetProducer: types.some((type) => producerStateErrors.has(type)) };
+  const record = errorTypes(error).find((type) => recordErrors.has(type));
+  return record ? { kind: 'record', type: record } : { kind: 'transient' };
 }
 
 /** kafkajs wraps broker errors (retries exceeded, aggregates): the protocol error types inside. */
@@ -91,9 +86,18 @@ function errorTypes(error: unknown, depth = 0): string[] {
 }
 
 /**
- * kafkajs' idempotent producer (acks = all, one request in flight, so retries never reorder or
- * duplicate within a producer session), created on first use and replaced after errors that
- * leave its sequence numbers in doubt.
+ * kafkajs' idempotent producer (acks = all, one request in flight per broker), created on first
+ * use and replaced after every send that failed or that kafkajs retried internally.
+ *
+ * Why: kafkajs 2.2.4 numbers a request's records when it builds the request and takes the
+ * numbers back for every partition of a request that failed, although the broker may have
+ * written some of them (an answer lost with its connection, an error for another partition of
+ * the same request, or a request to a partition's old leader still in flight while a retry sends
+ * the records to the new one). The producer is then behind the broker, and the next records it
+ * sends to such a partition carry numbers the broker already holds: the same count is
+ * acknowledged as a repeat without being written (a silent loss), another count is refused as
+ * out of order. A new producer id has no history on the broker, so what was written gets written
+ * again (a duplicate the dispatcher's inbox drops) and nothing is lost.
  */
 export class KafkaPublisher {
   private readonly newKafka: NewKafka;
@@ -110,20 +114,18 @@ export class KafkaPublisher {
    * `FencedSendError`.
    */
   async send(batch: readonly { topic: string; message: Message }[], fence?: AbortSignal): Promise<void> {
-    if (!fence) return this.sendOnce(batch);
+    if (!fence) return this.sendOnce(batch, this.currentSession());
     if (fence.aborted) throw new FencedSendError();
-    // The session this send goes through (started now if there is none).
-    this.connected().catch(() => {});
-    const session = this.session;
+    const session = this.currentSession();
     let onAbort: () => void = () => {};
     const fenced = new Promise<never>((_, reject) => {
       onAbort = () => {
-        if (session) this.abandon(session);
+        this.abandon(session);
         reject(new FencedSendError());
       };
       fence.addEventListener('abort', onAbort, { once: true });
     });
-    const sending = this.sendOnce(batch);
+    const sending = this.sendOnce(batch, session);
     sending.catch(() => {});
     try {
       return await Promise.race([sending, fenced]);
@@ -132,16 +134,37 @@ export class KafkaPublisher {
     }
   }
 
-  private async sendOnce(batch: readonly { topic: string; message: Message }[]): Promise<void> {
-    const producer = await this.connected();
+  /**
+   * One send through `session`. A failure retires the session before it is rethrown; so does a
+   * send kafkajs retried internally, though it succeeded: a request of an earlier attempt that
+   * failed late, to another broker than the one its partition moved to, takes back sequence
+   * numbers a later attempt used, and the producer is behind the broker with no error shown.
+   */
+  private async sendOnce(
+    batch: readonly { topic: string; message: Message }[],
+    session: ProducerSession,
+  ): Promise<void> {
+    try {
+      const { retried } = await this.sendThrough(await session.producer, batch);
+      if (retried) await this.retire(session);
+    } catch (error) {
+      await this.retire(session);
+      throw error;
+    }
+  }
+
+  private async sendThrough(
+    producer: Producer,
+    batch: readonly { topic: string; message: Message }[],
+  ): Promise<{ retried: boolean }> {
     const byTopic = new Map<string, Message[]>();
     for (const { topic, message } of batch) {
       const messages = byTopic.get(topic);
       if (messages) messages.push(message);
       else byTopic.set(topic, [message]);
     }
-    const chosen = new Set<string>();
-    const answers = await chosenPartitions.run(chosen, () =>
+    const trace: SendTrace = { partitions: new Set(), calls: 0 };
+    const answers = await sendTraces.run(trace, () =>
       producer.sendBatch({
         acks: -1,
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
@@ -149,15 +172,19 @@ export class KafkaPublisher {
     );
     // Every partition a record went to must have an answer: see IncompleteSendError.
     const answered = new Set(answers.map((answer) => `${answer.topicName}/${answer.partition}`));
-    const missing = [...chosen].filter((partition) => !answered.has(partition));
+    const missing = [...trace.partitions].filter((partition) => !answered.has(partition));
     if (missing.length > 0) throw new IncompleteSendError(missing);
+    return { retried: trace.calls > batch.length };
   }
 
-  /** Drops the producer; the next send starts a new producer session (a new producer id). */
-  async reset(): Promise<void> {
-    const old = this.session;
-    this.session = undefined;
-    await old?.producer.then((producer) => producer.disconnect()).catch(() => {});
+  /**
+   * Drops the session's producer, once its requests still in flight are answered (kafkajs'
+   * disconnect waits for them), so none of them lands after records of the next session. The
+   * next send starts a new producer session, with a new producer id.
+   */
+  private async retire(session: ProducerSession): Promise<void> {
+    if (this.session === session) this.session = undefined;
+    await session.producer.then((producer) => producer.disconnect()).catch(() => {});
   }
 
   /** Resets the session's connections at once and lets it open none: nothing of it can reach a broker later. */
@@ -175,10 +202,11 @@ export class KafkaPublisher {
   }
 
   async close(): Promise<void> {
-    await this.reset();
+    if (this.session) await this.retire(this.session);
   }
 
-  private connected(): Promise<Producer> {
+  /** The session sends go through now, started (connecting) if there is none. */
+  private currentSession(): ProducerSession {
     if (!this.session) {
       const sockets = new Set<Socket>();
       const session: ProducerSession = {
@@ -215,16 +243,20 @@ export class KafkaPublisher {
       session.producer = connecting;
       this.session = session;
     }
-    return this.session.producer;
+    return this.session;
   }
 }
 
-/** kafkajs' default partitioner (murmur2 of the key), noting each choice for the send in progress. */
+/** kafkajs' default partitioner (murmur2 of the key), noting each choice in the send's trace. */
 const recordingPartitioner: typeof Partitioners.DefaultPartitioner = () => {
   const partition = Partitioners.DefaultPartitioner();
   return (args) => {
     const chosen = partition(args);
-    chosenPartitions.getStore()?.add(`${args.topic}/${chosen}`);
+    const trace = sendTraces.getStore();
+    if (trace) {
+      trace.partitions.add(`${args.topic}/${chosen}`);
+      trace.calls += 1;
+    }
     return chosen;
   };
 };

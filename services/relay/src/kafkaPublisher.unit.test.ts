@@ -23,7 +23,7 @@ describe('classifying a failed send', () => {
     expect(classifySendError(wrapped)).toEqual({ kind: 'record', type: 'MESSAGE_TOO_LARGE' });
   });
 
-  it('treats an unreachable broker as transient, keeping the producer', () => {
+  it('treats an unreachable broker as transient', () => {
     const unreachable = new KafkaJSNumberOfRetriesExceeded(
       new KafkaJSConnectionError('Connection error: ECONNREFUSED') as never,
       {
@@ -31,22 +31,18 @@ describe('classifying a failed send', () => {
         retryTime: 2_000,
       } as never,
     );
-    expect(classifySendError(unreachable)).toEqual({ kind: 'transient', resetProducer: false });
+    expect(classifySendError(unreachable)).toEqual({ kind: 'transient' });
   });
 
-  it('starts a new producer session after a sequence error', () => {
+  it('treats a sequence error as transient (the failed send already retired its producer)', () => {
     expect(classifySendError(brokerError('OUT_OF_ORDER_SEQUENCE_NUMBER', false))).toEqual({
       kind: 'transient',
-      resetProducer: true,
     });
   });
 
   it('treats anything unknown as transient: rows are retried, never dropped', () => {
-    expect(classifySendError(new Error('socket hang up'))).toEqual({
-      kind: 'transient',
-      resetProducer: false,
-    });
-    expect(classifySendError(undefined)).toEqual({ kind: 'transient', resetProducer: false });
+    expect(classifySendError(new Error('socket hang up'))).toEqual({ kind: 'transient' });
+    expect(classifySendError(undefined)).toEqual({ kind: 'transient' });
   });
 });
 
@@ -109,7 +105,7 @@ describe('a send kafkajs resolves', () => {
     const failure = await publisher.send(records).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(IncompleteSendError);
     expect((failure as IncompleteSendError).missing).toEqual([`commands/${dropped}`]);
-    expect(classifySendError(failure)).toEqual({ kind: 'transient', resetProducer: false });
+    expect(classifySendError(failure)).toEqual({ kind: 'transient' });
   });
 });
 
@@ -132,9 +128,66 @@ describe('a send whose fence aborts while the broker has not answered', () => {
     setTimeout(() => fence.abort(), 20);
     const failure = await sending;
     expect(failure).toBeInstanceOf(FencedSendError);
-    expect(classifySendError(failure)).toEqual({ kind: 'transient', resetProducer: false });
+    expect(classifySendError(failure)).toEqual({ kind: 'transient' });
     // The abandoned session is never used again: the next send starts a client of its own.
     void publisher.send(records).catch(() => {});
     expect(clients).toBe(2);
+  });
+});
+
+describe('the producer after a send', () => {
+  /** A kafkajs stand-in whose sends fail while `failing` is set; counts producers and disconnects. */
+  function countingKafka() {
+    const counts = { producers: 0, disconnects: 0, failing: false };
+    const kafka = {
+      producer: () => {
+        counts.producers += 1;
+        return {
+          connect: async () => {},
+          disconnect: async () => {
+            counts.disconnects += 1;
+          },
+          sendBatch: async () => {
+            if (counts.failing) throw new Error('Connection error: ECONNRESET');
+            return [];
+          },
+        };
+      },
+    } as unknown as Kafka;
+    return { kafka, counts };
+  }
+  const oneRecord = [{ topic: 'commands', message: { key: 'acc/k', value: '0' } }];
+
+  it('is kept while sends succeed', async () => {
+    const { kafka, counts } = countingKafka();
+    const publisher = new KafkaPublisher(() => kafka);
+    await publisher.send(oneRecord);
+    await publisher.send(oneRecord, new AbortController().signal);
+    expect(counts).toMatchObject({ producers: 1, disconnects: 0 });
+  });
+
+  it('is disconnected after any failed send, before the failure is reported, and the next send gets a new one', async () => {
+    const { kafka, counts } = countingKafka();
+    const publisher = new KafkaPublisher(() => kafka);
+    await publisher.send(oneRecord);
+    counts.failing = true;
+    // A transient failure, not one about the producer's sequence numbers: those can be behind
+    // the broker after any failed request.
+    await expect(publisher.send(oneRecord, new AbortController().signal)).rejects.toThrow('ECONNRESET');
+    expect(counts).toMatchObject({ producers: 1, disconnects: 1 });
+    counts.failing = false;
+    await publisher.send(oneRecord);
+    expect(counts).toMatchObject({ producers: 2, disconnects: 1 });
+  });
+
+  it('is disconnected after a send kafkajs resolved with a partition missing', async () => {
+    let producers = 0;
+    const publisher = new KafkaPublisher(() => {
+      producers += 1;
+      return kafkaAnswering((partitions) => partitions.slice(1));
+    });
+    await expect(publisher.send(records)).rejects.toBeInstanceOf(IncompleteSendError);
+    await expect(publisher.send(records)).rejects.toBeInstanceOf(IncompleteSendError);
+    expect(producers).toBe(2);
   });
 });

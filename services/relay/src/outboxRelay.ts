@@ -221,13 +221,11 @@ export class OutboxRelay {
       }));
       remaining = outcome.left;
       if (outcome.error !== undefined) {
-        const failure = classifySendError(outcome.error);
         metrics.errors.inc({ kind: 'kafka' });
         logger.error(
           { err: outcome.error, rows: remaining.length, attempt: failures + 1 },
           'publishing to Kafka failed; retrying with backoff',
         );
-        if (failure.kind === 'transient' && failure.resetProducer) await this.publisherOf(lane).reset();
         await this.pause(failures++);
       }
     }
@@ -268,8 +266,8 @@ export class OutboxRelay {
       } catch (error) {
         const failure = classifySendError(error);
         if (failure.kind !== 'record') return { left: queue.flat().map((item) => item.row), error };
-        // The partitions of this chunk that the broker accepted get their rows again: counted above.
-        await publisher.reset();
+        // The partitions of this chunk that the broker accepted get their rows again (the failed
+        // send retired its producer, so they are written, not taken for repeats): counted above.
         retrying = true;
         if (chunk.length === 1) {
           queue.shift();

@@ -14,6 +14,12 @@ export interface KafkaProxy {
    */
   stallAtRequest(apiKey: number, nth: number): Promise<void>;
   resume(): void;
+  /**
+   * Lets the `nth` request of `apiKey` reach the broker and, when the broker's answer to it
+   * comes, cuts instead of passing it on (as `cut`); resolves then. The broker did the work and
+   * the client never learns it: a response lost with its connection.
+   */
+  cutAtResponse(apiKey: number, nth: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -25,6 +31,8 @@ interface Gate {
   /** Flushes of the stalled connections, run on resume. */
   waiting: Set<() => void>;
   trigger?: { apiKey: number; left: number; fire: () => void };
+  responseTrigger?: { apiKey: number; left: number; fire: () => void };
+  cut: () => void;
 }
 
 const metadataApiKey = 3;
@@ -41,7 +49,11 @@ export async function startKafkaProxy(upstreams: readonly string[]): Promise<Kaf
   const servers: Server[] = [];
   const addressOf = new Map<string, { host: string; port: number }>();
   let down = false;
-  const gate: Gate = { stalled: false, waiting: new Set() };
+  const cut = () => {
+    down = true;
+    for (const socket of sockets) socket.resetAndDestroy();
+  };
+  const gate: Gate = { stalled: false, waiting: new Set(), cut };
 
   for (const upstream of upstreams) {
     const server = createServer((client) => {
@@ -76,10 +88,7 @@ export async function startKafkaProxy(upstreams: readonly string[]): Promise<Kaf
 
   return {
     brokers: upstreams.map((upstream) => `127.0.0.1:${addressOf.get(upstream)?.port}`).join(','),
-    cut() {
-      down = true;
-      for (const socket of sockets) socket.resetAndDestroy();
-    },
+    cut,
     restore() {
       down = false;
     },
@@ -93,6 +102,11 @@ export async function startKafkaProxy(upstreams: readonly string[]): Promise<Kaf
       for (const flush of [...gate.waiting]) flush();
       gate.waiting.clear();
     },
+    cutAtResponse(apiKey, nth) {
+      return new Promise((resolve) => {
+        gate.responseTrigger = { apiKey, left: nth, fire: () => resolve() };
+      });
+    },
     async close() {
       for (const socket of sockets) socket.destroy();
       await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
@@ -104,6 +118,8 @@ type AddressMap = (host: string, port: number) => { host: string; port: number }
 
 function relayConnection(client: Socket, broker: Socket, mapAddress: AddressMap, gate: Gate): void {
   const metadataVersions = new Map<number, number>();
+  // The request whose answer cuts every connection instead of reaching the client.
+  let cutAt: { correlationId: number; fire: () => void } | undefined;
   // Held while the gate is stalled, in order; dropped with the connection.
   const toBroker: Buffer[] = [];
   const toClient: Buffer[] = [];
@@ -137,6 +153,11 @@ function relayConnection(client: Socket, broker: Socket, mapAddress: AddressMap,
         gate.stalled = true;
         trigger.fire();
       }
+      const responseTrigger = gate.responseTrigger;
+      if (responseTrigger && responseTrigger.apiKey === apiKey && --responseTrigger.left === 0) {
+        gate.responseTrigger = undefined;
+        cutAt = { correlationId: requests.readInt32BE(8), fire: responseTrigger.fire };
+      }
       send(toBroker, requests.subarray(0, 4 + size));
       requests = requests.subarray(4 + size);
     }
@@ -150,6 +171,13 @@ function relayConnection(client: Socket, broker: Socket, mapAddress: AddressMap,
       let frame: Buffer = responses.subarray(0, 4 + size);
       responses = responses.subarray(4 + size);
       const correlationId = frame.readInt32BE(4);
+      if (cutAt?.correlationId === correlationId) {
+        const { fire } = cutAt;
+        cutAt = undefined;
+        gate.cut();
+        fire();
+        return;
+      }
       const version = metadataVersions.get(correlationId);
       if (version !== undefined) {
         metadataVersions.delete(correlationId);
