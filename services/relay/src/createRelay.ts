@@ -65,7 +65,10 @@ export function createRelay({
     logger: log,
     onTakeOver: async (shards) => relay?.takeOver(shards),
   });
-  const publishers = Array.from({ length: config.RELAY_PRODUCERS }, () => new KafkaPublisher(newKafka));
+  const publishers = Array.from(
+    { length: config.RELAY_PRODUCERS },
+    () => new KafkaPublisher(newKafka, (reason) => metrics.producersRetired.inc({ reason })),
+  );
   const wakeup = new OutboxWakeup({
     newClient: newListenClient,
     logger: log,

@@ -27,8 +27,11 @@ describe('a send after one whose answer was lost', () => {
     const { commands } = topicsForThisTest();
     await createTopic(commands);
     const proxy = await startKafkaProxy(brokers);
-    const publisher = new KafkaPublisher((socketFactory) =>
-      createKafka({ brokers: proxy.brokers.split(','), clientId: 'relay-publisher-test', socketFactory }),
+    const retired: string[] = [];
+    const publisher = new KafkaPublisher(
+      (socketFactory) =>
+        createKafka({ brokers: proxy.brokers.split(','), clientId: 'relay-publisher-test', socketFactory }),
+      (reason) => retired.push(reason),
     );
     try {
       await publisher.send([record(commands, 0)]);
@@ -47,6 +50,7 @@ describe('a send after one whose answer was lost', () => {
 
     const numbers = (await readTopic(kafka, commands, 3, 10_000)).map((consumed) => consumed.payload.n);
     expect(new Set(numbers)).toEqual(new Set([0, 1, 2]));
+    expect(retired).toEqual(['failed_send']);
   }, 60_000);
 });
 
@@ -56,14 +60,18 @@ describe('a send kafkajs retried internally', () => {
     await createTopic(commands);
     const proxy = await startKafkaProxy(brokers);
     let clients = 0;
-    const publisher = new KafkaPublisher((socketFactory) => {
-      clients += 1;
-      return createKafka({
-        brokers: proxy.brokers.split(','),
-        clientId: 'relay-publisher-test',
-        socketFactory,
-      });
-    });
+    const retired: string[] = [];
+    const publisher = new KafkaPublisher(
+      (socketFactory) => {
+        clients += 1;
+        return createKafka({
+          brokers: proxy.brokers.split(','),
+          clientId: 'relay-publisher-test',
+          socketFactory,
+        });
+      },
+      (reason) => retired.push(reason),
+    );
     try {
       await publisher.send([record(commands, 0)]);
       // The answer to record 1 is lost and Kafka is back at once: kafkajs' own retry succeeds.
@@ -73,6 +81,7 @@ describe('a send kafkajs retried internally', () => {
       expect(clients).toBe(1);
       await publisher.send([record(commands, 2)]);
       expect(clients).toBe(2);
+      expect(retired).toEqual(['retried_send']);
     } finally {
       await publisher.close();
       await proxy.close();

@@ -45,6 +45,9 @@ export class FencedSendError extends Error {
   }
 }
 
+/** Why a producer was retired after a send: it failed, or kafkajs retried it internally. */
+export type RetireReason = 'failed_send' | 'retried_send';
+
 /** Builds a kafkajs client whose connections go through `socketFactory`. */
 export type NewKafka = (socketFactory: ISocketFactory) => Kafka;
 
@@ -101,10 +104,13 @@ function errorTypes(error: unknown, depth = 0): string[] {
  */
 export class KafkaPublisher {
   private readonly newKafka: NewKafka;
+  private readonly onRetire: (reason: RetireReason) => void;
   private session: ProducerSession | undefined;
 
-  constructor(newKafka: NewKafka) {
+  /** `onRetire` hears of every producer retired after a send (for the relay's metrics). */
+  constructor(newKafka: NewKafka, onRetire: (reason: RetireReason) => void = () => {}) {
     this.newKafka = newKafka;
+    this.onRetire = onRetire;
   }
 
   /**
@@ -146,9 +152,9 @@ export class KafkaPublisher {
   ): Promise<void> {
     try {
       const { retried } = await this.sendThrough(await session.producer, batch);
-      if (retried) await this.retire(session);
+      if (retried) await this.retire(session, 'retried_send');
     } catch (error) {
-      await this.retire(session);
+      await this.retire(session, 'failed_send');
       throw error;
     }
   }
@@ -182,8 +188,9 @@ export class KafkaPublisher {
    * disconnect waits for them), so none of them lands after records of the next session. The
    * next send starts a new producer session, with a new producer id.
    */
-  private async retire(session: ProducerSession): Promise<void> {
+  private async retire(session: ProducerSession, reason?: RetireReason): Promise<void> {
     if (this.session === session) this.session = undefined;
+    if (reason) this.onRetire(reason);
     await session.producer.then((producer) => producer.disconnect()).catch(() => {});
   }
 

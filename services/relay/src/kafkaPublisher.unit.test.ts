@@ -168,7 +168,11 @@ describe('the producer after a send', () => {
 
   it('is disconnected after any failed send, before the failure is reported, and the next send gets a new one', async () => {
     const { kafka, counts } = countingKafka();
-    const publisher = new KafkaPublisher(() => kafka);
+    const retired: string[] = [];
+    const publisher = new KafkaPublisher(
+      () => kafka,
+      (reason) => retired.push(reason),
+    );
     await publisher.send(oneRecord);
     counts.failing = true;
     // A transient failure, not one about the producer's sequence numbers: those can be behind
@@ -178,6 +182,7 @@ describe('the producer after a send', () => {
     counts.failing = false;
     await publisher.send(oneRecord);
     expect(counts).toMatchObject({ producers: 2, disconnects: 1 });
+    expect(retired).toEqual(['failed_send']);
   });
 
   it('is disconnected after a send kafkajs resolved with a partition missing', async () => {

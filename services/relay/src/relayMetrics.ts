@@ -37,6 +37,12 @@ export function createRelayMetrics(registry: Registry, readStats: () => Promise<
       labelNames: ['kind'],
       registers,
     }),
+    producersRetired: new Counter({
+      name: 'relay_producers_retired_total',
+      help: 'Idempotent producers replaced by a new producer id after a send: failed_send (the send failed) or retried_send (kafkajs retried it internally); either can leave its sequence numbers behind the broker',
+      labelNames: ['reason'],
+      registers,
+    }),
     setAsideTotal: new Counter({
       name: 'relay_set_aside_rows_total',
       help: 'Rows this relay set aside as unpublishable, by reason',
