@@ -121,9 +121,9 @@ export function createMaintenanceJob(options: MaintenanceJobOptions): Maintenanc
         const blocked = expired.blocked.filter((entry) => entry.table === table.table);
         metrics.partitionsBlocked.set({ table: table.table }, blocked.length);
         run.blocked.push(...blocked.map(({ partition, reference }) => ({ partition, reference })));
+        const strayTable = `${table.table}_default`;
         // Under the same topic check as the days: a stray row may be redelivered as long as any.
         if (table.defaultRowsExpireBy !== undefined && problem === undefined && !expired.busy) {
-          const strayTable = `${table.table}_default`;
           const deleted = await deleteExpiredRows(
             orm,
             { table: strayTable, key: table.column, timeColumn: table.defaultRowsExpireBy },
@@ -135,7 +135,7 @@ export function createMaintenanceJob(options: MaintenanceJobOptions): Maintenanc
         }
         const { rows: stray } = await runSql<{ n: string }>(
           orm.em.fork(),
-          `SELECT count(*) AS n FROM (SELECT 1 FROM ${table.table}_default LIMIT 10000) AS capped`,
+          `SELECT count(*) AS n FROM (SELECT 1 FROM ${strayTable} LIMIT 10000) AS capped`,
         );
         metrics.defaultPartitionRows.set({ table: table.table }, Number(stray[0]?.n ?? 0));
       }
