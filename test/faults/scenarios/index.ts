@@ -8,7 +8,7 @@ import { duplicateRecords } from './duplicateRecords.ts';
 import { kafkaDiskFull } from './kafkaDiskFull.ts';
 import { kafkaNodes } from './kafkaNodes.ts';
 import { killEveryService } from './killEveryService.ts';
-import { leaderMoves } from './leaderMoves.ts';
+import { leaderMoves, leaderMovesPausedBroker } from './leaderMoves.ts';
 import {
   commandOrderControl,
   duplicateCallControl,
@@ -41,6 +41,7 @@ export const scenarios: { scenario: AnyScenario; ci: boolean }[] = [
   { scenario: { ...zombieDispatcher, name: 'zombie-dispatcher-retry', onAmbiguous: 'retry' }, ci: false },
   { scenario: kafkaNodes, ci: true },
   { scenario: leaderMoves, ci: false },
+  { scenario: leaderMovesPausedBroker, ci: false },
   { scenario: postgresRestart, ci: false },
   { scenario: clientTimeouts, ci: true },
   { scenario: duplicateRecords, ci: true },

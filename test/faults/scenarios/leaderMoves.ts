@@ -1,7 +1,7 @@
 import { createKafka } from '@exactly/messaging';
 import { duringLoad } from '../harness/duringLoad.ts';
 import type { Scenario } from '../harness/runScenario.ts';
-import { ensureCluster } from '../injectors/kafkaCluster.ts';
+import { clusterNodes, ensureCluster, healCluster, pauseNode } from '../injectors/kafkaCluster.ts';
 import { moveLeaders } from '../injectors/leaderMoves.ts';
 import { type ScratchServers, scratchServers } from './scratchServers.ts';
 
@@ -43,5 +43,54 @@ export const leaderMoves: Scenario<ScratchServers> = {
       await admin.disconnect();
     }
     if (rounds === 0) context.problem('no partition leader moved during the load');
+  },
+};
+
+/**
+ * Leaders move while a broker is stopped: each round stops one Kafka node (SIGSTOP, 6–10 s), so
+ * every acks=all write waits for it, and 2 s in moves the leaders of half the partitions it does
+ * not lead. Requests to the old leaders, held for the stopped follower, then fail with
+ * NOT_LEADER_OR_FOLLOWER at different times, and kafkajs' retry sends the moved partitions to
+ * their new leaders while the other requests are still unanswered: the interleaving that fits
+ * the offsets of pause-relay-broker-database 719.
+ */
+export const leaderMovesPausedBroker: Scenario<ScratchServers> = {
+  name: 'leader-moves-paused-broker',
+  description:
+    'one Kafka node stopped (SIGSTOP 6–10 s) and, 2 s in, the leaders of half the partitions it does not lead moved by reassignment, in rounds',
+  seed: 1919,
+  commands: 1_800,
+  load: { ratePerSecond: 40 },
+  settleTimeoutMs: 90_000,
+  pipeline: { relays: 2, dispatchers: 2 },
+  ...scratchServers({ cluster: true }),
+  async run(context) {
+    const admin = createKafka({ brokers: await ensureCluster(), clientId: 'faults-leader-moves' }).admin();
+    await admin.connect();
+    const { commands, events } = context.pipeline.topics;
+    let rounds = 0;
+    try {
+      await duringLoad(context.load(), async () => {
+        await context.sleep(context.between(2_000, 4_000));
+        const node = clusterNodes[Math.floor(context.random() * clusterNodes.length)];
+        if (!node) return;
+        const ms = context.between(6_000, 10_000);
+        context.injected(`SIGSTOP of Kafka node ${node.nodeId} for ${ms} ms`);
+        const paused = pauseNode(node, ms);
+        await context.sleep(2_000);
+        const moved = await moveLeaders(
+          admin,
+          [commands, events],
+          (placement) => placement.leader !== node.nodeId && context.random() < 0.5,
+        ).finally(() => paused);
+        if (moved.length === 0) return;
+        rounds += 1;
+        context.injected('moved the leader of a partition while a broker was stopped', moved.length);
+      });
+    } finally {
+      await admin.disconnect();
+      await healCluster();
+    }
+    if (rounds === 0) context.problem('no partition leader moved while a broker was stopped');
   },
 };
