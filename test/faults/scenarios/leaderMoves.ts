@@ -50,9 +50,10 @@ export const leaderMoves: Scenario<ScratchServers> = {
  * Leaders move while a broker is stopped: each round stops one Kafka node (SIGSTOP, 6–10 s), so
  * every acks=all write waits for it, and 2 s in moves the leaders of half the partitions it does
  * not lead. Requests to the old leaders, held for the stopped follower, then fail with
- * NOT_LEADER_OR_FOLLOWER at different times, and kafkajs' retry sends the moved partitions to
- * their new leaders while the other requests are still unanswered: the interleaving that fits
- * the offsets of pause-relay-broker-database 719.
+ * NOT_LEADER_OR_FOLLOWER at different times, and kafkajs' retry can send the moved partitions
+ * to their new leaders while the other requests are still unanswered: the interleaving that fits
+ * the offsets of pause-relay-broker-database 719. Meant to provoke it; on the relay before the
+ * fix it did not (findings/pause-relay-broker-database-719.md).
  */
 export const leaderMovesPausedBroker: Scenario<ScratchServers> = {
   name: 'leader-moves-paused-broker',
