@@ -1,9 +1,42 @@
 import { createKafka } from '@exactly/messaging';
+import type { Admin } from 'kafkajs';
 import { duringLoad } from '../harness/duringLoad.ts';
-import type { Scenario } from '../harness/runScenario.ts';
+import type { Scenario, ScenarioContext } from '../harness/runScenario.ts';
 import { clusterNodes, ensureCluster, healCluster, pauseNode } from '../injectors/kafkaCluster.ts';
 import { moveLeaders } from '../injectors/leaderMoves.ts';
 import { type ScratchServers, scratchServers } from './scratchServers.ts';
+
+/** What both scenarios share: the cluster, two relays and two dispatchers, 1,800 commands at 40/s. */
+const onTheCluster = {
+  commands: 1_800,
+  load: { ratePerSecond: 40 },
+  settleTimeoutMs: 90_000,
+  pipeline: { relays: 2, dispatchers: 2 },
+  ...scratchServers({ cluster: true }),
+};
+
+/**
+ * Repeats `round` while the load runs, with an admin client of the cluster and the run's
+ * commands and events topics; `round` returns how many leaders it moved. A run in which none
+ * moved did not do what it is for.
+ */
+async function moveLeadersDuringLoad(
+  context: ScenarioContext,
+  round: (admin: Admin, topics: string[]) => Promise<number>,
+): Promise<void> {
+  const admin = createKafka({ brokers: await ensureCluster(), clientId: 'faults-leader-moves' }).admin();
+  await admin.connect();
+  const { commands, events } = context.pipeline.topics;
+  let moved = 0;
+  try {
+    await duringLoad(context.load(), async () => {
+      moved += await round(admin, [commands, events]);
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  if (moved === 0) context.problem('no partition leader moved during the load');
+}
 
 /**
  * Partition leaders move while the load runs, and no process stops: every 1–3 s half the
@@ -18,31 +51,19 @@ export const leaderMoves: Scenario<ScratchServers> = {
   description:
     'leaders of half the commands and events partitions moved every 1–3 s by reassignment (leader out of the replicas, then back as a follower), no process stopped',
   seed: 1818,
-  commands: 1_800,
-  load: { ratePerSecond: 40 },
-  settleTimeoutMs: 90_000,
-  pipeline: { relays: 2, dispatchers: 2 },
-  ...scratchServers({ cluster: true }),
+  ...onTheCluster,
   async run(context) {
-    const admin = createKafka({ brokers: await ensureCluster(), clientId: 'faults-leader-moves' }).admin();
-    await admin.connect();
-    const { commands, events } = context.pipeline.topics;
-    let rounds = 0;
-    try {
-      await duringLoad(context.load(), async () => {
-        await context.sleep(context.between(1_000, 3_000));
-        const moved = await moveLeaders(admin, [commands, events], () => context.random() < 0.5);
-        if (moved.length === 0) return;
-        rounds += 1;
+    await moveLeadersDuringLoad(context, async (admin, topics) => {
+      await context.sleep(context.between(1_000, 3_000));
+      const moved = await moveLeaders(admin, topics, () => context.random() < 0.5);
+      if (moved.length > 0) {
         context.injected(
           'moved the leader of a partition (out of its replicas, back as a follower)',
           moved.length,
         );
-      });
-    } finally {
-      await admin.disconnect();
-    }
-    if (rounds === 0) context.problem('no partition leader moved during the load');
+      }
+      return moved.length;
+    });
   },
 };
 
@@ -60,38 +81,29 @@ export const leaderMovesPausedBroker: Scenario<ScratchServers> = {
   description:
     'one Kafka node stopped (SIGSTOP 6–10 s) and, 2 s in, the leaders of half the partitions it does not lead moved by reassignment, in rounds',
   seed: 1919,
-  commands: 1_800,
-  load: { ratePerSecond: 40 },
-  settleTimeoutMs: 90_000,
-  pipeline: { relays: 2, dispatchers: 2 },
-  ...scratchServers({ cluster: true }),
+  ...onTheCluster,
   async run(context) {
-    const admin = createKafka({ brokers: await ensureCluster(), clientId: 'faults-leader-moves' }).admin();
-    await admin.connect();
-    const { commands, events } = context.pipeline.topics;
-    let rounds = 0;
     try {
-      await duringLoad(context.load(), async () => {
+      await moveLeadersDuringLoad(context, async (admin, topics) => {
         await context.sleep(context.between(2_000, 4_000));
         const node = clusterNodes[Math.floor(context.random() * clusterNodes.length)];
-        if (!node) return;
+        if (!node) return 0;
         const ms = context.between(6_000, 10_000);
         context.injected(`SIGSTOP of Kafka node ${node.nodeId} for ${ms} ms`);
         const paused = pauseNode(node, ms);
         await context.sleep(2_000);
         const moved = await moveLeaders(
           admin,
-          [commands, events],
+          topics,
           (placement) => placement.leader !== node.nodeId && context.random() < 0.5,
         ).finally(() => paused);
-        if (moved.length === 0) return;
-        rounds += 1;
-        context.injected('moved the leader of a partition while a broker was stopped', moved.length);
+        if (moved.length > 0) {
+          context.injected('moved the leader of a partition while a broker was stopped', moved.length);
+        }
+        return moved.length;
       });
     } finally {
-      await admin.disconnect();
       await healCluster();
     }
-    if (rounds === 0) context.problem('no partition leader moved while a broker was stopped');
   },
 };
