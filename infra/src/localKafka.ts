@@ -110,12 +110,23 @@ const propertiesFile = (node: KafkaNode) => join(node.dir, 'server.properties');
 const pidFile = (node: KafkaNode) => join(node.dir, 'kafka.pid');
 const logsDir = (node: KafkaNode) => join(node.dir, 'logs');
 
+/**
+ * A KRaft cluster id: a base64url UUID of 22 characters, never starting with '-', which
+ * kafka-storage's argument parser would take for an option (one fresh state in 64 failed to
+ * format: "argument --cluster-id/-t: expected one argument"). Kafka's own ids avoid it too.
+ */
+export function newClusterId(uuid: () => string = randomUUID): string {
+  for (;;) {
+    const id = Buffer.from(uuid().replaceAll('-', ''), 'hex').toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 async function clusterId(topology: KafkaTopology): Promise<string> {
   const file = join(stateDir(), 'kafka', topology.mode, 'cluster-id');
   const existing = await readFile(file, 'utf8').catch(() => undefined);
   if (existing) return existing.trim();
-  // A KRaft cluster id is a base64url UUID of 22 characters.
-  const id = Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url');
+  const id = newClusterId();
   await mkdir(join(stateDir(), 'kafka', topology.mode), { recursive: true });
   await writeFile(file, id);
   return id;

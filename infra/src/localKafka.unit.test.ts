@@ -1,4 +1,4 @@
-import { kafkaTopology, serverProperties } from './localKafka.js';
+import { kafkaTopology, newClusterId, serverProperties } from './localKafka.js';
 
 const property = (text: string, name: string) =>
   new RegExp(`^${name.replaceAll('.', '\\.')}=(.*)$`, 'm').exec(text)?.[1];
@@ -44,5 +44,15 @@ describe('the three-node topology', () => {
     expect(property(properties, 'default.replication.factor')).toBe('3');
     expect(property(properties, 'min.insync.replicas')).toBe('2');
     expect(property(properties, 'offsets.topic.replication.factor')).toBe('3');
+  });
+});
+
+describe('a new KRaft cluster id', () => {
+  it('never starts with "-", which kafka-storage would read as an option', () => {
+    // f8… encodes to a base64url string starting with "-": the case that failed to format.
+    const uuids = ['f8000000-0000-4000-8000-000000000000', '12345678-1234-4234-8234-123456789abc'];
+    const id = newClusterId(() => uuids.shift() ?? '');
+    // The first would be "-AAAAAAAQACAAAAAAAAAAA": it is skipped for the next.
+    expect(id).toBe('EjRWeBI0QjSCNBI0VniavA');
   });
 });
