@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '@exactly/testkit';
 import type { Admin } from 'kafkajs';
 
 interface Placement {
@@ -57,20 +57,17 @@ async function reassign(admin: Admin, wanted: readonly Placement[], timeoutMs = 
   }
   const topics = [...byTopic].map(([topic, partitionAssignment]) => ({ topic, partitionAssignment }));
   await admin.alterPartitionReassignments({ topics });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ongoing = await admin.listPartitionReassignments({
-      topics: topics.map(({ topic, partitionAssignment }) => ({
-        topic,
-        partitions: partitionAssignment.map(({ partition }) => partition),
-      })),
-    });
-    if (ongoing.topics.every(({ partitions }) => partitions.length === 0)) return;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `partition reassignments still running after ${timeoutMs / 1_000} s: ${JSON.stringify(ongoing.topics)}`,
-      );
-    }
-    await sleep(100);
-  }
+  const partitions = topics.map(({ topic, partitionAssignment }) => ({
+    topic,
+    partitions: partitionAssignment.map(({ partition }) => partition),
+  }));
+  await eventually(
+    `the reassignment of ${wanted.length} partitions`,
+    async () =>
+      (await admin.listPartitionReassignments({ topics: partitions })).topics.every(
+        (ongoing) => ongoing.partitions.length === 0,
+      ),
+    timeoutMs,
+    100,
+  );
 }

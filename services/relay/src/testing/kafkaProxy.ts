@@ -26,12 +26,23 @@ export interface KafkaProxy {
 /** The Produce request's API key. */
 export const produceApiKey = 0;
 
+/** Fires once the `left`-th request of `apiKey` from now arrives. */
+interface RequestTrigger {
+  apiKey: number;
+  left: number;
+  fire: () => void;
+}
+
+/** Whether `trigger` fires at this request of `apiKey` (counting it down). */
+const firesAt = (trigger: RequestTrigger | undefined, apiKey: number): trigger is RequestTrigger =>
+  trigger !== undefined && trigger.apiKey === apiKey && --trigger.left === 0;
+
 interface Gate {
   stalled: boolean;
   /** Flushes of the stalled connections, run on resume. */
   waiting: Set<() => void>;
-  trigger?: { apiKey: number; left: number; fire: () => void };
-  responseTrigger?: { apiKey: number; left: number; fire: () => void };
+  trigger?: RequestTrigger;
+  responseTrigger?: RequestTrigger;
   cut: () => void;
 }
 
@@ -148,13 +159,13 @@ function relayConnection(client: Socket, broker: Socket, mapAddress: AddressMap,
         metadataVersions.set(requests.readInt32BE(8), requests.readInt16BE(6));
       }
       const trigger = gate.trigger;
-      if (trigger && trigger.apiKey === apiKey && --trigger.left === 0) {
+      if (firesAt(trigger, apiKey)) {
         gate.trigger = undefined;
         gate.stalled = true;
         trigger.fire();
       }
       const responseTrigger = gate.responseTrigger;
-      if (responseTrigger && responseTrigger.apiKey === apiKey && --responseTrigger.left === 0) {
+      if (firesAt(responseTrigger, apiKey)) {
         gate.responseTrigger = undefined;
         cutAt = { correlationId: requests.readInt32BE(8), fire: responseTrigger.fire };
       }
