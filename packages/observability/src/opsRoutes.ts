@@ -10,14 +10,15 @@ export interface OpsRoutesOptions {
 }
 
 /**
- * `/healthz` (the process answers: liveness), `/readyz` (its dependencies answer: readiness)
- * and `/metrics` (Prometheus text format).
+ * `/healthz` (the process answers: liveness), `/readyz` (its dependencies answer: readiness;
+ * with the process id, so a caller knows which process answered on that port) and `/metrics`
+ * (Prometheus text format).
  */
 export function registerOpsRoutes(app: FastifyInstance, { registry, readiness }: OpsRoutesOptions): void {
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
   app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
     const problem = await readiness().catch((error: unknown) => (error as Error).message ?? String(error));
-    if (problem === undefined) return { status: 'ready' };
+    if (problem === undefined) return { status: 'ready', pid: process.pid };
     return reply.code(503).send({ status: 'not ready', reason: problem });
   });
   app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {

@@ -54,6 +54,7 @@ export class Member extends RunningService {
     super(serviceOf[kind], port, {
       name: `${kind}-${index}`,
       env,
+      portIsOurs: true,
       ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
       ...(options.gid === undefined ? {} : { gid: options.gid }),
     });

@@ -1,6 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './freePort.js';
 import { ServiceProcess } from './serviceProcess.js';
-import { waitForHttp } from './waitForHttp.js';
 
 export interface StartServiceOptions {
   env?: Record<string, string>;
@@ -22,11 +22,15 @@ export interface StartServiceOptions {
  */
 export class RunningService {
   readonly process: ServiceProcess;
-  readonly port: number;
+  private currentPort: number;
+  /** Its port came from freePort (not from the caller), so it may take another if that one is taken. */
+  private readonly portIsOurs: boolean;
+  private everReady = false;
   private readonly readyTimeoutMs: number;
 
-  constructor(service: string, port: number, options: StartServiceOptions = {}) {
-    this.port = port;
+  constructor(service: string, port: number, options: StartServiceOptions & { portIsOurs?: boolean } = {}) {
+    this.currentPort = port;
+    this.portIsOurs = options.portIsOurs ?? false;
     this.readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
     this.process = new ServiceProcess({
       service,
@@ -44,17 +48,32 @@ export class RunningService {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Starts the process unless it runs, and waits until /readyz answers 200; throws with its output. */
+  get port(): number {
+    return this.currentPort;
+  }
+
+  /**
+   * Starts the process unless it runs, and waits until its /readyz answers 200 with its own pid;
+   * throws with its output. Another process may have taken a port freePort gave: before the
+   * service was ever ready, it then moves to a new port (its later restarts keep that one).
+   */
   async start(timeoutMs = this.readyTimeoutMs): Promise<this> {
-    if (!this.process.running) this.process.start();
-    try {
-      await waitForHttp(`${this.url}/readyz`, timeoutMs);
-    } catch (error) {
-      throw new Error(`${this.name} did not get ready:\n${this.process.logs.slice(-4_000)}`, {
-        cause: error,
-      });
+    for (let attempt = 1; ; attempt++) {
+      if (!this.process.running) this.process.start({ PORT: String(this.currentPort) });
+      const outcome = await waitUntilReady(this.url, this.process, timeoutMs);
+      if (outcome === 'ready') {
+        this.everReady = true;
+        return this;
+      }
+      const portTaken = outcome === 'port taken' || /EADDRINUSE/.test(this.process.logs);
+      if (portTaken && this.portIsOurs && !this.everReady && attempt < 3) {
+        await this.process.kill();
+        this.currentPort = await freePort();
+        continue;
+      }
+      const why = portTaken ? `port ${this.currentPort} is taken by another process` : outcome;
+      throw new Error(`${this.name} did not get ready (${why}):\n${this.process.logs.slice(-4_000)}`);
     }
-    return this;
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`. */
@@ -77,7 +96,10 @@ export async function startService(
   service: string,
   options: StartServiceOptions = {},
 ): Promise<RunningService> {
-  const running = new RunningService(service, options.port ?? (await freePort()), options);
+  const running = new RunningService(service, options.port ?? (await freePort()), {
+    ...options,
+    portIsOurs: options.port === undefined,
+  });
   if (options.waitUntilReady === false) {
     running.process.start();
     return running;
@@ -88,4 +110,35 @@ export async function startService(
     await running.kill();
     throw error;
   }
+}
+
+/**
+ * Polls `/readyz` until the process itself answers 200: 'ready', 'port taken' when another
+ * process answers on its port, or why it is not ready (it exited, or the time ran out).
+ */
+async function waitUntilReady(
+  url: string,
+  process: ServiceProcess,
+  timeoutMs: number,
+): Promise<'ready' | 'port taken' | string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (!process.running) return `it exited (last /readyz: ${last})`;
+    try {
+      const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
+      const body = await response.text();
+      if (response.ok) {
+        const answeredBy = (JSON.parse(body) as { pid?: unknown }).pid;
+        if (answeredBy === process.pid) return 'ready';
+        // The answer is not from this process; it will fail to listen and exit in a moment.
+        last = `200 from pid ${String(answeredBy)}, not ${process.pid}`;
+        if (!process.running || Date.now() + 1_000 > deadline) return 'port taken';
+      } else last = `${response.status} ${body}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await sleep(100);
+  }
+  return `/readyz did not answer 200 in ${timeoutMs} ms (last: ${last})`;
 }

@@ -377,7 +377,7 @@ describe('bodies the API refuses', () => {
 describe('operations', () => {
   it('serves /healthz, /readyz and an OpenAPI 3.1 document generated from the contracts', async () => {
     expect((await api.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
-    expect((await api.inject({ url: '/readyz' })).json()).toEqual({ status: 'ready' });
+    expect((await api.inject({ url: '/readyz' })).json()).toEqual({ status: 'ready', pid: process.pid });
     const document = (await api.inject({ url: '/openapi.json' })).json();
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths)).toEqual([
