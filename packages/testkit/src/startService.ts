@@ -59,13 +59,14 @@ export class RunningService {
    */
   async start(timeoutMs = this.readyTimeoutMs): Promise<this> {
     for (let attempt = 1; ; attempt++) {
+      const outputBefore = this.process.logs.length;
       if (!this.process.running) this.process.start({ PORT: String(this.currentPort) });
       const outcome = await waitUntilReady(this.url, this.process, timeoutMs);
       if (outcome === 'ready') {
         this.everReady = true;
         return this;
       }
-      const portTaken = outcome === 'port taken' || /EADDRINUSE/.test(this.process.logs);
+      const portTaken = outcome === 'port taken' || /EADDRINUSE/.test(this.process.logs.slice(outputBefore));
       if (portTaken && this.portIsOurs && !this.everReady && attempt < 3) {
         await this.process.kill();
         this.currentPort = await freePort();
