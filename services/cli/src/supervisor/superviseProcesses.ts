@@ -95,7 +95,7 @@ export async function superviseProcesses(
       let ready = false;
       const readiness = (async () => {
         while (child.exitCode === null && child.signalCode === null && !stop.aborted) {
-          if (await answers(`${url}/readyz`)) {
+          if (await answersFor(`${url}/readyz`, child.pid)) {
             ready = true;
             options.onEvent({ event: 'ready', instance: instance.number, pid: child.pid ?? 0 });
             return;
@@ -161,11 +161,15 @@ export async function superviseProcesses(
   return outcome;
 }
 
-async function answers(url: string): Promise<boolean> {
+/**
+ * Whether `url` answers 200 from the process `pid` (a service's /readyz names its process): on a
+ * port another process holds, that process answers, and the instance is not ready.
+ */
+async function answersFor(url: string, pid: number | undefined): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-    await response.arrayBuffer();
-    return response.ok;
+    const body = await response.text();
+    return response.ok && (JSON.parse(body) as { pid?: unknown }).pid === pid;
   } catch {
     return false;
   }
