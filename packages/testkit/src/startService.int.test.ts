@@ -24,8 +24,9 @@ describe('freePort', () => {
 describe('a service whose port another process took', () => {
   let taken: Server | undefined;
   afterEach(async () => {
-    await new Promise((resolve) => taken?.close(resolve));
+    const server = taken;
     taken = undefined;
+    if (server) await new Promise((resolve) => server.close(resolve));
   });
 
   it('is not taken for ready when the other process answers /readyz on a port the caller gave', async () => {
