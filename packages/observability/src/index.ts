@@ -1,4 +1,5 @@
 export { type Context, type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+export { askReadiness, type ReadinessAnswer } from './askReadiness.js';
 export { createLogger, type Logger } from './createLogger.js';
 export { createMetricsRegistry } from './createMetricsRegistry.js';
 export { failSpan, type InSpanOptions, inSpan, startSpan } from './inSpan.js';

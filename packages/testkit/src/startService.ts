@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { askReadiness } from '@exactly/observability';
 import { freePort } from './freePort.js';
 import { ServiceProcess } from './serviceProcess.js';
 
@@ -126,19 +127,13 @@ async function waitUntilReady(
   let last = 'no answer';
   while (Date.now() < deadline) {
     if (!process.running) return `it exited (last /readyz: ${last})`;
-    try {
-      const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
-      const body = await response.text();
-      if (response.ok) {
-        const answeredBy = (JSON.parse(body) as { pid?: unknown }).pid;
-        if (answeredBy === process.pid) return 'ready';
-        // The answer is not from this process; it will fail to listen and exit in a moment.
-        last = `200 from pid ${String(answeredBy)}, not ${process.pid}`;
-        if (!process.running || Date.now() + 1_000 > deadline) return 'port taken';
-      } else last = `${response.status} ${body}`;
-    } catch (error) {
-      last = (error as Error).message;
-    }
+    const answer = await askReadiness(url, process.pid);
+    if (answer.state === 'ready') return 'ready';
+    if (answer.state === 'another process') {
+      // Not this process's answer; it will fail to listen and exit in a moment.
+      last = `200 from pid ${String(answer.pid)}, not ${process.pid}`;
+      if (!process.running || Date.now() + 1_000 > deadline) return 'port taken';
+    } else last = answer.detail;
     await sleep(100);
   }
   return `/readyz did not answer 200 in ${timeoutMs} ms (last: ${last})`;

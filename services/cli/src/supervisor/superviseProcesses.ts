@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '@exactly/errors';
+import { askReadiness } from '@exactly/observability';
 
 export type SupervisorEvent =
   | { event: 'started'; instance: number; pid: number; url: string; restarts: number }
@@ -95,7 +96,7 @@ export async function superviseProcesses(
       let ready = false;
       const readiness = (async () => {
         while (child.exitCode === null && child.signalCode === null && !stop.aborted) {
-          if (await answersFor(`${url}/readyz`, child.pid)) {
+          if ((await askReadiness(url, child.pid, 1_000)).state === 'ready') {
             ready = true;
             options.onEvent({ event: 'ready', instance: instance.number, pid: child.pid ?? 0 });
             return;
@@ -159,18 +160,4 @@ export async function superviseProcesses(
   await Promise.all(loops);
   options.onEvent({ event: 'stopped' });
   return outcome;
-}
-
-/**
- * Whether `url` answers 200 from the process `pid` (a service's /readyz names its process): on a
- * port another process holds, that process answers, and the instance is not ready.
- */
-async function answersFor(url: string, pid: number | undefined): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-    const body = await response.text();
-    return response.ok && (JSON.parse(body) as { pid?: unknown }).pid === pid;
-  } catch {
-    return false;
-  }
 }
