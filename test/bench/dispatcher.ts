@@ -262,9 +262,13 @@ async function floorRates(count: number) {
     const transaction = await floorRate(orm, accountId, commands, 'inbox transaction');
     const fresh = commands.map((command) => ({ ...command, messageId: `${command.messageId}_only` }));
     const rowsOnly = await floorRate(orm, accountId, fresh, 'inbox rows only');
+    const others = await seedCommands(orm, accountId, count);
+    await runSql(orm.em.fork(), 'VACUUM ANALYZE messages').catch(() => {});
+    const sentExactlyOnce = await floorRate(orm, accountId, others, 'sent exactly once');
     return {
       inboxTransaction: transaction.perSecond,
       inboxRowsOnly: rowsOnly.perSecond,
+      sentExactlyOnce: sentExactlyOnce.perSecond,
       inboxTransactionCpu: transaction.cpu,
     };
   } finally {
@@ -276,7 +280,7 @@ async function floorRates(count: number) {
 async function throughput(context: Context, commandCount: number, rounds: number) {
   const results: {
     raw: number;
-    floor: { inboxTransaction: number; inboxRowsOnly: number; inboxTransactionCpu: CpuPerUnit };
+    floor: Awaited<ReturnType<typeof floorRates>>;
     sent: number;
     consumed: number;
     cpuPercent: Record<string, number>;
@@ -295,7 +299,8 @@ async function throughput(context: Context, commandCount: number, rounds: number
     const floor = await floorRates(commandCount);
     log(
       `dispatcher: round ${round}: database floor: inbox transaction as bare SQL ${Math.round(floor.inboxTransaction)}/s, ` +
-        `inbox rows only ${Math.round(floor.inboxRowsOnly)}/s`,
+        `inbox rows only ${Math.round(floor.inboxRowsOnly)}/s, ` +
+        `sent exactly once (inbox and outcome transactions) ${Math.round(floor.sentExactlyOnce)}/s`,
     );
     results.push({
       raw,
@@ -323,10 +328,18 @@ async function throughput(context: Context, commandCount: number, rounds: number
     ratio: Number(ratio.toFixed(3)),
     /** The target's figure: sent exactly once / the database floor, round by round. */
     ratioToFloor: spread(results.map((result) => round(result.sent / result.floor.inboxTransaction, 3))),
+    /** Sent exactly once / the floor of everything it writes (inbox and outcome), round by round. */
+    ratioToSentFloor: spread(results.map((result) => round(result.sent / result.floor.sentExactlyOnce, 3))),
     /** The database's floor (dispatcherFloor.ts), medians, and as ratios to the raw consumer. */
     floor: {
       inboxTransactionPerSecond: Math.round(median(results.map((result) => result.floor.inboxTransaction))),
       inboxRowsOnlyPerSecond: Math.round(median(results.map((result) => result.floor.inboxRowsOnly))),
+      /** The inbox and the outcome transactions' rows as bare SQL: the floor of all the dispatcher does. */
+      sentExactlyOncePerSecond: Math.round(median(results.map((result) => result.floor.sentExactlyOnce))),
+      /** Bare SQL's own ratio to the target's baseline: how close any dispatcher could get to it. */
+      sentExactlyOnceToInboxTransaction: spread(
+        results.map((result) => round(result.floor.sentExactlyOnce / result.floor.inboxTransaction, 3)),
+      ),
       inboxTransactionToRaw: Number(
         median(results.map((result) => result.floor.inboxTransaction / result.raw)).toFixed(3),
       ),

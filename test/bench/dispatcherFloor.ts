@@ -5,6 +5,11 @@
 // validated, no round trip inside the transaction. No implementation that keeps the dispatcher
 // issue's guarantees in PostgreSQL can process commands faster than this on the same machine;
 // "inbox rows only" is the dedup step alone, the least any inbox-based consumer must write.
+// "sent exactly once" adds, per batch and in a transaction of its own as the dispatcher commits
+// it, the outcome's rows with the log provider: the effect settled, the send row,
+// ProviderAccepted, its outbox row and the projection. It is the floor of what the dispatcher
+// does per command; the target is set against the inbox transaction alone, so this says how far
+// bare SQL itself gets from that baseline.
 
 import { randomBytes } from 'node:crypto';
 import { type Orm, runSql } from '@exactly/persistence';
@@ -14,10 +19,9 @@ import { type CpuPerUnit, cpuMeter } from './lib/processes.ts';
 const batchSize = 1_000;
 const connections = 4;
 
-export type FloorVariant = 'inbox transaction' | 'inbox rows only';
+export type FloorVariant = 'inbox transaction' | 'inbox rows only' | 'sent exactly once';
 
-const statements: Record<FloorVariant, string> = {
-  'inbox transaction': `
+const inboxTransaction = `
     WITH fresh AS (
            INSERT INTO inbox (message_id, fingerprint, topic, partition, "offset")
            SELECT id, fingerprint, $4, $5, "offset" FROM unnest($1::text[], $2::bytea[], $3::bigint[])
@@ -46,12 +50,44 @@ const statements: Record<FloorVariant, string> = {
     INSERT INTO consumer_offsets (group_id, topic, partition, next_offset)
     VALUES ('floor', $4, $5, (SELECT max(o) + 1 FROM unnest($3::bigint[]) AS o))
     ON CONFLICT (group_id, topic, partition)
-    DO UPDATE SET next_offset = excluded.next_offset, updated_at = now()`,
-  'inbox rows only': `
+    DO UPDATE SET next_offset = excluded.next_offset, updated_at = now()`;
+
+// The log provider's outcome for the batch's effects ($1 message ids), claimed at creation: one
+// update of each effect, no claim statement.
+const outcomeTransaction = `
+    WITH settled AS (
+           UPDATE effects e SET state = 'succeeded', claim_token = NULL, finished_at = now()
+             FROM unnest($1::text[]) AS v(id)
+            WHERE e.id = 'eff_' || v.id
+           RETURNING e.id, e.message_id, e.account_id, e.provider_key),
+         sends AS (
+           INSERT INTO log_provider_sends (provider_key, message_id, account_id, channel, recipient, attempt)
+           SELECT provider_key, message_id, account_id, 'email', 'floor@example.com', 1 FROM settled
+           ON CONFLICT (provider_key, account_id) DO NOTHING),
+         events AS (
+           INSERT INTO message_events (stream_id, version, type, data)
+           SELECT message_id, 3, 'ProviderAccepted',
+                  jsonb_build_object('effectId', id, 'providerMessageId', provider_key)
+             FROM settled),
+         outbox_rows AS (
+           INSERT INTO outbox (topic, kafka_key, payload, headers)
+           SELECT 'floor.events', message_id,
+                  jsonb_build_object('type', 'ProviderAccepted', 'streamId', message_id, 'version', 3),
+                  '{}'
+             FROM settled)
+    UPDATE messages m SET status = 'sent', version = 3, updated_at = now()
+      FROM settled WHERE m.id = settled.message_id`;
+
+const statements: Record<FloorVariant, readonly string[]> = {
+  'inbox transaction': [inboxTransaction],
+  'sent exactly once': [inboxTransaction, outcomeTransaction],
+  'inbox rows only': [
+    `
     INSERT INTO inbox (message_id, fingerprint, topic, partition, "offset")
     SELECT id, fingerprint, $4, $5, "offset" FROM unnest($1::text[], $2::bytea[], $3::bigint[])
       AS v(id, fingerprint, "offset")
     ON CONFLICT (message_id) DO NOTHING`,
+  ],
 };
 
 /**
@@ -75,7 +111,7 @@ export async function floorRate(
       'floor.commands',
       partition,
     ];
-    if (variant === 'inbox transaction') {
+    if (variant !== 'inbox rows only') {
       parameters.push(
         accountId,
         chunk.map((command) =>
@@ -91,7 +127,10 @@ export async function floorRate(
   await Promise.all(
     Array.from({ length: connections }, async () => {
       for (let batch = batches[next++]; batch !== undefined; batch = batches[next++]) {
-        await runSql(orm.em.fork(), statements[variant], batch);
+        // Each statement commits on its own, as the dispatcher's two transactions do.
+        for (const [index, statement] of statements[variant].entries()) {
+          await runSql(orm.em.fork(), statement, index === 0 ? batch : [batch[0]]);
+        }
       }
     }),
   );

@@ -4,6 +4,7 @@ import type { IngestBenchResult } from '../ingest.ts';
 import type { RelayBenchResult } from '../relay.ts';
 import type { CpuPerUnit } from './processes.ts';
 import { cpuMsPer } from './processes.ts';
+import { round } from './stats.ts';
 import { cpuBoundRatio, cpuBudget, cpuCeiling, cpuText, limitOf, targetBounds } from './targetBounds.ts';
 
 const cpu = (parts: Record<string, number>): CpuPerUnit => {
@@ -139,6 +140,38 @@ describe('what bounds a target on shared cores', () => {
     expect(floor?.bound).toContain('1.80 of the 2 cores busy, so the cores were the limit');
     expect(floor?.bound).toContain('If both were CPU-bound the ratio would be 0.20× (measured 0.20×)');
     expect(floor?.wouldMove).toContain('≤ 0.10 ms per command');
+  });
+
+  it('says when bare SQL of all the dispatcher writes cannot reach 0.6× of the floor', () => {
+    const dispatcherWithFullFloor = (bareShare: number) =>
+      ({
+        throughput: {
+          dispatcherSentExactlyOncePerSecond: 6_000,
+          floor: {
+            inboxTransactionPerSecond: 30_000,
+            sentExactlyOncePerSecond: 30_000 * bareShare,
+            sentExactlyOnceToInboxTransaction: {
+              median: bareShare,
+              min: bareShare - 0.04,
+              max: bareShare + 0.03,
+            },
+          },
+          ratioToFloor: spreadOf(0.2),
+          ratioToSentFloor: spreadOf(round(0.2 / bareShare, 3)),
+          cpuMsPerCommand: {
+            dispatcher: cpu({ postgres: 0.2, dispatcher: 0.1 }),
+            floor: cpu({ postgres: 0.05, bench: 0.01 }),
+          },
+        },
+      }) as unknown as DispatcherBenchResult;
+    const [outOfReach] = targetBounds(2, { dispatcher: dispatcherWithFullFloor(0.5) });
+    expect(outOfReach?.bound).toContain("as bare SQL: 15,000/s, 0.5× (0.46–0.53) of the target's baseline");
+    expect(outOfReach?.bound).toContain('beyond PostgreSQL alone on this machine');
+    expect(outOfReach?.bound).toContain('the dispatcher is 0.4× (0.4–0.4) of that full floor');
+    expect(outOfReach?.wouldMove).toContain('the target as set is out of reach here');
+    const [reachable] = targetBounds(2, { dispatcher: dispatcherWithFullFloor(0.8) });
+    expect(reachable?.bound).not.toContain('beyond PostgreSQL alone');
+    expect(reachable?.wouldMove).toContain('≤ 0.10 ms per command');
   });
 
   it('bounds the relay by what held it back against the raw producer', () => {
