@@ -180,6 +180,26 @@ describe('the maintenance job', () => {
     expect(names).toHaveLength(1 + 41 + 3);
   });
 
+  it('gives each day it creates the storage of its table: room on every page for the next versions', async () => {
+    const today = partitionName('effects', utcDayStart(nowMs));
+    const { rows } = await sql<{ relname: string; reloptions: string[] | null }>(
+      'SELECT relname, reloptions FROM pg_class WHERE relname = ANY($1::text[])',
+      [
+        [
+          today,
+          partitionName('messages', utcDayStart(nowMs)),
+          partitionName('message_events', utcDayStart(nowMs)),
+        ],
+      ],
+    );
+    const storage = rows.map((row) => [row.relname.split('_p')[0], row.reloptions]);
+    expect(storage.sort(([a], [b]) => String(a).localeCompare(String(b)))).toEqual([
+      ['effects', ['fillfactor=50']],
+      ['message_events', null],
+      ['messages', ['fillfactor=70']],
+    ]);
+  });
+
   it('drops the days past MESSAGE_RETENTION, keeps the ones something still refers to, and nothing newer', async () => {
     const expired = await seedMessage(20);
     const held = await seedMessage(25, 'held');

@@ -63,7 +63,7 @@ export const messageGroup: PartitionedGroup = {
   tables: [
     { table: 'messages', column: 'id', idPrefix: 'msg_', storage: 'fillfactor = 70' },
     { table: 'message_events', column: 'stream_id', idPrefix: 'msg_' },
-    { table: 'effects', column: 'id', idPrefix: 'eff_msg_' },
+    { table: 'effects', column: 'id', idPrefix: 'eff_msg_', storage: 'fillfactor = 50' },
     { table: 'effect_attempts', column: 'effect_id', idPrefix: 'eff_msg_' },
     { table: 'log_provider_sends', column: 'provider_key', idPrefix: 'msg_' },
     { table: 'scheduled_sends', column: 'message_id', idPrefix: 'msg_' },

@@ -15,6 +15,7 @@ import { Migration20261204004000Webhooks } from './Migration20261204004000Webhoo
 import { Migration20261204005000TimePartitions } from './Migration20261204005000TimePartitions.js';
 import { Migration20261204006000WebhookRetention } from './Migration20261204006000WebhookRetention.js';
 import { Migration20261204007000InboxPartitions } from './Migration20261204007000InboxPartitions.js';
+import { Migration20261206000100EffectsFillfactor } from './Migration20261206000100EffectsFillfactor.js';
 
 /** Every migration, oldest first. A new migration is a new file here; an applied one never changes. */
 export const migrations = [
@@ -35,4 +36,5 @@ export const migrations = [
   Migration20261204005000TimePartitions,
   Migration20261204006000WebhookRetention,
   Migration20261204007000InboxPartitions,
+  Migration20261206000100EffectsFillfactor,
 ];
