@@ -52,13 +52,13 @@ const inboxTransaction = `
     ON CONFLICT (group_id, topic, partition)
     DO UPDATE SET next_offset = excluded.next_offset, updated_at = now()`;
 
-// The log provider's outcome for the batch's effects ($1 message ids), claimed at creation: one
-// update of each effect, no claim statement.
+// The log provider's outcome for the batch's effects ($1 their ids, $2 their messages'), claimed
+// at creation: one update of each effect, no claim statement. Rows are found by key arrays, not
+// joins, so that no plan scans the tables as they grow.
 const outcomeTransaction = `
     WITH settled AS (
            UPDATE effects e SET state = 'succeeded', claim_token = NULL, finished_at = now()
-             FROM unnest($1::text[]) AS v(id)
-            WHERE e.id = 'eff_' || v.id
+            WHERE e.id = ANY($1::text[])
            RETURNING e.id, e.message_id, e.account_id, e.provider_key),
          sends AS (
            INSERT INTO log_provider_sends (provider_key, message_id, account_id, channel, recipient, attempt)
@@ -76,7 +76,7 @@ const outcomeTransaction = `
                   '{}'
              FROM settled)
     UPDATE messages m SET status = 'sent', version = 3, updated_at = now()
-      FROM settled WHERE m.id = settled.message_id`;
+     WHERE m.id = ANY($2::text[])`;
 
 const statements: Record<FloorVariant, readonly string[]> = {
   'inbox transaction': [inboxTransaction],
@@ -129,7 +129,9 @@ export async function floorRate(
       for (let batch = batches[next++]; batch !== undefined; batch = batches[next++]) {
         // Each statement commits on its own, as the dispatcher's two transactions do.
         for (const [index, statement] of statements[variant].entries()) {
-          await runSql(orm.em.fork(), statement, index === 0 ? batch : [batch[0]]);
+          const messageIds = batch[0] as string[];
+          const parameters = index === 0 ? batch : [messageIds.map((id) => `eff_${id}`), messageIds];
+          await runSql(orm.em.fork(), statement, parameters);
         }
       }
     }),
