@@ -21,6 +21,14 @@ const connections = 4;
 
 export type FloorVariant = 'inbox transaction' | 'inbox rows only' | 'sent exactly once';
 
+/** The CTE writing the outbox row of event `type` (at `version`) for each message of CTE `source`. */
+const eventOutboxRows = (type: string, version: number, source: string) => `outbox_rows AS (
+           INSERT INTO outbox (topic, kafka_key, payload, headers)
+           SELECT 'floor.events', message_id,
+                  jsonb_build_object('type', '${type}', 'streamId', message_id, 'version', ${version}),
+                  '{}'
+             FROM ${source})`;
+
 const inboxTransaction = `
     WITH fresh AS (
            INSERT INTO inbox (message_id, fingerprint, topic, partition, "offset")
@@ -41,12 +49,7 @@ const inboxTransaction = `
            SELECT 'eff_' || v.id, v.id, $6, 'email', 'log', v.id, v.request, 5
              FROM unnest($1::text[], $7::jsonb[]) AS v(id, request)
              JOIN fresh ON fresh.message_id = v.id),
-         outbox_rows AS (
-           INSERT INTO outbox (topic, kafka_key, payload, headers)
-           SELECT 'floor.events', message_id,
-                  jsonb_build_object('type', 'DispatchRequested', 'streamId', message_id, 'version', 2),
-                  '{}'
-             FROM fresh)
+         ${eventOutboxRows('DispatchRequested', 2, 'fresh')}
     INSERT INTO consumer_offsets (group_id, topic, partition, next_offset)
     VALUES ('floor', $4, $5, (SELECT max(o) + 1 FROM unnest($3::bigint[]) AS o))
     ON CONFLICT (group_id, topic, partition)
@@ -69,12 +72,7 @@ const outcomeTransaction = `
            SELECT message_id, 3, 'ProviderAccepted',
                   jsonb_build_object('effectId', id, 'providerMessageId', provider_key)
              FROM settled),
-         outbox_rows AS (
-           INSERT INTO outbox (topic, kafka_key, payload, headers)
-           SELECT 'floor.events', message_id,
-                  jsonb_build_object('type', 'ProviderAccepted', 'streamId', message_id, 'version', 3),
-                  '{}'
-             FROM settled)
+         ${eventOutboxRows('ProviderAccepted', 3, 'settled')}
     UPDATE messages m SET status = 'sent', version = 3, updated_at = now()
      WHERE m.id = ANY($2::text[])`;
 
