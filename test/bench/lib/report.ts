@@ -737,7 +737,7 @@ function markdown(report: BenchReport, images: Record<string, string>): string {
     '## Rerun',
     '',
     '```sh',
-    'npm run bench              # the full run, about 25 minutes',
+    'npm run bench              # the full run, about 30 minutes',
     'npm run bench -- --quick   # about 7 minutes, to check the tooling',
     'npm run bench -- --only soak   # the 5-minute memory soak, about 7 minutes',
     'node test/bench/ingest.ts  # one component alone (also relay.ts, dispatcher.ts, endToEnd.ts; see their headers)',
