@@ -98,26 +98,28 @@ export async function floorRate(
   commands: readonly BenchCommand[],
   variant: FloorVariant,
 ): Promise<{ perSecond: number; cpu: CpuPerUnit }> {
-  const batches: unknown[][] = [];
+  // Per batch, the parameters of each of the variant's statements, built before the clock starts.
+  const batches: unknown[][][] = [];
   for (let start = 0; start < commands.length; start += batchSize) {
     const chunk = commands.slice(start, start + batchSize);
-    const partition = batches.length % 12;
-    const parameters: unknown[] = [
-      chunk.map((command) => command.messageId),
+    const messageIds = chunk.map((command) => command.messageId);
+    const inbox: unknown[] = [
+      messageIds,
       chunk.map(() => randomBytes(32)),
       chunk.map((_, index) => start + index),
       'floor.commands',
-      partition,
+      batches.length % 12,
     ];
     if (variant !== 'inbox rows only') {
-      parameters.push(
+      inbox.push(
         accountId,
         chunk.map((command) =>
           JSON.stringify((JSON.parse(command.record.value) as { data: { message: unknown } }).data.message),
         ),
       );
     }
-    batches.push(parameters);
+    const effectIds = variant === 'sent exactly once' ? messageIds.map((id) => `eff_${id}`) : undefined;
+    batches.push(effectIds === undefined ? [inbox] : [inbox, [effectIds, messageIds]]);
   }
   let next = 0;
   const meter = cpuMeter();
@@ -127,9 +129,7 @@ export async function floorRate(
       for (let batch = batches[next++]; batch !== undefined; batch = batches[next++]) {
         // Each statement commits on its own, as the dispatcher's two transactions do.
         for (const [index, statement] of statements[variant].entries()) {
-          const messageIds = batch[0] as string[];
-          const parameters = index === 0 ? batch : [messageIds.map((id) => `eff_${id}`), messageIds];
-          await runSql(orm.em.fork(), statement, parameters);
+          await runSql(orm.em.fork(), statement, batch[index]);
         }
       }
     }),
