@@ -125,6 +125,15 @@ export interface PhaseResults {
  * One row per target this run missed and measured the CPU of; targets met, or measured by an
  * older run without CPU per command, are left out.
  */
+/**
+ * The dispatcher's target (≥ 0.6× of the inbox transaction's floor) leaves out the outcome's rows:
+ * when bare SQL of everything it writes stays under 0.6× of that floor in every round, no
+ * dispatcher can reach it on this machine.
+ */
+export function dispatcherTargetOutOfReach(fullFloorShare: { max: number } | undefined): boolean {
+  return fullFloorShare !== undefined && fullFloorShare.max < 0.6;
+}
+
 export function targetBounds(cores: number, { ingest, relay, dispatcher, e2e }: PhaseResults): TargetBound[] {
   const rows: TargetBound[] = [];
   const ingestCpu = ingest?.cpuMsPerCommand;
@@ -264,8 +273,7 @@ export function targetBounds(cores: number, { ingest, relay, dispatcher, e2e }: 
     const { sentExactlyOncePerSecond, sentExactlyOnceToInboxTransaction: bareShare } =
       dispatcher.throughput.floor;
     const towardFull = dispatcher.throughput.ratioToSentFloor;
-    // The target's baseline leaves out the outcome's rows; bare SQL with them shows what is reachable.
-    const outOfReach = bareShare !== undefined && bareShare.max < 0.6;
+    const outOfReach = dispatcherTargetOutOfReach(bareShare);
     const fullFloor =
       sentExactlyOncePerSecond !== undefined && bareShare !== undefined && towardFull !== undefined
         ? ` Everything the dispatcher writes per command (the inbox transaction's rows and, in a transaction of its own, the outcome's: the effect settled, the send row, ProviderAccepted, its outbox row, the projection) as bare SQL: ${sentExactlyOncePerSecond.toLocaleString('en-US')}/s, ${bareShare.median}× (${bareShare.min}–${bareShare.max}) of the target's baseline${outOfReach ? ', so 0.6× of it is beyond PostgreSQL alone on this machine, whatever the dispatcher does' : ''}; the dispatcher is ${towardFull.median}× (${towardFull.min}–${towardFull.max}) of that full floor.`
