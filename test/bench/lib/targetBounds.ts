@@ -122,10 +122,6 @@ export interface PhaseResults {
 }
 
 /**
- * One row per target this run missed and measured the CPU of; targets met, or measured by an
- * older run without CPU per command, are left out.
- */
-/**
  * The dispatcher's target (≥ 0.6× of the inbox transaction's floor) leaves out the outcome's rows:
  * when bare SQL of everything it writes stays under 0.6× of that floor in every round, no
  * dispatcher can reach it on this machine.
@@ -134,6 +130,10 @@ export function dispatcherTargetOutOfReach(fullFloorShare: { max: number } | und
   return fullFloorShare !== undefined && fullFloorShare.max < 0.6;
 }
 
+/**
+ * One row per target this run missed and measured the CPU of; targets met, or measured by an
+ * older run without CPU per command, are left out.
+ */
 export function targetBounds(cores: number, { ingest, relay, dispatcher, e2e }: PhaseResults): TargetBound[] {
   const rows: TargetBound[] = [];
   const ingestCpu = ingest?.cpuMsPerCommand;
