@@ -270,6 +270,7 @@ async function floorRates(count: number) {
       inboxRowsOnly: rowsOnly.perSecond,
       sentExactlyOnce: sentExactlyOnce.perSecond,
       inboxTransactionCpu: transaction.cpu,
+      sentExactlyOnceCpu: sentExactlyOnce.cpu,
     };
   } finally {
     await orm.close();
@@ -357,11 +358,13 @@ async function throughput(context: Context, commandCount: number, rounds: number
     })),
     /**
      * CPU ms per command of each program (median over the rounds): while the dispatcher worked,
-     * from its first command to its last send, and while the floor's SQL ran.
+     * from its first command to its last send, and while the floor's SQL ran (the inbox
+     * transaction's, and everything the dispatcher writes: `sentFloor`).
      */
     cpuMsPerCommand: {
       dispatcher: medianCpu(results.flatMap((result) => result.cpuMsPerCommand ?? [])),
       floor: medianCpu(results.map((result) => result.floor.inboxTransactionCpu)),
+      sentFloor: medianCpu(results.map((result) => result.floor.sentExactlyOnceCpu)),
     },
     /** CPU of each program while the last round's dispatcher worked, in percent of one core. */
     cpuPercent: last?.cpuPercent,

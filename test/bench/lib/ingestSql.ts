@@ -194,6 +194,9 @@ export async function rawTransaction(
   }
 }
 
+/** The outbox rows one accepted command writes (`writeCommandRows`): its first event's and the command's. */
+export const outboxRowsPerCommand = 2;
+
 /** The rows of the commands (message, event v1, its outbox row, the command's outbox row). */
 export async function writeCommandRows(
   client: pg.ClientBase,

@@ -5,7 +5,15 @@ import type { RelayBenchResult } from '../relay.ts';
 import type { CpuPerUnit } from './processes.ts';
 import { cpuMsPer } from './processes.ts';
 import { round } from './stats.ts';
-import { cpuBoundRatio, cpuBudget, cpuCeiling, cpuText, limitOf, targetBounds } from './targetBounds.ts';
+import {
+  cpuBoundRatio,
+  cpuBudget,
+  cpuCeiling,
+  cpuText,
+  limitOf,
+  pipelineFloor,
+  targetBounds,
+} from './targetBounds.ts';
 
 const cpu = (parts: Record<string, number>): CpuPerUnit => {
   const total = Object.entries(parts)
@@ -104,6 +112,80 @@ describe('what bounds a target on shared cores', () => {
     expect(rows[0]?.bound).toContain('the cores allow at most 800/s');
     expect(rows[0]?.wouldMove).toContain('≤ 1.00 ms per command');
     expect(rows[0]?.wouldMove).toContain('(2.50× less)');
+  });
+
+  describe('the floor of the whole pipeline', () => {
+    // Grouped SQL 0.5 ms (PostgreSQL and its client; Kafka idle), 4 outbox rows at 0.1 ms through
+    // the raw producer (bench and Kafka; the idle relay left out), the dispatcher's SQL 0.2 ms.
+    const relay = {
+      throughput: {
+        runs: [
+          {
+            relay: 'default, retention 0 (delete)',
+            ratioSpread: spreadOf(0.85),
+            cpuMsPer1000Rows: { raw: { bench: 90, kafka: 10, relay: 3 }, relay: { relay: 45 } },
+          },
+        ],
+      },
+    } as unknown as RelayBenchResult;
+    const dispatcher = {
+      throughput: {
+        postgres: {
+          rowWritesPerCommand: { outbox: { inserted: 2, updated: 0, hotUpdated: 0, deleted: 0 } },
+        },
+        cpuMsPerCommand: { sentFloor: cpu({ postgres: 0.15, bench: 0.05, kafka: 0.01 }) },
+      },
+    } as unknown as DispatcherBenchResult;
+    const ingest = ingestResult(0.95, 6);
+    const e2e = (perSecond: number) =>
+      ({
+        latency: [],
+        wal: { bytesPerCommand: spreadOf(4_000) },
+        throughput: {
+          single: {
+            endToEndPerSecond: perSecond,
+            spread: spreadOf(perSecond),
+            cpuMsPerCommand: cpu({ postgres: 2, dispatcher: 1 }),
+          },
+        },
+      }) as unknown as EndToEndResult;
+
+    it('sums the bare work of each stage, leaving out programs that only idled beside it', () => {
+      const floor = pipelineFloor(2, { ingest, relay, dispatcher });
+      expect(floor?.parts.map((part) => [part.stage, round(part.ms, 3)])).toEqual([
+        ['the ingest writes as grouped SQL', 0.5],
+        ['its 4 outbox rows through a raw kafkajs producer', 0.4],
+        ['everything the dispatcher writes as bare SQL', 0.2],
+      ]);
+      expect(floor?.msPerCommand).toBeCloseTo(1.1);
+      expect(floor?.perSecond).toBeCloseTo(1_818.18, 1);
+      expect(pipelineFloor(2, { ingest, relay })).toBeUndefined();
+    });
+
+    it('calls a sustained target beyond the floor out of reach, and one under it a matter of cost', () => {
+      const [beyond] = targetBounds(2, { ingest, relay, dispatcher, e2e: e2e(600) });
+      expect(beyond?.bound).toContain('1.10 ms per command, so at most 1,818/s');
+      expect(beyond?.wouldMove).toMatch(/^Out of reach on these 2 cores whatever the services do/);
+      const cheap = {
+        ...dispatcher,
+        throughput: { ...dispatcher.throughput, cpuMsPerCommand: { sentFloor: cpu({ postgres: 0.05 }) } },
+      } as unknown as DispatcherBenchResult;
+      const fasterRelay = {
+        throughput: {
+          runs: [
+            {
+              relay: 'default',
+              ratioSpread: spreadOf(0.85),
+              cpuMsPer1000Rows: { raw: { bench: 20 }, relay: {} },
+            },
+          ],
+        },
+      } as unknown as RelayBenchResult;
+      const [within] = targetBounds(2, { ingest, relay: fasterRelay, dispatcher: cheap, e2e: e2e(600) });
+      // 0.5 + 0.08 + 0.05 = 0.63 ms: 3,175/s, above the goal.
+      expect(within?.bound).toContain('so at most 3,175/s');
+      expect(within?.wouldMove).toContain('2,000/s needs ≤ 1.00 ms per command');
+    });
   });
 
   it('bounds WAL per command by the row writes it takes, and the dispatcher by its floor', () => {
