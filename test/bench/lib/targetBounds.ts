@@ -301,7 +301,7 @@ export function targetBounds(cores: number, { ingest, relay, dispatcher, e2e }: 
       bound: `${sideText(cores, { label: 'This round', perSecond: phase.endToEndPerSecond, cpu }, 'command from its POST to its delivery')}. At that cost the cores allow at most ${perSecond(cpuCeiling(cores, cpu.total))}.${floorText}`,
       wouldMove: beyondFloor
         ? `Out of reach on these ${cores} cores whatever the services do: ${perSecond(goal)} needs ≤ ${cpuBudget(cores, goal).toFixed(2)} ms per command for everything, less than the bare work's ${floor.msPerCommand.toFixed(2)} ms. More cores (PostgreSQL on its own: its share is ${(cpu.postgres ?? 0).toFixed(2)} ms now), or fewer rows and records per command.`
-        : `${perSecond(goal)} needs ≤ ${cpuBudget(cores, goal).toFixed(2)} ms per command for everything on this machine (${times(cpu.total / cpuBudget(cores, goal))} less), or more cores: PostgreSQL's share alone is ${(cpu.postgres ?? 0).toFixed(2)} ms.`,
+        : `${perSecond(goal)} needs ≤ ${cpuBudget(cores, goal).toFixed(2)} ms per command for everything on this machine (${times(cpu.total / cpuBudget(cores, goal))} less), or more cores: PostgreSQL's share alone is ${(cpu.postgres ?? 0).toFixed(2)} ms.${floorApplies ? ` Over the bare work that leaves ${(cpuBudget(cores, goal) - floor.msPerCommand).toFixed(2)} ms per command for HTTP, JSON, the topic reads and the services' own statements and round trips (${(cpu.total - floor.msPerCommand).toFixed(2)} ms now).` : ''}`,
     });
   }
   const postgres = dispatcher?.throughput?.postgres;

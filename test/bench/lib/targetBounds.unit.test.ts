@@ -185,6 +185,9 @@ describe('what bounds a target on shared cores', () => {
       // 0.5 + 0.08 + 0.05 = 0.63 ms: 3,175/s, above the goal.
       expect(within?.bound).toContain('so at most 3,175/s');
       expect(within?.wouldMove).toContain('2,000/s needs ≤ 1.00 ms per command');
+      // 1.00 - 0.63 left over the bare work; the round spent 3.00 - 0.63.
+      expect(within?.wouldMove).toContain('leaves 0.37 ms per command for HTTP, JSON');
+      expect(within?.wouldMove).toContain('(2.37 ms now)');
     });
   });
 
