@@ -20,6 +20,8 @@ interface Pending<Item, Result> {
 export class NaturalBatcher<Item, Result> {
   private readonly queue: Pending<Item, Result>[] = [];
   private running = 0;
+  /** Batches finished whose items are not answered yet (they are, on the next turn). */
+  private answering = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly options: NaturalBatcherOptions<Item, Result>;
 
@@ -36,7 +38,7 @@ export class NaturalBatcher<Item, Result> {
 
   /** Resolves once nothing is queued or running. */
   async drained(): Promise<void> {
-    if (this.running === 0 && this.queue.length === 0) return;
+    if (this.running === 0 && this.answering === 0 && this.queue.length === 0) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -48,22 +50,35 @@ export class NaturalBatcher<Item, Result> {
     }
   }
 
+  /**
+   * The next batch starts before this one's items are answered, and they are answered on the next
+   * turn of the event loop: a caller's work on its answer (an HTTP reply, say) would otherwise
+   * run between the next batch's first steps and hold back its first statement by the whole group's
+   * replies.
+   */
   private async runBatch(batch: Pending<Item, Result>[]): Promise<void> {
+    let answer: () => void;
     try {
       const results = await this.options.run(batch.map((pending) => pending.item));
-      batch.forEach((pending, index) => {
-        pending.resolve(results[index] as Result);
-      });
+      answer = () => {
+        for (const [index, pending] of batch.entries()) pending.resolve(results[index] as Result);
+      };
     } catch (error) {
-      for (const pending of batch) pending.reject(error);
-    } finally {
-      this.running -= 1;
-      this.pump();
-      if (this.running === 0 && this.queue.length === 0) {
+      answer = () => {
+        for (const pending of batch) pending.reject(error);
+      };
+    }
+    this.running -= 1;
+    this.answering += 1;
+    this.pump();
+    setImmediate(() => {
+      this.answering -= 1;
+      answer();
+      if (this.running === 0 && this.answering === 0 && this.queue.length === 0) {
         const waiters = this.idleWaiters;
         this.idleWaiters = [];
         for (const resolve of waiters) resolve();
       }
-    }
+    });
   }
 }
