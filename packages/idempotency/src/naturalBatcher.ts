@@ -36,7 +36,7 @@ export class NaturalBatcher<Item, Result> {
     });
   }
 
-  /** Resolves once nothing is queued or running. */
+  /** Resolves once nothing is queued, running or waiting for its answer. */
   async drained(): Promise<void> {
     if (this.running === 0 && this.answering === 0 && this.queue.length === 0) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
