@@ -50,15 +50,12 @@ describe('natural batching (group commit)', () => {
 
   it("takes the next batch to its first statement before the last batch's callers see their answers", async () => {
     const events: string[] = [];
-    let release: () => void = () => {};
-    const firstHeld = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const firstHeld = Promise.withResolvers<void>();
     const batcher = new NaturalBatcher<number, number>({
       maxBatchSize: 10,
       maxConcurrent: 1,
       run: async (items) => {
-        if (items[0] === 1) await firstHeld;
+        if (items[0] === 1) await firstHeld.promise;
         // The layers between a batch and its first statement (pool, driver): a few awaits.
         for (let step = 0; step < 10; step += 1) await Promise.resolve();
         events.push(`statement for ${items.join(',')}`);
@@ -67,29 +64,26 @@ describe('natural batching (group commit)', () => {
     });
     const first = batcher.submit(1).then(() => events.push('reply to 1'));
     const second = batcher.submit(2).then(() => events.push('reply to 2'));
-    release();
+    firstHeld.resolve();
     await Promise.all([first, second]);
     expect(events).toEqual(['statement for 1', 'statement for 2', 'reply to 1', 'reply to 2']);
   });
 
   it('is drained only once every item has its answer', async () => {
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const gate = Promise.withResolvers<void>();
     // Two batches that finish in the same turn: the first one's answers must not drain the batcher.
     const batcher = new NaturalBatcher<number, number>({
       maxBatchSize: 1,
       maxConcurrent: 2,
       run: async (items) => {
-        await gate;
+        await gate.promise;
         return items.map((item) => item + 1);
       },
     });
     const answered: number[] = [];
     const answers = [1, 2].map((item) => batcher.submit(item).then((answer) => answered.push(answer)));
     const drained = batcher.drained().then(() => [...answered]);
-    release();
+    gate.resolve();
     expect(await drained).toEqual([2, 3]);
     await Promise.all(answers);
   });
