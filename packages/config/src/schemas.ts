@@ -6,6 +6,13 @@ export const port = z.coerce.number().int().min(0).max(65_535);
 /** A positive integer from an environment variable. */
 export const positiveInt = z.coerce.number().int().positive();
 
+/**
+ * How many distinct parameterised statements each PostgreSQL connection of a service prepares once
+ * and reuses (see `@exactly/persistence`'s `preparedStatements`); 0 sends every statement unnamed,
+ * for a connection pooler in transaction mode that cannot keep prepared statements.
+ */
+export const preparedStatements = z.coerce.number().int().min(0).max(10_000);
+
 /** `true`/`false`/`1`/`0`/`yes`/`no` from an environment variable. */
 export const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])

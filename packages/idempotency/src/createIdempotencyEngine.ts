@@ -252,7 +252,13 @@ export function createIdempotencyEngine<Effect>(
             toApply.map((item) => item.prepared.effect),
           );
       },
-      { transaction_timeout: options.leaseMs, idle_in_transaction_session_timeout: options.leaseMs },
+      // Inserts only (from arrays, and the records' unique index): their plans do not depend on
+      // the tables' sizes, so PostgreSQL may keep them from one group to the next.
+      {
+        transaction_timeout: options.leaseMs,
+        idle_in_transaction_session_timeout: options.leaseMs,
+        plan_cache_mode: 'auto',
+      },
     );
     if ([...results.values()].some((result) => result.kind === 'written')) options.afterCommit?.();
     options.onBatch?.(items.length, (performance.now() - started) / 1000);

@@ -10,6 +10,14 @@ export interface TransactionSettings {
   lock_timeout?: number;
   enable_hashjoin?: boolean;
   enable_mergejoin?: boolean;
+  /** Whether a prepared statement may run a plan kept from earlier executions (`auto`). */
+  plan_cache_mode?: 'auto' | 'force_custom_plan';
+}
+
+function settingValue(value: number | boolean | string): string {
+  if (typeof value === 'boolean') return value ? 'on' : 'off';
+  if (typeof value === 'number') return String(Math.max(1, Math.ceil(value)));
+  return value;
 }
 
 /**
@@ -29,8 +37,7 @@ export async function inTransaction<T>(
   const begin = [
     'BEGIN',
     ...Object.entries(settings).map(
-      ([name, value]: [string, number | boolean]) =>
-        `SET LOCAL ${name} = ${typeof value === 'boolean' ? (value ? 'on' : 'off') : Math.max(1, Math.ceil(value))}`,
+      ([name, value]: [string, number | boolean | string]) => `SET LOCAL ${name} = ${settingValue(value)}`,
     ),
   ];
   return orm.em

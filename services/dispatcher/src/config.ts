@@ -6,6 +6,7 @@ import {
   port,
   positiveInt,
   postgresUrl,
+  preparedStatements,
   readConfig,
 } from '@exactly/config';
 import { defaultTopics } from '@exactly/contracts';
@@ -26,6 +27,7 @@ export const DispatcherConfig = z
     DATABASE_URL: postgresUrl,
     /** Connections; more than PARTITIONS_CONCURRENTLY (each partition batch holds one for its transaction). */
     DATABASE_POOL_SIZE: positiveInt.default(16),
+    DATABASE_PREPARED_STATEMENTS: preparedStatements.default(256),
     KAFKA_BROKERS: kafkaBrokers,
     KAFKA_CLIENT_ID: z.string().default('exactly-dispatcher'),
     KAFKA_LOG_LEVEL: z.enum(['nothing', 'error', 'warn', 'info', 'debug']).default('error'),

@@ -11,7 +11,11 @@ try {
   const config = readDispatcherConfig();
   const tracing = startTracing('dispatcher', config);
   const registry = createMetricsRegistry('dispatcher');
-  const orm = await openOrm({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
+  const orm = await openOrm({
+    databaseUrl: config.DATABASE_URL,
+    poolSize: config.DATABASE_POOL_SIZE,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
+  });
   const kafka = createKafka({
     brokers: config.KAFKA_BROKERS,
     clientId: config.KAFKA_CLIENT_ID,

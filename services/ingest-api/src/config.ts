@@ -1,4 +1,13 @@
-import { duration, flag, otelSettings, port, positiveInt, postgresUrl, readConfig } from '@exactly/config';
+import {
+  duration,
+  flag,
+  otelSettings,
+  port,
+  positiveInt,
+  postgresUrl,
+  preparedStatements,
+  readConfig,
+} from '@exactly/config';
 import { defaultMaxMessageBytes, defaultTopics } from '@exactly/contracts';
 import {
   type IdempotencyProfile,
@@ -36,6 +45,7 @@ export const IngestConfig = z
       .optional(),
     DATABASE_URL: postgresUrl.default(localDatabaseUrl),
     DATABASE_POOL_SIZE: positiveInt.default(16),
+    DATABASE_PREPARED_STATEMENTS: preparedStatements.default(256),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     BODY_LIMIT: positiveInt.default(5 * 1024 * 1024),
     COMMANDS_TOPIC: z.string().min(1).default(defaultTopics.commands),

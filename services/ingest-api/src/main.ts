@@ -20,7 +20,11 @@ const tracing = startTracing('ingest-api', config);
 let orm: Orm;
 let server: IngestServer;
 try {
-  orm = await openOrm({ databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
+  orm = await openOrm({
+    databaseUrl: config.DATABASE_URL,
+    poolSize: config.DATABASE_POOL_SIZE,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
+  });
   const recorded = await checkRecordedProfile(
     orm,
     profileFromConfig(config),

@@ -5,6 +5,7 @@ import {
   port,
   positiveInt,
   postgresUrl,
+  preparedStatements,
   readConfig,
 } from '@exactly/config';
 import { defaultMaxMessageBytes, defaultTopics } from '@exactly/contracts';
@@ -40,6 +41,7 @@ export const RelayConfig = z.object({
   RELAY_CLEANUP_INTERVAL: duration.default(60_000),
   RELAY_CLEANUP_BATCH_SIZE: positiveInt.default(5_000),
   DATABASE_POOL_SIZE: positiveInt.default(5),
+  DATABASE_PREPARED_STATEMENTS: preparedStatements.default(256),
   ...otelSettings,
 });
 export type RelayConfig = z.infer<typeof RelayConfig>;

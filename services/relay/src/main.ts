@@ -14,6 +14,7 @@ async function main(): Promise<void> {
   const orm = await openOrm({
     databaseUrl: config.DATABASE_URL,
     poolSize: config.DATABASE_POOL_SIZE,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
     sessionSettings: outboxSessionSettings,
   });
   const relay = createRelay({
