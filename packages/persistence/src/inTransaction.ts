@@ -10,6 +10,7 @@ export interface TransactionSettings {
   lock_timeout?: number;
   enable_hashjoin?: boolean;
   enable_mergejoin?: boolean;
+  enable_seqscan?: boolean;
   /** Whether a prepared statement may run a plan kept from earlier executions (`auto`). */
   plan_cache_mode?: 'auto' | 'force_custom_plan';
 }

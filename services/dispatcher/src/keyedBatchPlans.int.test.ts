@@ -27,43 +27,56 @@ afterEach(async () => {
   await database.drop();
 });
 
-/**
- * `effects` and `messages` analysed while short (their usual state between bursts), then a queue
- * of 20,000 pending effects behind 500 in flight, and 20,000 messages.
- */
-async function queueAfterShortAnalyse(): Promise<{ ids: string[]; tokens: string[] }> {
+type EntityManager = Parameters<typeof runSql>[0];
+
+function insertEffects(em: EntityManager, from: number, to: number, state: string) {
+  return runSql(
+    em,
+    `INSERT INTO effects (id, message_id, account_id, channel, provider, provider_key, request, max_attempts,
+                          state, claim_token)
+     SELECT 'eff_' || n, 'msg_' || n, 'acc', 'email', 'http', 'msg_' || n,
+            jsonb_build_object('text', repeat('x', 300)), 5, $3,
+            CASE WHEN $3 = 'in_flight' THEN gen_random_uuid() END
+       FROM generate_series($1::int, $2::int) AS n`,
+    [from, to, state],
+  );
+}
+
+function insertMessages(em: EntityManager, from: number, to: number) {
+  return runSql(
+    em,
+    `INSERT INTO messages (id, account_id, message_key, channel, recipient, sender, content, status, version)
+     SELECT 'msg_' || n, 'acc', 'k' || n, 'email', 'to@example.com', 'from@example.com', '{}', 'dispatching', 2
+       FROM generate_series($1::int, $2::int) AS n`,
+    [from, to],
+  );
+}
+
+/** 20 settled effects and their messages, analysed (the tables' usual state between bursts). */
+async function shortAnalysed(): Promise<void> {
   const em = orm.em.fork();
   await runSql(em, "INSERT INTO accounts (id, name) VALUES ('acc', 'plans')");
-  const insertEffects = (from: number, to: number, state: string) =>
-    runSql(
-      em,
-      `INSERT INTO effects (id, message_id, account_id, channel, provider, provider_key, request, max_attempts,
-                            state, claim_token)
-       SELECT 'eff_' || n, 'msg_' || n, 'acc', 'email', 'http', 'msg_' || n,
-              jsonb_build_object('text', repeat('x', 300)), 5, $3,
-              CASE WHEN $3 = 'in_flight' THEN gen_random_uuid() END
-         FROM generate_series($1::int, $2::int) AS n`,
-      [from, to, state],
-    );
-  const insertMessages = (from: number, to: number) =>
-    runSql(
-      em,
-      `INSERT INTO messages (id, account_id, message_key, channel, recipient, sender, content, status, version)
-       SELECT 'msg_' || n, 'acc', 'k' || n, 'email', 'to@example.com', 'from@example.com', '{}', 'dispatching', 2
-         FROM generate_series($1::int, $2::int) AS n`,
-      [from, to],
-    );
-  await insertEffects(1, 20, 'succeeded');
-  await insertMessages(1, 20);
+  await insertEffects(em, 1, 20, 'succeeded');
+  await insertMessages(em, 1, 20);
   await runSql(em, 'VACUUM (ANALYZE) effects, messages');
-  await insertEffects(21, 20 + batch, 'in_flight');
-  await insertEffects(21 + batch, 20 + batch + queued, 'pending');
-  await insertMessages(21, 20 + batch + queued);
+}
+
+/** Then a queue of 20,000 pending effects behind 500 in flight, and 20,000 messages. */
+async function queue(em: EntityManager): Promise<{ ids: string[]; tokens: string[] }> {
+  await insertEffects(em, 21, 20 + batch, 'in_flight');
+  await insertEffects(em, 21 + batch, 20 + batch + queued, 'pending');
+  await insertMessages(em, 21, 20 + batch + queued);
   const { rows } = await runSql<{ id: string; claim_token: string }>(
     em,
     "SELECT id, claim_token FROM effects WHERE state = 'in_flight'",
   );
   return { ids: rows.map((row) => row.id), tokens: rows.map((row) => row.claim_token) };
+}
+
+/** `effects` and `messages` analysed while short, then the queue. */
+async function queueAfterShortAnalyse(): Promise<{ ids: string[]; tokens: string[] }> {
+  await shortAnalysed();
+  return queue(orm.em.fork());
 }
 
 /** Thrown to end the EXPLAIN ANALYZE's transaction with a rollback (it ran the update). */
@@ -92,7 +105,11 @@ async function planOf(
   ).catch((error: unknown) => {
     if (error !== rollBack) throw error;
   });
-  // The table's scan nodes (one per partition that ran), not the Update node above them.
+  return { text: plan, rowsRead: rowsRead(plan, table) };
+}
+
+/** The rows of `table` a plan's scan nodes read (one per partition that ran) and filtered out. */
+function rowsRead(plan: string, table: 'effects e' | 'messages m'): number {
   const [name, alias] = table.split(' ');
   const scanned = [
     ...plan.matchAll(
@@ -106,7 +123,7 @@ async function planOf(
     (sum, match) => sum + Number(match[1]),
     0,
   );
-  return { text: plan, rowsRead: scanned + removed };
+  return scanned + removed;
 }
 
 describe('the outcome update', () => {
@@ -125,6 +142,47 @@ describe('the outcome update', () => {
     const plan = await planOf('effects e', outcomeUpdate, parameters(ids, tokens), keyedBatchPlans);
     expect(plan.text).toMatch(/Index Scan using effects_\w+_pkey on effects_\w+ e_\d+/);
     expect(plan.rowsRead).toBe(batch);
+  });
+
+  it('keeps finding each effect by its key under a plan PostgreSQL kept from when the tables were short', async () => {
+    await shortAnalysed();
+    // The rows of effects this transaction has read so far, by any scan.
+    const effectsRowsRead = async (tx: EntityManager) => {
+      const { rows } = await runSql<{ read: string }>(
+        tx,
+        `SELECT (sum(seq_tup_read) + sum(coalesce(idx_tup_fetch, 0)))::text AS read
+           FROM pg_stat_xact_user_tables WHERE relname LIKE 'effects%'`,
+      );
+      return Number(rows[0]?.read);
+    };
+    let read = 0;
+    let kept = 0;
+    await inTransaction(
+      orm,
+      async (tx) => {
+        // Six runs while the tables are short: PostgreSQL may keep a generic plan after five.
+        const short = Array.from({ length: 20 }, (_, index) => `eff_${index + 1}`);
+        const noToken = short.map(() => '00000000-0000-0000-0000-000000000000');
+        for (let run = 0; run < 6; run += 1) await runSql(tx, outcomeUpdate, parameters(short, noToken));
+        const { ids, tokens } = await queue(tx);
+        const before = await effectsRowsRead(tx);
+        const { rowCount } = await runSql(tx, outcomeUpdate, parameters(ids, tokens));
+        expect(rowCount).toBe(batch);
+        read = (await effectsRowsRead(tx)) - before;
+        const { rows } = await runSql<{ generic_plans: string }>(
+          tx,
+          'SELECT generic_plans::text FROM pg_prepared_statements WHERE statement = $1',
+          [outcomeUpdate],
+        );
+        kept = Number(rows[0]?.generic_plans);
+        throw rollBack;
+      },
+      keyedBatchPlans,
+    ).catch((error: unknown) => {
+      if (error !== rollBack) throw error;
+    });
+    expect(kept).toBeGreaterThan(0);
+    expect(read).toBe(batch);
   });
 
   it('with a state predicate and no settings, read the whole queue per batch (the trap avoided)', async () => {
