@@ -126,6 +126,51 @@ function rowsRead(plan: string, table: 'effects e' | 'messages m'): number {
   return scanned + removed;
 }
 
+/**
+ * Runs `text` six times in a keyed transaction while the tables are short (PostgreSQL may keep a
+ * generic plan after five), then once more after the queue arrived, and counts the rows of
+ * `table` that last run read (any scan, from `pg_stat_xact_user_tables`). Rolled back.
+ */
+async function underKeptPlan(
+  table: 'effects' | 'messages',
+  text: string,
+  shortParameters: readonly unknown[],
+  queuedParameters: (queued: { ids: string[]; tokens: string[] }) => readonly unknown[],
+): Promise<{ genericPlans: number; rowsRead: number }> {
+  await shortAnalysed();
+  const rowsReadSoFar = async (tx: EntityManager) => {
+    const { rows } = await runSql<{ read: string }>(
+      tx,
+      `SELECT (sum(seq_tup_read) + sum(coalesce(idx_tup_fetch, 0)))::text AS read
+         FROM pg_stat_xact_user_tables WHERE relname LIKE $1`,
+      [`${table}%`],
+    );
+    return Number(rows[0]?.read);
+  };
+  let result = { genericPlans: 0, rowsRead: 0 };
+  await inTransaction(
+    orm,
+    async (tx) => {
+      for (let run = 0; run < 6; run += 1) await runSql(tx, text, shortParameters);
+      const parametersNow = queuedParameters(await queue(tx));
+      const before = await rowsReadSoFar(tx);
+      await runSql(tx, text, parametersNow);
+      const rowsRead = (await rowsReadSoFar(tx)) - before;
+      const { rows } = await runSql<{ generic_plans: string }>(
+        tx,
+        'SELECT generic_plans::text FROM pg_prepared_statements WHERE statement = $1',
+        [text],
+      );
+      result = { genericPlans: Number(rows[0]?.generic_plans), rowsRead };
+      throw rollBack;
+    },
+    keyedBatchPlans,
+  ).catch((error: unknown) => {
+    if (error !== rollBack) throw error;
+  });
+  return result;
+}
+
 describe('the outcome update', () => {
   const parameters = (ids: string[], tokens: string[]) => [
     ids,
@@ -145,44 +190,16 @@ describe('the outcome update', () => {
   });
 
   it('keeps finding each effect by its key under a plan PostgreSQL kept from when the tables were short', async () => {
-    await shortAnalysed();
-    // The rows of effects this transaction has read so far, by any scan.
-    const effectsRowsRead = async (tx: EntityManager) => {
-      const { rows } = await runSql<{ read: string }>(
-        tx,
-        `SELECT (sum(seq_tup_read) + sum(coalesce(idx_tup_fetch, 0)))::text AS read
-           FROM pg_stat_xact_user_tables WHERE relname LIKE 'effects%'`,
-      );
-      return Number(rows[0]?.read);
-    };
-    let read = 0;
-    let kept = 0;
-    await inTransaction(
-      orm,
-      async (tx) => {
-        // Six runs while the tables are short: PostgreSQL may keep a generic plan after five.
-        const short = Array.from({ length: 20 }, (_, index) => `eff_${index + 1}`);
-        const noToken = short.map(() => '00000000-0000-0000-0000-000000000000');
-        for (let run = 0; run < 6; run += 1) await runSql(tx, outcomeUpdate, parameters(short, noToken));
-        const { ids, tokens } = await queue(tx);
-        const before = await effectsRowsRead(tx);
-        const { rowCount } = await runSql(tx, outcomeUpdate, parameters(ids, tokens));
-        expect(rowCount).toBe(batch);
-        read = (await effectsRowsRead(tx)) - before;
-        const { rows } = await runSql<{ generic_plans: string }>(
-          tx,
-          'SELECT generic_plans::text FROM pg_prepared_statements WHERE statement = $1',
-          [outcomeUpdate],
-        );
-        kept = Number(rows[0]?.generic_plans);
-        throw rollBack;
-      },
-      keyedBatchPlans,
-    ).catch((error: unknown) => {
-      if (error !== rollBack) throw error;
-    });
-    expect(kept).toBeGreaterThan(0);
-    expect(read).toBe(batch);
+    const short = Array.from({ length: 20 }, (_, index) => `eff_${index + 1}`);
+    const noToken = short.map(() => '00000000-0000-0000-0000-000000000000');
+    const kept = await underKeptPlan(
+      'effects',
+      outcomeUpdate,
+      parameters(short, noToken),
+      ({ ids, tokens }) => parameters(ids, tokens),
+    );
+    expect(kept.genericPlans).toBeGreaterThan(0);
+    expect(kept.rowsRead).toBe(batch);
   });
 
   it('with a state predicate and no settings, read the whole queue per batch (the trap avoided)', async () => {
@@ -211,6 +228,23 @@ describe('the projection update', () => {
     const plan = await planOf('messages m', text, parameters, keyedBatchPlans);
     expect(plan.text).toMatch(/Index Scan using messages_\w+_pkey on messages_\w+ m_\d+/);
     expect(plan.rowsRead).toBe(batch);
+  });
+
+  it('keeps finding each message by its key under a plan PostgreSQL kept from when the tables were short', async () => {
+    const short = Array.from({ length: 20 }, (_, index) => ({
+      id: `msg_${index + 1}`,
+      status: 'sent' as const,
+      version: 3,
+    }));
+    const { text, parameters: shortParameters } = projectionUpdateStatement(short);
+    const kept = await underKeptPlan(
+      'messages',
+      text,
+      shortParameters,
+      () => projectionUpdateStatement(changes).parameters,
+    );
+    expect(kept.genericPlans).toBeGreaterThan(0);
+    expect(kept.rowsRead).toBe(batch);
   });
 
   it('without them, scans every message per batch', async () => {
