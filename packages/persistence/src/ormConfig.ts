@@ -30,18 +30,14 @@ export function ormConfig({
   // A plan kept from an earlier execution is not re-planned when a table grows or empties (an
   // outbox or a queue of effects does both within seconds): keeping plans is opted into per
   // transaction, where every join is a key lookup (`TransactionSettings.plan_cache_mode`).
-  const settings = {
-    ...(preparedStatements > 0 ? { plan_cache_mode: 'force_custom_plan' } : {}),
-    ...sessionSettings,
-  };
+  const prepares = preparedStatements > 0;
+  const settings = prepares ? { plan_cache_mode: 'force_custom_plan', ...sessionSettings } : sessionSettings;
   const options = Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`);
-  const onPoolCreated =
-    preparedStatements > 0
-      ? (pool: Pool) => prepareRepeatedStatements(pool, { limit: preparedStatements })
-      : undefined;
   const driverOptions = {
     ...(options.length > 0 ? { options: options.join(' ') } : {}),
-    ...(onPoolCreated ? { onPoolCreated } : {}),
+    ...(prepares
+      ? { onPoolCreated: (pool: Pool) => prepareRepeatedStatements(pool, { limit: preparedStatements }) }
+      : {}),
   };
   return defineConfig({
     clientUrl: databaseUrl,

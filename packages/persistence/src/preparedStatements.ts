@@ -36,7 +36,8 @@ export class StatementNames {
   nameOf(text: string): string | undefined {
     const known = this.#names.get(text);
     if (known !== undefined || this.#names.size >= this.limit) return known;
-    // A digest, not a counter: the name stays the same for the same text on every connection.
+    // A digest, not a counter: a text has the same name in every process, so the services'
+    // sessions list it alike in pg_prepared_statements.
     const name = `exactly_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
     this.#names.set(text, name);
     return name;

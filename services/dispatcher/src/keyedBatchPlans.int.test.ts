@@ -79,8 +79,27 @@ async function queueAfterShortAnalyse(): Promise<{ ids: string[]; tokens: string
   return queue(orm.em.fork());
 }
 
-/** Thrown to end the EXPLAIN ANALYZE's transaction with a rollback (it ran the update). */
+/** Thrown to end a transaction with a rollback (its statements ran updates). */
 const rollBack = new Error('roll back');
+
+/** Runs `work` in one transaction with `settings`, rolls it back, and returns what `work` returned. */
+async function rolledBack<T>(
+  work: (tx: EntityManager) => Promise<T>,
+  settings: TransactionSettings,
+): Promise<T> {
+  let result: T | undefined;
+  await inTransaction(
+    orm,
+    async (tx) => {
+      result = await work(tx);
+      throw rollBack;
+    },
+    settings,
+  ).catch((error: unknown) => {
+    if (error !== rollBack) throw error;
+  });
+  return result as T;
+}
 
 /** The statement's plan, run (EXPLAIN ANALYZE, then rolled back), and the `table` rows it read. */
 async function planOf(
@@ -89,22 +108,14 @@ async function planOf(
   parameters: readonly unknown[],
   settings: TransactionSettings = {},
 ): Promise<{ text: string; rowsRead: number }> {
-  let plan = '';
-  await inTransaction(
-    orm,
-    async (tx) => {
-      const { rows } = await runSql<{ 'QUERY PLAN': string }>(
-        tx,
-        `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) ${text}`,
-        parameters,
-      );
-      plan = rows.map((row) => row['QUERY PLAN']).join('\n');
-      throw rollBack;
-    },
-    settings,
-  ).catch((error: unknown) => {
-    if (error !== rollBack) throw error;
-  });
+  const plan = await rolledBack(async (tx) => {
+    const { rows } = await runSql<{ 'QUERY PLAN': string }>(
+      tx,
+      `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) ${text}`,
+      parameters,
+    );
+    return rows.map((row) => row['QUERY PLAN']).join('\n');
+  }, settings);
   return { text: plan, rowsRead: rowsRead(plan, table) };
 }
 
@@ -147,28 +158,19 @@ async function underKeptPlan(
     );
     return Number(rows[0]?.read);
   };
-  let result = { genericPlans: 0, rowsRead: 0 };
-  await inTransaction(
-    orm,
-    async (tx) => {
-      for (let run = 0; run < 6; run += 1) await runSql(tx, text, shortParameters);
-      const parametersNow = queuedParameters(await queue(tx));
-      const before = await rowsReadSoFar(tx);
-      await runSql(tx, text, parametersNow);
-      const rowsRead = (await rowsReadSoFar(tx)) - before;
-      const { rows } = await runSql<{ generic_plans: string }>(
-        tx,
-        'SELECT generic_plans::text FROM pg_prepared_statements WHERE statement = $1',
-        [text],
-      );
-      result = { genericPlans: Number(rows[0]?.generic_plans), rowsRead };
-      throw rollBack;
-    },
-    keyedBatchPlans,
-  ).catch((error: unknown) => {
-    if (error !== rollBack) throw error;
-  });
-  return result;
+  return rolledBack(async (tx) => {
+    for (let run = 0; run < 6; run += 1) await runSql(tx, text, shortParameters);
+    const parametersNow = queuedParameters(await queue(tx));
+    const before = await rowsReadSoFar(tx);
+    await runSql(tx, text, parametersNow);
+    const rowsRead = (await rowsReadSoFar(tx)) - before;
+    const { rows } = await runSql<{ generic_plans: string }>(
+      tx,
+      'SELECT generic_plans::text FROM pg_prepared_statements WHERE statement = $1',
+      [text],
+    );
+    return { genericPlans: Number(rows[0]?.generic_plans), rowsRead };
+  }, keyedBatchPlans);
 }
 
 describe('the outcome update', () => {
