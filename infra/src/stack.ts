@@ -28,6 +28,7 @@ import {
 } from './serviceSupervisor.js';
 import { consoleMetricsUrls, serviceUrlLines, stackServices } from './stackServices.js';
 import { repoRoot, stateDir } from './stateDir.js';
+import { describeFailures, type JestFailureReport } from './testFailures.js';
 
 const usage = `usage: exactly-stack <command>
 
@@ -257,6 +258,7 @@ async function printTestSummary(
 ): Promise<{ failed: number; total: number; unfinished: string[] }> {
   const totals = { passed: 0, failed: 0, skipped: 0, total: 0, suites: 0 };
   const unfinished: string[] = [];
+  const failures: string[] = [];
   console.log('\nTest results by workspace');
   for (const dir of dirs) {
     const text = await readFile(join(repoRoot, dir, jestResultsFile), 'utf8').catch(() => undefined);
@@ -264,7 +266,8 @@ async function printTestSummary(
       if (await hasTestScript(dir)) unfinished.push(dir);
       continue;
     }
-    const result = JSON.parse(text) as JestSummary;
+    const result = JSON.parse(text) as JestSummary & JestFailureReport;
+    failures.push(...describeFailures(dir, result));
     totals.passed += result.numPassedTests;
     totals.failed += result.numFailedTests;
     totals.skipped += result.numPendingTests;
@@ -276,6 +279,7 @@ async function printTestSummary(
   }
   for (const dir of unfinished)
     console.log(`  ${dir.padEnd(28)} no results (its tests did not run to the end)`);
+  if (failures.length > 0) console.log(`\nWhat failed\n${failures.join('\n')}\n`);
   console.log(
     `Tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped, ${totals.total} total (${totals.suites} suites)`,
   );
