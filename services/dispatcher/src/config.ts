@@ -45,6 +45,12 @@ export const DispatcherConfig = z
      * other partitions' transactions.
      */
     PARTITIONS_CONCURRENTLY: positiveInt.default(12),
+    /**
+     * Partition batches handed over together (one fetch) processed in one transaction, at most;
+     * 1 processes each alone. A transaction costs PostgreSQL about as much for a few records as
+     * for many, and at a modest rate each partition's batch holds a few.
+     */
+    PARTITION_BATCHES_PER_TRANSACTION: positiveInt.default(12),
     CONSUMER_MAX_BYTES_PER_PARTITION: positiveInt.default(1_048_576),
     CONSUMER_SESSION_TIMEOUT: duration.default(30_000),
     /** How long a fetch waits for records on an idle partition (also bounds how long stopping waits). */

@@ -75,6 +75,7 @@ export function createDispatcher(deps: DispatcherDependencies): Dispatcher {
     eventsTopic: config.MESSAGE_EVENTS_TOPIC,
     deadLetterTopic: config.DEAD_LETTER_TOPIC,
     partitionsConcurrently: config.PARTITIONS_CONCURRENTLY,
+    batchesPerTransaction: config.PARTITION_BATCHES_PER_TRANSACTION,
     maxBytesPerPartition: config.CONSUMER_MAX_BYTES_PER_PARTITION,
     sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT,
     maxWaitMs: config.CONSUMER_MAX_WAIT,

@@ -32,6 +32,28 @@ export async function lockStoredOffset(
   return row === undefined ? undefined : { nextOffset: BigInt(row.next_offset), topicId: row.topic_id };
 }
 
+/**
+ * The stored offsets of several partitions of one topic, locked in partition order (so two
+ * transactions that lock some of the same partitions never wait on each other in a cycle). Keyed
+ * by partition; a partition without a stored offset is absent.
+ */
+export async function lockStoredOffsets(
+  tx: EntityManager,
+  key: { groupId: string; topic: string },
+  partitions: readonly number[],
+): Promise<Map<number, StoredOffset>> {
+  const { rows } = await runSql<{ partition: number; next_offset: string; topic_id: string | null }>(
+    tx,
+    `SELECT partition, next_offset, topic_id FROM consumer_offsets
+      WHERE group_id = $1 AND topic = $2 AND partition = ANY($3::int[])
+      ORDER BY partition FOR UPDATE`,
+    [key.groupId, key.topic, [...partitions]],
+  );
+  return new Map(
+    rows.map((row) => [row.partition, { nextOffset: BigInt(row.next_offset), topicId: row.topic_id }]),
+  );
+}
+
 /** The statement that stores the partition's next offset, for the batch's last round trip. */
 export function storeOffsetStatement(key: PartitionKey, nextOffset: bigint, topicId: string): SqlStatement {
   return {

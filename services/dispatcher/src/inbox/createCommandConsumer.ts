@@ -8,12 +8,17 @@ import type { DispatcherMetrics } from '../dispatcherMetrics.js';
 import type { EffectHandoff } from '../effects/effectHandoff.js';
 import { createGroupConsumer } from './createGroupConsumer.js';
 import { type DecodedRecord, decodeRecord, headersToStrings } from './decodeRecord.js';
+import { groupPartitionBatches } from './groupPartitionBatches.js';
 import {
   type PartitionBatchContext,
   type PartitionBatchResult,
   processPartitionBatch,
+  processPartitionBatches,
 } from './processPartitionBatch.js';
 import { createTopicIdentity } from './topicIdentity.js';
+
+/** A group's transaction holds at most this many records (a larger partition batch goes alone). */
+const maxRecordsPerTransaction = 5_000;
 
 export interface CommandConsumerOptions {
   kafka: Kafka;
@@ -25,6 +30,8 @@ export interface CommandConsumerOptions {
   eventsTopic: string;
   deadLetterTopic: string;
   partitionsConcurrently: number;
+  /** Partition batches handed over together processed in one transaction, at most. */
+  batchesPerTransaction: number;
   maxBytesPerPartition: number;
   sessionTimeoutMs: number;
   maxWaitMs: number;
@@ -47,16 +54,22 @@ export interface CommandConsumer {
 }
 
 /**
- * The kafkajs consumer of the commands topic. Each partition batch is one PostgreSQL transaction
- * (`processPartitionBatch`); its offset is resolved (and committed to Kafka, for tooling and lag)
- * only after that transaction committed. A transient failure retries the batch with backoff and
- * skips nothing; a record that fails the same way every time is isolated and dead-lettered.
+ * The kafkajs consumer of the commands topic. The partition batches of one fetch are processed
+ * together in one PostgreSQL transaction (`processPartitionBatches`, up to `batchesPerTransaction`);
+ * a batch's offset is resolved (and committed to Kafka, for tooling and lag) only after that
+ * transaction committed. When a group's transaction fails, each of its batches is tried again
+ * alone (`processPartitionBatch`): a transient failure retries the batch with backoff and skips
+ * nothing; a record that fails the same way every time is isolated and dead-lettered.
  */
 export function createCommandConsumer(options: CommandConsumerOptions): CommandConsumer {
   const { logger, metrics } = options;
   const topicId = createTopicIdentity(options.kafka, options.topic);
   /** Per partition, the next offset this process stored: a batch below it means the log changed. */
   const storedHere = new Map<number, bigint>();
+  const groups = groupPartitionBatches((batches) => processPartitionBatches(options.orm, batches), {
+    maxBatches: options.batchesPerTransaction,
+    maxRecords: maxRecordsPerTransaction,
+  });
 
   const contextFor = (batch: Batch): Omit<PartitionBatchContext, 'topicId'> => ({
     groupId: options.groupId,
@@ -70,21 +83,37 @@ export function createCommandConsumer(options: CommandConsumerOptions): CommandC
     handoff: options.handoff,
   });
 
-  /** Tries a batch until it commits; undefined when the consumer stops or loses the partition first. */
+  /**
+   * Tries a batch until it commits, first grouped with the batches handed over with it (when
+   * `grouped`), then alone; undefined when the consumer stops or loses the partition first.
+   */
   async function processWithRetries(
     context: Omit<PartitionBatchContext, 'topicId'>,
     records: readonly DecodedRecord[],
     control: { heartbeat: () => Promise<void>; isRunning: () => boolean; isStale: () => boolean },
+    grouped = false,
   ): Promise<PartitionBatchResult | undefined> {
     for (let attempt = 1; ; attempt += 1) {
       if (!control.isRunning() || control.isStale() || group.stopping.aborted) return undefined;
+      const together = grouped && attempt === 1;
       try {
-        const topic = await topicId.get();
+        const batch = { context: { ...context, topicId: await topicId.get() }, records };
         const timer = metrics.batchSeconds.startTimer();
-        const result = await processPartitionBatch(options.orm, { ...context, topicId: topic }, records);
+        const result = together
+          ? await groups.process(batch)
+          : await processPartitionBatch(options.orm, batch.context, records);
         timer();
         return result;
       } catch (error) {
+        if (together) {
+          // Whichever batch of the group failed it, each is tried again alone, at once.
+          metrics.batchRetries.inc();
+          logger.warn(
+            { err: error, topic: context.topic, partition: context.partition, attempt },
+            'batch failed; trying it again',
+          );
+          continue;
+        }
         if (isDeterministicFailure(error)) {
           if (records.length > 1) return isolate(context, records, control);
           const [only] = records;
@@ -167,7 +196,7 @@ export function createCommandConsumer(options: CommandConsumerOptions): CommandC
       const before = storedHere.get(batch.partition);
       if (before !== undefined && BigInt(batch.firstOffset() ?? before) < before) topicId.refresh();
       const context = contextFor(batch);
-      const result = await processWithRetries(context, records, { heartbeat, isRunning, isStale });
+      const result = await processWithRetries(context, records, { heartbeat, isRunning, isStale }, true);
       if (result === undefined) return;
       // Only now, with the transaction committed: Kafka's offset follows PostgreSQL's.
       resolveOffset((result.nextOffset - 1n).toString());

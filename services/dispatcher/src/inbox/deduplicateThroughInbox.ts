@@ -7,6 +7,7 @@ export type Delivery = NonNullable<DispatchMessage['data']['delivery']>;
 export interface InboxEntry {
   messageId: string;
   fingerprint: Buffer;
+  partition: number;
   offset: string;
 }
 
@@ -17,7 +18,7 @@ export interface InboxEntry {
  */
 export async function deduplicateThroughInbox(
   tx: EntityManager,
-  source: { topic: string; partition: number },
+  source: { topic: string },
   entries: readonly InboxEntry[],
 ): Promise<Map<string, Delivery>> {
   const deliveries = new Map<string, Delivery>();
@@ -26,15 +27,15 @@ export async function deduplicateThroughInbox(
   const { rows } = await runSql<{ message_id: string }>(
     tx,
     `INSERT INTO inbox (message_id, fingerprint, topic, partition, "offset")
-     SELECT id, fingerprint, $3, $4, "offset" FROM unnest($1::text[], $2::bytea[], $5::bigint[])
-       AS v(id, fingerprint, "offset")
+     SELECT id, fingerprint, $3, partition, "offset" FROM unnest($1::text[], $2::bytea[], $4::int[], $5::bigint[])
+       AS v(id, fingerprint, partition, "offset")
      ON CONFLICT (message_id) DO NOTHING
      RETURNING message_id`,
     [
       entries.map((entry) => entry.messageId),
       entries.map((entry) => entry.fingerprint),
       source.topic,
-      source.partition,
+      entries.map((entry) => entry.partition),
       entries.map((entry) => entry.offset),
     ],
   );

@@ -6,7 +6,11 @@ import type { EffectHandoff } from '../effects/effectHandoff.js';
 import { seedAccount, seedMessages } from '../testing/seedCommands.js';
 import { databaseUrl } from '../testing/testDispatcher.js';
 import { decodeRecord } from './decodeRecord.js';
-import { type PartitionBatchContext, processPartitionBatch } from './processPartitionBatch.js';
+import {
+  type PartitionBatchContext,
+  processPartitionBatch,
+  processPartitionBatches,
+} from './processPartitionBatch.js';
 
 let orm: Orm;
 
@@ -59,6 +63,120 @@ describe('a batch of a member that lost its partition, committing after the new 
       [`zombie-${accountId}`],
     );
     expect(rows).toEqual([{ next_offset: '120' }]);
+  });
+});
+
+describe('the batches of several partitions in one transaction', () => {
+  async function threePartitions() {
+    const accountId = await seedAccount(orm);
+    const commands = await seedMessages(orm, accountId, 8);
+    const recordOf = (index: number, offset: number) => {
+      const command = commands[index];
+      if (command === undefined) throw new Error(`no command ${index}`);
+      return decodeRecord({
+        offset: String(offset),
+        key: Buffer.from(command.record.key),
+        value: Buffer.from(command.record.value),
+        headers: command.record.headers,
+      });
+    };
+    // Of this run alone: dead letters are unique by topic, partition and offset.
+    const groupId = `together-${accountId}`;
+    const topic = groupId;
+    const context = (partition: number): PartitionBatchContext => ({
+      groupId,
+      topic,
+      partition,
+      topicId: '6f1c1f0e-0000-4000-8000-000000000003',
+      eventsTopic: 'together-events',
+      deadLetterTopic: 'together-dead-letters',
+      providerFor: () => 'log',
+      maxAttempts: 3,
+      transactionIdleTimeoutMs: 10_000,
+    });
+    // Partition 2 has stored offset 5: its record at offset 3 was processed before.
+    await runSql(
+      orm.em.fork(),
+      `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, topic_id)
+       VALUES ($1, $2, 2, 5, '6f1c1f0e-0000-4000-8000-000000000003')`,
+      [groupId, topic],
+    );
+    const batches = [
+      { context: context(0), records: [0, 1, 2, 3].map((index) => recordOf(index, index)) },
+      // Command 4 twice in its batch.
+      { context: context(1), records: [recordOf(4, 10), recordOf(5, 11), recordOf(6, 12), recordOf(4, 13)] },
+      {
+        context: context(2),
+        records: [
+          recordOf(7, 3),
+          decodeRecord({ offset: '5', key: null, value: Buffer.from('not a command'), headers: {} }),
+        ],
+      },
+    ];
+    const offsets = async () => {
+      const { rows } = await runSql<{ partition: number; next_offset: string; tx: string }>(
+        orm.em.fork(),
+        'SELECT partition, next_offset, xmin::text AS tx FROM consumer_offsets WHERE group_id = $1 ORDER BY partition',
+        [groupId],
+      );
+      return rows;
+    };
+    const inboxPartitions = async () => {
+      const { rows } = await runSql<{ message_id: string; partition: number }>(
+        orm.em.fork(),
+        'SELECT message_id, partition FROM inbox WHERE message_id = ANY($1::text[])',
+        [commands.map((command) => command.messageId)],
+      );
+      return new Map(rows.map((row) => [row.message_id, row.partition]));
+    };
+    return { commands, batches, offsets, inboxPartitions };
+  }
+
+  it('does each as its own batch would: results, offsets, inbox rows and dead letters per partition', async () => {
+    const { commands, batches, offsets, inboxPartitions } = await threePartitions();
+
+    const results = await processPartitionBatches(orm, batches);
+
+    expect(results.map((result) => result.nextOffset)).toEqual([4n, 14n, 6n]);
+    expect(results.map((result) => result.dispatched)).toEqual([4, 3, 0]);
+    expect(results.map((result) => result.duplicates.batch)).toEqual([0, 1, 0]);
+    expect(results.map((result) => result.skipped)).toEqual([0, 0, 1]);
+    expect(
+      results.map((result) => result.deadLetters.map((letter) => [letter.partition, letter.code])),
+    ).toEqual([[], [], [[2, 'schema_invalid']]]);
+    const stored = await offsets();
+    expect(stored.map((row) => [row.partition, row.next_offset])).toEqual([
+      [0, '4'],
+      [1, '14'],
+      [2, '6'],
+    ]);
+    // Written by one transaction.
+    expect(new Set(stored.map((row) => row.tx)).size).toBe(1);
+    const inbox = await inboxPartitions();
+    expect(commands.slice(0, 7).map((command) => inbox.get(command.messageId))).toEqual([
+      0, 0, 0, 0, 1, 1, 1,
+    ]);
+    expect(inbox.has(commands[7]?.messageId ?? '')).toBe(false);
+  });
+
+  it('commits all of them or none: one batch that fails leaves every partition as it was', async () => {
+    const { commands, batches, offsets, inboxPartitions } = await threePartitions();
+    const [, , , , , failing] = commands;
+    if (!failing) throw new Error('no command');
+    // An effect row already there makes partition 1's part of the insert fail.
+    await runSql(
+      orm.em.fork(),
+      `INSERT INTO effects (id, message_id, account_id, channel, provider, provider_key, request, max_attempts)
+       VALUES ($1, $2, $3, 'email', 'log', $2, '{}', 3)`,
+      [effectIdFor(failing.messageId), failing.messageId, failing.accountId],
+    );
+    try {
+      await expect(processPartitionBatches(orm, batches)).rejects.toThrow();
+      expect((await offsets()).map((row) => [row.partition, row.next_offset])).toEqual([[2, '5']]);
+      expect((await inboxPartitions()).size).toBe(0);
+    } finally {
+      await runSql(orm.em.fork(), 'DELETE FROM effects WHERE id = $1', [effectIdFor(failing.messageId)]);
+    }
   });
 });
 
