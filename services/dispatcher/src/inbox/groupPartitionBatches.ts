@@ -64,14 +64,20 @@ export function groupPartitionBatches(
   };
 }
 
-/** In arrival order, as few groups as the limits allow. */
+/** In arrival order, as few groups as the limits allow; never two batches of one partition in a group. */
 function splitIntoGroups(entries: readonly Waiting[], limits: GroupLimits): Waiting[][] {
   const groups: Waiting[][] = [];
   let current: Waiting[] = [];
   let records = 0;
   for (const entry of entries) {
     const size = entry.batch.records.length;
-    if (current.length > 0 && (current.length >= limits.maxBatches || records + size > limits.maxRecords)) {
+    const { partition } = entry.batch.context;
+    if (
+      current.length > 0 &&
+      (current.length >= limits.maxBatches ||
+        records + size > limits.maxRecords ||
+        current.some((other) => other.batch.context.partition === partition))
+    ) {
       groups.push(current);
       current = [];
       records = 0;

@@ -77,6 +77,18 @@ describe('partition batches grouped into transactions', () => {
     expect(calls).toEqual([[0, 1], [2], [3], [4, 5]]);
   });
 
+  it('never puts two batches of one partition in one group', async () => {
+    const { calls, run } = recordingRun();
+    const groups = groupPartitionBatches(run, { maxBatches: 12, maxRecords: 5_000 });
+    await Promise.all(
+      [batch(0, 1), batch(1, 1), batch(0, 1), batch(2, 1)].map((item) => groups.process(item)),
+    );
+    expect(calls).toEqual([
+      [0, 1],
+      [0, 2],
+    ]);
+  });
+
   it('with one batch a transaction, runs each alone', async () => {
     const { calls, run } = recordingRun();
     const groups = groupPartitionBatches(run, { maxBatches: 1, maxRecords: 5_000 });

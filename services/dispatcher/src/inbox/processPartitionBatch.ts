@@ -134,25 +134,7 @@ async function writeInTransaction(
         shared,
         batches.map(({ context }) => context.partition),
       );
-      const results = new Map<PartitionBatch, PartitionBatchResult>();
-      const sourceOf = new Map<DecodedRecord, PartitionBatch>();
-      for (const batch of batches) {
-        const { context, records } = batch;
-        const { fresh, nextOffset } = skipProcessed(
-          records,
-          stored.get(context.partition),
-          context.topicId,
-          endOfBatch(records),
-        );
-        results.set(batch, {
-          nextOffset,
-          dispatched: 0,
-          duplicates: { batch: 0, inbox: 0 },
-          skipped: records.length - fresh.length,
-          deadLetters: [],
-        });
-        for (const item of fresh) sourceOf.set(item, batch);
-      }
+      const { results, sourceOf } = skipProcessedBatches(batches, stored);
       const resultFor = (batch: PartitionBatch | undefined): PartitionBatchResult => {
         const result = batch === undefined ? undefined : results.get(batch);
         if (result === undefined) throw new TypeError('a record of no batch in this transaction');
@@ -202,6 +184,36 @@ async function writeInTransaction(
     },
     { idle_in_transaction_session_timeout: shared.transactionIdleTimeoutMs, ...keyedBatchPlans },
   );
+}
+
+/**
+ * Each batch's result so far (its next offset and the records skipped as done) and, for each
+ * record still to process, the batch it came from.
+ */
+function skipProcessedBatches(
+  batches: readonly PartitionBatch[],
+  stored: ReadonlyMap<number, StoredOffset>,
+): { results: Map<PartitionBatch, PartitionBatchResult>; sourceOf: Map<DecodedRecord, PartitionBatch> } {
+  const results = new Map<PartitionBatch, PartitionBatchResult>();
+  const sourceOf = new Map<DecodedRecord, PartitionBatch>();
+  for (const batch of batches) {
+    const { context, records } = batch;
+    const { fresh, nextOffset } = skipProcessed(
+      records,
+      stored.get(context.partition),
+      context.topicId,
+      endOfBatch(records),
+    );
+    results.set(batch, {
+      nextOffset,
+      dispatched: 0,
+      duplicates: { batch: 0, inbox: 0 },
+      skipped: records.length - fresh.length,
+      deadLetters: [],
+    });
+    for (const item of fresh) sourceOf.set(item, batch);
+  }
+  return { results, sourceOf };
 }
 
 /** A record set aside, with why. */
