@@ -22,6 +22,30 @@ afterAll(async () => {
   await orm.close();
 });
 
+/**
+ * Runs `work` with an effect row already there for the command, so a batch's insert of its effect
+ * fails, then deletes the row: its request is no message, and left behind, every later test's log
+ * provider would fail on it.
+ */
+async function withEffectInTheWay(
+  command: { messageId: string; accountId: string } | undefined,
+  work: () => Promise<void>,
+): Promise<void> {
+  if (command === undefined) throw new Error('no command');
+  const id = effectIdFor(command.messageId);
+  await runSql(
+    orm.em.fork(),
+    `INSERT INTO effects (id, message_id, account_id, channel, provider, provider_key, request, max_attempts)
+     VALUES ($1, $2, $3, 'email', 'log', $2, '{}', 3)`,
+    [id, command.messageId, command.accountId],
+  );
+  try {
+    await work();
+  } finally {
+    await runSql(orm.em.fork(), 'DELETE FROM effects WHERE id = $1', [id]);
+  }
+}
+
 describe('a batch of a member that lost its partition, committing after the new owner', () => {
   it('skips what the new owner stored and never writes its lower offset over the newer one', async () => {
     const accountId = await seedAccount(orm);
@@ -161,22 +185,12 @@ describe('the batches of several partitions in one transaction', () => {
 
   it('commits all of them or none: one batch that fails leaves every partition as it was', async () => {
     const { commands, batches, offsets, inboxPartitions } = await threePartitions();
-    const [, , , , , failing] = commands;
-    if (!failing) throw new Error('no command');
-    // An effect row already there makes partition 1's part of the insert fail.
-    await runSql(
-      orm.em.fork(),
-      `INSERT INTO effects (id, message_id, account_id, channel, provider, provider_key, request, max_attempts)
-       VALUES ($1, $2, $3, 'email', 'log', $2, '{}', 3)`,
-      [effectIdFor(failing.messageId), failing.messageId, failing.accountId],
-    );
-    try {
+    // Partition 1's part of the insert fails.
+    await withEffectInTheWay(commands[5], async () => {
       await expect(processPartitionBatches(orm, batches)).rejects.toThrow();
       expect((await offsets()).map((row) => [row.partition, row.next_offset])).toEqual([[2, '5']]);
       expect((await inboxPartitions()).size).toBe(0);
-    } finally {
-      await runSql(orm.em.fork(), 'DELETE FROM effects WHERE id = $1', [effectIdFor(failing.messageId)]);
-    }
+    });
   });
 });
 
@@ -301,25 +315,13 @@ describe('new effects claimed at creation by the executor of the process that cr
 
   it('gives the room back when the transaction does not commit, and hands nothing over', async () => {
     const { commands, records, context } = await batchOf(2);
-    const [first] = commands;
-    if (!first) throw new Error('no command');
-    // An effect row already there makes the batch's insert fail.
-    await runSql(
-      orm.em.fork(),
-      `INSERT INTO effects (id, message_id, account_id, channel, provider, provider_key, request, max_attempts)
-       VALUES ($1, $2, $3, 'email', 'log', $2, '{}', 3)`,
-      [effectIdFor(first.messageId), first.messageId, first.accountId],
-    );
     const { handoff, handed, cancelled } = handoffGranting(2, 60_000);
-    try {
+    await withEffectInTheWay(commands[0], async () => {
       await expect(processPartitionBatch(orm, context(handoff), records)).rejects.toThrow();
       expect(handed).toEqual([]);
       expect(cancelled.map((effect) => effect.messageId)).toEqual(
         commands.map((command) => command.messageId),
       );
-    } finally {
-      // Its request is no message: left behind, every later test's log provider would fail on it.
-      await runSql(orm.em.fork(), 'DELETE FROM effects WHERE id = $1', [effectIdFor(first.messageId)]);
-    }
+    });
   });
 });
