@@ -217,30 +217,27 @@ async function test(args: string[]): Promise<number> {
   const turboArgs = args.filter((arg) => arg !== '--long');
   const dirs = await workspaceDirs();
   await Promise.all(dirs.map((dir) => rm(join(repoRoot, dir, jestResultsFile), { force: true })));
+  // Built apart, first: turbo hashes the arguments after `--` into every task of a run, so builds
+  // inside the test run would never reuse the ones the type-check (or an earlier run) made.
+  const built = await runTurbo(['run', 'build', ...turboArgs], process.env);
+  if (built !== 0) return built;
   const infrastructure = await bringUpInfrastructure();
   let exitCode = 1;
   try {
-    exitCode = await new Promise<number>((resolve) => {
-      const turbo = spawn(
-        'turbo',
-        [
-          'run',
-          'test',
-          '--concurrency=1',
-          '--continue',
-          ...turboArgs,
-          '--',
-          '--json',
-          `--outputFile=${jestResultsFile}`,
-        ],
-        {
-          cwd: repoRoot,
-          env: { ...infrastructureEnv(infrastructure), ...(long ? { EXACTLY_FAULTS_LONG: '1' } : {}) },
-          stdio: 'inherit',
-        },
-      );
-      turbo.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
-    });
+    exitCode = await runTurbo(
+      [
+        'run',
+        'test',
+        '--only',
+        '--concurrency=1',
+        '--continue',
+        ...turboArgs,
+        '--',
+        '--json',
+        `--outputFile=${jestResultsFile}`,
+      ],
+      { ...infrastructureEnv(infrastructure), ...(long ? { EXACTLY_FAULTS_LONG: '1' } : {}) },
+    );
   } finally {
     await takeDownInfrastructure(infrastructure);
   }
@@ -251,6 +248,13 @@ async function test(args: string[]): Promise<number> {
   const filtered = turboArgs.some((arg) => arg.startsWith('--filter'));
   if (!filtered && totals.unfinished.length > 0) return exitCode || 1;
   return exitCode;
+}
+
+function runTurbo(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const turbo = spawn('turbo', args, { cwd: repoRoot, env, stdio: 'inherit' });
+    turbo.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
 }
 
 async function printTestSummary(
