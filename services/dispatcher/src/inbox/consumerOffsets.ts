@@ -22,14 +22,7 @@ export async function lockStoredOffset(
   tx: EntityManager,
   key: PartitionKey,
 ): Promise<StoredOffset | undefined> {
-  const { rows } = await runSql<{ next_offset: string; topic_id: string | null }>(
-    tx,
-    `SELECT next_offset, topic_id FROM consumer_offsets
-      WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
-    [key.groupId, key.topic, key.partition],
-  );
-  const row = rows[0];
-  return row === undefined ? undefined : { nextOffset: BigInt(row.next_offset), topicId: row.topic_id };
+  return (await lockStoredOffsets(tx, key, [key.partition])).get(key.partition);
 }
 
 /**

@@ -17,7 +17,10 @@ import {
 } from './processPartitionBatch.js';
 import { createTopicIdentity } from './topicIdentity.js';
 
-/** A group's transaction holds at most this many records (a larger partition batch goes alone): in a burst each batch is large, and grouping those cost the consumer stage a fifth of its rate. */
+/**
+ * A group's transaction holds at most this many records (a larger partition batch goes alone): in
+ * a burst each batch is large, and grouping those cost the consumer stage a fifth of its rate.
+ */
 const maxRecordsPerTransaction = 1_000;
 
 export interface CommandConsumerOptions {
