@@ -145,6 +145,22 @@ export async function withdrawCallStart(em: EntityManager, claim: HeldClaim): Pr
 }
 
 /**
+ * Holds one claimed effect with a reason and nothing else (no event, no attempt row), fenced by its
+ * claim token: the last resort for an effect whose outcome and hold both fail to be recorded, so
+ * that recovery stops claiming it. The operator finds it among held effects.
+ */
+export async function holdEffectAlone(em: EntityManager, claim: HeldClaim, reason: string): Promise<boolean> {
+  const { rows } = await runSql<{ id: string }>(
+    em,
+    `UPDATE effects SET state = 'held', claim_token = NULL, last_error = $3, finished_at = now()
+      WHERE id = $1 AND claim_token = $2 AND state = 'in_flight'
+     RETURNING id`,
+    [claim.id, claim.claimToken, reason],
+  );
+  return rows.length > 0;
+}
+
+/**
  * Extends the lease of effects this process still holds (waiting for a rate limit, in a call, or
  * with an outcome waiting to be recorded), so that none of these waits lets recovery take an
  * attempt that is alive. A paused process renews nothing.

@@ -4,12 +4,19 @@ import type { Orm } from '@exactly/persistence';
 import { delay } from '../delay.js';
 import type { DispatcherMetrics } from '../dispatcherMetrics.js';
 import type { ProviderLane } from '../providers/createProviders.js';
-import { ambiguous, failure, type SendOutcome, type SendRequest } from '../providers/provider.js';
+import {
+  ambiguous,
+  failure,
+  type SendOutcome,
+  type SendRequest,
+  storableError,
+} from '../providers/provider.js';
 import { Wakeup } from '../wakeup.js';
 import {
   type ClaimedEffect,
   claimEffects,
   type HeldClaim,
+  holdEffectAlone,
   renewLeases,
   startCalls,
   withdrawCallStart,
@@ -149,7 +156,12 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
           for (const outcome of outcomes) await recordWithRetries([outcome]);
           return;
         }
-        if (isDeterministicFailure(error) || (!running && attempt >= 3)) {
+        if (isDeterministicFailure(error)) {
+          // Recovery would claim it again and fail the same way at every lease, for ever.
+          await holdUnrecordable(outcomes[0] as AttemptOutcome, error);
+          return;
+        }
+        if (!running && attempt >= 3) {
           // Given up: the attempt stays in flight and recovery resumes it with the same key once
           // its lease ends (the provider then answers with a replay).
           logger.error(
@@ -165,6 +177,63 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
       observe(recorded, outcomes.length);
       options.onRecorded?.();
       return;
+    }
+  }
+
+  /**
+   * An outcome whose recording fails the same way every time (a stored row the transaction
+   * refuses) is held for the operator, who can see the reason: the provider may have taken the
+   * call, and the message must not be called again by recovery. Where even the hold cannot be
+   * recorded, the effect alone is held, with both reasons on it.
+   */
+  async function holdUnrecordable(item: AttemptOutcome, error: unknown): Promise<void> {
+    const { effect } = item;
+    const reason = `its outcome could not be recorded: ${errorText(error)}`;
+    const context = { effectId: effect.id, messageId: effect.messageId, attempt: effect.attempt };
+    const hold: AttemptOutcome = {
+      effect,
+      outcome: ambiguous(reason),
+      finishedAt: new Date(),
+      onAmbiguous: 'hold',
+    };
+    try {
+      observe(
+        await recordOutcomes(orm, [hold], { eventsTopic: options.eventsTopic, retry: options.retry }),
+        1,
+      );
+      logger.error(
+        { ...context, err: error },
+        'could not record an outcome; the message is held for the operator',
+      );
+      return;
+    } catch (holdError) {
+      if (!isDeterministicFailure(holdError)) {
+        // Recovery takes the attempt again once its lease ends, and this runs again.
+        logger.error(
+          { ...context, err: holdError },
+          'could not record an outcome, and holding its message failed for now; leaving it to recovery',
+        );
+        return;
+      }
+      const both = `${reason}; nor held: ${errorText(holdError)}`;
+      try {
+        await holdEffectAlone(
+          orm.em.fork(),
+          { id: effect.id, claimToken: effect.claimToken },
+          storableError(both),
+        );
+        metrics.effectOutcomes.inc({ provider: effect.provider, outcome: 'held' });
+        logger.error(
+          { ...context, err: holdError, reason: both },
+          'could not record an outcome nor hold its message; the effect alone is held',
+        );
+      } catch (lastError) {
+        // The attempt stays in flight; recovery takes it again once its lease ends.
+        logger.error(
+          { ...context, err: lastError, reason: both },
+          'could not hold an effect whose outcome cannot be recorded',
+        );
+      }
     }
   }
 
@@ -465,4 +534,8 @@ function sendRequest(effect: ClaimedEffect): SendRequest {
     attempt: effect.attempt,
     message: effect.request,
   };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

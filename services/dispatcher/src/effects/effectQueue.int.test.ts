@@ -705,6 +705,109 @@ describe('the effect queue', () => {
     });
   });
 
+  describe('an outcome that can never be recorded (a stored request the send row refuses)', () => {
+    /** A dispatched message whose stored request has no recipient: every recording transaction fails. */
+    async function unrecordable(lane: string) {
+      const command = await dispatched(lane);
+      await runSql(orm.em.fork(), `UPDATE effects SET request = '{}' WHERE message_id = $1`, [
+        command.messageId,
+      ]);
+      return command;
+    }
+
+    async function effectRow(messageId: string) {
+      const { rows } = await runSql<{ state: string; attempt: number; last_error: string | null }>(
+        orm.em.fork(),
+        'SELECT state, attempt, last_error FROM effects WHERE message_id = $1',
+        [messageId],
+      );
+      return rows[0];
+    }
+
+    /** Runs the log provider's executor (short leases) until the effect is held, then one lease more. */
+    async function runUntilHeld(lane: string, messageId: string) {
+      const folder = await mkdtemp(join(tmpdir(), 'exactly-log-'));
+      const log = createLogProvider({ orm, file: join(folder, 'sends.log') });
+      const executor = executorFor(orm, log, { onAmbiguous: 'retry', leaseMs: 300 }, lane);
+      executor.start();
+      try {
+        await eventually('held', async () => (await effectRow(messageId))?.state === 'held');
+        // Past its lease: a held effect is not claimed again.
+        await sleep(900);
+      } finally {
+        await executor.stop(5_000);
+        await log.close();
+        await rm(folder, { recursive: true, force: true });
+      }
+    }
+
+    async function removeEffect(messageId: string) {
+      await runSql(orm.em.fork(), 'DELETE FROM effects WHERE message_id = $1', [messageId]);
+    }
+
+    it('is held with the reason, once, instead of being claimed and failing again at every lease', async () => {
+      const lane = `unrecordable-${Date.now()}`;
+      const command = await unrecordable(lane);
+      try {
+        await runUntilHeld(lane, command.messageId);
+        expect(await effectRow(command.messageId)).toMatchObject({
+          state: 'held',
+          attempt: 1,
+          last_error: expect.stringMatching(/could not be recorded.*null value/),
+        });
+        const events = await readStream(orm.em.fork(), command.messageId);
+        expect(events.slice(2).map((event) => [event.type, event.data])).toEqual([
+          [
+            'MessageHeld',
+            { provider: lane, attempt: 1, reason: expect.stringMatching(/could not be recorded/) },
+          ],
+        ]);
+        const { rows } = await runSql(
+          orm.em.fork(),
+          'SELECT 1 FROM log_provider_sends WHERE provider_key = $1',
+          [command.messageId],
+        );
+        expect(rows).toEqual([]);
+      } finally {
+        await removeEffect(command.messageId);
+      }
+    });
+
+    it('is held alone, with the reason on the effect, when its message cannot be held either', async () => {
+      const lane = `unholdable-${Date.now()}`;
+      const command = await unrecordable(lane);
+      const effectId = effectIdFor(command.messageId);
+      const trigger = `refuse_${lane.replaceAll('-', '_')}`;
+      // The hold's attempt row is refused too (a check violation, as a broken row would raise).
+      await runSql(
+        orm.em.fork(),
+        `CREATE FUNCTION ${trigger}() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RAISE EXCEPTION 'refused for the test' USING ERRCODE = 'check_violation'; END $$`,
+      );
+      await runSql(
+        orm.em.fork(),
+        `CREATE TRIGGER ${trigger} BEFORE INSERT ON effect_attempts FOR EACH ROW
+           WHEN (NEW.effect_id = '${effectId}') EXECUTE FUNCTION ${trigger}()`,
+      );
+      try {
+        await runUntilHeld(lane, command.messageId);
+        expect(await effectRow(command.messageId)).toMatchObject({
+          state: 'held',
+          attempt: 1,
+          last_error: expect.stringMatching(
+            /could not be recorded.*null value.*nor held.*refused for the test/,
+          ),
+        });
+        const events = await readStream(orm.em.fork(), command.messageId);
+        expect(events.map((event) => event.type)).toEqual(['MessageAccepted', 'DispatchRequested']);
+      } finally {
+        await runSql(orm.em.fork(), `DROP TRIGGER ${trigger} ON effect_attempts`);
+        await runSql(orm.em.fork(), `DROP FUNCTION ${trigger}()`);
+        await removeEffect(command.messageId);
+      }
+    });
+  });
+
   /** The effect's row as the claim that made its current attempt (for a late outcome). */
   async function effectRowAsClaim(messageId: string) {
     const { rows } = await runSql<{ id: string; account_id: string; provider: string; attempt: number }>(
