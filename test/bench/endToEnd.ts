@@ -41,6 +41,7 @@ import {
   type Spread,
   spread,
 } from './lib/stats.ts';
+import { type WalByKind, walByKind, walByKindPer, walLsn } from './lib/walByKind.ts';
 import { withoutTenantLimits } from './lib/withoutTenantLimits.ts';
 
 export interface EndToEndOptions {
@@ -213,6 +214,8 @@ export interface ThroughputPhase {
   meanBatch: number;
   /** WAL written from the first POST until every command reached the provider, per command. */
   walBytesPerCommand: number;
+  /** The same WAL by what wrote it, per command (undefined where the WAL could not be read back). */
+  walByKind?: WalByKind;
 }
 
 /**
@@ -398,6 +401,7 @@ export async function runEndToEndBench(options: EndToEndOptions) {
       const meter = cpuMeter();
       const metricsBefore = await scrape(`${ingest.url}/metrics`);
       const walBefore = await walPosition(database.url);
+      const walFrom = await walLsn(database.url);
       const started = performance.timeOrigin + performance.now();
       const result = await cannon({
         url: ingest.url,
@@ -416,6 +420,13 @@ export async function runEndToEndBench(options: EndToEndOptions) {
       const accepted = Math.max(answered, delivered);
       const cpuPercent = meter.stop();
       const walBytes = (await walPosition(database.url)) - walBefore;
+      // Read back at once: a checkpoint may recycle the segments.
+      const walKinds = await walByKind(database.url, walFrom, await walLsn(database.url)).catch(
+        (error: unknown) => {
+          log(`e2e: the WAL could not be read back by kind: ${String(error)}`);
+          return undefined;
+        },
+      );
       const metricsAfter = await scrape(`${ingest.url}/metrics`);
       const batchDelta = async (name: string) =>
         (await metricValue(metricsAfter, name)) - (await metricValue(metricsBefore, name));
@@ -445,6 +456,7 @@ export async function runEndToEndBench(options: EndToEndOptions) {
         cpuMsPerCommand: meter.msPer(delivered),
         meanBatch,
         walBytesPerCommand: Math.round(walBytes / Math.max(1, delivered)),
+        ...(walKinds === undefined ? {} : { walByKind: walByKindPer(walKinds, delivered) }),
       };
       log(`e2e: sustained throughput, ${phase.endpoint}:`, { ...phase, cpuPercent: undefined });
       return phase;
@@ -522,7 +534,14 @@ export async function runEndToEndBench(options: EndToEndOptions) {
       /** The phase's own ceiling: raw SQL grouped like the API, one per round. */
       ceiling: spread(ceilings),
       /** WAL per command from the first POST to the last receipt, the single-POST rounds. */
-      wal: { bytesPerCommand: spread(singles.map((phase) => phase.walBytesPerCommand)) },
+      wal: {
+        bytesPerCommand: spread(singles.map((phase) => phase.walBytesPerCommand)),
+        /** The median round's WAL by what wrote it, per command. */
+        byKind: medianRound(
+          singles.filter((phase) => phase.walByKind !== undefined),
+          (phase) => phase.walBytesPerCommand,
+        )?.walByKind,
+      },
       variant,
       memory: Object.fromEntries(
         Object.entries(series).map(([name, s]) => [

@@ -227,6 +227,46 @@ describe('what bounds a target on shared cores', () => {
     expect(floor?.wouldMove).toContain('≤ 0.10 ms per command');
   });
 
+  it('says when the rows inserted alone write more WAL than the target, from the WAL read back by kind', () => {
+    const dispatcher = {
+      throughput: {
+        dispatcherSentExactlyOncePerSecond: 6_000,
+        floor: { inboxTransactionPerSecond: 30_000 },
+        ratioToFloor: spreadOf(0.7),
+        postgres: {
+          walBytesPerCommand: 7_000,
+          totalRowWritesPerCommand: 10,
+          rowWritesPerCommand: { effects: { inserted: 1, updated: 2, hotUpdated: 0, deleted: 0 } },
+        },
+      },
+    } as unknown as DispatcherBenchResult;
+    const e2eWith = (rowsInserted: number) =>
+      ({
+        latency: [],
+        wal: {
+          bytesPerCommand: spreadOf(11_000),
+          byKind: {
+            rowsInserted,
+            rowsUpdated: 1_000,
+            rowsDeleted: 300,
+            indexEntries: 2_000,
+            transactions: 100,
+            other: 600,
+            total: rowsInserted + 4_000,
+          },
+        },
+        throughput: {},
+      }) as unknown as EndToEndResult;
+    const [beyond] = targetBounds(2, { dispatcher, e2e: e2eWith(7_000) });
+    expect(beyond?.bound).toContain('rows inserted 7,000 B');
+    expect(beyond?.bound).toContain('index entries 2,000 B');
+    expect(beyond?.wouldMove).toContain('Out of reach with the rows the pipeline keeps');
+    expect(beyond?.wouldMove).toContain('(4,000 B now)');
+    const [within] = targetBounds(2, { dispatcher, e2e: e2eWith(3_000) });
+    expect(within?.wouldMove).not.toContain('Out of reach');
+    expect(within?.wouldMove).toContain('leaves 2,000 B for everything else (4,000 B now)');
+  });
+
   it('says when bare SQL of all the dispatcher writes cannot reach 0.6× of the floor', () => {
     const dispatcherWithFullFloor = (bareShare: number) =>
       ({

@@ -1,0 +1,47 @@
+import { sumWalByKind, walByKindPer, walKindOf } from './walByKind.ts';
+
+describe('the WAL by what wrote it', () => {
+  it('puts each record type of pg_get_wal_stats in its kind', () => {
+    expect(walKindOf('Heap/INSERT')).toBe('rowsInserted');
+    expect(walKindOf('Heap/INSERT+INIT')).toBe('rowsInserted');
+    expect(walKindOf('Heap2/MULTI_INSERT')).toBe('rowsInserted');
+    expect(walKindOf('Heap/HOT_UPDATE')).toBe('rowsUpdated');
+    expect(walKindOf('Heap/UPDATE+INIT')).toBe('rowsUpdated');
+    expect(walKindOf('Heap/DELETE')).toBe('rowsDeleted');
+    expect(walKindOf('Btree/INSERT_LEAF')).toBe('indexEntries');
+    expect(walKindOf('Btree/SPLIT_R')).toBe('indexEntries');
+    expect(walKindOf('Transaction/COMMIT')).toBe('transactions');
+    expect(walKindOf('Heap/LOCK')).toBe('other');
+    expect(walKindOf('Heap2/PRUNE_ON_ACCESS')).toBe('other');
+    expect(walKindOf('XLOG/FPI_FOR_HINT')).toBe('other');
+  });
+
+  it('sums the bytes by kind, and per command', () => {
+    const sums = sumWalByKind([
+      { recordType: 'Heap/INSERT', bytes: 9_000 },
+      { recordType: 'Heap/INSERT+INIT', bytes: 1_000 },
+      { recordType: 'Btree/INSERT_LEAF', bytes: 3_000 },
+      { recordType: 'Heap/DELETE', bytes: 500 },
+      { recordType: 'Transaction/COMMIT', bytes: 200 },
+      { recordType: 'Heap2/VISIBLE', bytes: 300 },
+    ]);
+    expect(sums).toEqual({
+      rowsInserted: 10_000,
+      rowsUpdated: 0,
+      rowsDeleted: 500,
+      indexEntries: 3_000,
+      transactions: 200,
+      other: 300,
+      total: 14_000,
+    });
+    expect(walByKindPer(sums, 4)).toEqual({
+      rowsInserted: 2_500,
+      rowsUpdated: 0,
+      rowsDeleted: 125,
+      indexEntries: 750,
+      transactions: 50,
+      other: 75,
+      total: 3_500,
+    });
+  });
+});
