@@ -4,8 +4,9 @@
 // 1. Rounds (at least three; `seconds` per point, 30 in a full run), each: the API at the
 //    headline connection count (autocannon, a new idempotency key per request), replays of keys
 //    already accepted, then the ceiling: the API's writes as raw SQL grouped the way the API's
-//    group commit grouped them in that round (its mean batch, on WRITE_CONCURRENCY = 2
-//    connections; lib/ingestSql.ts). Ratios are taken round by round; median and spread.
+//    group commit grouped them in that round (its mean batch, on as many connections as the
+//    API's WRITE_CONCURRENCY: 2 unless BENCH_ENV sets it; lib/ingestSql.ts). Ratios are taken
+//    round by round; median and spread.
 // 2. The baseline, not a ceiling: the same transaction one command per transaction on the
 //    headline connections, before and after.
 // 3. One round each (`sweepSeconds`): the connection sweep (API, raw SQL one per transaction,
@@ -61,7 +62,7 @@ const replayKeys = 2_000;
 const batchSize = 100;
 const batchConnections = 8;
 /** The ingest API's default WRITE_CONCURRENCY: its group commit's transactions at once. */
-const writeConcurrency = 2;
+const defaultWriteConcurrency = 2;
 
 const auth = (apiKey: string) => ({
   authorization: `Bearer ${apiKey}`,
@@ -175,6 +176,8 @@ export async function runIngestBench(options: IngestBenchOptions) {
       meter.stop();
       return { result, cpu: meter.msPer(commands(result)) };
     };
+    // The ceiling runs as many transactions at once as the API was given.
+    const writeConcurrency = Number(options.extraEnv?.WRITE_CONCURRENCY ?? defaultWriteConcurrency);
     for (let r = 1; r <= rounds; r++) {
       const apiRound = await metered(
         () => apiRun(headline, seconds),

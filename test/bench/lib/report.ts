@@ -959,6 +959,8 @@ function proposals(
     '',
     "Tried and dropped (2026-12-06): a cheaper replay. Profiled under replays at 64 connections, the API spends 29–42% of its samples writing to the socket (`writeUtf8String`), about 6% in SHA-256 (three per replay: the fingerprint, the key's lock, the API key's hash), 4% in zod and 4% in prom-client. A cached record answered before the in-flight bookkeeping, the lock key computed only for a write and one-shot `crypto.hash` (0.5 µs less per hash) gave the same CPU per replay, rounds alternated with the code as it is: 0.120–0.153 ms against 0.121–0.133 ms of the API process per replay (7,301–9,588 replays/s). The replay's cost is the HTTP exchange.",
     '',
+    'Tried and dropped (2026-12-06): more group-commit transactions at once in the ingest API. `WRITE_CONCURRENCY` 3 instead of 2 (ingest alone, 3 rounds of 15 s at 64 connections, alternated twice, the ceiling grouped the same way on as many connections): groups of 8–9 commands instead of 13–14, the API at 1,069–1,939 commands/s against 1,289–1,953/s, and 0.54× and 0.62× of its ceiling against 0.64× and 0.58×. Smaller groups cost more per command, so the default stayed 2.',
+    '',
     '## Proposed fixes (not applied yet)',
     '',
     '### Dispatcher (the target it misses by the widest margin)',
