@@ -6,6 +6,7 @@ import type { DispatcherMetrics } from '../dispatcherMetrics.js';
 import type { ProviderLane } from '../providers/createProviders.js';
 import {
   ambiguous,
+  errorMessage,
   failure,
   type SendOutcome,
   type SendRequest,
@@ -188,7 +189,7 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
    */
   async function holdUnrecordable(item: AttemptOutcome, error: unknown): Promise<void> {
     const { effect } = item;
-    const reason = `its outcome could not be recorded: ${errorText(error)}`;
+    const reason = `its outcome could not be recorded: ${errorMessage(error)}`;
     const context = { effectId: effect.id, messageId: effect.messageId, attempt: effect.attempt };
     const hold: AttemptOutcome = {
       effect,
@@ -215,17 +216,19 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
         );
         return;
       }
-      const both = `${reason}; nor held: ${errorText(holdError)}`;
+      const both = `${reason}; nor held: ${errorMessage(holdError)}`;
       try {
-        await holdEffectAlone(
+        const heldAlone = await holdEffectAlone(
           orm.em.fork(),
           { id: effect.id, claimToken: effect.claimToken },
           storableError(both),
         );
-        metrics.effectOutcomes.inc({ provider: effect.provider, outcome: 'held' });
+        if (heldAlone) metrics.effectOutcomes.inc({ provider: effect.provider, outcome: 'held' });
         logger.error(
           { ...context, err: holdError, reason: both },
-          'could not record an outcome nor hold its message; the effect alone is held',
+          heldAlone
+            ? 'could not record an outcome nor hold its message; the effect alone is held'
+            : 'could not record an outcome nor hold its message; its claim was taken over meanwhile',
         );
       } catch (lastError) {
         // The attempt stays in flight; recovery takes it again once its lease ends.
@@ -534,8 +537,4 @@ function sendRequest(effect: ClaimedEffect): SendRequest {
     attempt: effect.attempt,
     message: effect.request,
   };
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

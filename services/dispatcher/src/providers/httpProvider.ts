@@ -1,6 +1,7 @@
 import { traceparentOf, tracingEnabled } from '@exactly/observability';
 import {
   ambiguous,
+  errorMessage,
   failure,
   type Provider,
   type SendOutcome,
@@ -95,7 +96,7 @@ export function classifyHttpError(error: unknown, timedOut: boolean): SendOutcom
   if (timedOut) return ambiguous(error);
   const code = errorCode(error) ?? errorCode((error as { cause?: unknown } | undefined)?.cause);
   if (code !== undefined && beforeSending.has(code)) {
-    return failure(new Error(`${code}: ${messageOf(error)}`), true);
+    return failure(new Error(`${code}: ${errorMessage(error)}`), true);
   }
   return ambiguous(error);
 }
@@ -103,10 +104,6 @@ export function classifyHttpError(error: unknown, timedOut: boolean): SendOutcom
 function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' ? code : undefined;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function providerIdFrom(body: string): string | undefined {

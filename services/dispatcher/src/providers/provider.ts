@@ -34,14 +34,17 @@ export interface Provider {
 }
 
 export function failure(error: unknown, retryable: boolean): SendOutcome {
-  const message = error instanceof Error ? error.message : String(error);
-  return { status: 'failed', retryable, error: storableError(message) };
+  return { status: 'failed', retryable, error: storableError(errorMessage(error)) };
 }
 
 /** The request may have reached the provider and no answer came: it may have been sent. */
 export function ambiguous(error: unknown): SendOutcome {
-  const message = error instanceof Error ? error.message : String(error);
-  return { status: 'failed', retryable: true, ambiguous: true, error: storableError(message) };
+  return { status: 'failed', retryable: true, ambiguous: true, error: storableError(errorMessage(error)) };
+}
+
+/** An error's message, or the thrown value as text. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Error text from outside (a provider's reply) as PostgreSQL text can hold it: bounded, no NUL, well-formed. */
