@@ -25,7 +25,7 @@ import { createKafka } from '@exactly/messaging';
 import { Account, issueApiKey, newId, openOrm } from '@exactly/persistence';
 import { metricValue, Pipeline } from '@exactly/testkit';
 import pg from 'pg';
-import { adminQuery, createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
+import { createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
 import { type FakeProviderHandle, startFakeProvider } from './lib/fakeProvider.ts';
 import { body, command } from './lib/ingestSql.ts';
 import { LatencyHistogram } from './lib/latencyHistogram.ts';
@@ -41,7 +41,7 @@ import {
   type Spread,
   spread,
 } from './lib/stats.ts';
-import { type WalByKind, walByKind, walByKindPer, walLsn } from './lib/walByKind.ts';
+import { lsnBytes, type WalByKind, walByKind, walByKindPer, walLsn } from './lib/walByKind.ts';
 import { withoutTenantLimits } from './lib/withoutTenantLimits.ts';
 
 export interface EndToEndOptions {
@@ -248,16 +248,6 @@ interface LatencySpread {
   achieved: Spread;
 }
 
-/** The server's WAL position in bytes (all databases: the figure needs a quiet server). */
-async function walPosition(databaseUrl: string): Promise<number> {
-  const [row] = await adminQuery<{ bytes: string }>(
-    `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint AS bytes`,
-    [],
-    databaseUrl,
-  );
-  return Number(row?.bytes ?? 0);
-}
-
 function rssIn(series: Record<string, MemorySeries>, from: number, to: number) {
   return Object.fromEntries(
     Object.entries(series).map(([name, { points }]) => {
@@ -400,7 +390,7 @@ export async function runEndToEndBench(options: EndToEndOptions) {
       const conns = endpoint === 'single' ? connections : batchConnections;
       const meter = cpuMeter();
       const metricsBefore = await scrape(`${ingest.url}/metrics`);
-      const walBefore = await walPosition(database.url);
+      // The server's WAL (all databases: the figure needs a quiet server).
       const walFrom = await walLsn(database.url);
       const started = performance.timeOrigin + performance.now();
       const result = await cannon({
@@ -419,14 +409,13 @@ export async function runEndToEndBench(options: EndToEndOptions) {
       // Requests still in flight when the load stopped were accepted too: count what arrived.
       const accepted = Math.max(answered, delivered);
       const cpuPercent = meter.stop();
-      const walBytes = (await walPosition(database.url)) - walBefore;
+      const walTo = await walLsn(database.url);
+      const walBytes = lsnBytes(walTo) - lsnBytes(walFrom);
       // Read back at once: a checkpoint may recycle the segments.
-      const walKinds = await walByKind(database.url, walFrom, await walLsn(database.url)).catch(
-        (error: unknown) => {
-          log(`e2e: the WAL could not be read back by kind: ${String(error)}`);
-          return undefined;
-        },
-      );
+      const walKinds = await walByKind(database.url, walFrom, walTo).catch((error: unknown) => {
+        log(`e2e: the WAL could not be read back by kind: ${String(error)}`);
+        return undefined;
+      });
       const metricsAfter = await scrape(`${ingest.url}/metrics`);
       const batchDelta = async (name: string) =>
         (await metricValue(metricsAfter, name)) - (await metricValue(metricsBefore, name));

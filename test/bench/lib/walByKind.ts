@@ -65,6 +65,12 @@ export async function walLsn(databaseUrl: string): Promise<string> {
   return row?.lsn ?? '0/0';
 }
 
+/** A WAL position (`16/B374D848`) as bytes from the start of the WAL. */
+export function lsnBytes(lsn: string): number {
+  const [high = '0', low = '0'] = lsn.split('/');
+  return Number.parseInt(high, 16) * 2 ** 32 + Number.parseInt(low, 16);
+}
+
 /** The WAL written between two positions by kind, in bytes (records and their full-page images). */
 export async function walByKind(databaseUrl: string, fromLsn: string, toLsn: string): Promise<WalByKind> {
   await adminQuery('CREATE EXTENSION IF NOT EXISTS pg_walinspect', [], databaseUrl);

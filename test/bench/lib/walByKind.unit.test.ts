@@ -1,4 +1,4 @@
-import { sumWalByKind, walByKindPer, walKindOf } from './walByKind.ts';
+import { lsnBytes, sumWalByKind, walByKindPer, walKindOf } from './walByKind.ts';
 
 describe('the WAL by what wrote it', () => {
   it('puts each record type of pg_get_wal_stats in its kind', () => {
@@ -43,5 +43,12 @@ describe('the WAL by what wrote it', () => {
       other: 75,
       total: 3_500,
     });
+  });
+
+  it('reads a WAL position as bytes, as pg_wal_lsn_diff does', () => {
+    expect(lsnBytes('0/0')).toBe(0);
+    expect(lsnBytes('0/10')).toBe(16);
+    expect(lsnBytes('16/B374D848') - lsnBytes('16/B374D000')).toBe(0x848);
+    expect(lsnBytes('17/0') - lsnBytes('16/FFFFFFFF')).toBe(1);
   });
 });
