@@ -29,6 +29,7 @@ import {
 import { consoleMetricsUrls, serviceUrlLines, stackServices } from './stackServices.js';
 import { repoRoot, stateDir } from './stateDir.js';
 import { describeFailures, type JestFailureReport } from './testFailures.js';
+import { testLanes } from './testLanes.js';
 
 const usage = `usage: exactly-stack <command>
 
@@ -224,20 +225,26 @@ async function test(args: string[]): Promise<number> {
   const infrastructure = await bringUpInfrastructure();
   let exitCode = 1;
   try {
-    exitCode = await runTurbo(
-      [
-        'run',
-        'test',
-        '--only',
-        '--concurrency=1',
-        '--continue',
-        ...turboArgs,
-        '--',
-        '--json',
-        `--outputFile=${jestResultsFile}`,
-      ],
-      { ...infrastructureEnv(infrastructure), ...(long ? { EXACTLY_FAULTS_LONG: '1' } : {}) },
+    const env = { ...infrastructureEnv(infrastructure), ...(long ? { EXACTLY_FAULTS_LONG: '1' } : {}) };
+    const exitCodes = await Promise.all(
+      testLanes(turboArgs).map((laneArgs) =>
+        runTurbo(
+          [
+            'run',
+            'test',
+            '--only',
+            '--concurrency=1',
+            '--continue',
+            ...laneArgs,
+            '--',
+            '--json',
+            `--outputFile=${jestResultsFile}`,
+          ],
+          env,
+        ),
+      ),
     );
+    exitCode = exitCodes.find((code) => code !== 0) ?? 0;
   } finally {
     await takeDownInfrastructure(infrastructure);
   }
