@@ -320,7 +320,12 @@ export function targetBounds(cores: number, { ingest, relay, dispatcher, e2e }: 
     const kindsText =
       kinds === undefined
         ? ''
-        : ` Read back from the WAL (the median single-POST round, ${bytes(kinds.total)} per command): rows inserted ${bytes(kinds.rowsInserted)} (each row's first version with its content), index entries ${bytes(kinds.indexEntries)}, row updates ${bytes(kinds.rowsUpdated)}, deletes ${bytes(kinds.rowsDeleted)}, commit records ${bytes(kinds.transactions)}, the rest ${bytes(kinds.other)}.`;
+        : ` Read back from the WAL (the median single-POST round, ${bytes(kinds.total)} per command): rows inserted ${bytes(kinds.rowsInserted)} (each row's first version with its content), index entries ${bytes(kinds.indexEntries)}, row updates ${bytes(kinds.rowsUpdated)}, deletes ${bytes(kinds.rowsDeleted)}, commit records ${bytes(kinds.transactions)}, the rest ${bytes(kinds.other)}${
+            // Results written before the field existed lack it.
+            kinds.fullPageImages === undefined
+              ? ''
+              : `; of all these, full-page images (a page's first change after a checkpoint) ${bytes(kinds.fullPageImages)}`
+          }.`;
     const rowsAlone = kinds !== undefined && kinds.rowsInserted > 5_000;
     rows.push({
       target: 'WAL bytes per command, ingest to outcome (≤ 5,000 B)',

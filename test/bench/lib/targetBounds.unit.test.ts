@@ -253,6 +253,7 @@ describe('what bounds a target on shared cores', () => {
             transactions: 100,
             other: 600,
             total: rowsInserted + 4_000,
+            fullPageImages: 12,
           },
         },
         throughput: {},
@@ -260,6 +261,7 @@ describe('what bounds a target on shared cores', () => {
     const [beyond] = targetBounds(2, { dispatcher, e2e: e2eWith(7_000) });
     expect(beyond?.bound).toContain('rows inserted 7,000 B');
     expect(beyond?.bound).toContain('index entries 2,000 B');
+    expect(beyond?.bound).toContain("full-page images (a page's first change after a checkpoint) 12 B.");
     expect(beyond?.wouldMove).toContain('Out of reach with the rows the pipeline keeps');
     expect(beyond?.wouldMove).toContain('(4,000 B now)');
     const [within] = targetBounds(2, { dispatcher, e2e: e2eWith(3_000) });

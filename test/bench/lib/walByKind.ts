@@ -20,9 +20,11 @@ export interface WalByKind {
   /** Everything else: locks, pruning, visibility map, checkpoints, sequences. */
   other: number;
   total: number;
+  /** Of the total, the full-page images (a page's first change after a checkpoint), whatever the kind. */
+  fullPageImages: number;
 }
 
-export type WalKind = Exclude<keyof WalByKind, 'total'>;
+export type WalKind = Exclude<keyof WalByKind, 'total' | 'fullPageImages'>;
 
 /** The kind of a `resource_manager/record_type` of pg_get_wal_stats (`Heap/INSERT+INIT`, `Btree/INSERT_LEAF`). */
 export function walKindOf(recordType: string): WalKind {
@@ -37,8 +39,10 @@ export function walKindOf(recordType: string): WalKind {
   return 'other';
 }
 
-/** Sums pg_get_wal_stats rows (record type, bytes with full-page images) by kind. */
-export function sumWalByKind(rows: readonly { recordType: string; bytes: number }[]): WalByKind {
+/** Sums pg_get_wal_stats rows (record type, bytes with full-page images, those images' bytes) by kind. */
+export function sumWalByKind(
+  rows: readonly { recordType: string; bytes: number; fullPageImageBytes?: number }[],
+): WalByKind {
   const sums: WalByKind = {
     rowsInserted: 0,
     rowsUpdated: 0,
@@ -47,10 +51,12 @@ export function sumWalByKind(rows: readonly { recordType: string; bytes: number 
     transactions: 0,
     other: 0,
     total: 0,
+    fullPageImages: 0,
   };
-  for (const { recordType, bytes } of rows) {
+  for (const { recordType, bytes, fullPageImageBytes = 0 } of rows) {
     sums[walKindOf(recordType)] += bytes;
     sums.total += bytes;
+    sums.fullPageImages += fullPageImageBytes;
   }
   return sums;
 }
@@ -74,14 +80,20 @@ export function lsnBytes(lsn: string): number {
 /** The WAL written between two positions by kind, in bytes (records and their full-page images). */
 export async function walByKind(databaseUrl: string, fromLsn: string, toLsn: string): Promise<WalByKind> {
   await adminQuery('CREATE EXTENSION IF NOT EXISTS pg_walinspect', [], databaseUrl);
-  const rows = await adminQuery<{ record_type: string; bytes: string }>(
-    `SELECT "resource_manager/record_type" AS record_type, combined_size AS bytes
+  const rows = await adminQuery<{ record_type: string; bytes: string; fpi_bytes: string }>(
+    `SELECT "resource_manager/record_type" AS record_type, combined_size AS bytes, fpi_size AS fpi_bytes
        FROM pg_get_wal_stats($1::pg_lsn, $2::pg_lsn, true)
       WHERE count > 0`,
     [fromLsn, toLsn],
     databaseUrl,
   );
-  return sumWalByKind(rows.map((row) => ({ recordType: row.record_type, bytes: Number(row.bytes) })));
+  return sumWalByKind(
+    rows.map((row) => ({
+      recordType: row.record_type,
+      bytes: Number(row.bytes),
+      fullPageImageBytes: Number(row.fpi_bytes),
+    })),
+  );
 }
 
 /** Each kind divided by `commands`, rounded to bytes. */
@@ -95,5 +107,6 @@ export function walByKindPer(wal: WalByKind, commands: number): WalByKind {
     transactions: per(wal.transactions),
     other: per(wal.other),
     total: per(wal.total),
+    fullPageImages: per(wal.fullPageImages),
   };
 }

@@ -18,9 +18,9 @@ describe('the WAL by what wrote it', () => {
 
   it('sums the bytes by kind, and per command', () => {
     const sums = sumWalByKind([
-      { recordType: 'Heap/INSERT', bytes: 9_000 },
+      { recordType: 'Heap/INSERT', bytes: 9_000, fullPageImageBytes: 4_000 },
       { recordType: 'Heap/INSERT+INIT', bytes: 1_000 },
-      { recordType: 'Btree/INSERT_LEAF', bytes: 3_000 },
+      { recordType: 'Btree/INSERT_LEAF', bytes: 3_000, fullPageImageBytes: 2_000 },
       { recordType: 'Heap/DELETE', bytes: 500 },
       { recordType: 'Transaction/COMMIT', bytes: 200 },
       { recordType: 'Heap2/VISIBLE', bytes: 300 },
@@ -33,6 +33,7 @@ describe('the WAL by what wrote it', () => {
       transactions: 200,
       other: 300,
       total: 14_000,
+      fullPageImages: 6_000,
     });
     expect(walByKindPer(sums, 4)).toEqual({
       rowsInserted: 2_500,
@@ -42,6 +43,7 @@ describe('the WAL by what wrote it', () => {
       transactions: 50,
       other: 75,
       total: 3_500,
+      fullPageImages: 1_500,
     });
   });
 
