@@ -59,6 +59,34 @@ describe('the audit of commands in flight', () => {
     expect(stuck[0]?.ageMs).toBeGreaterThanOrEqual(30 * 60_000);
   });
 
+  it("says why an effect was held while its message stayed in flight (the effect's last error)", async () => {
+    // The dispatcher's last resort when even MessageHeld cannot be written: the effect alone is
+    // held, with both errors in last_error, and the message keeps its status.
+    const heldAlone = await message('dispatching', 10);
+    await runSql(
+      orm.em.fork(),
+      `INSERT INTO inbox (message_id, fingerprint, topic, partition, "offset") VALUES ($1, '\\x00', 'audit-commands', 3, 41)`,
+      [heldAlone],
+    );
+    await runSql(
+      orm.em.fork(),
+      `INSERT INTO effects (id, message_id, account_id, channel, provider, provider_key, request, state, attempt, max_attempts, last_error, finished_at)
+       VALUES ($1, $2, $3, 'sms', 'log', $2, '{}', 'held', 1, 5, $4, now())`,
+      [
+        `eff_${heldAlone}`,
+        heldAlone,
+        accountId,
+        'its outcome could not be recorded: value too long; holding it failed too: disk full',
+      ],
+    );
+    const [stuck] = (await findStuckCommands(orm.em.fork(), { olderThanMs: 5 * 60_000 })).filter(
+      (command) => command.messageId === heldAlone,
+    );
+    expect(stuck?.why).toBe(
+      'consumed (partition 3 offset 41); effect held, attempt 1 of 5, last error: its outcome could not be recorded: value too long; holding it failed too: disk full',
+    );
+  });
+
   it('counts a scheduled send as in flight from its release, not from its acceptance', async () => {
     const justReleased = await message('accepted', 120);
     const releasedLongAgo = await message('accepted', 120);

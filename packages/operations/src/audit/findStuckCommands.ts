@@ -30,9 +30,11 @@ interface StuckRow {
 /**
  * Commands still in flight (`accepted`, `dispatching`) longer than `olderThanMs` on the
  * database's clock, oldest first, each with where it stands: its outbox row (unpublished, or set
- * aside with the reason), the inbox, its effect. An operator's audit: after a healthy run it is
- * empty. Reads `messages` by status, which no index serves (status updates stay HOT without
- * one): meant for an operator now and then, not for a dashboard's every sample.
+ * aside with the reason), the inbox, its effect with its last error (a retry's, or why the effect
+ * was held while its message stayed in flight: the dispatcher's last resort when even MessageHeld
+ * could not be written). An operator's audit: after a healthy run it is empty. Reads `messages`
+ * by status, which no index serves (status updates stay HOT without one): meant for an operator
+ * now and then, not for a dashboard's every sample.
  */
 export async function findStuckCommands(
   em: EntityManager,
@@ -53,7 +55,8 @@ export async function findStuckCommands(
               LIMIT 1) AS set_aside,
             (SELECT 'partition ' || i.partition || ' offset ' || i."offset" FROM inbox i WHERE i.message_id = m.id) AS inbox,
             (SELECT 'effect ' || e.state || ', attempt ' || e.attempt || ' of ' || e.max_attempts ||
-                    CASE WHEN e.resumes > 0 THEN ', resumed ' || e.resumes || ' times' ELSE '' END
+                    CASE WHEN e.resumes > 0 THEN ', resumed ' || e.resumes || ' times' ELSE '' END ||
+                    CASE WHEN e.last_error IS NOT NULL THEN ', last error: ' || left(e.last_error, 500) ELSE '' END
                FROM effects e WHERE e.message_id = m.id LIMIT 1) AS effect
        FROM messages m
             -- A scheduled send is in flight from its release, not from its acceptance.
