@@ -1,4 +1,5 @@
 import { ExactlyError } from './ExactlyError.js';
+import { errorMessage } from './errorMessage.js';
 
 /**
  * Normalises anything thrown into an ExactlyError, once, at the edge that handles it.
@@ -7,6 +8,5 @@ import { ExactlyError } from './ExactlyError.js';
  */
 export function toExactlyError(thrown: unknown): ExactlyError {
   if (thrown instanceof ExactlyError) return thrown;
-  const message = thrown instanceof Error ? thrown.message : String(thrown);
-  return new ExactlyError('internal', message, { cause: thrown });
+  return new ExactlyError('internal', errorMessage(thrown), { cause: thrown });
 }

@@ -1,3 +1,4 @@
+import { errorMessage } from '@exactly/errors';
 import {
   type Attributes,
   type Context,
@@ -54,7 +55,7 @@ export function failSpan(span: Span, error: unknown): void {
   span.recordException(error instanceof Error ? error : String(error));
   span.setStatus({
     code: SpanStatusCode.ERROR,
-    message: error instanceof Error ? error.message : String(error),
+    message: errorMessage(error),
   });
 }
 

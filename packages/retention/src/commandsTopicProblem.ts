@@ -1,3 +1,4 @@
+import { errorMessage } from '@exactly/errors';
 /** How long the commands topic can keep a record, as the broker has it now. */
 export interface CommandsTopicRetention {
   /** retention.ms; Infinity for a compacted topic or -1. */
@@ -21,7 +22,7 @@ export async function commandsTopicProblem(
   try {
     topic = await readCommandsTopic();
   } catch (error) {
-    return `cannot read the commands topic's retention: ${error instanceof Error ? error.message : String(error)}`;
+    return `cannot read the commands topic's retention: ${errorMessage(error)}`;
   }
   const needed = topic.retentionMs + topic.segmentMs + relayMaxLagMs;
   if (inboxRetentionMs >= needed) return undefined;

@@ -1,3 +1,4 @@
+import { errorMessage } from '@exactly/errors';
 import type { Registry } from 'prom-client';
 import { type PrometheusSample, parsePrometheusText, sumSamples } from './parsePrometheusText.js';
 
@@ -63,7 +64,7 @@ export function createCounterScraper<K extends string>({
             return {
               source,
               ok: false,
-              error: error instanceof Error ? error.message : String(error),
+              error: errorMessage(error),
               ...(lastSuccessAt === undefined ? {} : { lastSuccessAt }),
             };
           }

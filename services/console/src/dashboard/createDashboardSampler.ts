@@ -11,6 +11,7 @@ import type {
   SourceStatus,
   ThroughputSeries,
 } from '@exactly/dashboard';
+import { errorMessage } from '@exactly/errors';
 import type { Logger } from '@exactly/observability';
 import {
   type BucketCounts,
@@ -155,7 +156,7 @@ export function createDashboardSampler({
   const failure = (source: string, error: unknown): SourceStatus => ({
     source,
     ok: false,
-    error: error instanceof Error ? error.message : String(error),
+    error: errorMessage(error),
   });
 
   async function sample(current: SamplingState): Promise<DashboardSnapshot> {

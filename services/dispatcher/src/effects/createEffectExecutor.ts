@@ -1,4 +1,4 @@
-import { backoffDelay, isDeterministicFailure } from '@exactly/errors';
+import { backoffDelay, errorMessage, isDeterministicFailure } from '@exactly/errors';
 import type { Logger } from '@exactly/observability';
 import type { Orm } from '@exactly/persistence';
 import { delay } from '../delay.js';
@@ -6,7 +6,6 @@ import type { DispatcherMetrics } from '../dispatcherMetrics.js';
 import type { ProviderLane } from '../providers/createProviders.js';
 import {
   ambiguous,
-  errorMessage,
   failure,
   type SendOutcome,
   type SendRequest,

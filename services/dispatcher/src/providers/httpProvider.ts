@@ -1,7 +1,7 @@
+import { errorMessage } from '@exactly/errors';
 import { traceparentOf, tracingEnabled } from '@exactly/observability';
 import {
   ambiguous,
-  errorMessage,
   failure,
   type Provider,
   type SendOutcome,

@@ -1,4 +1,5 @@
 import type { SendMessage } from '@exactly/contracts';
+import { errorMessage } from '@exactly/errors';
 import type { SendsWithOutcome } from './sendsWithOutcome.js';
 
 /** One send, as every provider gets it. */
@@ -40,11 +41,6 @@ export function failure(error: unknown, retryable: boolean): SendOutcome {
 /** The request may have reached the provider and no answer came: it may have been sent. */
 export function ambiguous(error: unknown): SendOutcome {
   return { status: 'failed', retryable: true, ambiguous: true, error: storableError(errorMessage(error)) };
-}
-
-/** An error's message, or the thrown value as text. */
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Error text from outside (a provider's reply) as PostgreSQL text can hold it: bounded, no NUL, well-formed. */
