@@ -64,6 +64,8 @@ export class OutboxRelay {
   /** Rows claimed and not yet marked (or set aside or handed back): excluded from further claims. */
   private readonly inFlight = new Map<string, number>();
   private readonly inFlightPerShard = new Int32Array(shardCount);
+  /** Per shard with rows in flight, the highest id among them (a claim in a backlog starts past it). */
+  private readonly highestInFlight = new Map<number, bigint>();
   private readonly batches = new Map<number, BatchState>();
   /** Rows other relays claimed and did not mark (from their journal): publishing them is a re-publish. */
   private readonly orphans = new Set<string>();
@@ -123,6 +125,8 @@ export class OutboxRelay {
     let idleWait = pollMinMs;
     let failures = 0;
     let busyShards = 0;
+    let lastClaimFull = false;
+    let lastClaimFromStart = 0;
     while (!this.stopped) {
       // Only shards whose rows may be sent (see maySend): others would be handed back at once.
       const shards = leases.claimable(leases.ttlMs * sendMarginOfTtl).map((lease) => lease.shard);
@@ -135,6 +139,11 @@ export class OutboxRelay {
       const perShard = Math.ceil(
         batchSize / Math.max(1, Math.min(shards.length, busyShards || shards.length)),
       );
+      // In a backlog (the last claim was full) a claim starts each shard past the rows in hand, so
+      // PostgreSQL does not visit each of them again; one from the start of every shard at least
+      // every `claimFromStartEveryMs` takes the rows that committed late below them.
+      const fromStart = !lastClaimFull || performance.now() - lastClaimFromStart >= claimFromStartEveryMs;
+      if (fromStart) lastClaimFromStart = performance.now();
       const batch = this.nextBatch++;
       let rows: ClaimedRow[];
       try {
@@ -145,6 +154,7 @@ export class OutboxRelay {
           perShard,
           limit: batchSize,
           exclude: [...this.inFlight.keys()],
+          after: fromStart ? undefined : this.claimFloors(shards),
         });
         failures = 0;
       } catch (error) {
@@ -154,6 +164,7 @@ export class OutboxRelay {
         continue;
       }
       busyShards = new Set(rows.map((row) => row.shard)).size;
+      lastClaimFull = rows.length >= batchSize;
       if (rows.length === 0) {
         // Adaptive poll: at once after a notification, otherwise backing off to pollMaxMs.
         await wakeup.wait(idleWait);
@@ -171,6 +182,8 @@ export class OutboxRelay {
       for (const row of rows) {
         this.inFlight.set(row.id, row.shard);
         this.inFlightPerShard[row.shard] = (this.inFlightPerShard[row.shard] ?? 0) + 1;
+        const id = BigInt(row.id);
+        if ((this.highestInFlight.get(row.shard) ?? 0n) < id) this.highestInFlight.set(row.shard, id);
       }
       const again = rows.filter((row) => this.orphans.delete(row.id)).length;
       if (again > 0) {
@@ -190,6 +203,19 @@ export class OutboxRelay {
       );
     }
     await sending;
+  }
+
+  /**
+   * Per shard with rows in hand, the highest of their ids, for a claim to start after. Not for a
+   * shard whose rows were ever handed back: rows of it below the ones in hand may be due first.
+   */
+  private claimFloors(shards: readonly number[]): Map<number, string> {
+    const floors = new Map<number, string>();
+    for (const shard of shards) {
+      const highest = this.highestInFlight.get(shard);
+      if (highest !== undefined && !this.handedBackBefore.has(shard)) floors.set(shard, highest.toString());
+    }
+    return floors;
   }
 
   /** Publishes a claimed batch, retrying until every row is acknowledged, set aside or handed back. */
@@ -403,6 +429,7 @@ export class OutboxRelay {
     for (const row of rows) {
       if (!this.inFlight.delete(row.id)) continue;
       this.inFlightPerShard[row.shard] = (this.inFlightPerShard[row.shard] ?? 1) - 1;
+      if (this.inFlightPerShard[row.shard] === 0) this.highestInFlight.delete(row.shard);
       const batch = this.batches.get(row.batch);
       if (!batch) continue;
       batch.pending -= 1;
@@ -460,6 +487,8 @@ export class OutboxRelay {
 /** A chunk is sent only while its leases have at least this share of the TTL left. */
 const sendMarginOfTtl = 0.25;
 const fenceCheckMs = 50;
+/** In a backlog, the longest a row that committed below the rows in hand waits for its claim. */
+const claimFromStartEveryMs = 250;
 
 /** Splits rows, in order, into chunks whose byte total stays within the smallest topic limit in the chunk. */
 export function chunkByBytes<T extends { topic: string; bytes: number }>(

@@ -232,3 +232,48 @@ describe('rows of one key', () => {
     expect(await republished(second!)).toBe(0);
   });
 });
+
+describe('a row that commits late, below the rows in hand, while a backlog drains', () => {
+  it('is published while the backlog drains, not after it', async () => {
+    const { topics, start } = setUp();
+    const backlog = 40_000;
+    let commitLate: () => void = () => {};
+    const lateCommitted = new Promise<void>((resolve) => {
+      commitLate = resolve;
+    });
+    // Its id is taken before the backlog's, and it becomes visible only once claims run past it.
+    let lateInserted: () => void = () => {};
+    const inserted = new Promise<void>((resolve) => {
+      lateInserted = resolve;
+    });
+    const late = orm.em.fork().transactional(async (tx) => {
+      await enqueueOutbox(tx, [
+        { topic: topics.commands, kafkaKey: 'late/0', payload: { n: backlog, seq: 0 }, headers: {} },
+      ]);
+      lateInserted();
+      await lateCommitted;
+    });
+    await inserted;
+    await seedOutbox(orm, { topic: topics.commands, count: backlog, perTransaction: 1_000 });
+    await start('relay-backlog', { RELAY_PUBLISHED_RETENTION: '1h' });
+    await eventually(
+      'the relay to be well into the backlog',
+      async () => (await countRows(orm, 'published_at IS NOT NULL')) >= 2_000,
+    );
+    commitLate();
+    await late;
+    await notifyOutbox(orm.em.fork());
+    await waitForDrained(orm, 60_000);
+
+    const { rows } = await runSql<{ after: string }>(
+      orm.em.fork(),
+      `SELECT count(*) AS after FROM outbox
+        WHERE published_at > (SELECT published_at FROM outbox WHERE kafka_key = 'late/0')`,
+    );
+    // Claims in a backlog start each shard past the rows in hand; one from the start at least
+    // every 250 ms takes the late row long before the backlog's end (about 15,000 rows a second).
+    expect(Number(rows[0]?.after)).toBeGreaterThan(5_000);
+    const records = await readTopic(kafka, topics.commands, backlog + 1);
+    expect(expectEveryRow(records, backlog + 1)).toBe(0);
+  });
+});
