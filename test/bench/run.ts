@@ -1,4 +1,4 @@
-// `npm run bench`: every benchmark in one bounded run (about 30 minutes; `--quick` about 7),
+// `npm run bench`: every benchmark in one bounded run (about 35 minutes; `--quick` about 7),
 // each figure beside its baseline measured in the same run, then a report:
 // test/bench/results/<date>.json, <date>.md and its SVG plots, and test/bench/REPORT.md (the latest
 // full run). Brings up PostgreSQL and Kafka like `npm test` does (or uses DATABASE_URL /
@@ -50,9 +50,11 @@ const soakSeconds = Number(process.env.BENCH_SOAK_SECONDS ?? 300);
 
 /**
  * What each phase runs with, full and quick; each estimate (seconds) is what its budget check
- * assumes. Full: 30 s per point for the headline rates, three rounds of every target's figure,
- * the dispatcher's commands sized to about 10 s of its work per round; about 30 minutes in all
- * (the run of 2026-12-06 02:20: ingest 442 s, relay 290 s, dispatcher 441 s, end to end 497 s).
+ * assumes. Full: 30 s per point for the headline rates (the end-to-end sustained phases too),
+ * three rounds of every target's figure, the dispatcher's commands sized to about 20 s of its
+ * work per round and the relay's rows to about 8 s of its drain (50,000 were about 3 s); about
+ * 40 minutes in all (the run of 2026-12-06 02:20, before the longer relay and sustained rounds:
+ * ingest 442 s, relay 290 s, dispatcher 441 s, end to end 497 s).
  * The soak (5 minutes of steady load unless BENCH_SOAK_SECONDS says more) is opt-in: `--only soak`.
  */
 const plan = quick
@@ -80,14 +82,14 @@ const plan = quick
         estimate: 480,
       },
       relay: {
-        rows: 50_000,
+        rows: 150_000,
         rounds: 3,
         latencySeconds: 30,
         variants: ['mark', 'delete'] as const,
-        estimate: 300,
+        estimate: 540,
       },
       dispatcher: { commands: 80_000, rounds: 3, peerCommands: 80_000, peerTimeout: 120, estimate: 450 },
-      e2e: { rates: [500, 2000], seconds: 30, rounds: 3, drain: 90, throughput: 20, estimate: 510 },
+      e2e: { rates: [500, 2000], seconds: 30, rounds: 3, drain: 90, throughput: 30, estimate: 570 },
       soak: { rate: 500, seconds: soakSeconds, bound: 1, estimate: soakSeconds + 100 },
     };
 
