@@ -53,7 +53,8 @@ export const outboxSessionSettings = { enable_bitmapscan: 'off' } as const;
 
 /**
  * The claim: $1 relay id, $2 batch number, $3 shards, $4 rows per shard, $5 limit, $6 ids to skip,
- * $7 and $8 the shards and the ids to start after (outbox ids start at 1, so 0 is no floor).
+ * $7 and $8 the shards and the ids to start after. A shard without one starts at the lowest
+ * bigint, not at 0: the identity starts at 1, but a row can be written with any id.
  * Exported for the test of its plan.
  */
 export const claimStatement = `WITH picked AS (
@@ -63,7 +64,7 @@ export const claimStatement = `WITH picked AS (
       CROSS JOIN LATERAL (
             SELECT o.id, o.shard, o.topic, o.kafka_key, o.payload, o.headers, o.created_at
               FROM outbox o
-             WHERE o.shard = l.shard AND o.published_at IS NULL AND o.id > coalesce(f.after_id, 0)
+             WHERE o.shard = l.shard AND o.published_at IS NULL AND o.id > coalesce(f.after_id, '-9223372036854775808'::bigint)
                AND o.id <> ALL($6::bigint[])
              ORDER BY o.id
              LIMIT $4) c

@@ -188,6 +188,23 @@ describe('the claim plan', () => {
     expect(startingAfter.rowsDropped).toBe(0);
   });
 
+  it('claims a row whatever its id, ids below the identity range included, when no floor is given', async () => {
+    const orm = await open(outboxSessionSettings);
+    await runSql(
+      orm.em.fork(),
+      "UPDATE outbox_shard_leases SET relay_id = 'r', lease_until = now() + interval '1 hour'",
+    );
+    await runSql(
+      orm.em.fork(),
+      `INSERT INTO outbox (id, topic, kafka_key, payload) OVERRIDING SYSTEM VALUE
+       VALUES (-7, 't', 'key/negative', '{}'), (0, 't', 'key/zero', '{}')`,
+    );
+    const store = new OutboxStore(orm, 'events-topic-unused');
+    const shards = Array.from({ length: 32 }, (_, shard) => shard);
+    const rows = await store.claim({ relayId: 'r', batch: 1, shards, perShard: 5, limit: 10, exclude: [] });
+    expect(rows.map((row) => row.id).sort()).toEqual(['-7', '0']);
+  });
+
   it('claims the oldest rows of each shard, skipping the ones in hand', async () => {
     const orm = await open(outboxSessionSettings);
     await backlogAfterEmptyAnalyse(orm);
