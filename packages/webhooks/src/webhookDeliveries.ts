@@ -153,7 +153,9 @@ export type DeliveryOutcome =
 
 /**
  * Records an attempt's outcome on the delivery and the endpoint's health in one transaction.
- * Giving up disables the endpoint (once) and records a `WebhookEndpointDisabled` event.
+ * Giving up disables the endpoint (once) and records a `WebhookEndpointDisabled` event. A replay
+ * (or an enable) asked for while the attempt was under way restarted the delivery's retry period:
+ * the outcome then only releases the lease, and the delivery goes out again at once.
  */
 export async function recordWebhookDeliveryOutcome(
   orm: Orm,
@@ -169,7 +171,8 @@ export async function recordWebhookDeliveryOutcome(
           SET state = $2, last_status = $3, last_error = $4, lease_until = NULL,
               delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END,
               next_attempt_at = now() + make_interval(secs => $5::double precision / 1000)
-        WHERE id = $1 AND state = 'pending' AND attempts = $6`,
+        WHERE id = $1 AND state = 'pending' AND attempts = $6
+          AND date_trunc('milliseconds', retry_from) = $7::timestamptz`,
       [
         delivery.id,
         outcome.kind === 'delivered' ? 'delivered' : outcome.kind === 'retry' ? 'pending' : 'failed',
@@ -177,10 +180,21 @@ export async function recordWebhookDeliveryOutcome(
         error,
         outcome.kind === 'retry' ? outcome.retryInMs : 0,
         delivery.attempt,
+        // As the claim read it (a Date keeps milliseconds).
+        delivery.retryFrom.toISOString(),
       ],
     );
-    // Another claim took over (this one outlived its lease): its outcome is the one that counts.
-    if (rowCount === 0) return;
+    if (rowCount === 0) {
+      // Replayed meanwhile: this attempt is over, so the replay need not wait out its lease.
+      // Otherwise another claim took over (this one outlived its lease): its outcome counts.
+      await runSql(
+        tx,
+        `UPDATE webhook_deliveries SET lease_until = NULL
+          WHERE id = $1 AND state = 'pending' AND attempts = $2`,
+        [delivery.id, delivery.attempt],
+      );
+      return;
+    }
     if (outcome.kind === 'delivered') {
       await runSql(
         tx,

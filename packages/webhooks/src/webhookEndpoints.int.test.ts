@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { newId, type Orm, openOrm, runSql } from '@exactly/persistence';
-import { claimWebhookDeliveries, queueWebhookDeliveries, webhookDeliveryId } from './webhookDeliveries.js';
+import {
+  claimWebhookDeliveries,
+  queueWebhookDeliveries,
+  recordWebhookDeliveryOutcome,
+  replayWebhookDeliveries,
+  webhookDeliveryId,
+} from './webhookDeliveries.js';
 import { insertWebhookEndpoints, setWebhookEndpointDisabled } from './webhookEndpoints.js';
 
 let orm: Orm;
@@ -69,5 +75,44 @@ describe('enabling an endpoint again', () => {
     );
     expect(claimed).toHaveLength(1);
     expect(Date.now() - (claimed[0]?.retryFrom.getTime() ?? 0)).toBeLessThan(60_000);
+  });
+});
+
+describe('a replay asked for while an attempt is under way', () => {
+  it("is not undone by that attempt's outcome: the delivery goes out again at once", async () => {
+    const { id, event } = await endpointWithDelivery();
+    await queueWebhookDeliveries(orm.em.fork(), [event]);
+    const deliveryId = webhookDeliveryId(id, event.streamId, 1);
+    const claimed = (await claimWebhookDeliveries(orm.em.fork(), 1_000, 60_000)).find(
+      (delivery) => delivery.id === deliveryId,
+    );
+    expect(claimed).toBeDefined();
+    expect(await replayWebhookDeliveries(orm, id, new Date(0))).toBe(1);
+    // The attempt that was under way when the replay came answers now.
+    await recordWebhookDeliveryOutcome(orm, claimed!, { kind: 'delivered', status: 200 });
+    const { rows } = await runSql<{ state: string; leased: boolean }>(
+      orm.em.fork(),
+      'SELECT state, lease_until IS NOT NULL AS leased FROM webhook_deliveries WHERE id = $1',
+      [deliveryId],
+    );
+    expect(rows).toEqual([{ state: 'pending', leased: false }]);
+    const again = await claimWebhookDeliveries(orm.em.fork(), 1_000, 60_000);
+    expect(again.map((delivery) => delivery.id)).toContain(deliveryId);
+  });
+
+  it('leaves an outcome recorded as usual when nothing came in between', async () => {
+    const { id, event } = await endpointWithDelivery();
+    await queueWebhookDeliveries(orm.em.fork(), [event]);
+    const deliveryId = webhookDeliveryId(id, event.streamId, 1);
+    const claimed = (await claimWebhookDeliveries(orm.em.fork(), 1_000, 60_000)).find(
+      (delivery) => delivery.id === deliveryId,
+    );
+    await recordWebhookDeliveryOutcome(orm, claimed!, { kind: 'delivered', status: 200 });
+    const { rows } = await runSql<{ state: string }>(
+      orm.em.fork(),
+      'SELECT state FROM webhook_deliveries WHERE id = $1',
+      [deliveryId],
+    );
+    expect(rows).toEqual([{ state: 'delivered' }]);
   });
 });
