@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ExactlyError } from '@exactly/errors';
 import type { Kafka } from 'kafkajs';
 
@@ -45,29 +46,44 @@ export async function commitGroupOffsets(
   const cluster = privateCluster(kafka);
   await cluster.connect();
   try {
-    const coordinator = await cluster.findGroupCoordinator({ groupId });
-    await coordinator.offsetCommit({
-      groupId,
-      groupGenerationId: -1,
-      memberId: '',
-      topics: [
-        {
-          topic,
-          partitions: offsets.map(({ partition, offset }) => ({ partition, offset: String(offset) })),
-        },
-      ],
-    });
-    return { status: 'committed' };
-  } catch (error) {
-    const type = (error as { type?: string }).type;
-    // The broker's answer to an admin commit while the group has members (classic groups).
-    if (type === 'UNKNOWN_MEMBER_ID' || type === 'ILLEGAL_GENERATION' || type === 'REBALANCE_IN_PROGRESS')
-      return { status: 'group_has_members' };
-    throw error;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const coordinator = await cluster.findGroupCoordinator({ groupId });
+        await coordinator.offsetCommit({
+          groupId,
+          groupGenerationId: -1,
+          memberId: '',
+          topics: [
+            {
+              topic,
+              partitions: offsets.map(({ partition, offset }) => ({ partition, offset: String(offset) })),
+            },
+          ],
+        });
+        return { status: 'committed' };
+      } catch (error) {
+        const type = (error as { type?: string }).type;
+        // The broker's answer to an admin commit while the group has members (classic groups).
+        if (type === 'UNKNOWN_MEMBER_ID' || type === 'ILLEGAL_GENERATION' || type === 'REBALANCE_IN_PROGRESS')
+          return { status: 'group_has_members' };
+        // The group's coordinator moved or is still loading the group (a broker just started or
+        // took over): find it again, as Kafka's own admin client does.
+        if (type === undefined || !coordinatorErrors.has(type) || attempt >= coordinatorAttempts) throw error;
+        await sleep(coordinatorRetryMs * attempt);
+      }
+    }
   } finally {
     await cluster.disconnect();
   }
 }
+
+const coordinatorErrors = new Set([
+  'NOT_COORDINATOR',
+  'COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+]);
+const coordinatorAttempts = 6;
+const coordinatorRetryMs = 200;
 
 function privateCluster(kafka: Kafka): Cluster {
   const factory = Object.getOwnPropertySymbols(kafka).find(
