@@ -79,17 +79,23 @@ describe('enabling an endpoint again', () => {
 });
 
 describe('a replay asked for while an attempt is under way', () => {
-  it("is not undone by that attempt's outcome: the delivery goes out again at once", async () => {
+  /** A new endpoint's one delivery, queued and claimed for an attempt. */
+  async function claimedDelivery() {
     const { id, event } = await endpointWithDelivery();
     await queueWebhookDeliveries(orm.em.fork(), [event]);
     const deliveryId = webhookDeliveryId(id, event.streamId, 1);
     const claimed = (await claimWebhookDeliveries(orm.em.fork(), 1_000, 60_000)).find(
       (delivery) => delivery.id === deliveryId,
     );
-    expect(claimed).toBeDefined();
-    expect(await replayWebhookDeliveries(orm, id, new Date(0))).toBe(1);
+    if (!claimed) throw new Error(`delivery ${deliveryId} was not claimed`);
+    return { endpointId: id, deliveryId, claimed };
+  }
+
+  it("is not undone by that attempt's outcome: the delivery goes out again at once", async () => {
+    const { endpointId, deliveryId, claimed } = await claimedDelivery();
+    expect(await replayWebhookDeliveries(orm, endpointId, new Date(0))).toBe(1);
     // The attempt that was under way when the replay came answers now.
-    await recordWebhookDeliveryOutcome(orm, claimed!, { kind: 'delivered', status: 200 });
+    await recordWebhookDeliveryOutcome(orm, claimed, { kind: 'delivered', status: 200 });
     const { rows } = await runSql<{ state: string; leased: boolean }>(
       orm.em.fork(),
       'SELECT state, lease_until IS NOT NULL AS leased FROM webhook_deliveries WHERE id = $1',
@@ -101,13 +107,8 @@ describe('a replay asked for while an attempt is under way', () => {
   });
 
   it('leaves an outcome recorded as usual when nothing came in between', async () => {
-    const { id, event } = await endpointWithDelivery();
-    await queueWebhookDeliveries(orm.em.fork(), [event]);
-    const deliveryId = webhookDeliveryId(id, event.streamId, 1);
-    const claimed = (await claimWebhookDeliveries(orm.em.fork(), 1_000, 60_000)).find(
-      (delivery) => delivery.id === deliveryId,
-    );
-    await recordWebhookDeliveryOutcome(orm, claimed!, { kind: 'delivered', status: 200 });
+    const { deliveryId, claimed } = await claimedDelivery();
+    await recordWebhookDeliveryOutcome(orm, claimed, { kind: 'delivered', status: 200 });
     const { rows } = await runSql<{ state: string }>(
       orm.em.fork(),
       'SELECT state FROM webhook_deliveries WHERE id = $1',
