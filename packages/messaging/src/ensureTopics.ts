@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, ITopicConfig } from 'kafkajs';
 import {
   readTopicSettings,
@@ -31,7 +32,7 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
     if (await admin.createTopics({ topics: [topicConfig(spec)], waitForLeaders: true }))
       created.push(spec.name);
   }
-  const settings = await readTopicSettings(
+  const settings = await settledTopicSettings(
     admin,
     specs.map((spec) => spec.name),
   );
@@ -42,6 +43,22 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
       return actual ? weakerSettings(spec, actual) : [];
     });
   return { created, settings, weaker };
+}
+
+/** A topic another process created a moment ago may have no leaders yet: metadata says so until then. */
+const notReadyYet = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/** The topics' settings, asked again (up to 10 times, 200 ms apart) while a topic is not ready yet. */
+async function settledTopicSettings(admin: Admin, topics: readonly string[]): Promise<TopicSettings[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readTopicSettings(admin, topics);
+    } catch (error) {
+      const type = (error as { type?: string }).type;
+      if (type === undefined || !notReadyYet.has(type) || attempt >= 10) throw error;
+      await sleep(200);
+    }
+  }
 }
 
 function topicConfig(spec: TopicSpec): ITopicConfig {
