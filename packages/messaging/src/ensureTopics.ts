@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, ITopicConfig } from 'kafkajs';
+import { retryKafkaErrors } from './retryKafkaErrors.js';
 import {
   readTopicSettings,
   type TopicSettings,
@@ -49,16 +49,12 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
 const notReadyYet = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
 
 /** The topics' settings, asked again (up to 10 times, 200 ms apart) while a topic is not ready yet. */
-async function settledTopicSettings(admin: Admin, topics: readonly string[]): Promise<TopicSettings[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await readTopicSettings(admin, topics);
-    } catch (error) {
-      const type = (error as { type?: string }).type;
-      if (type === undefined || !notReadyYet.has(type) || attempt >= 10) throw error;
-      await sleep(200);
-    }
-  }
+function settledTopicSettings(admin: Admin, topics: readonly string[]): Promise<TopicSettings[]> {
+  return retryKafkaErrors(() => readTopicSettings(admin, topics), {
+    retryable: notReadyYet,
+    attempts: 10,
+    delayMs: () => 200,
+  });
 }
 
 function topicConfig(spec: TopicSpec): ITopicConfig {

@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ExactlyError } from '@exactly/errors';
+import { retryKafkaErrors } from '@exactly/messaging';
 import type { Kafka } from 'kafkajs';
 
 export interface PartitionOffset {
@@ -46,32 +46,34 @@ export async function commitGroupOffsets(
   const cluster = privateCluster(kafka);
   await cluster.connect();
   try {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const coordinator = await cluster.findGroupCoordinator({ groupId });
-        await coordinator.offsetCommit({
-          groupId,
-          groupGenerationId: -1,
-          memberId: '',
-          topics: [
-            {
-              topic,
-              partitions: offsets.map(({ partition, offset }) => ({ partition, offset: String(offset) })),
-            },
-          ],
-        });
-        return { status: 'committed' };
-      } catch (error) {
-        const type = (error as { type?: string }).type;
-        // The broker's answer to an admin commit while the group has members (classic groups).
-        if (type === 'UNKNOWN_MEMBER_ID' || type === 'ILLEGAL_GENERATION' || type === 'REBALANCE_IN_PROGRESS')
-          return { status: 'group_has_members' };
-        // The group's coordinator moved or is still loading the group (a broker just started or
-        // took over): find it again, as Kafka's own admin client does.
-        if (type === undefined || !coordinatorErrors.has(type) || attempt >= coordinatorAttempts) throw error;
-        await sleep(coordinatorRetryMs * attempt);
-      }
-    }
+    // The group's coordinator moved or is still loading the group (a broker just started or took
+    // over): find it again, as Kafka's own admin client does.
+    return await retryKafkaErrors(
+      async () => {
+        try {
+          const coordinator = await cluster.findGroupCoordinator({ groupId });
+          await coordinator.offsetCommit({
+            groupId,
+            groupGenerationId: -1,
+            memberId: '',
+            topics: [
+              {
+                topic,
+                partitions: offsets.map(({ partition, offset }) => ({ partition, offset: String(offset) })),
+              },
+            ],
+          });
+          return { status: 'committed' } as const;
+        } catch (error) {
+          // The broker's answer to an admin commit while the group has members (classic groups).
+          if (membersErrors.has((error as { type?: string }).type ?? '')) {
+            return { status: 'group_has_members' } as const;
+          }
+          throw error;
+        }
+      },
+      { retryable: coordinatorErrors, attempts: 6, delayMs: (failures) => 200 * failures },
+    );
   } finally {
     await cluster.disconnect();
   }
@@ -82,8 +84,7 @@ const coordinatorErrors = new Set([
   'COORDINATOR_NOT_AVAILABLE',
   'COORDINATOR_LOAD_IN_PROGRESS',
 ]);
-const coordinatorAttempts = 6;
-const coordinatorRetryMs = 200;
+const membersErrors = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS']);
 
 function privateCluster(kafka: Kafka): Cluster {
   const factory = Object.getOwnPropertySymbols(kafka).find(
