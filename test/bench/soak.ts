@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { Account, issueApiKey, newId, openOrm } from '@exactly/persistence';
 import { Pipeline } from '@exactly/testkit';
-import { deployedHeapLimit, nodeOptionsWith } from './lib/deployedHeapLimit.ts';
+import { deployedNodeOptions, nodeOptionsWith } from './lib/deployedNodeOptions.ts';
 import { createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
 import { startFakeProvider } from './lib/fakeProvider.ts';
 import { heapSampler } from './lib/heapSampler.ts';
@@ -41,10 +41,10 @@ function endsOf(points: readonly [number, number][], from: number, to: number) {
 }
 
 export async function runSoakBench(options: SoakOptions) {
-  const heapLimits = {
-    'ingest-api': deployedHeapLimit('ingest-api'),
-    relay: deployedHeapLimit('relay'),
-    dispatcher: deployedHeapLimit('dispatcher'),
+  const deployedFlags = {
+    'ingest-api': deployedNodeOptions('ingest-api'),
+    relay: deployedNodeOptions('relay'),
+    dispatcher: deployedNodeOptions('dispatcher'),
   };
   const database = await createBenchDatabase('soak');
   const provider = await startFakeProvider();
@@ -54,11 +54,11 @@ export async function runSoakBench(options: SoakOptions) {
     prefix: 'bench-soak',
     runId: randomUUID().slice(0, 8),
     providerUrl: provider.url,
-    // As deployed: each service with the JS heap limit of its manifest.
+    // As deployed: each service with the V8 flags of its manifest (heap and young generation limits).
     env: {
-      ingest: { ...withoutTenantLimits, ...nodeOptionsWith(heapLimits['ingest-api']) },
-      relay: nodeOptionsWith(heapLimits.relay),
-      dispatcher: nodeOptionsWith(heapLimits.dispatcher),
+      ingest: { ...withoutTenantLimits, ...nodeOptionsWith(deployedFlags['ingest-api']) },
+      relay: nodeOptionsWith(deployedFlags.relay),
+      dispatcher: nodeOptionsWith(deployedFlags.dispatcher),
     },
     readyTimeoutMs: 90_000,
   });
@@ -116,7 +116,8 @@ export async function runSoakBench(options: SoakOptions) {
       rate: options.rate,
       seconds: options.seconds,
       boundMbPerMinute: options.boundMbPerMinute,
-      heapLimits: heapLimits as Record<string, string>,
+      /** Each service's V8 flags, from the NODE_OPTIONS of its manifest. */
+      nodeOptions: deployedFlags as Record<string, string>,
       offeredPerSecond: load.offeredPerSecond,
       achievedPerSecond: load.achievedPerSecond,
       accepted: load.ok,

@@ -828,12 +828,14 @@ function measuredWithLines(settings: MeasuredWith | undefined): string[] {
   ];
 }
 
-function heapLimitsText(limits: Record<string, string> | undefined): string {
-  if (!limits) return ' The services ran without a JS heap limit.';
-  const list = Object.entries(limits)
-    .map(([name, flag]) => `${name} ${flag.replace('--max-old-space-size=', '')} MiB`)
+function heapLimitsText(soak: SoakResult): string {
+  // Runs before 2026-12-07 recorded only the heap limit, as `heapLimits`.
+  const flags = soak.nodeOptions ?? (soak as { heapLimits?: Record<string, string> }).heapLimits;
+  if (!flags) return ' The services ran without a JS heap limit.';
+  const list = Object.entries(flags)
+    .map(([name, value]) => `${name} \`${value}\``)
     .join(', ');
-  return ` Each service ran with the JS heap limit it is deployed with (\`--max-old-space-size\` in \`NODE_OPTIONS\` of \`infra/k8s\`: ${list}, half its container’s memory). Without one, V8 sizes the heap from this machine’s 23.5 GiB and puts off full collections: in the run of 2026-12-05 00:32 the ingest API’s RSS climbed 27 MiB/min over the second half while its old space fell back to about 40 MiB at each full collection (sampled from its \`nodejs_heap_space_size_used_bytes\`), a heap not yet collected, not a leak.`;
+  return ` Each service ran with the V8 flags it is deployed with (\`NODE_OPTIONS\` of \`infra/k8s\`: ${list}; the old space at half the container’s memory). Without a heap limit, V8 sizes the heap from this machine’s 23.5 GiB and puts off full collections: in the run of 2026-12-05 00:32 the ingest API’s RSS climbed 27 MiB/min over the second half while its old space fell back to about 40 MiB at each full collection (sampled from its \`nodejs_heap_space_size_used_bytes\`), a heap not yet collected, not a leak. Without \`--max-semi-space-size\`, V8 grew each service’s young generation to 128 MiB (\`nodejs_heap_space_size_total_bytes{space="new"}\`): in two 240 s soaks of 2026-12-07, RSS at the end was 276 / 228 / 308 MiB (ingest API, relay, dispatcher) with it and 188 / 162 / 214 MiB with 16 MiB, for about the same CPU (14,040 against 13,992 ticks of the three over the same 150 s).`;
 }
 
 function soakSection(soak: SoakResult | undefined): string[] {
@@ -841,7 +843,7 @@ function soakSection(soak: SoakResult | undefined): string[] {
   return [
     '## Memory soak',
     '',
-    `The ingest API, the relay and the dispatcher (one each) under a steady open-loop load of ${fmt(soak.offeredPerSecond)} commands/s for ${fmt(soak.seconds)} s (achieved ${fmt(soak.achievedPerSecond)}/s, ${fmt(soak.accepted)} accepted, ${fmt(soak.failed)} failed, ${fmt(soak.lateSends)} late sends; ${fmt(soak.delivered)} delivered, POST → 202 p99 ${fmt(soak.ingestMs.p99, 1)} ms). RSS sampled every second; the slope is the least-squares fit over the second half of the load; flat when |slope| < ${fmt(soak.boundMbPerMinute, 1)} MiB/min.${heapLimitsText(soak.heapLimits)}`,
+    `The ingest API, the relay and the dispatcher (one each) under a steady open-loop load of ${fmt(soak.offeredPerSecond)} commands/s for ${fmt(soak.seconds)} s (achieved ${fmt(soak.achievedPerSecond)}/s, ${fmt(soak.accepted)} accepted, ${fmt(soak.failed)} failed, ${fmt(soak.lateSends)} late sends; ${fmt(soak.delivered)} delivered, POST → 202 p99 ${fmt(soak.ingestMs.p99, 1)} ms). RSS sampled every second; the slope is the least-squares fit over the second half of the load; flat when |slope| < ${fmt(soak.boundMbPerMinute, 1)} MiB/min.${heapLimitsText(soak)}`,
     '',
     table(
       ['service', 'RSS first / max / last MiB', 'slope over the second half MiB/min', 'verdict'],
@@ -920,6 +922,8 @@ function proposals(
   return [
     '## Applied after an earlier run',
     '',
+    "**Each service's young generation is bounded** (`--max-semi-space-size=16` beside `--max-old-space-size` in the `NODE_OPTIONS` of every `infra/k8s` service, 2026-12-07, after the full run of 00:18). That soak found RSS growing while old space stayed flat; sampled every 20 s from `/metrics`, each service's `nodejs_heap_space_size_total_bytes{space=\"new\"}` was 128 MiB, against 26–52 MiB of old space: V8 had grown the young generation to its largest (two 64 MiB semi-spaces) under the load. In a container of 384 MiB (the relay's) that and a full old space leave about 60 MiB for everything else. Two 240 s soaks at 500 commands/s, default and bounded: RSS at the end 276 / 228 / 308 MiB against 188 / 162 / 214 MiB (ingest API, relay, dispatcher); slopes over the second half 3.4 / 7.86 / 0.22 against 1.24 / -0.59 / 0.7 MiB/min; the three services' CPU over the same 150 s 14,040 against 13,992 ticks. The soak reads the flags from the manifests (`lib/deployedNodeOptions.ts`).",
+    '',
     "**A claim in a backlog starts each shard past the rows in hand** (`ClaimRequest.after` in `packages/outbox/src/claimOutboxRows.ts`, `OutboxRelay`, 2026-12-07, after the full run of 2026-12-06 21:44). Timed inside the relay while it drained 50,000 rows, the claim of the next batch (23–28 ms at the median) took longer than the send it overlaps (12–17 ms), so the relay waited on its claims. `EXPLAIN (ANALYZE, BUFFERS)` of the claim in the middle of a drain: 7–13 ms of execution and 2,300–4,650 buffers for 500 rows, because each shard's index scan visited, and dropped through its `id <> ALL(...)` filter, every row the relay still held (up to two batches, 1,000 rows). In a backlog (the last claim was full) each shard's scan now starts past the highest id the relay holds there, an index range; a claim from the start of every shard at least every 250 ms, and every claim outside a backlog, takes the rows that committed late below them (`relay.int.test.ts`: a row committed late under a 40,000-row backlog is published with more than 5,000 rows still behind it; 58 without those claims). Draining 50,000 rows, four runs of three rounds each way, alternated: PostgreSQL's CPU 25–35 ms per 1,000 rows (median 31) against 33–43 ms (median 41), lower in all four pairs; the relay ÷ the raw producer over the twelve rounds each way, median 0.74× (0.60–0.90) against 0.61× (0.53–0.91).",
     '',
     "**Longer rounds for the relay and the sustained end-to-end phases** (2026-12-07). A relay round drained 50,000 rows in about 3 s, the kind of round the method calls too short to matter; it is now 150,000 rows (about 8 s), after a warm-up round of the same size for the relay and for the raw producer (with 5,000 rows of warm-up the relay's first measured round ran at 0.55–0.85× of its next two in 3 of 4 runs). The sustained end-to-end phases (single POSTs and the batch endpoint) run 30 s per round instead of 20 s.",
@@ -954,6 +958,8 @@ function proposals(
     '**Independent writes of a transaction go in one round trip** (`runStatements` in `packages/persistence/src/sqlStatements.ts`: one statement of data-modifying CTEs). The inbox transaction sends its events, their outbox rows, the projection update, the effects and the stored offset together (10 round trips → 6), the outcome transaction its attempts, events, outbox rows and projection (7 → 5), ingest its events and outbox rows (2 → 1). Dispatcher bench, 20,000 commands × 2 rounds (00:24): 7,986 and 8,591 commands/s sent exactly once against 7,425 and 7,695/s just before.',
     '',
     "**The dispatcher's transactions join by key whatever the statistics say** (`keyedBatchPlans` in `services/dispatcher/src/keyedBatchPlans.ts`). With `effects` and `messages` analysed while their queues were short, the outcome update read every queued effect through `effects_due_idx` for each batch (20,000 rows for 500 outcomes behind a queue of 20,000) and the projection update hash-joined a sequential scan of every message. The inbox and outcome transactions run with hash and merge joins off, and the outcome update is fenced by its claim token alone; `keyedBatchPlans.int.test.ts` shows both traps and 500 rows read per 500 with the settings.",
+    '',
+    "Checked and ruled out (2026-12-07): the relay's publisher as the cause of its latency since 2026-12-06. The commit → publish p99 at 1,000 rows/s was 14.8–17.3 ms in the runs of 2026-12-05 and 21.6–64 ms in every run since, and the publisher that retires its producer after failed or internally retried sends (`58a7052`) came between. `relay_producers_retired_total` stayed at 0 through the latency phase, and the publisher of before (`2aa9237`) against today's, three alternated 20 s rounds each, gave p99 39.1 / 59.6 / 28.8 ms against 58.6 / 39.2 / 27.7 ms: no difference the noise does not cover.",
     '',
     'Tried and dropped: claiming two batches ahead of the sender instead of one. With 50,000 rows × 3 rounds per setting (22:10), 0, 1 and 2 batches ahead gave 0.80–0.87× alike, within the noise, so the loop stayed as it was.',
     '',
