@@ -49,7 +49,8 @@ describe('a replay that reaches past the inbox horizon', () => {
       ['replay', '--to-earliest', '--inbox-retention', '3d', '--relay-max-lag', '1d'],
       env,
     );
-    expect(refused.code).toBe(3);
+    // With its stderr, so a failure shows why (CI once saw exit 5, unavailable, with no more said).
+    expect({ code: refused.code, stderr: refused.stderr }).toEqual({ code: 3, stderr: expect.any(String) });
     expect(refused.stderr).toContain(`written on ${oldRecordAt.toISOString()} (partition 0, offset 0)`);
     const horizon = /older than the inbox horizon (\S+Z)/.exec(refused.stderr)?.[1] ?? '';
     expect(Date.parse(horizon)).toBeGreaterThanOrEqual(before - 2 * day);
@@ -88,7 +89,8 @@ describe('a replay that reaches past the inbox horizon', () => {
 
   it('is refused past REPLAY_MAX_AGE when that is closer than the inbox horizon, naming it', async () => {
     const refused = await exactly(['replay', '--to-earliest'], { ...env, REPLAY_MAX_AGE: '4d' });
-    expect(refused.code).toBe(3);
+    // With its stderr, so a failure shows why (CI once saw exit 5, unavailable, with no more said).
+    expect({ code: refused.code, stderr: refused.stderr }).toEqual({ code: 3, stderr: expect.any(String) });
     expect(refused.stderr).toContain(`written on ${oldRecordAt.toISOString()} (partition 0, offset 0)`);
     expect(refused.stderr).toMatch(/now − REPLAY_MAX_AGE 4d, the longest replay allowed\)/);
     // Longer than the inbox horizon, it changes nothing: the inbox's 3 days still refuse.
