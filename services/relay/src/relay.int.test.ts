@@ -67,6 +67,11 @@ async function otherActiveBackends(orm: Orm): Promise<number> {
   return Number(rows[0]?.active);
 }
 
+/** Rows a relay's journal says are claimed, not yet published. */
+function claimedUnpublished(): Promise<number> {
+  return countRows(orm, 'published_at IS NULL AND id IN (SELECT unnest(ids) FROM outbox_claims)');
+}
+
 async function republished(relay: RelayProcess): Promise<number> {
   return metricValue(relay.opsUrl, 'relay_republished_rows_total');
 }
@@ -131,10 +136,7 @@ describe('a relay killed with SIGKILL in the middle of a batch', () => {
       first.service.pause();
       // A statement it sent before the pause still completes in PostgreSQL: let it.
       await sleep(300);
-      claimedUnmarked = await countRows(
-        orm,
-        'published_at IS NULL AND id IN (SELECT unnest(ids) FROM outbox_claims)',
-      );
+      claimedUnmarked = await claimedUnpublished();
       if (claimedUnmarked === 0) {
         first.service.resume();
         await sleep(5);
@@ -148,10 +150,7 @@ describe('a relay killed with SIGKILL in the middle of a batch', () => {
       "the killed relay's statements to end",
       async () => (await otherActiveBackends(orm)) === 0,
     );
-    claimedUnmarked = await countRows(
-      orm,
-      'published_at IS NULL AND id IN (SELECT unnest(ids) FROM outbox_claims)',
-    );
+    claimedUnmarked = await claimedUnpublished();
     expect(claimedUnmarked).toBeGreaterThan(0);
     expect(await countRows(orm, 'published_at IS NULL')).toBeGreaterThan(0);
 
