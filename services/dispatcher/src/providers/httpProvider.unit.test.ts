@@ -1,9 +1,9 @@
-import { createServer } from 'node:http';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { freePort } from '@exactly/testkit';
 import { classifyHttpError, classifyHttpResponse, createHttpProvider } from './httpProvider.js';
 
-const headers = (entries: Record<string, string> = {}) => new Headers(entries);
+const headers = (entries: IncomingHttpHeaders = {}) => entries;
 
 describe("classifying an HTTP provider's answer", () => {
   it('accepts any 2xx, noting a replay and the provider id', () => {
@@ -105,15 +105,35 @@ describe('classifying an HTTP call that got no answer', () => {
   });
 
   it('sends the provider key in the configured header, the same on every attempt', async () => {
-    const seen: (string | undefined)[] = [];
-    const fetch = (async (_url: string, init: RequestInit) => {
-      seen.push((init.headers as Record<string, string>)['X-Key']);
-      return new Response('{}', { status: 201 });
-    }) as typeof globalThis.fetch;
-    const provider = createHttpProvider({ url: 'http://provider.invalid/send', keyHeader: 'X-Key', fetch });
-    await provider.send(request, AbortSignal.timeout(1_000));
-    await provider.send({ ...request, attempt: 2 }, AbortSignal.timeout(1_000));
-    expect(seen).toEqual(['msg_1', 'msg_1']);
+    const seen: { url?: string; headers: IncomingHttpHeaders }[] = [];
+    const http = createServer((incoming, reply) => {
+      seen.push({ url: incoming.url, headers: incoming.headers });
+      incoming.resume();
+      incoming.on('end', () =>
+        reply.writeHead(201, { 'content-type': 'application/json' }).end('{"id":"p9"}'),
+      );
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const { port } = http.address() as { port: number };
+    const provider = createHttpProvider({ url: `http://127.0.0.1:${port}/send?v=2`, keyHeader: 'X-Key' });
+    try {
+      const first = await provider.send(request, AbortSignal.timeout(5_000));
+      const second = await provider.send({ ...request, attempt: 2 }, AbortSignal.timeout(5_000));
+      expect([first, second]).toEqual([
+        { status: 'accepted', replayed: false, providerMessageId: 'p9' },
+        { status: 'accepted', replayed: false, providerMessageId: 'p9' },
+      ]);
+      expect(
+        seen.map(({ url, headers: h }) => [url, h['x-key'], h['exactly-attempt'], h['content-type']]),
+      ).toEqual([
+        ['/send?v=2', 'msg_1', '1', 'application/json'],
+        ['/send?v=2', 'msg_1', '2', 'application/json'],
+      ]);
+    } finally {
+      await provider.close();
+      http.closeAllConnections();
+      await new Promise((resolve) => http.close(resolve));
+    }
   });
 
   it('is a definite failure when the provider refuses the send (422), and not ambiguous', () => {
