@@ -8,7 +8,8 @@
 //        (default: all but soak), --no-profile (no CPU profiles), --budget-minutes N (default 40,
 //        quick 12),
 //        --from results/<stamp>.json (no run: write that run's report again).
-// BENCH_SOAK_SECONDS sets the full run's soak (300: five minutes; longer shows whether RSS settles).
+// BENCH_SOAK_SECONDS sets the full run's soak (600: ten minutes, so that its second half is past the
+// services' warm-up; see the report's soak section).
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -46,7 +47,7 @@ const deadline = started + budgetMinutes * 60_000;
 const stamp = startedAt.toISOString().slice(0, 16).replace(':', '') + (quick ? '-quick' : '');
 const resultsDir = join(repoRoot, 'test/bench/results');
 const profileDir = flags['no-profile'] ? undefined : join(resultsDir, `${stamp}-profiles`);
-const soakSeconds = Number(process.env.BENCH_SOAK_SECONDS ?? 300);
+const soakSeconds = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
 
 /**
  * What each phase runs with, full and quick; each estimate (seconds) is what its budget check
@@ -55,7 +56,7 @@ const soakSeconds = Number(process.env.BENCH_SOAK_SECONDS ?? 300);
  * work per round and the relay's rows to about 8 s of its drain (50,000 were about 3 s); about
  * 40 minutes in all (the run of 2026-12-06 02:20, before the longer relay and sustained rounds:
  * ingest 442 s, relay 290 s, dispatcher 441 s, end to end 497 s).
- * The soak (5 minutes of steady load unless BENCH_SOAK_SECONDS says more) is opt-in: `--only soak`.
+ * The soak (10 minutes of steady load unless BENCH_SOAK_SECONDS says otherwise) is opt-in: `--only soak`.
  */
 const plan = quick
   ? {

@@ -1,15 +1,16 @@
 // The memory soak: `node test/bench/soak.ts` (build first; PostgreSQL and Kafka running), or
-// `npm run bench -- --only soak` (not in the default run: it takes about 6 minutes). The ingest
+// `npm run bench -- --only soak` (not in the default run: it takes about 12 minutes). The ingest
 // API, the relay and the dispatcher run as real processes, one each, sending through the
 // dispatcher's `http` provider to the fake provider; an open-loop client posts one command per
-// request at a steady rate for `seconds` (5 minutes by default). The resident memory (VmRSS) of
+// request at a steady rate for `seconds` (10 minutes by default: the services take about five to
+// reach their working size, so a shorter soak's second half still holds their warm-up). The resident memory (VmRSS) of
 // each service is sampled every second; the verdict per service is the least-squares slope over
 // the second half of the load, flat when |slope| is below `boundMbPerMinute`. Beside it, V8's old
 // space after each full collection (lib/heapSampler.ts), judged the same way: RSS also holds
 // garbage not yet collected and pages V8 keeps, so it can rise while what the process keeps does not.
 //
 // Variables when run alone: DATABASE_URL (server), KAFKA_BROKERS, BENCH_SOAK_RATE (500),
-// BENCH_SOAK_SECONDS (300), BENCH_SOAK_BOUND (1 MiB/min).
+// BENCH_SOAK_SECONDS (600), BENCH_SOAK_BOUND (1 MiB/min).
 
 import { randomUUID } from 'node:crypto';
 import { Account, issueApiKey, newId, openOrm } from '@exactly/persistence';
@@ -162,7 +163,7 @@ export type SoakResult = Awaited<ReturnType<typeof runSoakBench>>;
 if (import.meta.main) {
   const result = await runSoakBench({
     rate: Number(process.env.BENCH_SOAK_RATE ?? 500),
-    seconds: Number(process.env.BENCH_SOAK_SECONDS ?? 300),
+    seconds: Number(process.env.BENCH_SOAK_SECONDS ?? 600),
     boundMbPerMinute: Number(process.env.BENCH_SOAK_BOUND ?? 1),
   });
   console.log(JSON.stringify({ ...result, memory: undefined }, null, 2));
