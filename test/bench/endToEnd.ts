@@ -35,6 +35,7 @@ import { rawIngestRate } from './lib/rawIngestRate.ts';
 import {
   type Distribution,
   distribution,
+  largest,
   mean,
   medianRound,
   round,
@@ -425,7 +426,7 @@ export async function runEndToEndBench(options: EndToEndOptions) {
       );
       const { receipts, replays } = await provider.receipts(accountId);
       // No receipt at all (nothing accepted in time on a saturated machine): a rate of 0, not -∞.
-      const last = receipts.length === 0 ? started : Math.max(...receipts.map(([, at]) => at));
+      const last = receipts.length === 0 ? started : largest(receipts.map(([, at]) => at));
       const duringLoad = receipts.filter(([, at]) => at <= loadEnded).length;
       const phase: ThroughputPhase = {
         endpoint:

@@ -39,6 +39,17 @@ export function spread(values: readonly number[]): Spread {
   };
 }
 
+/**
+ * The largest value (NaN when empty), by a loop: `Math.max(...values)` passes every value as an
+ * argument and throws a RangeError past about 120,000 of them (a sustained phase's receipts).
+ */
+export function largest(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  let found = Number.NEGATIVE_INFINITY;
+  for (const value of values) if (value > found) found = value;
+  return found;
+}
+
 export function mean(values: readonly number[]): number {
   return values.length === 0 ? Number.NaN : values.reduce((sum, value) => sum + value, 0) / values.length;
 }

@@ -1,4 +1,4 @@
-import { median, medianRound, spread } from './stats.ts';
+import { largest, median, medianRound, spread } from './stats.ts';
 
 describe('the median and spread of benchmark rounds', () => {
   it('takes the mean of the two middle rounds when there is an even number of them', () => {
@@ -38,5 +38,14 @@ describe('the round shown in full', () => {
   it('is the one with the median figure', () => {
     const rounds = [{ p99: 30 }, { p99: 10 }, { p99: 20 }];
     expect(medianRound(rounds, (r) => r.p99)).toEqual({ p99: 20 });
+  });
+});
+
+describe('the largest of many values', () => {
+  it('takes the largest of more values than a function call can take as arguments', () => {
+    const receipts = Array.from({ length: 500_000 }, (_, index) => (index * 7_919) % 500_000);
+    expect(largest(receipts)).toBe(499_999);
+    expect(largest([3, -1, 2])).toBe(3);
+    expect(largest([])).toBeNaN();
   });
 });
