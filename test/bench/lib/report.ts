@@ -38,6 +38,8 @@ export interface BenchReport {
   stamp: string;
   mode: 'quick' | 'full';
   command: string;
+  /** Set by hand when a phase's result was put in from another run (which run, and why). */
+  phaseFromAnotherRun?: string;
   machine: {
     cores: number;
     cpuModel: string;
@@ -341,7 +343,7 @@ function markdown(report: BenchReport, images: Record<string, string>): string {
   push(
     `# Exactly benchmark report — ${report.date.slice(0, 16).replace('T', ' ')} UTC (${report.mode} run)`,
     '',
-    `Command: \`${report.command}\` · ${fmt(report.durationSeconds)} s${report.aborted ? ' · **stopped at its time budget: phases after the cut are missing**' : ''}.`,
+    `Command: \`${report.command}\` · ${fmt(report.durationSeconds)} s${report.aborted ? ' · **stopped at its time budget: phases after the cut are missing**' : ''}.${report.phaseFromAnotherRun ? ` ${report.phaseFromAnotherRun}` : ''}`,
     report.mode === 'quick'
       ? '\n> A quick run checks the tooling with short phases and small samples; its figures are indicative only (the raw consumer baseline in particular needs tens of thousands of records).\n'
       : '',
@@ -967,7 +969,7 @@ function proposals(
     '',
     "**The dispatcher's transactions join by key whatever the statistics say** (`keyedBatchPlans` in `services/dispatcher/src/keyedBatchPlans.ts`). With `effects` and `messages` analysed while their queues were short, the outcome update read every queued effect through `effects_due_idx` for each batch (20,000 rows for 500 outcomes behind a queue of 20,000) and the projection update hash-joined a sequential scan of every message. The inbox and outcome transactions run with hash and merge joins off, and the outcome update is fenced by its claim token alone; `keyedBatchPlans.int.test.ts` shows both traps and 500 rows read per 500 with the settings.",
     '',
-    "Tried and dropped (2026-12-07): fewer allocator arenas against the RSS that still grows in the soak. With the young generation bounded, what grows is outside V8's heap and Buffers: RSS less the committed heap and external memory went from 58–62 to 82–108 MiB per service over a 240 s soak at 500/s. `MALLOC_ARENA_MAX=2` (glibc keeps an arena per thread) against the default, one 240 s soak each: that remainder ended at 81.5 / 75.6 / 95.2 MiB against 83.4 / 81.7 / 108.4 MiB (ingest API, relay, dispatcher), and the slopes over the second half were 0.38 / 0.35 / 1.65 against 0.14 / 0.67 / 1.6 MiB/min: no difference the noise does not cover, so the manifests do not set it. A soak long enough to see whether that memory levels off (the 10-minute soak of 2026-12-05 ended at 1.08 / 0.86 / 0.31 MiB/min) is the next measurement.",
+    "Tried and dropped (2026-12-07): fewer allocator arenas against the RSS that still grows in the soak. With the young generation bounded, what grows is outside V8's heap and Buffers: RSS less the committed heap and external memory went from 58–62 to 82–108 MiB per service over a 240 s soak at 500/s. `MALLOC_ARENA_MAX=2` (glibc keeps an arena per thread) against the default, one 240 s soak each: that remainder ended at 81.5 / 75.6 / 95.2 MiB against 83.4 / 81.7 / 108.4 MiB (ingest API, relay, dispatcher), and the slopes over the second half were 0.38 / 0.35 / 1.65 against 0.14 / 0.67 / 1.6 MiB/min: no difference the noise does not cover, so the manifests do not set it. A soak long enough to see whether that memory levels off came next: it does, after four to five minutes (see \u201cMemory soak\u201d, which now runs ten).",
     '',
     "Checked and ruled out (2026-12-07): the relay's publisher as the cause of its latency since 2026-12-06. The commit → publish p99 at 1,000 rows/s was 14.8–17.3 ms in the runs of 2026-12-05 and 21.6–64 ms in every run since, and the publisher that retires its producer after failed or internally retried sends (`58a7052`) came between. `relay_producers_retired_total` stayed at 0 through the latency phase, and the publisher of before (`2aa9237`) against today's, three alternated 20 s rounds each, gave p99 39.1 / 59.6 / 28.8 ms against 58.6 / 39.2 / 27.7 ms: no difference the noise does not cover.",
     '',
