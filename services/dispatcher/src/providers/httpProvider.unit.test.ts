@@ -33,6 +33,15 @@ describe("classifying an HTTP provider's answer", () => {
     });
   });
 
+  it('does not follow a redirect: a permanent failure naming where to point the URL', () => {
+    expect(classifyHttpResponse(308, headers({ location: 'https://sms.example/v2/send' }), '')).toEqual({
+      status: 'failed',
+      retryable: false,
+      error: 'HTTP 308: redirects are not followed; point HTTP_PROVIDER_URL at https://sms.example/v2/send',
+    });
+    expect(classifyHttpResponse(302, headers(), '')).toMatchObject({ status: 'failed', retryable: false });
+  });
+
   it('keeps an error body storable (no NUL) and short', () => {
     const outcome = classifyHttpResponse(500, headers(), `a\u0000b${'x'.repeat(5_000)}`);
     if (outcome.status !== 'failed') throw new Error('not a failure');
