@@ -26,7 +26,7 @@ import { loadSampler } from './lib/processes.ts';
 import { type BenchReport, type PhaseRecord, writeReport } from './lib/report.ts';
 import { round } from './lib/stats.ts';
 import { runRelayBench } from './relay.ts';
-import { runSoakBench } from './soak.ts';
+import { runSoakBench, soakSecondsDefault as soakSeconds } from './soak.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -47,7 +47,6 @@ const deadline = started + budgetMinutes * 60_000;
 const stamp = startedAt.toISOString().slice(0, 16).replace(':', '') + (quick ? '-quick' : '');
 const resultsDir = join(repoRoot, 'test/bench/results');
 const profileDir = flags['no-profile'] ? undefined : join(resultsDir, `${stamp}-profiles`);
-const soakSeconds = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
 
 /**
  * What each phase runs with, full and quick; each estimate (seconds) is what its budget check

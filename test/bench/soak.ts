@@ -3,11 +3,12 @@
 // API, the relay and the dispatcher run as real processes, one each, sending through the
 // dispatcher's `http` provider to the fake provider; an open-loop client posts one command per
 // request at a steady rate for `seconds` (10 minutes by default: the services take about five to
-// reach their working size, so a shorter soak's second half still holds their warm-up). The resident memory (VmRSS) of
-// each service is sampled every second; the verdict per service is the least-squares slope over
-// the second half of the load, flat when |slope| is below `boundMbPerMinute`. Beside it, V8's old
-// space after each full collection (lib/heapSampler.ts), judged the same way: RSS also holds
-// garbage not yet collected and pages V8 keeps, so it can rise while what the process keeps does not.
+// reach their working size, so a shorter soak's second half still holds their warm-up). The
+// resident memory (VmRSS) of each service is sampled every second; the verdict per service is
+// the least-squares slope over the second half of the load, flat when |slope| is below
+// `boundMbPerMinute`. Beside it, V8's old space after each full collection (lib/heapSampler.ts),
+// judged the same way: RSS also holds garbage not yet collected and pages V8 keeps, so it can
+// rise while what the process keeps does not.
 //
 // Variables when run alone: DATABASE_URL (server), KAFKA_BROKERS, BENCH_SOAK_RATE (500),
 // BENCH_SOAK_SECONDS (600), BENCH_SOAK_BOUND (1 MiB/min).
@@ -25,6 +26,9 @@ import { type MemorySlope, memorySlope } from './lib/memorySlope.ts';
 import { memorySampler } from './lib/processes.ts';
 import { round } from './lib/stats.ts';
 import { withoutTenantLimits } from './lib/withoutTenantLimits.ts';
+
+/** The soak's length unless BENCH_SOAK_SECONDS says otherwise (here and in `run.ts`). */
+export const soakSecondsDefault = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
 
 export interface SoakOptions {
   /** Commands per second, open loop. */
@@ -163,7 +167,7 @@ export type SoakResult = Awaited<ReturnType<typeof runSoakBench>>;
 if (import.meta.main) {
   const result = await runSoakBench({
     rate: Number(process.env.BENCH_SOAK_RATE ?? 500),
-    seconds: Number(process.env.BENCH_SOAK_SECONDS ?? 600),
+    seconds: soakSecondsDefault,
     boundMbPerMinute: Number(process.env.BENCH_SOAK_BOUND ?? 1),
   });
   console.log(JSON.stringify({ ...result, memory: undefined }, null, 2));
