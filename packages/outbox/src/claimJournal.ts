@@ -4,6 +4,19 @@ import { asynchronousCommit } from './asynchronousCommit.js';
 import { idArray } from './idArray.js';
 
 /**
+ * The mark: $1 the acknowledged ids, $2 the relay id, $3 the batches this completes. Deletes the
+ * rows (no retention) or sets their `published_at`, and the batches' journal entries, in one
+ * statement. Exported for the test of its plan.
+ */
+export function markStatement(deleteOnPublish: boolean): string {
+  const mark = deleteOnPublish
+    ? `DELETE FROM outbox WHERE id = ANY($1::bigint[]) AND ${asynchronousCommit}`
+    : `UPDATE outbox SET published_at = now()
+        WHERE id = ANY($1::bigint[]) AND published_at IS NULL AND ${asynchronousCommit}`;
+  return `WITH finished AS (DELETE FROM outbox_claims WHERE relay_id = $2 AND batch_no = ANY($3::bigint[])) ${mark}`;
+}
+
+/**
  * Marks rows Kafka acknowledged (or deletes them when there is no retention) and, in the same
  * statement, deletes the journal entries of the batches this completes. Commits without waiting
  * for the WAL flush (`asynchronousCommit`).
@@ -17,15 +30,7 @@ export async function markOutboxPublished(
     finished,
   }: { deleteOnPublish: boolean; relayId: string; finished: readonly number[] },
 ): Promise<void> {
-  const mark = deleteOnPublish
-    ? `DELETE FROM outbox WHERE id = ANY($1::bigint[]) AND ${asynchronousCommit}`
-    : `UPDATE outbox SET published_at = now()
-        WHERE id = ANY($1::bigint[]) AND published_at IS NULL AND ${asynchronousCommit}`;
-  await runSql(
-    em,
-    `WITH finished AS (DELETE FROM outbox_claims WHERE relay_id = $2 AND batch_no = ANY($3::bigint[])) ${mark}`,
-    [idArray(ids), relayId, finished],
-  );
+  await runSql(em, markStatement(deleteOnPublish), [idArray(ids), relayId, finished]);
 }
 
 /** Removes a batch's journal entry, or only some of its rows (handed back unsent). */

@@ -39,17 +39,22 @@ export interface ClaimRequest {
 }
 
 /**
- * Session settings the claiming connections need (`openOrm({ sessionSettings })`). No bitmap
- * scans: a claim must take each shard's rows by walking `outbox_unpublished_idx` in id order and
- * stop after `perShard`. An outbox is usually empty when autovacuum analyses it, and with those
- * statistics the planner prefers a bitmap scan that reads the whole backlog of every shard and
- * sorts it, on every claim: with 20,000 rows waiting, 27 ms of PostgreSQL per claim of 500
- * instead of 1.7 ms, and the drain slows down as the backlog grows. Since each shard's scan is
- * a range on id (`after`), the planner walks the index with those statistics too
- * (`outboxStore.int.test.ts`); the setting stays as a guard. Every other statement here is an
- * index lookup either way.
+ * Session settings the relay's connections need (`openOrm({ sessionSettings })`). An outbox is
+ * usually empty when autovacuum analyses it, and with those statistics the planner misjudges
+ * every statement of the relay once rows (live or dead) have piled up since:
+ *
+ * - No bitmap scans: a claim must take each shard's rows by walking `outbox_unpublished_idx` in id
+ *   order and stop after `perShard`. The planner preferred a bitmap scan that read the whole
+ *   backlog of every shard and sorted it, on every claim: with 20,000 rows waiting, 27 ms of
+ *   PostgreSQL per claim of 500 instead of 1.7 ms. Since each shard's scan is a range on id
+ *   (`after`), it walks the index with those statistics too (`outboxStore.int.test.ts`); the
+ *   setting stays as a guard.
+ * - No sequential scans: with bitmap scans off, the mark (`id = ANY(...)` of a batch) read every
+ *   page of the table instead of the primary key, dead rows included: deleted rows stay until
+ *   autovacuum's next visit, up to a minute later. At 500 commands/s that was 1.7 ms and 1,300
+ *   pages per mark, more the longer since the last vacuum (2026-12-07).
  */
-export const outboxSessionSettings = { enable_bitmapscan: 'off' } as const;
+export const outboxSessionSettings = { enable_bitmapscan: 'off', enable_seqscan: 'off' } as const;
 
 /**
  * The claim: $1 relay id, $2 batch number, $3 shards, $4 rows per shard, $5 limit, $6 ids to skip,

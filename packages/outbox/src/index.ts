@@ -3,6 +3,7 @@ export {
   deleteSettledClaims,
   forgetOutboxClaim,
   markOutboxPublished,
+  markStatement,
   readOrphanedClaims,
 } from './claimJournal.js';
 export {
