@@ -9,7 +9,7 @@ import {
   type IdempotencyEngineOptions,
 } from './createIdempotencyEngine.js';
 import { type IdempotencyProfile, resolveProfile } from './idempotencyProfiles.js';
-import type { StoredReply } from './idempotencyRecords.js';
+import { lookupSessionSettings, lookupStatement, type StoredReply } from './idempotencyRecords.js';
 import { requestFingerprint } from './requestFingerprint.js';
 import { advisoryLockKey, scopeKeyOf } from './scopeKey.js';
 
@@ -145,6 +145,23 @@ describe('executing a request with a new key', () => {
       originalRequestAt: expect.any(Date),
     });
     expect(await effectsOf(accountId)).toEqual([{ id: first.effect.id, scope: first.effect.scope }]);
+  });
+
+  it('looks keys up on the look-up pool when given one, which plans the look-up once and keeps it', async () => {
+    const lookupOrm = await openOrm({ databaseUrl, poolSize: 1, sessionSettings: lookupSessionSettings });
+    extraOrms.push(lookupOrm);
+    const engine = engineFor(conflicting, { lookupOrm, replayCacheSize: 0 });
+    const accountId = await newAccount();
+    for (let n = 0; n < 8; n += 1) await engine.execute(requestFor(accountId, `order-${n}`));
+    expect((await engine.execute(requestFor(accountId, 'order-3'))).kind).toBe('replayed');
+    const { rows } = await runSql<{ generic_plans: string; custom_plans: string }>(
+      lookupOrm.em.fork(),
+      'SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1',
+      [lookupStatement],
+    );
+    expect(rows).toHaveLength(1);
+    expect(Number(rows[0]?.generic_plans)).toBeGreaterThanOrEqual(9);
+    expect(Number(rows[0]?.custom_plans)).toBe(0);
   });
 
   it('prepares the effect and reply only to execute, never for a replay', async () => {

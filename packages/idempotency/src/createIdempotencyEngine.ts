@@ -71,6 +71,11 @@ export interface EndpointKeyState {
 
 export interface IdempotencyEngineOptions<Effect> {
   orm: Orm;
+  /**
+   * The pool the key look-ups run on (default `orm`). One opened with `lookupSessionSettings`
+   * plans the look-up once per connection instead of on every call.
+   */
+  lookupOrm?: Orm;
   profile: IdempotencyProfile;
   /** Writes the effects of the requests that execute, inside their shared transaction (multi-row). */
   writeEffects: (em: EntityManager, effects: Effect[]) => Promise<void>;
@@ -163,6 +168,7 @@ export function createIdempotencyEngine<Effect>(
   options: IdempotencyEngineOptions<Effect>,
 ): IdempotencyEngine<Effect> {
   const { orm, profile } = options;
+  const lookupOrm = options.lookupOrm ?? orm;
   const inflight = new Map<string, Leader>();
   let activeLockWaiters = 0;
   const replayCache = new ReplayCache({
@@ -179,7 +185,7 @@ export function createIdempotencyEngine<Effect>(
     maxBatchSize: 500,
     maxConcurrent: 4,
     run: async (scopeKeys) => {
-      const { found, at } = await lookUpRecords(orm.em.fork(), [...new Set(scopeKeys)]);
+      const { found, at } = await lookUpRecords(lookupOrm.em.fork(), [...new Set(scopeKeys)]);
       for (const record of found.values()) replayCache.set(record, record.remainingMs);
       return scopeKeys.map((scopeKey) => ({ record: found.get(scopeKey), at }));
     },

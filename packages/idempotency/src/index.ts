@@ -23,7 +23,12 @@ export {
   KeyCharset,
   resolveProfile,
 } from './idempotencyProfiles.js';
-export type { EntityManager, StoredReply } from './idempotencyRecords.js';
+export {
+  type EntityManager,
+  lookupSessionSettings,
+  lookupStatement,
+  type StoredReply,
+} from './idempotencyRecords.js';
 export { NaturalBatcher, type NaturalBatcherOptions } from './naturalBatcher.js';
 export {
   type ParsedIdempotencyKey,

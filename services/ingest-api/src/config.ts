@@ -46,6 +46,8 @@ export const IngestConfig = z
     DATABASE_URL: postgresUrl.default(localDatabaseUrl),
     DATABASE_POOL_SIZE: positiveInt.default(16),
     DATABASE_PREPARED_STATEMENTS: preparedStatements.default(256),
+    /** Connections of the key look-ups, which keep the look-up's plan; 0: they share the pool. */
+    DATABASE_LOOKUP_POOL_SIZE: z.coerce.number().int().min(0).max(64).default(4),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     BODY_LIMIT: positiveInt.default(5 * 1024 * 1024),
     COMMANDS_TOPIC: z.string().min(1).default(defaultTopics.commands),

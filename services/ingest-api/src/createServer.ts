@@ -41,6 +41,8 @@ import { type EffectsWriter, writeAcceptedMessages } from './writeAcceptedMessag
 export interface ServerDependencies {
   config: IngestConfig;
   orm: Orm;
+  /** The pool the idempotency key look-ups run on (default `orm`); see `openLookupOrm`. */
+  lookupOrm?: Orm;
   logger: Logger;
   registry: Registry;
   newId?: (prefix: string) => string;
@@ -97,6 +99,7 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
   });
   const engine = createIdempotencyEngine<AcceptedMessages>({
     orm,
+    lookupOrm: deps.lookupOrm,
     profile,
     writeEffects: deps.wrapWriter ? deps.wrapWriter(writer) : writer,
     findWrittenEffects: acceptedMessagesStored,

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { toExactlyError } from '@exactly/errors';
+import { lookupSessionSettings } from '@exactly/idempotency';
 import { createLogger, createMetricsRegistry, startTracing, stopOnSignals } from '@exactly/observability';
 import { type Orm, openOrm } from '@exactly/persistence';
 import { profileFromConfig, readIngestConfig } from './config.js';
@@ -18,6 +19,7 @@ try {
 const logger = createLogger('ingest-api', config.LOG_LEVEL);
 const tracing = startTracing('ingest-api', config);
 let orm: Orm;
+let lookupOrm: Orm | undefined;
 let server: IngestServer;
 try {
   orm = await openOrm({
@@ -25,6 +27,16 @@ try {
     poolSize: config.DATABASE_POOL_SIZE,
     preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
   });
+  // The key look-ups keep their plan on connections of their own; without prepared statements
+  // (a pooler in transaction mode) there is no plan to keep, and they share the pool.
+  if (config.DATABASE_LOOKUP_POOL_SIZE > 0 && config.DATABASE_PREPARED_STATEMENTS > 0) {
+    lookupOrm = await openOrm({
+      databaseUrl: config.DATABASE_URL,
+      poolSize: config.DATABASE_LOOKUP_POOL_SIZE,
+      preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
+      sessionSettings: lookupSessionSettings,
+    });
+  }
   const recorded = await checkRecordedProfile(
     orm,
     profileFromConfig(config),
@@ -36,7 +48,13 @@ try {
       `idempotency profile switched from ${recorded.from} (IDEMPOTENCY_PROFILE_SWITCH=true): keys stored before may run again`,
     );
   }
-  server = await createServer({ config, orm, logger, registry: createMetricsRegistry('ingest-api') });
+  server = await createServer({
+    config,
+    orm,
+    lookupOrm,
+    logger,
+    registry: createMetricsRegistry('ingest-api'),
+  });
   const address = await server.listen();
   const profile = profileFromConfig(config);
   logger.info(
@@ -55,6 +73,7 @@ stopOnSignals({
   stop: async () => {
     await server.close();
     await orm.close();
+    await lookupOrm?.close();
     await tracing.shutdown();
   },
 });
