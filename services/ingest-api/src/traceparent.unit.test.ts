@@ -18,3 +18,15 @@ describe('the traceparent of the work a request starts', () => {
     }
   });
 });
+
+describe('the ids it draws', () => {
+  it('are new for every request, across refills of its random pool', () => {
+    // 4 KiB of pool holds 170 requests' ids (24 bytes each): 1,000 requests refill it 5 times.
+    const ids = Array.from({ length: 1000 }, () => traceparentFor(undefined));
+    const traceIds = new Set(ids.map((id) => id.slice(3, 35)));
+    const spanIds = new Set(ids.map((id) => id.slice(36, 52)));
+    expect(traceIds.size).toBe(1000);
+    expect(spanIds.size).toBe(1000);
+    for (const id of ids) expect(id).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+});
