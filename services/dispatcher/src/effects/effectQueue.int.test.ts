@@ -32,6 +32,33 @@ describe('the effect queue', () => {
     await orm.close();
   });
 
+  /** Resolves once a session waits for a lock while running a statement that starts so. */
+  const blockedOn = (statement: string) =>
+    eventually(`${statement} waiting for the lock`, async () => (await waitingOnLock(statement)) > 0);
+
+  async function waitingOnLock(statement: string): Promise<number> {
+    const { rows } = await runSql<{ n: string }>(
+      orm.em.fork(),
+      `SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`,
+      [`${statement}%`],
+    );
+    return Number(rows[0]?.n);
+  }
+
+  /** Holds `effects` locked (EXCLUSIVE: claims wait, reads do not) on a connection of `pool` until `held` settles. */
+  function lockEffects(pool: Orm, held: Promise<void>): { locked: Promise<void>; done: Promise<void> } {
+    let acquired = () => {};
+    const locked = new Promise<void>((resolve) => {
+      acquired = resolve;
+    });
+    const done = pool.em.fork().transactional(async (em) => {
+      await runSql(em, 'LOCK TABLE effects IN EXCLUSIVE MODE');
+      acquired();
+      await held;
+    });
+    return { locked, done };
+  }
+
   /** A dispatched message (stream at version 2) with its pending effect. */
   async function dispatched(providerName = provider) {
     const [command] = await seedMessages(orm, await seedAccount(orm), 1);
@@ -496,6 +523,188 @@ describe('the effect queue', () => {
         unlock();
         await holder;
         returnAll();
+        await executor.stop(5_000);
+        await executorOrm.close();
+      }
+    });
+  });
+
+  describe('new effects queued only because their provider was marked, while a claim was under way', () => {
+    it('do not keep the mark up: that claim clears it when it finds the queue drained', async () => {
+      const lane = `steady-test-${Date.now()}`;
+      const executorOrm = await openOrm({ databaseUrl, poolSize: 4 });
+      const executor = createEffectExecutor({
+        orm: executorOrm,
+        lanes: new Map([
+          [
+            lane,
+            {
+              provider: { name: lane, honoursKey: true, send: async () => accepted, close: async () => {} },
+              concurrency: 40,
+              rateLimit: new TokenBucket(0),
+              onAmbiguous: 'retry',
+            },
+          ],
+        ]),
+        logger: createLogger('steady-test', 'silent'),
+        metrics: createDispatcherMetrics(createMetricsRegistry('steady-test')),
+        claimBatch: 10,
+        leaseMs: 60_000,
+        // No sweep during the test: the mark comes from the queueing below.
+        pollIntervalMs: 60_000,
+        providerTimeoutMs: 30_000,
+        retry,
+        eventsTopic: 't',
+      });
+      let releaseFirst = () => {};
+      let releaseSecond = () => {};
+      const first = lockEffects(
+        executorOrm,
+        new Promise<void>((resolve) => {
+          releaseFirst = resolve;
+        }),
+      );
+      let second: ReturnType<typeof lockEffects> | undefined;
+      executor.start();
+      try {
+        await eventually('room at creation', () => executor.handoff.reserve(lane, 1) === 1);
+        executor.handoff.cancel([{ provider: lane } as ClaimedEffect]);
+        // An inbox transaction found no room and queued an effect: the provider is marked.
+        executor.handoff.hand([], new Map(), new Set([lane]));
+        expect(executor.handoff.reserve(lane, 1)).toBe(0);
+        await first.locked;
+        await blockedOn('WITH due AS');
+        // While that claim waits, another transaction queues a new effect because of the mark,
+        // with room to spare: what a steady inflow does during every claim.
+        executor.handoff.hand([], new Map(), new Set([lane]));
+        // Queued behind the claim for the same table: taken once that claim has committed.
+        second = lockEffects(
+          executorOrm,
+          new Promise<void>((resolve) => {
+            releaseSecond = resolve;
+          }),
+        );
+        await blockedOn('LOCK TABLE effects');
+        releaseFirst();
+        await second.locked;
+        // The claim found nothing waiting: new effects are claimed at creation again. (Its answer
+        // and the lock's reach this process by different connections: either may come first.)
+        // Its next claim now waits for the second lock, so no later claim can be what clears it.
+        await eventually(
+          'room at creation again',
+          () => {
+            const granted = executor.handoff.reserve(lane, 1);
+            if (granted > 0) executor.handoff.cancel([{ provider: lane } as ClaimedEffect]);
+            return granted === 1;
+          },
+          3_000,
+        );
+      } finally {
+        releaseFirst();
+        releaseSecond();
+        await first.done;
+        await second?.done;
+        await executor.stop(5_000);
+        await executorOrm.close();
+      }
+    });
+  });
+
+  describe('an executor woken while nothing of its provider waits in the queue', () => {
+    it('does not claim, so new effects keep their room to be claimed at creation', async () => {
+      const lane = `idle-claim-test-${Date.now()}`;
+      const executorOrm = await openOrm({ databaseUrl, poolSize: 4 });
+      const executor = createEffectExecutor({
+        orm: executorOrm,
+        lanes: new Map([
+          [
+            lane,
+            {
+              provider: { name: lane, honoursKey: true, send: async () => accepted, close: async () => {} },
+              concurrency: 40,
+              rateLimit: new TokenBucket(0),
+              onAmbiguous: 'retry',
+            },
+          ],
+        ]),
+        logger: createLogger('idle-claim-test', 'silent'),
+        metrics: createDispatcherMetrics(createMetricsRegistry('idle-claim-test')),
+        // As by default (EFFECT_CLAIM_BATCH 500 against 64 slots): a claim may take every free slot.
+        claimBatch: 50,
+        leaseMs: 60_000,
+        pollIntervalMs: 60_000,
+        providerTimeoutMs: 30_000,
+        retry,
+        eventsTopic: 't',
+      });
+      let release = () => {};
+      const lock = lockEffects(
+        executorOrm,
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+      );
+      executor.start();
+      try {
+        await eventually('room at creation', () => executor.handoff.reserve(lane, 1) === 1);
+        executor.handoff.cancel([{ provider: lane } as ClaimedEffect]);
+        await lock.locked;
+        // What an inbox commit or a returning call does.
+        executor.wake();
+        await sleep(300);
+        // A claim would now wait for the lock, holding every free slot while it waits.
+        expect(await waitingOnLock('WITH due AS')).toBe(0);
+        expect(executor.handoff.reserve(lane, 1)).toBe(1);
+        executor.handoff.cancel([{ provider: lane } as ClaimedEffect]);
+      } finally {
+        release();
+        await lock.done;
+        await executor.stop(5_000);
+        await executorOrm.close();
+      }
+    });
+  });
+
+  describe('a retry the executor scheduled', () => {
+    it('is claimed when it comes due, not at the next look at the queue', async () => {
+      const lane = `retry-due-test-${Date.now()}`;
+      await dispatched(lane);
+      const calls: number[] = [];
+      const failsOnce: Provider = {
+        name: lane,
+        honoursKey: true,
+        send: async () => {
+          calls.push(Date.now());
+          return calls.length === 1 ? { status: 'failed', retryable: true, error: 'HTTP 503' } : accepted;
+        },
+        close: async () => {},
+      };
+      const executorOrm = await openOrm({ databaseUrl, poolSize: 4 });
+      const executor = createEffectExecutor({
+        orm: executorOrm,
+        lanes: new Map([
+          [
+            lane,
+            { provider: failsOnce, concurrency: 4, rateLimit: new TokenBucket(0), onAmbiguous: 'retry' },
+          ],
+        ]),
+        logger: createLogger('retry-due-test', 'silent'),
+        metrics: createDispatcherMetrics(createMetricsRegistry('retry-due-test')),
+        claimBatch: 10,
+        leaseMs: 60_000,
+        // The queue is looked at once at start, then not for a minute.
+        pollIntervalMs: 60_000,
+        providerTimeoutMs: 30_000,
+        retry: { baseDelayMs: 300, maxDelayMs: 300 },
+        eventsTopic: 't',
+      });
+      executor.start();
+      try {
+        await eventually('the retry called', () => calls.length === 2, 10_000);
+        const waited = (calls[1] ?? 0) - (calls[0] ?? 0);
+        expect(waited).toBeGreaterThanOrEqual(100);
+        expect(waited).toBeLessThan(5_000);
+      } finally {
         await executor.stop(5_000);
         await executorOrm.close();
       }

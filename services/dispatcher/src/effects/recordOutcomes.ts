@@ -31,6 +31,8 @@ export interface AttemptOutcome {
 
 export interface RecordedOutcome extends AttemptOutcome {
   decision: EffectDecision;
+  /** When the next attempt is due (`retry_scheduled`), in ms from the commit; 0 otherwise. */
+  delayMs: number;
 }
 
 export interface RecordOptions {
@@ -146,11 +148,12 @@ async function writeOutcomes(
     ],
   });
   return recorded.map(
-    ({ effect, outcome, finishedAt, decision }): RecordedOutcome => ({
+    ({ effect, outcome, finishedAt, decision, delayMs }): RecordedOutcome => ({
       effect,
       outcome,
       finishedAt,
       decision,
+      delayMs,
     }),
   );
 }
