@@ -59,6 +59,35 @@ describe('the effect queue', () => {
     return { locked, done };
   }
 
+  /** An executor of one provider that accepts every call at once, on a pool of its own. */
+  async function acceptingExecutor(lane: string, claimBatch: number) {
+    const executorOrm = await openOrm({ databaseUrl, poolSize: 4 });
+    const executor = createEffectExecutor({
+      orm: executorOrm,
+      lanes: new Map([
+        [
+          lane,
+          {
+            provider: { name: lane, honoursKey: true, send: async () => accepted, close: async () => {} },
+            concurrency: 40,
+            rateLimit: new TokenBucket(0),
+            onAmbiguous: 'retry',
+          },
+        ],
+      ]),
+      logger: createLogger(lane, 'silent'),
+      metrics: createDispatcherMetrics(createMetricsRegistry(lane)),
+      claimBatch,
+      leaseMs: 60_000,
+      // No sweep of the queue during a test.
+      pollIntervalMs: 60_000,
+      providerTimeoutMs: 30_000,
+      retry,
+      eventsTopic: 't',
+    });
+    return { executor, executorOrm };
+  }
+
   /** A dispatched message (stream at version 2) with its pending effect. */
   async function dispatched(providerName = provider) {
     const [command] = await seedMessages(orm, await seedAccount(orm), 1);
@@ -532,30 +561,7 @@ describe('the effect queue', () => {
   describe('new effects queued only because their provider was marked, while a claim was under way', () => {
     it('do not keep the mark up: that claim clears it when it finds the queue drained', async () => {
       const lane = `steady-test-${Date.now()}`;
-      const executorOrm = await openOrm({ databaseUrl, poolSize: 4 });
-      const executor = createEffectExecutor({
-        orm: executorOrm,
-        lanes: new Map([
-          [
-            lane,
-            {
-              provider: { name: lane, honoursKey: true, send: async () => accepted, close: async () => {} },
-              concurrency: 40,
-              rateLimit: new TokenBucket(0),
-              onAmbiguous: 'retry',
-            },
-          ],
-        ]),
-        logger: createLogger('steady-test', 'silent'),
-        metrics: createDispatcherMetrics(createMetricsRegistry('steady-test')),
-        claimBatch: 10,
-        leaseMs: 60_000,
-        // No sweep during the test: the mark comes from the queueing below.
-        pollIntervalMs: 60_000,
-        providerTimeoutMs: 30_000,
-        retry,
-        eventsTopic: 't',
-      });
+      const { executor, executorOrm } = await acceptingExecutor(lane, 10);
       let releaseFirst = () => {};
       let releaseSecond = () => {};
       const first = lockEffects(
@@ -613,30 +619,8 @@ describe('the effect queue', () => {
   describe('an executor woken while nothing of its provider waits in the queue', () => {
     it('does not claim, so new effects keep their room to be claimed at creation', async () => {
       const lane = `idle-claim-test-${Date.now()}`;
-      const executorOrm = await openOrm({ databaseUrl, poolSize: 4 });
-      const executor = createEffectExecutor({
-        orm: executorOrm,
-        lanes: new Map([
-          [
-            lane,
-            {
-              provider: { name: lane, honoursKey: true, send: async () => accepted, close: async () => {} },
-              concurrency: 40,
-              rateLimit: new TokenBucket(0),
-              onAmbiguous: 'retry',
-            },
-          ],
-        ]),
-        logger: createLogger('idle-claim-test', 'silent'),
-        metrics: createDispatcherMetrics(createMetricsRegistry('idle-claim-test')),
-        // As by default (EFFECT_CLAIM_BATCH 500 against 64 slots): a claim may take every free slot.
-        claimBatch: 50,
-        leaseMs: 60_000,
-        pollIntervalMs: 60_000,
-        providerTimeoutMs: 30_000,
-        retry,
-        eventsTopic: 't',
-      });
+      // As by default (EFFECT_CLAIM_BATCH 500 against 64 slots): a claim may take every free slot.
+      const { executor, executorOrm } = await acceptingExecutor(lane, 50);
       let release = () => {};
       const lock = lockEffects(
         executorOrm,
