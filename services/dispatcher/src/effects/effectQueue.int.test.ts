@@ -559,7 +559,7 @@ describe('the effect queue', () => {
   });
 
   describe('new effects queued only because their provider was marked, while a claim was under way', () => {
-    it('do not keep the mark up: that claim clears it when it finds the queue drained', async () => {
+    it('do not keep the mark up: that claim clears it when it finds the queue drained, and the next claim takes them', async () => {
       const lane = `steady-test-${Date.now()}`;
       const { executor, executorOrm } = await acceptingExecutor(lane, 10);
       let releaseFirst = () => {};
@@ -605,6 +605,9 @@ describe('the effect queue', () => {
           },
           3_000,
         );
+        // The effects queued meanwhile are claimed all the same: a claim follows, now waiting for
+        // the second lock, although no mark stands any more.
+        await blockedOn('WITH due AS');
       } finally {
         releaseFirst();
         releaseSecond();
