@@ -59,30 +59,32 @@ describe('the effect queue', () => {
     return { locked, done };
   }
 
-  /** An executor of one provider that accepts every call at once, on a pool of its own. */
-  async function acceptingExecutor(lane: string, claimBatch: number) {
+  /**
+   * An executor of one provider (by default one that accepts every call at once), on a pool of its
+   * own, that does not sweep the queue during a test.
+   */
+  async function laneExecutor(
+    lane: string,
+    {
+      claimBatch,
+      concurrency = 40,
+      provider = { name: lane, honoursKey: true, send: async () => accepted, close: async () => {} },
+      retryPolicy = retry,
+    }: { claimBatch: number; concurrency?: number; provider?: Provider; retryPolicy?: typeof retry },
+  ) {
     const executorOrm = await openOrm({ databaseUrl, poolSize: 4 });
     const executor = createEffectExecutor({
       orm: executorOrm,
       lanes: new Map([
-        [
-          lane,
-          {
-            provider: { name: lane, honoursKey: true, send: async () => accepted, close: async () => {} },
-            concurrency: 40,
-            rateLimit: new TokenBucket(0),
-            onAmbiguous: 'retry',
-          },
-        ],
+        [lane, { provider, concurrency, rateLimit: new TokenBucket(0), onAmbiguous: 'retry' }],
       ]),
       logger: createLogger(lane, 'silent'),
       metrics: createDispatcherMetrics(createMetricsRegistry(lane)),
       claimBatch,
       leaseMs: 60_000,
-      // No sweep of the queue during a test.
       pollIntervalMs: 60_000,
       providerTimeoutMs: 30_000,
-      retry,
+      retry: retryPolicy,
       eventsTopic: 't',
     });
     return { executor, executorOrm };
@@ -561,7 +563,7 @@ describe('the effect queue', () => {
   describe('new effects queued only because their provider was marked, while a claim was under way', () => {
     it('do not keep the mark up: that claim clears it when it finds the queue drained, and the next claim takes them', async () => {
       const lane = `steady-test-${Date.now()}`;
-      const { executor, executorOrm } = await acceptingExecutor(lane, 10);
+      const { executor, executorOrm } = await laneExecutor(lane, { claimBatch: 10 });
       let releaseFirst = () => {};
       let releaseSecond = () => {};
       const first = lockEffects(
@@ -623,7 +625,7 @@ describe('the effect queue', () => {
     it('does not claim, so new effects keep their room to be claimed at creation', async () => {
       const lane = `idle-claim-test-${Date.now()}`;
       // As by default (EFFECT_CLAIM_BATCH 500 against 64 slots): a claim may take every free slot.
-      const { executor, executorOrm } = await acceptingExecutor(lane, 50);
+      const { executor, executorOrm } = await laneExecutor(lane, { claimBatch: 50 });
       let release = () => {};
       const lock = lockEffects(
         executorOrm,
@@ -666,24 +668,12 @@ describe('the effect queue', () => {
         },
         close: async () => {},
       };
-      const executorOrm = await openOrm({ databaseUrl, poolSize: 4 });
-      const executor = createEffectExecutor({
-        orm: executorOrm,
-        lanes: new Map([
-          [
-            lane,
-            { provider: failsOnce, concurrency: 4, rateLimit: new TokenBucket(0), onAmbiguous: 'retry' },
-          ],
-        ]),
-        logger: createLogger('retry-due-test', 'silent'),
-        metrics: createDispatcherMetrics(createMetricsRegistry('retry-due-test')),
+      // The queue is looked at once at start, then not for a minute.
+      const { executor, executorOrm } = await laneExecutor(lane, {
         claimBatch: 10,
-        leaseMs: 60_000,
-        // The queue is looked at once at start, then not for a minute.
-        pollIntervalMs: 60_000,
-        providerTimeoutMs: 30_000,
-        retry: { baseDelayMs: 300, maxDelayMs: 300 },
-        eventsTopic: 't',
+        concurrency: 4,
+        provider: failsOnce,
+        retryPolicy: { baseDelayMs: 300, maxDelayMs: 300 },
       });
       executor.start();
       try {
