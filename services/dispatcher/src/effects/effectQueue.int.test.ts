@@ -566,21 +566,23 @@ describe('the effect queue', () => {
       const { executor, executorOrm } = await laneExecutor(lane, { claimBatch: 10 });
       let releaseFirst = () => {};
       let releaseSecond = () => {};
-      const first = lockEffects(
-        executorOrm,
-        new Promise<void>((resolve) => {
-          releaseFirst = resolve;
-        }),
-      );
+      let first: ReturnType<typeof lockEffects> | undefined;
       let second: ReturnType<typeof lockEffects> | undefined;
       executor.start();
       try {
         await eventually('room at creation', () => executor.handoff.reserve(lane, 1) === 1);
         executor.handoff.cancel([{ provider: lane } as ClaimedEffect]);
+        // Locked before the claim that the mark below starts, so that claim waits.
+        first = lockEffects(
+          executorOrm,
+          new Promise<void>((resolve) => {
+            releaseFirst = resolve;
+          }),
+        );
+        await first.locked;
         // An inbox transaction found no room and queued an effect: the provider is marked.
         executor.handoff.hand([], new Map(), new Set([lane]));
         expect(executor.handoff.reserve(lane, 1)).toBe(0);
-        await first.locked;
         await blockedOn('WITH due AS');
         // While that claim waits, another transaction queues a new effect because of the mark,
         // with room to spare: what a steady inflow does during every claim.
@@ -613,7 +615,7 @@ describe('the effect queue', () => {
       } finally {
         releaseFirst();
         releaseSecond();
-        await first.done;
+        await first?.done;
         await second?.done;
         await executor.stop(5_000);
         await executorOrm.close();
@@ -627,16 +629,18 @@ describe('the effect queue', () => {
       // As by default (EFFECT_CLAIM_BATCH 500 against 64 slots): a claim may take every free slot.
       const { executor, executorOrm } = await laneExecutor(lane, { claimBatch: 50 });
       let release = () => {};
-      const lock = lockEffects(
-        executorOrm,
-        new Promise<void>((resolve) => {
-          release = resolve;
-        }),
-      );
+      let lock: ReturnType<typeof lockEffects> | undefined;
       executor.start();
       try {
         await eventually('room at creation', () => executor.handoff.reserve(lane, 1) === 1);
         executor.handoff.cancel([{ provider: lane } as ClaimedEffect]);
+        // Locked after the claim at start (which must find the queue drained), before the wake-up.
+        lock = lockEffects(
+          executorOrm,
+          new Promise<void>((resolve) => {
+            release = resolve;
+          }),
+        );
         await lock.locked;
         // What an inbox commit or a returning call does.
         executor.wake();
@@ -647,7 +651,7 @@ describe('the effect queue', () => {
         executor.handoff.cancel([{ provider: lane } as ClaimedEffect]);
       } finally {
         release();
-        await lock.done;
+        await lock?.done;
         await executor.stop(5_000);
         await executorOrm.close();
       }
