@@ -14,6 +14,7 @@ import {
   stopLocalKafka,
   stopLocalPostgres,
 } from './index.js';
+import { repoRoot } from './stateDir.js';
 
 describe('starting the local servers', () => {
   it('reuses a running PostgreSQL instead of starting a second one', async () => {
@@ -148,5 +149,35 @@ describe('a clone the OS user postgres cannot reach', () => {
     } finally {
       await removeClone(folder);
     }
+  });
+});
+
+describe('servers named by the environment', () => {
+  /** A loopback port nothing listens on (bound, read, released). */
+  async function closedPort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
+
+  it('says that DATABASE_URL kept the local PostgreSQL from starting when nothing listens there', async () => {
+    const port = await closedPort();
+    const result = spawnSync(process.execPath, [join(repoRoot, 'infra/dist/stack.js'), 'up'], {
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: `postgres://postgres:s3cret@127.0.0.1:${port}/exactly`,
+        KAFKA_BROKERS: `127.0.0.1:${port}`,
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`migrations failed on postgres://postgres:***@127.0.0.1:${port}/exactly`);
+    expect(result.stderr).toContain(
+      'DATABASE_URL is set in the environment, so no local PostgreSQL was started',
+    );
+    expect(result.stderr).not.toContain('s3cret');
   });
 });

@@ -1,4 +1,5 @@
 import { port, readConfig } from '@exactly/config';
+import { ExactlyError } from '@exactly/errors';
 import { z } from 'zod';
 import { type KafkaMode, startLocalKafka, stopLocalKafka } from './localKafka.js';
 import { defaultLocalPostgresPort, startLocalPostgres, stopLocalPostgres } from './localPostgres.js';
@@ -14,6 +15,8 @@ export interface Infrastructure {
   databaseUrl: string;
   kafkaBrokers: string[];
   started: { postgres: boolean; kafka: KafkaMode[] };
+  /** Which servers DATABASE_URL and KAFKA_BROKERS named (someone else runs them; nothing was started). */
+  fromEnvironment: { postgres: boolean; kafka: boolean };
 }
 
 /**
@@ -34,7 +37,34 @@ export async function bringUpInfrastructure(env = process.env): Promise<Infrastr
     databaseUrl: postgres.url,
     kafkaBrokers: kafka.brokers,
     started: { postgres: postgres.startedNow, kafka: kafka.startedNow ? ['single'] : [] },
+    fromEnvironment: {
+      postgres: config.DATABASE_URL !== undefined,
+      kafka: config.KAFKA_BROKERS !== undefined,
+    },
   };
+}
+
+/**
+ * The error for migrations that failed. A DATABASE_URL left exported in the shell is the usual
+ * cause when nothing listens: the project then starts no PostgreSQL of its own, and the
+ * migrations' own message (ECONNREFUSED) does not say why.
+ */
+export function migrationFailure(url: string, exitCode: number, fromEnvironment: boolean): ExactlyError {
+  const where = redactPassword(url);
+  const hint = fromEnvironment
+    ? `; DATABASE_URL is set in the environment, so no local PostgreSQL was started: start the server it names, or unset DATABASE_URL to use the project's own`
+    : '';
+  return new ExactlyError('infra_failed', `migrations failed on ${where} (exit code ${exitCode})${hint}`);
+}
+
+function redactPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
 }
 
 /** Stops what `bringUpInfrastructure` started, and nothing else. */

@@ -3,8 +3,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ExactlyError, toExactlyError } from '@exactly/errors';
-import { bringUpInfrastructure, type Infrastructure, takeDownInfrastructure } from './localInfrastructure.js';
+import { toExactlyError } from '@exactly/errors';
+import {
+  bringUpInfrastructure,
+  type Infrastructure,
+  migrationFailure,
+  takeDownInfrastructure,
+} from './localInfrastructure.js';
 import {
   type KafkaMode,
   localKafkaStatus,
@@ -77,7 +82,7 @@ async function dashboardEnv(): Promise<{ env: Record<string, string>; token: str
 
 async function up(withCluster: boolean): Promise<void> {
   const infrastructure = await bringUpInfrastructure();
-  await migrate(infrastructure.databaseUrl);
+  await migrate(infrastructure);
   console.log(`DATABASE_URL=${infrastructure.databaseUrl}`);
   console.log(`KAFKA_BROKERS=${infrastructure.kafkaBrokers.join(',')}`);
   if (withCluster) {
@@ -112,8 +117,11 @@ async function status(): Promise<void> {
 }
 
 /** Runs the persistence package's migration command (a process: infra must not depend on persistence). */
-async function migrate(databaseUrl?: string): Promise<void> {
-  const url = databaseUrl ?? process.env.DATABASE_URL ?? (await startLocalPostgres()).url;
+async function migrate(
+  infrastructure?: Pick<Infrastructure, 'databaseUrl' | 'fromEnvironment'>,
+): Promise<void> {
+  const fromEnvironment = infrastructure?.fromEnvironment.postgres ?? process.env.DATABASE_URL !== undefined;
+  const url = infrastructure?.databaseUrl ?? process.env.DATABASE_URL ?? (await startLocalPostgres()).url;
   const code = await new Promise<number>((resolve) => {
     const child = spawn(process.execPath, [join(repoRoot, 'packages/persistence/dist/migrateCommand.js')], {
       env: { ...process.env, DATABASE_URL: url },
@@ -121,12 +129,12 @@ async function migrate(databaseUrl?: string): Promise<void> {
     });
     child.on('exit', (exitCode) => resolve(exitCode ?? 1));
   });
-  if (code !== 0) throw new ExactlyError('infra_failed', `migrations failed on ${url} (exit code ${code})`);
+  if (code !== 0) throw migrationFailure(url, code, fromEnvironment);
 }
 
 async function start(): Promise<void> {
   const infrastructure = await bringUpInfrastructure();
-  await migrate(infrastructure.databaseUrl);
+  await migrate(infrastructure);
   const env = infrastructureEnv(infrastructure);
   const dashboard = await dashboardEnv();
   const runnable = services.filter((service) => isServiceBuilt(service.name));
