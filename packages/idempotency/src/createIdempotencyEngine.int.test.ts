@@ -9,7 +9,12 @@ import {
   type IdempotencyEngineOptions,
 } from './createIdempotencyEngine.js';
 import { type IdempotencyProfile, resolveProfile } from './idempotencyProfiles.js';
-import { lookupSessionSettings, lookupStatement, type StoredReply } from './idempotencyRecords.js';
+import {
+  lookupSessionSettings,
+  lookupStatement,
+  type StoredReply,
+  writeSessionSettings,
+} from './idempotencyRecords.js';
 import { requestFingerprint } from './requestFingerprint.js';
 import { advisoryLockKey, scopeKeyOf } from './scopeKey.js';
 
@@ -42,6 +47,28 @@ const findWrittenEffects: IdempotencyEngineOptions<Effect>['findWrittenEffects']
   const found = new Set(rows.map((row) => row.id));
   return effects.map((effect) => found.has(effect.id));
 };
+
+/** `writeEffects` as a statement, for the one-statement write; a poisoned effect breaks it (null id). */
+const effectStatements: NonNullable<IdempotencyEngineOptions<Effect>['effectStatements']> = (effects) => [
+  {
+    text: 'INSERT INTO engine_test_effects (id, scope) SELECT * FROM unnest($1::text[], $2::text[])',
+    parameters: [
+      effects.map((effect) => (effect.poison ? null : effect.id)),
+      effects.map((effect) => effect.scope),
+    ],
+  },
+];
+
+/** The engine's options for the one-statement write, with the long way's writes counted. */
+function oneStatementOptions(longWay: Effect[][]): Partial<IdempotencyEngineOptions<Effect>> {
+  return {
+    effectStatements,
+    writeEffects: async (em, effects) => {
+      longWay.push(effects);
+      await writeEffects(em, effects);
+    },
+  };
+}
 
 function engineFor(
   profile: IdempotencyProfile,
@@ -288,6 +315,94 @@ describe('group commit', () => {
       `${accountId}/c`,
     ]);
     expect(await recordsOf(accountId)).toHaveLength(3);
+  });
+});
+
+describe('a batch written in one statement (effectStatements)', () => {
+  it('writes records and effects together, in shared batches, without the long way', async () => {
+    const longWay: Effect[][] = [];
+    const sizes: number[] = [];
+    const engine = engineFor(conflicting, {
+      ...oneStatementOptions(longWay),
+      writeConcurrency: 1,
+      onBatch: (size) => sizes.push(size),
+    });
+    const accountId = await newAccount();
+    const outcomes = await Promise.all(
+      Array.from({ length: 60 }, (_, index) => engine.execute(requestFor(accountId, `k${index}`))),
+    );
+    expect(outcomes.every((outcome) => outcome.kind === 'executed')).toBe(true);
+    expect(sizes.length).toBeLessThan(60);
+    expect(longWay).toEqual([]);
+    expect(await effectsOf(accountId)).toHaveLength(60);
+    expect(await recordsOf(accountId)).toHaveLength(60);
+    const replay = await engine.execute(requestFor(accountId, 'k7'));
+    expect(replay.kind).toBe('replayed');
+  });
+
+  it('takes the long way when a key of the batch is locked elsewhere: the others run, that one is in flight, its effect unwritten', async () => {
+    const longWay: Effect[][] = [];
+    const engine = engineFor(conflicting, { ...oneStatementOptions(longWay), writeConcurrency: 1 });
+    const accountId = await newAccount();
+    const held = requestFor(accountId, 'held');
+    const lockKey = advisoryLockKey(scopeKeyOf(conflicting, held.scope as NonNullable<typeof held.scope>));
+    const locked = Promise.withResolvers<void>();
+    const release = Promise.withResolvers<void>();
+    const holder = inTransaction(orm, async (em) => {
+      await runSql(em, 'SELECT pg_advisory_xact_lock($1::bigint)', [lockKey]);
+      locked.resolve();
+      await release.promise;
+    });
+    await locked.promise;
+    try {
+      const [a, heldOutcome, b] = await Promise.all([
+        engine.execute(requestFor(accountId, 'a')),
+        engine.execute(held),
+        engine.execute(requestFor(accountId, 'b')),
+      ]);
+      expect([a.kind, heldOutcome.kind, b.kind]).toEqual(['executed', 'in_flight', 'executed']);
+      expect((await effectsOf(accountId)).map((effect) => effect.scope).sort()).toEqual([
+        `${accountId}/a`,
+        `${accountId}/b`,
+      ]);
+      expect(longWay.flat().map((effect) => effect.scope)).not.toContain(`${accountId}/held`);
+      expect(longWay.length).toBeGreaterThan(0);
+    } finally {
+      release.resolve();
+      await holder;
+    }
+  });
+
+  it('runs on the write pool when given one, which keeps the statement planned once', async () => {
+    const writeOrm = await openOrm({ databaseUrl, poolSize: 1, sessionSettings: writeSessionSettings });
+    extraOrms.push(writeOrm);
+    const engine = engineFor(conflicting, { ...oneStatementOptions([]), writeOrm });
+    const accountId = await newAccount();
+    for (let n = 0; n < 8; n += 1) await engine.execute(requestFor(accountId, `order-${n}`));
+    const { rows } = await runSql<{ generic_plans: string; custom_plans: string }>(
+      writeOrm.em.fork(),
+      "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE 'WITH locks AS MATERIALIZED%'",
+    );
+    expect(rows).toHaveLength(1);
+    expect(Number(rows[0]?.generic_plans)).toBeGreaterThanOrEqual(3);
+    expect(await effectsOf(accountId)).toHaveLength(8);
+  });
+
+  it("fails only the request whose effect breaks the statement, and writes the batch's others", async () => {
+    const longWay: Effect[][] = [];
+    const engine = engineFor(conflicting, { ...oneStatementOptions(longWay), writeConcurrency: 1 });
+    const accountId = await newAccount();
+    const results = await Promise.allSettled([
+      engine.execute(requestFor(accountId, 'a')),
+      engine.execute(requestFor(accountId, 'poison', undefined, { poison: true })),
+      engine.execute(requestFor(accountId, 'b')),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((await effectsOf(accountId)).map((effect) => effect.scope).sort()).toEqual([
+      `${accountId}/a`,
+      `${accountId}/b`,
+    ]);
+    expect(await recordsOf(accountId)).toHaveLength(2);
   });
 });
 

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExactlyError } from '@exactly/errors';
-import type { Orm } from '@exactly/persistence';
-import { inTransaction } from '@exactly/persistence';
+import { inTransaction, type Orm, runStatements, type SqlStatement } from '@exactly/persistence';
 import type { IdempotencyProfile } from './idempotencyProfiles.js';
 import {
   deleteExpiredRecords,
@@ -9,11 +8,13 @@ import {
   findLiveRecords,
   type LiveRecord,
   lockAndInsertRecords,
+  lockInsertAndWrite,
   lookUpRecords,
   type NewRecord,
   type RecordWrite,
   type StoredReply,
   scopesInProgress,
+  WriteRefusedError,
   waitForScopeLock,
 } from './idempotencyRecords.js';
 import { NaturalBatcher } from './naturalBatcher.js';
@@ -76,9 +77,21 @@ export interface IdempotencyEngineOptions<Effect> {
    * plans the look-up once per connection instead of on every call.
    */
   lookupOrm?: Orm;
+  /**
+   * The pool the write batches run on (default `orm`). One opened with `writeSessionSettings`
+   * keeps the plan of a batch's one statement instead of planning it on every batch.
+   */
+  writeOrm?: Orm;
   profile: IdempotencyProfile;
   /** Writes the effects of the requests that execute, inside their shared transaction (multi-row). */
   writeEffects: (em: EntityManager, effects: Effect[]) => Promise<void>;
+  /**
+   * The effects' writes as independent statements (see `runStatements` in @exactly/persistence),
+   * or undefined when they need more than one round trip. With them a batch is written in one
+   * statement with its records (`lockInsertAndWrite`); without them, or when that statement is
+   * refused, in a transaction of its own with `writeEffects`. Both must write the same rows.
+   */
+  effectStatements?: (effects: Effect[]) => SqlStatement[] | undefined;
   /**
    * Which of these effects are already written (read after a batch failed, whose COMMIT may have
    * happened with its acknowledgement lost). A request without a key has no record to prove it
@@ -169,6 +182,7 @@ export function createIdempotencyEngine<Effect>(
 ): IdempotencyEngine<Effect> {
   const { orm, profile } = options;
   const lookupOrm = options.lookupOrm ?? orm;
+  const writeOrm = options.writeOrm ?? orm;
   const inflight = new Map<string, Leader>();
   let activeLockWaiters = 0;
   const replayCache = new ReplayCache({
@@ -238,10 +252,54 @@ export function createIdempotencyEngine<Effect>(
     const keyed = items
       .filter((item) => item.lockKey !== undefined)
       .sort((a, b) => compareLockKeys(a.lockKey as string, b.lockKey as string));
+    const statements = options.effectStatements?.(items.map((item) => item.prepared.effect));
+    const results =
+      (statements === undefined ? undefined : await writeInOneStatement(items, keyed, statements)) ??
+      (await writeInTransaction(items, keyed));
+    if ([...results.values()].some((result) => result.kind === 'written')) options.afterCommit?.();
+    options.onBatch?.(items.length, (performance.now() - started) / 1000);
+    return items.map((item) => results.get(item) as WriteResult);
+  }
+
+  /**
+   * The batch as one statement, its own transaction (one round trip, no BEGIN or COMMIT): every
+   * record and every effect, or nothing when a record could not be written (undefined then).
+   * Nothing waits on this process inside that transaction: pg sends the statement and its Sync in
+   * one write, so a frozen process cannot hold the keys' locks the way an open transaction could.
+   */
+  async function writeInOneStatement(
+    items: WriteItem<Effect>[],
+    keyed: WriteItem<Effect>[],
+    statements: SqlStatement[],
+  ): Promise<Map<WriteItem<Effect>, WriteResult> | undefined> {
+    const writtenAt = new Date();
+    const written = (): WriteResult => ({ kind: 'written', createdAt: writtenAt, remainingMs: 0 });
+    const em = writeOrm.em.fork();
+    if (keyed.length === 0) {
+      await runStatements(em, statements);
+      return new Map(items.map((item) => [item, written()]));
+    }
+    let recordWrites: RecordWrite[];
+    try {
+      recordWrites = await lockInsertAndWrite(em, keyed.map(toNewRecord), profile.retentionMs, statements);
+    } catch (error) {
+      if (error instanceof WriteRefusedError) return undefined;
+      throw error;
+    }
+    const results = new Map<WriteItem<Effect>, WriteResult>(items.map((item) => [item, written()]));
+    for (const [index, item] of keyed.entries()) results.set(item, recordWrites[index] as WriteResult);
+    return results;
+  }
+
+  /** The batch in a transaction of its own: the records, then the effects of those written. */
+  async function writeInTransaction(
+    items: WriteItem<Effect>[],
+    keyed: WriteItem<Effect>[],
+  ): Promise<Map<WriteItem<Effect>, WriteResult>> {
     const results = new Map<WriteItem<Effect>, WriteResult>();
     const writtenAt = new Date();
     await inTransaction(
-      orm,
+      writeOrm,
       async (em) => {
         results.clear();
         const recordWrites = await lockAndInsertRecords(em, keyed.map(toNewRecord), profile.retentionMs);
@@ -266,9 +324,7 @@ export function createIdempotencyEngine<Effect>(
         plan_cache_mode: 'auto',
       },
     );
-    if ([...results.values()].some((result) => result.kind === 'written')) options.afterCommit?.();
-    options.onBatch?.(items.length, (performance.now() - started) / 1000);
-    return items.map((item) => results.get(item) as WriteResult);
+    return results;
   }
 
   function toNewRecord(item: WriteItem<Effect>): NewRecord & { lockKey: string } {

@@ -4,8 +4,10 @@ import {
   deleteExpiredRecords,
   findLiveRecords,
   lockAndInsertRecords,
+  lockInsertAndWrite,
   lookUpRecords,
   type NewRecord,
+  WriteRefusedError,
 } from './idempotencyRecords.js';
 import { advisoryLockKey } from './scopeKey.js';
 
@@ -17,6 +19,10 @@ beforeAll(async () => {
   orm = await openOrm({ databaseUrl, poolSize: 4 });
   accountId = newId('acc');
   await runSql(orm.em.fork(), 'INSERT INTO accounts (id, name) VALUES ($1, $2)', [accountId, 'records test']);
+  await runSql(
+    orm.em.fork(),
+    'CREATE TABLE IF NOT EXISTS records_test_effects (id text PRIMARY KEY, account_id text NOT NULL)',
+  );
 });
 
 afterAll(async () => {
@@ -92,6 +98,80 @@ describe('locking keys and inserting their records in one statement', () => {
     expect((await findLiveRecords(orm.em.fork(), [old.scopeKey])).get(old.scopeKey)?.reply.body).toBe(
       'renewed',
     );
+  });
+});
+
+describe('records and their effects in one statement', () => {
+  /** An effect per key: a row of `records_test_effects` named after it. */
+  const effectsOf = (keys: string[]) => [
+    {
+      text: 'INSERT INTO records_test_effects (id, account_id) SELECT unnest($1::text[]), $2',
+      parameters: [keys.map((key) => `${accountId}/${key}`), accountId],
+    },
+  ];
+  const storedEffects = async (keys: string[]) =>
+    (
+      await runSql<{ id: string }>(
+        orm.em.fork(),
+        'SELECT id FROM records_test_effects WHERE id = ANY($1::text[])',
+        [keys.map((key) => `${accountId}/${key}`)],
+      )
+    ).rows.map((row) => row.id);
+
+  it('writes every record and every effect, in a transaction of its own', async () => {
+    const results = await lockInsertAndWrite(
+      orm.em.fork(),
+      [record('one-a'), record('one-b')],
+      60_000,
+      effectsOf(['one-a', 'one-b']),
+    );
+    expect(results.map((result) => result.kind)).toEqual(['written', 'written']);
+    expect((await storedEffects(['one-a', 'one-b'])).sort()).toEqual([
+      `${accountId}/one-a`,
+      `${accountId}/one-b`,
+    ]);
+    const live = await findLiveRecords(orm.em.fork(), [record('one-a').scopeKey, record('one-b').scopeKey]);
+    expect(live.size).toBe(2);
+  });
+
+  it('writes nothing, effects included, when a key is live already, and says so with WriteRefusedError', async () => {
+    await inTransaction(orm, (em) => lockAndInsertRecords(em, [record('live')], 60_000));
+    const attempt = lockInsertAndWrite(
+      orm.em.fork(),
+      [record('live', 'second'), record('beside-live')],
+      60_000,
+      effectsOf(['live', 'beside-live']),
+    );
+    await expect(attempt).rejects.toBeInstanceOf(WriteRefusedError);
+    await expect(attempt).rejects.toMatchObject({ cause: { code: 'XI001' } });
+    expect(await storedEffects(['live', 'beside-live'])).toEqual([]);
+    expect((await findLiveRecords(orm.em.fork(), [record('beside-live').scopeKey])).size).toBe(0);
+  });
+
+  it('writes nothing when another transaction holds a key, and that transaction keeps its lock', async () => {
+    const held = record('held-one');
+    const locked = Promise.withResolvers<void>();
+    const release = Promise.withResolvers<void>();
+    const holder = inTransaction(orm, async (em) => {
+      await runSql(em, 'SELECT pg_advisory_xact_lock($1::bigint)', [held.lockKey]);
+      locked.resolve();
+      await release.promise;
+    });
+    await locked.promise;
+    try {
+      await expect(
+        lockInsertAndWrite(
+          orm.em.fork(),
+          [held, record('beside-held')],
+          60_000,
+          effectsOf(['held-one', 'beside-held']),
+        ),
+      ).rejects.toBeInstanceOf(WriteRefusedError);
+      expect(await storedEffects(['held-one', 'beside-held'])).toEqual([]);
+    } finally {
+      release.resolve();
+      await holder;
+    }
   });
 });
 

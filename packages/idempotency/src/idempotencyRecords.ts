@@ -1,4 +1,4 @@
-import { type Orm, runSql } from '@exactly/persistence';
+import { type Orm, runSql, type SqlStatement, writesAsCtes } from '@exactly/persistence';
 
 // Every statement here is raw SQL through `runSql`, inside the caller's transaction: the hot path
 // needs multi-row `unnest` inserts, `ON CONFLICT ... WHERE`, advisory locks and `SKIP LOCKED`, in
@@ -80,6 +80,16 @@ export const lookupSessionSettings = {
   enable_bitmapscan: 'off',
 } as const;
 
+/**
+ * Session settings for connections that run only write batches (`IdempotencyEngineOptions.
+ * writeOrm`): a batch's one statement (`lockInsertAndWrite`) inserts from arrays and meets
+ * existing rows only through unique indexes, so its plan does not depend on the tables' sizes and
+ * the connection may keep it (PostgreSQL does after five executions). Planned on every batch, as
+ * other sessions plan every execution (`force_custom_plan`), the statement cost PostgreSQL 0.29 ms
+ * of CPU per command against 0.21 ms with the plan kept (ingest bench, 64 connections, 2026-12-07).
+ */
+export const writeSessionSettings = { plan_cache_mode: 'auto' } as const;
+
 /** The look-up's statement: the live records among `$1` (scope keys) and the database's clock. */
 export const lookupStatement = `SELECT extract(epoch FROM now()) * 1000 AS now_ms, r.*
        FROM (SELECT 1) AS one
@@ -150,15 +160,90 @@ export async function lockAndInsertRecords(
   retentionMs: number,
 ): Promise<RecordWrite[]> {
   if (records.length === 0) return [];
-  const { rows } = await runSql<{
-    position: number;
-    locked: boolean;
-    created_ms: number | null;
-    expires_ms: number | null;
-    remaining_ms: number | null;
-  }>(
-    em,
-    `WITH locks AS MATERIALIZED (
+  const { text, parameters } = lockAndInsertStatement(records, retentionMs);
+  return toRecordWrites((await runSql<RecordWriteRow>(em, text, parameters)).rows);
+}
+
+/**
+ * `lockAndInsertRecords` and the effects of the requests in one statement, so that a batch needs
+ * one round trip and no BEGIN or COMMIT of its own (the statement is its transaction): the
+ * effects' statements become CTEs of it, and a guard in it refuses the whole statement, effects
+ * included, unless every record was written. Throws `WriteRefusedError` then (a key locked by
+ * another transaction, or a live record written since the look-up), and nothing was written: the
+ * caller writes the batch the long way, which leaves out the requests whose record it did not
+ * write. `effects` must be independent writes (see `runStatements`).
+ */
+export async function lockInsertAndWrite(
+  em: EntityManager,
+  records: readonly (NewRecord & { lockKey: string })[],
+  retentionMs: number,
+  effects: readonly SqlStatement[],
+): Promise<RecordWrite[]> {
+  const { text, parameters } = lockAndInsertStatement(records, retentionMs, effects);
+  try {
+    return toRecordWrites((await runSql<RecordWriteRow>(em, text, parameters)).rows);
+  } catch (error) {
+    if ((error as { code?: string }).code === writeRefusedCode) throw new WriteRefusedError(error);
+    throw error;
+  }
+}
+
+/** SQLSTATE of `idempotency_require_written` (migration `Migration20261207000100RequireWritten`). */
+const writeRefusedCode = 'XI001';
+
+/** `lockInsertAndWrite` wrote nothing: not every record could be written (see there). */
+export class WriteRefusedError extends Error {
+  constructor(cause: unknown) {
+    super('not every record of the batch could be written; nothing was', { cause });
+    this.name = 'WriteRefusedError';
+  }
+}
+
+interface RecordWriteRow {
+  position: number;
+  locked: boolean;
+  created_ms: number | null;
+  expires_ms: number | null;
+  remaining_ms: number | null;
+}
+
+function toRecordWrites(rows: readonly RecordWriteRow[]): RecordWrite[] {
+  return rows.map((row): RecordWrite => {
+    if (!row.locked) return { kind: 'locked' };
+    if (row.created_ms === null) return { kind: 'existing' };
+    return {
+      kind: 'written',
+      createdAt: new Date(Number(row.created_ms)),
+      expiresAt: new Date(Number(row.expires_ms)),
+      remainingMs: Number(row.remaining_ms),
+    };
+  });
+}
+
+function lockAndInsertStatement(
+  records: readonly (NewRecord & { lockKey: string })[],
+  retentionMs: number,
+  effects?: readonly SqlStatement[],
+): SqlStatement {
+  const parameters: unknown[] = [
+    records.map((record) => record.lockKey),
+    records.map((record) => record.scopeKey),
+    records.map((record) => record.accountId),
+    records.map((record) => record.apiKeyId),
+    records.map((record) => record.key),
+    records.map((record) => record.method),
+    records.map((record) => record.route),
+    records.map((record) => record.fingerprint.toString('hex')),
+    records.map((record) => record.reply.status),
+    records.map((record) => JSON.stringify(record.reply.headers)),
+    records.map((record) => record.reply.body),
+    records.map((record) => JSON.stringify(record.resourceIds)),
+    records.map((record) => record.requestId),
+    retentionMs,
+    records.map((record) => record.acceptedAt.toISOString()),
+  ];
+  const writes = effects === undefined ? [] : writesAsCtes(effects, parameters);
+  const text = `WITH locks AS MATERIALIZED (
        SELECT t.position, pg_try_advisory_xact_lock(t.lock_key) AS locked
          FROM unnest($1::bigint[]) WITH ORDINALITY AS t(lock_key, position)
         ORDER BY t.position
@@ -190,40 +275,17 @@ export async function lockAndInsertRecords(
        RETURNING r.scope_key, extract(epoch FROM r.created_at) * 1000 AS created_ms,
                  extract(epoch FROM r.expires_at) * 1000 AS expires_ms,
                  extract(epoch FROM r.expires_at - now()) * 1000 AS remaining_ms
-     )
+     )${writes.map((write) => `,\n     ${write}`).join('')}
      SELECT l.position::int AS position, l.locked, i.created_ms, i.expires_ms, i.remaining_ms
        FROM locks l
        JOIN unnest($2::text[]) WITH ORDINALITY AS s(scope_key, position) ON s.position = l.position
-       LEFT JOIN inserted i ON i.scope_key = s.scope_key
-      ORDER BY l.position`,
-    [
-      records.map((record) => record.lockKey),
-      records.map((record) => record.scopeKey),
-      records.map((record) => record.accountId),
-      records.map((record) => record.apiKeyId),
-      records.map((record) => record.key),
-      records.map((record) => record.method),
-      records.map((record) => record.route),
-      records.map((record) => record.fingerprint.toString('hex')),
-      records.map((record) => record.reply.status),
-      records.map((record) => JSON.stringify(record.reply.headers)),
-      records.map((record) => record.reply.body),
-      records.map((record) => JSON.stringify(record.resourceIds)),
-      records.map((record) => record.requestId),
-      retentionMs,
-      records.map((record) => record.acceptedAt.toISOString()),
-    ],
-  );
-  return rows.map((row): RecordWrite => {
-    if (!row.locked) return { kind: 'locked' };
-    if (row.created_ms === null) return { kind: 'existing' };
-    return {
-      kind: 'written',
-      createdAt: new Date(Number(row.created_ms)),
-      expiresAt: new Date(Number(row.expires_ms)),
-      remainingMs: Number(row.remaining_ms),
-    };
-  });
+       LEFT JOIN inserted i ON i.scope_key = s.scope_key${
+         effects === undefined
+           ? ''
+           : '\n      WHERE idempotency_require_written((SELECT count(*) FROM inserted)::int, cardinality($1::bigint[]))'
+       }
+      ORDER BY l.position`;
+  return { text, parameters };
 }
 
 /** Waits for one key's advisory lock (the caller's transaction bounds the wait); false on timeout. */

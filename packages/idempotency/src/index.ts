@@ -28,6 +28,7 @@ export {
   lookupSessionSettings,
   lookupStatement,
   type StoredReply,
+  writeSessionSettings,
 } from './idempotencyRecords.js';
 export { NaturalBatcher, type NaturalBatcherOptions } from './naturalBatcher.js';
 export {

@@ -20,7 +20,11 @@ export {
 } from './projectionUpdate.js';
 export { readStream, type StoredEvent } from './readStream.js';
 export { readTraceparents } from './readTraceparents.js';
-export { type MessageEventsAppend, recordMessageEvents } from './recordMessageEvents.js';
+export {
+  type MessageEventsAppend,
+  messageEventsStatements,
+  recordMessageEvents,
+} from './recordMessageEvents.js';
 export {
   changeScheduledSend,
   type ScheduleChangeEvent,

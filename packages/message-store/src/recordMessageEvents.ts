@@ -32,7 +32,8 @@ export async function recordMessageEvents<E extends MessageEvent>(
   }
 }
 
-function messageEventsStatements<E extends MessageEvent>(
+/** The writes of `recordMessageEvents` as statements, for a caller that sends them with others of its own. */
+export function messageEventsStatements<E extends MessageEvent>(
   appends: readonly MessageEventsAppend<E>[],
   { topic, at = new Date() }: { topic: string; at?: Date },
 ): SqlStatement[] {

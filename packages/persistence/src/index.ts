@@ -18,4 +18,4 @@ export { type Orm, openOrm } from './openOrm.js';
 export { type OrmSettings, ormConfig } from './ormConfig.js';
 export { runMigrations } from './runMigrations.js';
 export { runSql } from './runSql.js';
-export { runStatements, type SqlStatement } from './sqlStatements.js';
+export { combineStatements, runStatements, type SqlStatement, writesAsCtes } from './sqlStatements.js';

@@ -26,11 +26,19 @@ export async function runStatements(em: EntityManager, statements: readonly SqlS
 /** The text and parameters of `statements` as one statement (see `runStatements`). */
 export function combineStatements(statements: readonly SqlStatement[]): [string, unknown[]] {
   const parameters: unknown[] = [];
-  const parts = statements.map((statement, index) => {
+  const parts = writesAsCtes(statements, parameters);
+  return [`WITH ${parts.join(',\n')}\nSELECT 1`, parameters];
+}
+
+/**
+ * `statements` as data-modifying CTEs (`w0 AS (...)`, `w1 AS (...)`...) for a statement of the
+ * caller's: their parameters are appended to `parameters`, their placeholders renumbered to match.
+ */
+export function writesAsCtes(statements: readonly SqlStatement[], parameters: unknown[]): string[] {
+  return statements.map((statement, index) => {
     const offset = parameters.length;
     parameters.push(...statement.parameters);
     const text = statement.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
     return `w${index} AS (${text})`;
   });
-  return [`WITH ${parts.join(',\n')}\nSELECT 1`, parameters];
 }

@@ -1,4 +1,4 @@
-import { combineStatements } from './sqlStatements.js';
+import { combineStatements, writesAsCtes } from './sqlStatements.js';
 
 describe('combineStatements', () => {
   it('makes each statement a CTE and renumbers its placeholders after the ones before it', () => {
@@ -22,5 +22,15 @@ describe('combineStatements', () => {
     const first = { text: 'DELETE FROM t WHERE a = $1', parameters: Array.from({ length: 10 }, (_, i) => i) };
     const [text] = combineStatements([first, { text: 'UPDATE t SET a = $10, b = $1', parameters: [] }]);
     expect(text).toContain('UPDATE t SET a = $20, b = $11');
+  });
+
+  it('numbers the CTEs of a statement of the caller after the parameters it already has', () => {
+    const parameters: unknown[] = ['key-a', 'key-b'];
+    const parts = writesAsCtes(
+      [{ text: 'INSERT INTO t (a, b) VALUES ($1, $2)', parameters: ['x', 'y'] }],
+      parameters,
+    );
+    expect(parts).toEqual(['w0 AS (INSERT INTO t (a, b) VALUES ($3, $4))']);
+    expect(parameters).toEqual(['key-a', 'key-b', 'x', 'y']);
   });
 });

@@ -36,13 +36,19 @@ import { templatesRoutes } from './templatesRoutes.js';
 import { registerTenantQuota } from './tenantQuota.js';
 import { trackIdempotentRoutes } from './trackIdempotentRoutes.js';
 import { webhookEndpointsRoutes } from './webhookEndpointsRoutes.js';
-import { type EffectsWriter, writeAcceptedMessages } from './writeAcceptedMessages.js';
+import {
+  acceptedMessagesStatements,
+  type EffectsWriter,
+  writeAcceptedMessages,
+} from './writeAcceptedMessages.js';
 
 export interface ServerDependencies {
   config: IngestConfig;
   orm: Orm;
   /** The pool the idempotency key look-ups run on (default `orm`); see `openLookupOrm`. */
   lookupOrm?: Orm;
+  /** The pool the write batches run on (default `orm`), opened with `writeSessionSettings`. */
+  writeOrm?: Orm;
   logger: Logger;
   registry: Registry;
   newId?: (prefix: string) => string;
@@ -93,15 +99,16 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
   const profile = deps.profile ?? profileFromConfig(config);
   const metrics = createIngestMetrics(registry);
   const notifier = createOutboxNotifier(orm, logger);
-  const writer = writeAcceptedMessages({
-    commands: config.COMMANDS_TOPIC,
-    messageEvents: config.MESSAGE_EVENTS_TOPIC,
-  });
+  const topics = { commands: config.COMMANDS_TOPIC, messageEvents: config.MESSAGE_EVENTS_TOPIC };
+  const writer = writeAcceptedMessages(topics);
   const engine = createIdempotencyEngine<AcceptedMessages>({
     orm,
     lookupOrm: deps.lookupOrm,
+    writeOrm: deps.writeOrm,
     profile,
     writeEffects: deps.wrapWriter ? deps.wrapWriter(writer) : writer,
+    // A wrapped writer (a fault test's) must run, so its batches take the transaction's way.
+    effectStatements: deps.wrapWriter ? undefined : acceptedMessagesStatements(topics),
     findWrittenEffects: acceptedMessagesStored,
     afterCommit: notifier.notify,
     leaseMs: config.IDEMPOTENCY_LEASE,

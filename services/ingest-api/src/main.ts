@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { toExactlyError } from '@exactly/errors';
-import { lookupSessionSettings } from '@exactly/idempotency';
+import { lookupSessionSettings, writeSessionSettings } from '@exactly/idempotency';
 import { createLogger, createMetricsRegistry, startTracing, stopOnSignals } from '@exactly/observability';
 import { type Orm, openOrm } from '@exactly/persistence';
 import { profileFromConfig, readIngestConfig } from './config.js';
@@ -20,6 +20,7 @@ const logger = createLogger('ingest-api', config.LOG_LEVEL);
 const tracing = startTracing('ingest-api', config);
 let orm: Orm;
 let lookupOrm: Orm | undefined;
+let writeOrm: Orm | undefined;
 let server: IngestServer;
 try {
   orm = await openOrm({
@@ -37,6 +38,15 @@ try {
       sessionSettings: lookupSessionSettings,
     });
   }
+  // The write batches keep the plan of their one statement, on a connection per batch at once.
+  if (config.DATABASE_PREPARED_STATEMENTS > 0) {
+    writeOrm = await openOrm({
+      databaseUrl: config.DATABASE_URL,
+      poolSize: config.WRITE_CONCURRENCY,
+      preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
+      sessionSettings: writeSessionSettings,
+    });
+  }
   const recorded = await checkRecordedProfile(
     orm,
     profileFromConfig(config),
@@ -52,6 +62,7 @@ try {
     config,
     orm,
     lookupOrm,
+    writeOrm,
     logger,
     registry: createMetricsRegistry('ingest-api'),
   });
@@ -74,6 +85,7 @@ stopOnSignals({
     await server.close();
     await orm.close();
     await lookupOrm?.close();
+    await writeOrm?.close();
     await tracing.shutdown();
   },
 });

@@ -8,13 +8,15 @@ import {
 } from '@exactly/contracts';
 import type { EntityManager } from '@exactly/idempotency';
 import {
+  type MessageEventsAppend,
+  messageEventsStatements,
   newMessagesStatement,
   projectionUpdateStatement,
   recordMessageEvents,
   scheduleSendsStatement,
 } from '@exactly/message-store';
 import { enqueueOutboxStatement, type OutboxEntry } from '@exactly/outbox';
-import { runStatements } from '@exactly/persistence';
+import { runStatements, type SqlStatement } from '@exactly/persistence';
 import type { AcceptedMessage, AcceptedMessages } from './acceptMessages.js';
 
 export interface Topics {
@@ -33,44 +35,12 @@ export function writeAcceptedMessages(topics: Topics): EffectsWriter {
   return async (em, effects) => {
     const messages = effects.flatMap((effect) => effect.messages);
     if (messages.length === 0) return;
-    // One multi-row insert for every message of every request in the batch.
-    const rows = newMessagesStatement(
-      messages.map((message) => ({
-        id: message.id,
-        accountId: message.accountId,
-        messageKey: message.messageKey,
-        batchId: message.batchId,
-        channel: message.command.channel,
-        recipient: message.command.to,
-        sender: message.command.from,
-        content: message.command,
-        createdAt: message.createdAt,
-      })),
-    );
-    // A scheduled message gets no command now: the dispatcher's scheduler queues it when due.
-    const commands = enqueueOutboxStatement(
-      messages
-        .filter((message) => message.sendAt === undefined)
-        .map((message) => commandRecord(topics.commands, message)),
-    );
     // The rows, the events with their outbox rows and the commands: one round trip.
-    await recordMessageEvents(
-      em,
-      messages.map((message) => ({
-        streamId: message.id,
-        accountId: message.accountId,
-        expectedVersion: 0,
-        events:
-          message.sendAt === undefined
-            ? [messageAccepted(message)]
-            : [messageAccepted(message), messageScheduled(message, message.sendAt)],
-      })),
-      {
-        topic: topics.messageEvents,
-        at: messages[0]?.createdAt ?? new Date(),
-        also: commands === undefined ? [rows] : [rows, commands],
-      },
-    );
+    await recordMessageEvents(em, messages.map(toAppend), {
+      topic: topics.messageEvents,
+      at: messages[0]?.createdAt ?? new Date(),
+      also: rowsAndCommands(topics, messages),
+    });
     const scheduled = messages.flatMap((message) =>
       message.sendAt === undefined ? [] : [{ message, dueAt: message.sendAt }],
     );
@@ -90,6 +60,64 @@ export function writeAcceptedMessages(topics: Topics): EffectsWriter {
         })),
       ),
     ]);
+  };
+}
+
+/**
+ * What `writeAcceptedMessages` writes, as independent statements for the idempotency engine's
+ * one-statement write (`effectStatements`); undefined when a message is scheduled, whose
+ * projection and schedule rows need a second round trip after its row.
+ */
+export function acceptedMessagesStatements(
+  topics: Topics,
+): (effects: AcceptedMessages[]) => SqlStatement[] | undefined {
+  return (effects) => {
+    const messages = effects.flatMap((effect) => effect.messages);
+    if (messages.some((message) => message.sendAt !== undefined)) return undefined;
+    if (messages.length === 0) return [];
+    const events = messageEventsStatements(messages.map(toAppend), {
+      topic: topics.messageEvents,
+      at: messages[0]?.createdAt ?? new Date(),
+    });
+    return [...events, ...rowsAndCommands(topics, messages)];
+  };
+}
+
+/** The `messages` rows and the commands of the messages not scheduled. */
+function rowsAndCommands(topics: Topics, messages: AcceptedMessage[]): SqlStatement[] {
+  // One multi-row insert for every message of every request in the batch.
+  const rows = newMessagesStatement(
+    messages.map((message) => ({
+      id: message.id,
+      accountId: message.accountId,
+      messageKey: message.messageKey,
+      batchId: message.batchId,
+      channel: message.command.channel,
+      recipient: message.command.to,
+      sender: message.command.from,
+      content: message.command,
+      createdAt: message.createdAt,
+    })),
+  );
+  // A scheduled message gets no command now: the dispatcher's scheduler queues it when due.
+  const commands = enqueueOutboxStatement(
+    messages
+      .filter((message) => message.sendAt === undefined)
+      .map((message) => commandRecord(topics.commands, message)),
+  );
+  return commands === undefined ? [rows] : [rows, commands];
+}
+
+/** A new message's stream: its first event, and its second when it is scheduled. */
+function toAppend(message: AcceptedMessage): MessageEventsAppend {
+  return {
+    streamId: message.id,
+    accountId: message.accountId,
+    expectedVersion: 0,
+    events:
+      message.sendAt === undefined
+        ? [messageAccepted(message)]
+        : [messageAccepted(message), messageScheduled(message, message.sendAt)],
   };
 }
 

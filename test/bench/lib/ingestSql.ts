@@ -1,9 +1,9 @@
-// The ingest API's write transaction as raw SQL, copied from the API: the baseline of the
-// ingest benchmark (the same SQL without HTTP, validation or the engine) and the rows the
-// `@node-idempotency/core` peer writes for each command.
+// The ingest API's write as raw SQL, copied from the API: the ceiling and baseline of the ingest
+// benchmark (the same one statement per group, without HTTP, validation or the engine), and the
+// rows the peers write for each command (`writeCommandRows`, one statement per table).
 
 import { randomBytes } from 'node:crypto';
-import { newId } from '@exactly/persistence';
+import { newId, writesAsCtes } from '@exactly/persistence';
 import type pg from 'pg';
 
 /** The command every request sends: a small email, about 300 bytes of JSON. */
@@ -137,20 +137,20 @@ export function rawParameters(accountId: string, keyId: string, commands: RawCom
 }
 
 export const sql = {
-  lease: `SELECT set_config('transaction_timeout', $1, true), set_config('idle_in_transaction_session_timeout', $1, true)`,
-  lock: `SELECT t.lock_key::text AS lock_key, pg_try_advisory_xact_lock(t.lock_key) AS locked
-           FROM unnest($1::bigint[]) WITH ORDINALITY AS t(lock_key, position) ORDER BY t.position`,
   record: `INSERT INTO idempotency_records AS r
              (scope_key, account_id, api_key_id, idempotency_key, method, route, fingerprint,
               response_status, response_headers, response_body, resource_ids, request_id, created_at, expires_at)
            SELECT t.scope_key, t.account_id, t.api_key_id, t.idempotency_key, t.method, t.route,
                   decode(t.fingerprint, 'hex'), t.response_status, t.response_headers, t.response_body,
                   ARRAY(SELECT jsonb_array_elements_text(t.resource_ids)), t.request_id, t.created_at,
-                  t.created_at + $14::bigint * interval '1 millisecond'
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                         $8::smallint[], $9::jsonb[], $10::text[], $11::jsonb[], $12::text[], $13::timestamptz[])
+                  t.created_at + $15::bigint * interval '1 millisecond'
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                         $9::smallint[], $10::jsonb[], $11::text[], $12::jsonb[], $13::text[], $14::timestamptz[])
+                  WITH ORDINALITY
                   AS t(scope_key, account_id, api_key_id, idempotency_key, method, route, fingerprint,
-                       response_status, response_headers, response_body, resource_ids, request_id, created_at)
+                       response_status, response_headers, response_body, resource_ids, request_id, created_at,
+                       position)
+             JOIN locks ON locks.position = t.position AND locks.locked
            ON CONFLICT (scope_key, account_id) DO UPDATE SET
                   account_id = EXCLUDED.account_id, api_key_id = EXCLUDED.api_key_id,
                   idempotency_key = EXCLUDED.idempotency_key, method = EXCLUDED.method, route = EXCLUDED.route,
@@ -159,7 +159,7 @@ export const sql = {
                   resource_ids = EXCLUDED.resource_ids, request_id = EXCLUDED.request_id,
                   created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
             WHERE r.expires_at <= now()
-           RETURNING r.scope_key, extract(epoch FROM r.created_at) * 1000 AS created_ms`,
+           RETURNING r.scope_key`,
   message: `INSERT INTO messages (id, account_id, message_key, batch_id, channel, recipient, sender, content,
                                  status, version, created_at, updated_at)
             SELECT t.id, t.account_id, t.message_key, t.batch_id, t.channel, t.recipient, t.sender, t.content,
@@ -173,25 +173,37 @@ export const sql = {
            SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[])`,
 };
 
-/** The API's write transaction for `commands`, as raw SQL: lease, locks, records, then the rows. */
-export async function rawTransaction(
+/**
+ * The API's write for `commands` as raw SQL, shaped as the API sends a batch: one statement, its
+ * own transaction, that takes the keys' locks, inserts the records and writes the rows as CTEs.
+ * Prepared once per connection, so its plan is kept as on the API's write pool. Without the API's
+ * guard (every record here is new): an upper bound on the API's write.
+ */
+export async function rawWrite(
   client: pg.ClientBase,
   accountId: string,
   keyId: string,
   commands: RawCommand[],
-) {
+): Promise<void> {
   const p = rawParameters(accountId, keyId, commands);
-  await client.query('BEGIN');
-  try {
-    await client.query(sql.lease, ['15000']);
-    await client.query(sql.lock, [p.lockKeys]);
-    await client.query(sql.record, p.record);
-    await writeCommandRows(client, p);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  }
+  const parameters: unknown[] = [p.lockKeys, ...p.record];
+  const rows = writesAsCtes(
+    [
+      { text: sql.message, parameters: p.message },
+      { text: sql.event, parameters: p.event },
+      { text: sql.outbox, parameters: p.eventOutbox },
+      { text: sql.outbox, parameters: p.commandOutbox },
+    ],
+    parameters,
+  );
+  const text = `WITH locks AS MATERIALIZED (
+      SELECT t.position, pg_try_advisory_xact_lock(t.lock_key) AS locked
+        FROM unnest($1::bigint[]) WITH ORDINALITY AS t(lock_key, position)
+       ORDER BY t.position),
+    records AS (${sql.record}),
+    ${rows.join(',\n    ')}
+    SELECT count(*)::int AS written FROM records`;
+  await client.query({ name: 'bench-ingest-write', text, values: parameters });
 }
 
 /** The outbox rows one accepted command writes (`writeCommandRows`): its first event's and the command's. */

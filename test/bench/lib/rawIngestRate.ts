@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { newId } from '@exactly/persistence';
 import pg from 'pg';
-import { rawTransaction } from './ingestSql.ts';
+import { rawWrite } from './ingestSql.ts';
 import { round } from './stats.ts';
 
 export interface RawResult {
@@ -43,7 +43,7 @@ export async function rawIngestRate(
             messageId: newId('msg'),
           }));
           const begun = performance.now();
-          await rawTransaction(client, accountId, keyId, commands);
+          await rawWrite(client, accountId, keyId, commands);
           latencies.push(performance.now() - begun);
           committed += perTransaction;
         }

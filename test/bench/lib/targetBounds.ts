@@ -213,7 +213,7 @@ export function targetBounds(cores: number, { ingest, relay, dispatcher, e2e }: 
     const turn = (rate: number) => (connections * group * 1_000) / rate;
     rows.push({
       target: 'ingest vs raw SQL grouped like the API (≥ 0.9×)',
-      bound: `${ratioText(cores, apiSide, sql, ingest.ratios.ingestToCeiling.median)} With ${connections} transactions at a time and groups of ${round(group, 1)}, a group's turn took ${turn(apiSide.perSecond).toFixed(1)} ms in the API against ${turn(sql.perSecond).toFixed(1)} ms as bare SQL (which sends more statements per transaction).`,
+      bound: `${ratioText(cores, apiSide, sql, ingest.ratios.ingestToCeiling.median)} With ${connections} transactions at a time and groups of ${round(group, 1)}, a group's turn took ${turn(apiSide.perSecond).toFixed(1)} ms in the API against ${turn(sql.perSecond).toFixed(1)} ms as bare SQL (the same one statement per group, prepared once per connection).`,
       wouldMove: `0.9× needs a group's turn in the API at ≤ ${(turn(sql.perSecond) / 0.9).toFixed(1)} ms: less time between one group's commit and the next group's first statement (requests reaching the queue, the event loop's other work: the API process spent ${(apiSide.cpu['ingest-api'] ?? 0).toFixed(2)} ms per command), or more transactions at a time (\`WRITE_CONCURRENCY\`, which the ceiling would then get too).`,
     });
   }

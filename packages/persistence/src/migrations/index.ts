@@ -16,6 +16,7 @@ import { Migration20261204005000TimePartitions } from './Migration20261204005000
 import { Migration20261204006000WebhookRetention } from './Migration20261204006000WebhookRetention.js';
 import { Migration20261204007000InboxPartitions } from './Migration20261204007000InboxPartitions.js';
 import { Migration20261206000100EffectsFillfactor } from './Migration20261206000100EffectsFillfactor.js';
+import { Migration20261207000100RequireWritten } from './Migration20261207000100RequireWritten.js';
 
 /** Every migration, oldest first. A new migration is a new file here; an applied one never changes. */
 export const migrations = [
@@ -37,4 +38,5 @@ export const migrations = [
   Migration20261204006000WebhookRetention,
   Migration20261204007000InboxPartitions,
   Migration20261206000100EffectsFillfactor,
+  Migration20261207000100RequireWritten,
 ];
