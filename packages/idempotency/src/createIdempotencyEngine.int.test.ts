@@ -17,6 +17,7 @@ import {
 } from './idempotencyRecords.js';
 import { requestFingerprint } from './requestFingerprint.js';
 import { advisoryLockKey, scopeKeyOf } from './scopeKey.js';
+import { holdLock } from './testing/holdLock.js';
 
 interface Effect {
   id: string;
@@ -346,14 +347,7 @@ describe('a batch written in one statement (effectStatements)', () => {
     const accountId = await newAccount();
     const held = requestFor(accountId, 'held');
     const lockKey = advisoryLockKey(scopeKeyOf(conflicting, held.scope as NonNullable<typeof held.scope>));
-    const locked = Promise.withResolvers<void>();
-    const release = Promise.withResolvers<void>();
-    const holder = inTransaction(orm, async (em) => {
-      await runSql(em, 'SELECT pg_advisory_xact_lock($1::bigint)', [lockKey]);
-      locked.resolve();
-      await release.promise;
-    });
-    await locked.promise;
+    const release = await holdLock(orm, lockKey);
     try {
       const [a, heldOutcome, b] = await Promise.all([
         engine.execute(requestFor(accountId, 'a')),
@@ -368,8 +362,7 @@ describe('a batch written in one statement (effectStatements)', () => {
       expect(longWay.flat().map((effect) => effect.scope)).not.toContain(`${accountId}/held`);
       expect(longWay.length).toBeGreaterThan(0);
     } finally {
-      release.resolve();
-      await holder;
+      await release();
     }
   });
 

@@ -10,6 +10,7 @@ import {
   WriteRefusedError,
 } from './idempotencyRecords.js';
 import { advisoryLockKey } from './scopeKey.js';
+import { holdLock } from './testing/holdLock.js';
 
 const databaseUrl = process.env.DATABASE_URL ?? '';
 let orm: Orm;
@@ -73,18 +74,13 @@ describe('locking keys and inserting their records in one statement', () => {
   it('reports a key whose lock another transaction holds as locked, and writes the others of the batch', async () => {
     const held = record('held');
     const free = record('free');
-    const locked = Promise.withResolvers<void>();
-    const release = Promise.withResolvers<void>();
-    const holder = inTransaction(orm, async (em) => {
-      await runSql(em, 'SELECT pg_advisory_xact_lock($1::bigint)', [held.lockKey]);
-      locked.resolve();
-      await release.promise;
-    });
-    await locked.promise;
-    const results = await inTransaction(orm, (em) => lockAndInsertRecords(em, [held, free], 60_000));
-    expect(results.map((result) => result.kind)).toEqual(['locked', 'written']);
-    release.resolve();
-    await holder;
+    const release = await holdLock(orm, held.lockKey);
+    try {
+      const results = await inTransaction(orm, (em) => lockAndInsertRecords(em, [held, free], 60_000));
+      expect(results.map((result) => result.kind)).toEqual(['locked', 'written']);
+    } finally {
+      await release();
+    }
   });
 
   it('replaces an expired record (the key runs as new)', async () => {
@@ -148,16 +144,9 @@ describe('records and their effects in one statement', () => {
     expect((await findLiveRecords(orm.em.fork(), [record('beside-live').scopeKey])).size).toBe(0);
   });
 
-  it('writes nothing when another transaction holds a key, and that transaction keeps its lock', async () => {
+  it('writes nothing when another transaction holds a key', async () => {
     const held = record('held-one');
-    const locked = Promise.withResolvers<void>();
-    const release = Promise.withResolvers<void>();
-    const holder = inTransaction(orm, async (em) => {
-      await runSql(em, 'SELECT pg_advisory_xact_lock($1::bigint)', [held.lockKey]);
-      locked.resolve();
-      await release.promise;
-    });
-    await locked.promise;
+    const release = await holdLock(orm, held.lockKey);
     try {
       await expect(
         lockInsertAndWrite(
@@ -169,8 +158,7 @@ describe('records and their effects in one statement', () => {
       ).rejects.toBeInstanceOf(WriteRefusedError);
       expect(await storedEffects(['held-one', 'beside-held'])).toEqual([]);
     } finally {
-      release.resolve();
-      await holder;
+      await release();
     }
   });
 });
