@@ -13,7 +13,7 @@ import type { Provider, SendOutcome, SendRequest } from '../providers/provider.j
 import { seedAccount, seedMessages } from '../testing/seedCommands.js';
 import { databaseUrl } from '../testing/testDispatcher.js';
 import { type ClaimedEffect, claimEffects, startCalls, withdrawCallStart } from './claimEffects.js';
-import { createEffectExecutor } from './createEffectExecutor.js';
+import { createEffectExecutor, type EffectExecutor } from './createEffectExecutor.js';
 import { recordOutcomes } from './recordOutcomes.js';
 import { TokenBucket } from './tokenBucket.js';
 
@@ -46,17 +46,25 @@ describe('the effect queue', () => {
   }
 
   /** Holds `effects` locked (EXCLUSIVE: claims wait, reads do not) on a connection of `pool` until `held` settles. */
-  function lockEffects(pool: Orm, held: Promise<void>): { locked: Promise<void>; done: Promise<void> } {
-    let acquired = () => {};
-    const locked = new Promise<void>((resolve) => {
-      acquired = resolve;
-    });
+  /** Holds `effects` in EXCLUSIVE mode (claims wait, reads do not) until `release` is called. */
+  function lockEffects(pool: Orm): { locked: Promise<void>; release: () => void; done: Promise<void> } {
+    const locked = Promise.withResolvers<void>();
+    const held = Promise.withResolvers<void>();
     const done = pool.em.fork().transactional(async (em) => {
       await runSql(em, 'LOCK TABLE effects IN EXCLUSIVE MODE');
-      acquired();
-      await held;
+      locked.resolve();
+      await held.promise;
     });
-    return { locked, done };
+    return { locked: locked.promise, release: () => held.resolve(), done };
+  }
+
+  /** Waits until the executor would claim a new effect of `lane` at creation (and hands the room back). */
+  async function roomAtCreation(
+    executor: { handoff: EffectExecutor['handoff'] },
+    lane: string,
+  ): Promise<void> {
+    await eventually('room at creation', () => executor.handoff.reserve(lane, 1) === 1);
+    executor.handoff.cancel([{ provider: lane } as ClaimedEffect]);
   }
 
   /**
@@ -564,21 +572,13 @@ describe('the effect queue', () => {
     it('do not keep the mark up: that claim clears it when it finds the queue drained, and the next claim takes them', async () => {
       const lane = `steady-test-${Date.now()}`;
       const { executor, executorOrm } = await laneExecutor(lane, { claimBatch: 10 });
-      let releaseFirst = () => {};
-      let releaseSecond = () => {};
       let first: ReturnType<typeof lockEffects> | undefined;
       let second: ReturnType<typeof lockEffects> | undefined;
       executor.start();
       try {
-        await eventually('room at creation', () => executor.handoff.reserve(lane, 1) === 1);
-        executor.handoff.cancel([{ provider: lane } as ClaimedEffect]);
+        await roomAtCreation(executor, lane);
         // Locked before the claim that the mark below starts, so that claim waits.
-        first = lockEffects(
-          executorOrm,
-          new Promise<void>((resolve) => {
-            releaseFirst = resolve;
-          }),
-        );
+        first = lockEffects(executorOrm);
         await first.locked;
         // An inbox transaction found no room and queued an effect: the provider is marked.
         executor.handoff.hand([], new Map(), new Set([lane]));
@@ -588,14 +588,9 @@ describe('the effect queue', () => {
         // with room to spare: what a steady inflow does during every claim.
         executor.handoff.hand([], new Map(), new Set([lane]));
         // Queued behind the claim for the same table: taken once that claim has committed.
-        second = lockEffects(
-          executorOrm,
-          new Promise<void>((resolve) => {
-            releaseSecond = resolve;
-          }),
-        );
+        second = lockEffects(executorOrm);
         await blockedOn('LOCK TABLE effects');
-        releaseFirst();
+        first.release();
         await second.locked;
         // The claim found nothing waiting: new effects are claimed at creation again. (Its answer
         // and the lock's reach this process by different connections: either may come first.)
@@ -613,8 +608,8 @@ describe('the effect queue', () => {
         // the second lock, although no mark stands any more.
         await blockedOn('WITH due AS');
       } finally {
-        releaseFirst();
-        releaseSecond();
+        first?.release();
+        second?.release();
         await first?.done;
         await second?.done;
         await executor.stop(5_000);
@@ -628,19 +623,12 @@ describe('the effect queue', () => {
       const lane = `idle-claim-test-${Date.now()}`;
       // As by default (EFFECT_CLAIM_BATCH 500 against 64 slots): a claim may take every free slot.
       const { executor, executorOrm } = await laneExecutor(lane, { claimBatch: 50 });
-      let release = () => {};
       let lock: ReturnType<typeof lockEffects> | undefined;
       executor.start();
       try {
-        await eventually('room at creation', () => executor.handoff.reserve(lane, 1) === 1);
-        executor.handoff.cancel([{ provider: lane } as ClaimedEffect]);
+        await roomAtCreation(executor, lane);
         // Locked after the claim at start (which must find the queue drained), before the wake-up.
-        lock = lockEffects(
-          executorOrm,
-          new Promise<void>((resolve) => {
-            release = resolve;
-          }),
-        );
+        lock = lockEffects(executorOrm);
         await lock.locked;
         // What an inbox commit or a returning call does.
         executor.wake();
@@ -650,7 +638,7 @@ describe('the effect queue', () => {
         expect(executor.handoff.reserve(lane, 1)).toBe(1);
         executor.handoff.cancel([{ provider: lane } as ClaimedEffect]);
       } finally {
-        release();
+        lock?.release();
         await lock?.done;
         await executor.stop(5_000);
         await executorOrm.close();
