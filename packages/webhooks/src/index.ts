@@ -6,6 +6,7 @@ export {
   type DeliverableEvent,
   type DeliveryOutcome,
   listWebhookDeliveries,
+  noEndpointForEvents,
   queueWebhookDeliveries,
   recordWebhookDeliveryOutcome,
   replayWebhookDeliveries,

@@ -32,6 +32,24 @@ export function webhookPayload(event: DeliverableEvent): string {
 }
 
 /**
+ * SQL that is true when no enabled endpoint belongs to any of the events' accounts: such events
+ * queue no delivery, whatever their types, so a consumer can pass over them without a transaction.
+ */
+export function noEndpointForEvents(events: readonly DeliverableEvent[]): {
+  text: string;
+  parameters: unknown[];
+} {
+  return {
+    text: `NOT EXISTS (SELECT 1 FROM webhook_endpoints WHERE account_id = ANY($1::text[]) AND disabled_at IS NULL)`,
+    parameters: [accountsOf(events)],
+  };
+}
+
+const accountsOf = (events: readonly DeliverableEvent[]) => [
+  ...new Set(events.map((event) => event.accountId)),
+];
+
+/**
  * Queues one delivery per (event, enabled endpoint of its account whose filter takes the type),
  * in the caller's transaction. ON CONFLICT DO NOTHING on (endpoint, stream, version) is the
  * inbox: an event record seen again (redelivery, rebalance, topic replay) queues nothing.
@@ -46,7 +64,7 @@ export async function queueWebhookDeliveries(
     tx,
     `SELECT id, account_id, event_types FROM webhook_endpoints
       WHERE account_id = ANY($1::text[]) AND disabled_at IS NULL`,
-    [[...new Set(events.map((event) => event.accountId))]],
+    [accountsOf(events)],
   );
   if (endpoints.length === 0) return 0;
   const rows: { id: string; endpointId: string; event: DeliverableEvent }[] = [];

@@ -112,6 +112,11 @@ export const DispatcherConfig = z
     /** Whether this process also delivers webhooks (its own consumer group on MESSAGE_EVENTS_TOPIC). */
     WEBHOOKS_ENABLED: flag.default(true),
     WEBHOOKS_CONSUMER_GROUP: z.string().default('exactly-webhooks'),
+    /**
+     * How long the webhook consumer's fetch waits for events to gather (up to 1 MiB) before it takes
+     * what there is: fewer, larger batches, for at most that much more delay before a delivery is queued.
+     */
+    WEBHOOKS_CONSUMER_LINGER: duration.default(250),
     /** Lets endpoints on private, loopback and link-local addresses be called (tests, closed networks). */
     WEBHOOKS_ALLOW_PRIVATE_URLS: flag.default(false),
     WEBHOOK_TIMEOUT: duration.default(10_000),

@@ -14,10 +14,14 @@ describe('the dispatcher configuration', () => {
       INBOX_RETENTION: 30 * 86_400_000,
       PARTITIONS_CONCURRENTLY: 12,
       DATABASE_POOL_SIZE: 16,
+      WEBHOOKS_CONSUMER_LINGER: 250,
     });
     expect(
       readDispatcherConfig({ ...required, PARTITIONS_CONCURRENTLY: '4', DATABASE_POOL_SIZE: '5' }),
     ).toMatchObject({ PARTITIONS_CONCURRENTLY: 4, DATABASE_POOL_SIZE: 5 });
+    expect(
+      readDispatcherConfig({ ...required, WEBHOOKS_CONSUMER_LINGER: '1s' }).WEBHOOKS_CONSUMER_LINGER,
+    ).toBe(1_000);
   });
 
   it('reads INBOX_RETENTION=forever as no expiry', () => {

@@ -47,16 +47,55 @@ export async function lockStoredOffsets(
   );
 }
 
+// Never lower within one log, whoever writes (a batch of a member that lost the partition
+// included); another log's offset replaces it.
+const keepHighestOffset = `ON CONFLICT (group_id, topic, partition)
+     DO UPDATE SET next_offset = excluded.next_offset, topic_id = excluded.topic_id, updated_at = now()
+      WHERE consumer_offsets.topic_id IS DISTINCT FROM excluded.topic_id
+         OR consumer_offsets.next_offset <= excluded.next_offset`;
+
 /** The statement that stores the partition's next offset, for the batch's last round trip. */
 export function storeOffsetStatement(key: PartitionKey, nextOffset: bigint, topicId: string): SqlStatement {
   return {
-    // Never lower within one log, whoever writes (a batch of a member that lost the partition
-    // included); another log's offset replaces it.
     text: `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, topic_id) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (group_id, topic, partition)
-     DO UPDATE SET next_offset = excluded.next_offset, topic_id = excluded.topic_id, updated_at = now()
-      WHERE consumer_offsets.topic_id IS DISTINCT FROM excluded.topic_id
-         OR consumer_offsets.next_offset <= excluded.next_offset`,
-    parameters: [key.groupId, key.topic, key.partition, nextOffset.toString(), topicId],
+     ${keepHighestOffset}`,
+    parameters: offsetParameters(key, nextOffset, topicId),
   };
 }
+
+/**
+ * Stores the partition's next offset only while `condition` holds, in one statement without a
+ * transaction of its own, and returns whether it held: when it did not, nothing was written and
+ * the caller takes the locked way. The condition is evaluated once (a CTE), so the answer and the
+ * write agree. Its placeholders are numbered from $1; the offset's come after them.
+ */
+export async function storeOffsetWhile(
+  em: EntityManager,
+  key: PartitionKey,
+  nextOffset: bigint,
+  topicId: string,
+  condition: SqlStatement,
+): Promise<boolean> {
+  const at = (index: number) => `$${condition.parameters.length + index}`;
+  const { rows } = await runSql<{ held: boolean }>(
+    em,
+    `WITH condition AS (SELECT (${condition.text}) AS held),
+     stored AS (
+       INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, topic_id)
+       SELECT ${at(1)}::text, ${at(2)}::text, ${at(3)}::int, ${at(4)}::bigint, ${at(5)}::text
+         FROM condition WHERE condition.held
+       ${keepHighestOffset}
+     )
+     SELECT held FROM condition`,
+    [...condition.parameters, ...offsetParameters(key, nextOffset, topicId)],
+  );
+  return rows[0]?.held === true;
+}
+
+const offsetParameters = (key: PartitionKey, nextOffset: bigint, topicId: string) => [
+  key.groupId,
+  key.topic,
+  key.partition,
+  nextOffset.toString(),
+  topicId,
+];

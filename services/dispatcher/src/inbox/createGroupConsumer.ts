@@ -8,6 +8,8 @@ export interface GroupConsumerOptions {
   topic: string;
   sessionTimeoutMs: number;
   maxWaitMs: number;
+  /** The least a fetch returns before `maxWaitMs` has passed (kafkajs `minBytes`; default 1). */
+  minBytes?: number;
   maxBytesPerPartition?: number;
   partitionsConcurrently?: number;
   /** The member joined the group (again): partitions may have moved, or come from another log. */
@@ -47,6 +49,7 @@ export function createGroupConsumer(options: GroupConsumerOptions): GroupConsume
           ? {}
           : { maxBytesPerPartition: options.maxBytesPerPartition }),
         maxWaitTimeInMs: options.maxWaitMs,
+        ...(options.minBytes === undefined ? {} : { minBytes: options.minBytes }),
         allowAutoTopicCreation: false,
       });
       const { GROUP_JOIN, CRASH } = consumer.events;

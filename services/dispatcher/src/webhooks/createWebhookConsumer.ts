@@ -16,12 +16,16 @@ export interface WebhookConsumerOptions {
   /** The message-events topic. */
   topic: string;
   sessionTimeoutMs: number;
-  maxWaitMs: number;
+  /** How long a fetch waits for events to gather before it returns what there is. */
+  lingerMs: number;
   batchRetryMaxDelayMs: number;
   /** Called after a batch that queued deliveries committed. */
   onQueued: () => void;
   onFatal: (error: Error) => void;
 }
+
+/** What a fetch gathers before it returns early: far more than a linger's events at a modest rate. */
+const lingerBytes = 1024 * 1024;
 
 export interface WebhookConsumer {
   start(): Promise<void>;
@@ -31,8 +35,9 @@ export interface WebhookConsumer {
 
 /**
  * The webhook consumer group on the message-events topic. Like the command consumer, each
- * partition batch is one PostgreSQL transaction (`queueEventBatch`) whose offset is resolved in
- * Kafka only after it committed, and a failed batch is tried again, skipping nothing.
+ * partition batch is written to PostgreSQL at once (`queueEventBatch`: one transaction, or one
+ * statement when no account of the batch has an endpoint), its offset is resolved in Kafka only
+ * after that committed, and a failed batch is tried again, skipping nothing.
  */
 export function createWebhookConsumer(options: WebhookConsumerOptions): WebhookConsumer {
   const { logger } = options;
@@ -43,7 +48,8 @@ export function createWebhookConsumer(options: WebhookConsumerOptions): WebhookC
     groupId: options.groupId,
     topic: options.topic,
     sessionTimeoutMs: options.sessionTimeoutMs,
-    maxWaitMs: options.maxWaitMs,
+    maxWaitMs: options.lingerMs,
+    minBytes: lingerBytes,
     onFatal: options.onFatal,
     onJoin: () => topicId.refresh(),
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {

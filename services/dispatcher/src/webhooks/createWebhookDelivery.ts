@@ -47,7 +47,7 @@ export function createWebhookDelivery(deps: {
     groupId: config.WEBHOOKS_CONSUMER_GROUP,
     topic: config.MESSAGE_EVENTS_TOPIC,
     sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT,
-    maxWaitMs: config.CONSUMER_MAX_WAIT,
+    lingerMs: config.WEBHOOKS_CONSUMER_LINGER,
     batchRetryMaxDelayMs: config.BATCH_RETRY_MAX_DELAY,
     onQueued: () => sender.wake(),
     onFatal: deps.onFatal,

@@ -1,7 +1,7 @@
 import { MessageEventRecord } from '@exactly/contracts';
 import { inTransaction, type Orm, runStatements } from '@exactly/persistence';
-import { type DeliverableEvent, queueWebhookDeliveries } from '@exactly/webhooks';
-import { lockStoredOffset, storeOffsetStatement } from '../inbox/consumerOffsets.js';
+import { type DeliverableEvent, noEndpointForEvents, queueWebhookDeliveries } from '@exactly/webhooks';
+import { lockStoredOffset, storeOffsetStatement, storeOffsetWhile } from '../inbox/consumerOffsets.js';
 
 export interface EventRecord {
   offset: string;
@@ -49,9 +49,12 @@ export function readEventRecord(value: Buffer | null, traceparent?: string): Del
 }
 
 /**
- * One partition batch of message events in ONE transaction: the stored offset (locked, as the
- * dispatcher's command batches do) says which records are new; each new event queues a delivery
- * per matching endpoint (unique per event and endpoint); the next offset is stored with them.
+ * One partition batch of message events. When no enabled endpoint belongs to any of its events'
+ * accounts, the next offset is stored in one statement and nothing else is written: those events
+ * queue no delivery wherever the offset stood. Otherwise ONE transaction: the stored offset (locked,
+ * as the dispatcher's command batches do) says which records are new; each new event queues a
+ * delivery per matching endpoint (unique per event and endpoint); the next offset is stored with
+ * them.
  */
 export async function queueEventBatch(
   orm: Orm,
@@ -61,18 +64,29 @@ export async function queueEventBatch(
   const last = records[records.length - 1];
   if (last === undefined) throw new TypeError('a partition batch has at least one record');
   const batchEnd = BigInt(last.offset) + 1n;
+  const readable = records.flatMap((record) => {
+    const event = readEventRecord(record.value, record.traceparent);
+    return event === undefined ? [] : [{ offset: BigInt(record.offset), event }];
+  });
+  const unreadable = records.length - readable.length;
+  const passedOver = await storeOffsetWhile(
+    orm.em.fork(),
+    context,
+    batchEnd,
+    context.topicId,
+    noEndpointForEvents(readable.map(({ event }) => event)),
+  );
+  if (passedOver) return { nextOffset: batchEnd, queued: 0, unreadable };
   return inTransaction(
     orm,
     async (tx) => {
       const stored = await lockStoredOffset(tx, context);
       const from = stored !== undefined && stored.topicId === context.topicId ? stored.nextOffset : 0n;
-      const fresh = records.filter((record) => BigInt(record.offset) >= from);
-      const events = fresh.map((record) => readEventRecord(record.value, record.traceparent));
-      const readable = events.filter((event): event is DeliverableEvent => event !== undefined);
-      const queued = await queueWebhookDeliveries(tx, readable);
+      const fresh = readable.filter(({ offset }) => offset >= from).map(({ event }) => event);
+      const queued = await queueWebhookDeliveries(tx, fresh);
       const nextOffset = from > batchEnd ? from : batchEnd;
       await runStatements(tx, [storeOffsetStatement(context, nextOffset, context.topicId)]);
-      return { nextOffset, queued, unreadable: events.length - readable.length };
+      return { nextOffset, queued, unreadable };
     },
     { idle_in_transaction_session_timeout: context.transactionIdleTimeoutMs },
   );
