@@ -115,6 +115,7 @@ export const DispatcherConfig = z
     /**
      * How long the webhook consumer's fetch waits for events to gather (up to 1 MiB) before it takes
      * what there is: fewer, larger batches, for at most that much more delay before a delivery is queued.
+     * 0: none (a fetch returns as soon as there are events).
      */
     WEBHOOKS_CONSUMER_LINGER: duration.default(250),
     /** Lets endpoints on private, loopback and link-local addresses be called (tests, closed networks). */

@@ -16,8 +16,10 @@ export interface WebhookConsumerOptions {
   /** The message-events topic. */
   topic: string;
   sessionTimeoutMs: number;
-  /** How long a fetch waits for events to gather before it returns what there is. */
+  /** How long a fetch waits for events to gather before it returns what there is; 0: it does not. */
   lingerMs: number;
+  /** How long an empty fetch waits for the first event, without a linger. */
+  maxWaitMs: number;
   batchRetryMaxDelayMs: number;
   /** Called after a batch that queued deliveries committed. */
   onQueued: () => void;
@@ -26,6 +28,16 @@ export interface WebhookConsumerOptions {
 
 /** What a fetch gathers before it returns early: far more than a linger's events at a modest rate. */
 const lingerBytes = 1024 * 1024;
+
+/** The fetch's wait and least size: with a linger, wait that long unless 1 MiB gathers first. */
+export function webhookFetchOptions(options: { lingerMs: number; maxWaitMs: number }): {
+  maxWaitMs: number;
+  minBytes?: number;
+} {
+  return options.lingerMs > 0
+    ? { maxWaitMs: options.lingerMs, minBytes: lingerBytes }
+    : { maxWaitMs: options.maxWaitMs };
+}
 
 export interface WebhookConsumer {
   start(): Promise<void>;
@@ -48,8 +60,7 @@ export function createWebhookConsumer(options: WebhookConsumerOptions): WebhookC
     groupId: options.groupId,
     topic: options.topic,
     sessionTimeoutMs: options.sessionTimeoutMs,
-    maxWaitMs: options.lingerMs,
-    minBytes: lingerBytes,
+    ...webhookFetchOptions(options),
     onFatal: options.onFatal,
     onJoin: () => topicId.refresh(),
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {

@@ -48,6 +48,7 @@ export function createWebhookDelivery(deps: {
     topic: config.MESSAGE_EVENTS_TOPIC,
     sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT,
     lingerMs: config.WEBHOOKS_CONSUMER_LINGER,
+    maxWaitMs: config.CONSUMER_MAX_WAIT,
     batchRetryMaxDelayMs: config.BATCH_RETRY_MAX_DELAY,
     onQueued: () => sender.wake(),
     onFatal: deps.onFatal,
