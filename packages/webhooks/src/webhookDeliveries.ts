@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { WebhookDelivery } from '@exactly/contracts';
-import { inTransaction, type Orm, runSql } from '@exactly/persistence';
+import { inTransaction, type Orm, runSql, type SqlStatement } from '@exactly/persistence';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { recordWebhookEndpointEvent } from './webhookEndpoints.js';
 
@@ -35,10 +35,7 @@ export function webhookPayload(event: DeliverableEvent): string {
  * SQL that is true when no enabled endpoint belongs to any of the events' accounts: such events
  * queue no delivery, whatever their types, so a consumer can pass over them without a transaction.
  */
-export function noEndpointForEvents(events: readonly DeliverableEvent[]): {
-  text: string;
-  parameters: unknown[];
-} {
+export function noEndpointForEvents(events: readonly DeliverableEvent[]): SqlStatement {
   return {
     text: `NOT EXISTS (SELECT 1 FROM webhook_endpoints WHERE account_id = ANY($1::text[]) AND disabled_at IS NULL)`,
     parameters: [accountsOf(events)],
