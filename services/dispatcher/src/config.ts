@@ -155,6 +155,15 @@ export const DispatcherConfig = z
         message: `must be more than PARTITIONS_CONCURRENTLY (${config.PARTITIONS_CONCURRENTLY}): each partition batch holds a connection for its transaction, and the effect executor needs its own`,
       });
     }
+    for (const wait of ['CONSUMER_MAX_WAIT', 'WEBHOOKS_CONSUMER_LINGER'] as const) {
+      if (config[wait] * 2 > config.CONSUMER_SESSION_TIMEOUT) {
+        context.addIssue({
+          code: 'custom',
+          path: [wait],
+          message: `must be at most half of CONSUMER_SESSION_TIMEOUT (${config.CONSUMER_SESSION_TIMEOUT} ms): a consumer sends no heartbeat while its fetch waits, and the group would evict it`,
+        });
+      }
+    }
     if (config.WEBHOOK_LEASE <= config.WEBHOOK_TIMEOUT) {
       context.addIssue({
         code: 'custom',

@@ -42,5 +42,11 @@ describe('the dispatcher configuration', () => {
       /DATABASE_POOL_SIZE.*more than PARTITIONS_CONCURRENTLY \(12\)/,
     );
     expect(() => readDispatcherConfig({ ...required, PORT: 'x' })).toThrow(/PORT/);
+    expect(() => readDispatcherConfig({ ...required, WEBHOOKS_CONSUMER_LINGER: '20s' })).toThrow(
+      /WEBHOOKS_CONSUMER_LINGER.*half of CONSUMER_SESSION_TIMEOUT \(30000 ms\)/,
+    );
+    expect(() =>
+      readDispatcherConfig({ ...required, CONSUMER_MAX_WAIT: '10s', CONSUMER_SESSION_TIMEOUT: '15s' }),
+    ).toThrow(/CONSUMER_MAX_WAIT.*half of CONSUMER_SESSION_TIMEOUT/);
   });
 });
