@@ -169,6 +169,9 @@ interface Settled {
   record?: { fingerprint: Buffer; reply: StoredReply; requestId: string; createdAt: Date };
 }
 
+/** The result of a request without a key (no record to write) whose effect was written at `at`. */
+const writtenWithoutRecord = (at: Date): WriteResult => ({ kind: 'written', createdAt: at, remainingMs: 0 });
+
 /**
  * The idempotency engine. Per key: a request looks the key up (batched); when no live record
  * exists it joins a write batch, whose one transaction takes each key's advisory lock without
@@ -273,11 +276,10 @@ export function createIdempotencyEngine<Effect>(
     statements: SqlStatement[],
   ): Promise<Map<WriteItem<Effect>, WriteResult> | undefined> {
     const writtenAt = new Date();
-    const written = (): WriteResult => ({ kind: 'written', createdAt: writtenAt, remainingMs: 0 });
     const em = writeOrm.em.fork();
     if (keyed.length === 0) {
       await runStatements(em, statements);
-      return new Map(items.map((item) => [item, written()]));
+      return new Map(items.map((item) => [item, writtenWithoutRecord(writtenAt)]));
     }
     let recordWrites: RecordWrite[];
     try {
@@ -286,7 +288,9 @@ export function createIdempotencyEngine<Effect>(
       if (error instanceof WriteRefusedError) return undefined;
       throw error;
     }
-    const results = new Map<WriteItem<Effect>, WriteResult>(items.map((item) => [item, written()]));
+    const results = new Map<WriteItem<Effect>, WriteResult>(
+      items.map((item) => [item, writtenWithoutRecord(writtenAt)]),
+    );
     for (const [index, item] of keyed.entries()) results.set(item, recordWrites[index] as WriteResult);
     return results;
   }
@@ -308,8 +312,7 @@ export function createIdempotencyEngine<Effect>(
           (item) => item.lockKey === undefined || results.get(item)?.kind === 'written',
         );
         for (const item of toApply)
-          if (!results.has(item))
-            results.set(item, { kind: 'written', createdAt: writtenAt, remainingMs: 0 });
+          if (!results.has(item)) results.set(item, writtenWithoutRecord(writtenAt));
         if (toApply.length > 0)
           await options.writeEffects(
             em,

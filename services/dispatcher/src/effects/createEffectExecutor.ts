@@ -429,10 +429,10 @@ export function createEffectExecutor(options: EffectExecutorOptions): EffectExec
 
   /**
    * Claims for one provider if effects of it may wait in the queue (marked, or queued since its
-   * last claim began) and it has room; returns how many it claimed. Not otherwise: a claim holds every free slot until it returns, so a claim
-   * on every wake-up (each commit, each call that returns) left new effects no room to be claimed
-   * at creation. At 500 commands/s (stageCosts, 2026-12-07) 47% of them were queued so and taken
-   * by a claim; claiming only so, 12%.
+   * last claim began) and it has room; returns how many it claimed. Not otherwise: a claim holds
+   * every free slot until it returns, so a claim on every wake-up (each commit, each call that
+   * returns) left new effects no room to be claimed at creation. At 500 commands/s (stageCosts,
+   * 2026-12-07) 47% of them were queued so and taken by a claim; claiming only so, 12%.
    */
   async function claimFor(name: string, lane: ProviderLane): Promise<number> {
     if (!queueMayWait.has(name) && !claimWanted.has(name)) return 0;
