@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inTransaction, newId, type Orm, openOrm, runSql } from '@exactly/persistence';
+import { eventually } from '@exactly/testkit';
 import {
   createIdempotencyEngine,
   type ExecutionRequest,
@@ -17,7 +18,7 @@ import {
 } from './idempotencyRecords.js';
 import { requestFingerprint } from './requestFingerprint.js';
 import { advisoryLockKey, scopeKeyOf } from './scopeKey.js';
-import { holdLock } from './testing/holdLock.js';
+import { holdInTransaction, holdLock } from './testing/holdLock.js';
 
 interface Effect {
   id: string;
@@ -343,25 +344,59 @@ describe('a batch written in one statement (effectStatements)', () => {
 
   it('takes the long way when a key of the batch is locked elsewhere: the others run, that one is in flight, its effect unwritten', async () => {
     const longWay: Effect[][] = [];
-    const engine = engineFor(conflicting, { ...oneStatementOptions(longWay), writeConcurrency: 1 });
+    const sizes: number[] = [];
+    const engine = engineFor(conflicting, {
+      ...oneStatementOptions(longWay),
+      writeConcurrency: 1,
+      onBatch: (size) => sizes.push(size),
+    });
     const accountId = await newAccount();
     const held = requestFor(accountId, 'held');
     const lockKey = advisoryLockKey(scopeKeyOf(conflicting, held.scope as NonNullable<typeof held.scope>));
     const release = await holdLock(orm, lockKey);
+    // The one write slot is taken by a batch that waits on the effects table, so the three
+    // requests below queue up and leave together, as one batch: which of them reaches the
+    // batcher first no longer decides the batches.
+    const openEffects = await holdInTransaction(orm, 'LOCK TABLE engine_test_effects IN SHARE MODE');
+    let effectsOpened = false;
     try {
-      const [a, heldOutcome, b] = await Promise.all([
-        engine.execute(requestFor(accountId, 'a')),
-        engine.execute(held),
-        engine.execute(requestFor(accountId, 'b')),
-      ]);
-      expect([a.kind, heldOutcome.kind, b.kind]).toEqual(['executed', 'in_flight', 'executed']);
+      const first = engine.execute(requestFor(accountId, 'first'));
+      await eventually('the first batch to wait on the effects table', async () => {
+        const { rows } = await runSql<{ waiting: number }>(
+          orm.em.fork(),
+          "SELECT count(*)::int AS waiting FROM pg_locks WHERE NOT granted AND relation = 'engine_test_effects'::regclass",
+        );
+        return rows[0]?.waiting === 1;
+      });
+      const prepared = { count: 0, all: Promise.withResolvers<void>() };
+      const queued = [requestFor(accountId, 'a'), held, requestFor(accountId, 'b')].map((request) =>
+        engine.execute({
+          ...request,
+          prepare: (acceptedAt) => {
+            prepared.count += 1;
+            if (prepared.count === 3) prepared.all.resolve();
+            return request.prepare(acceptedAt);
+          },
+        }),
+      );
+      await prepared.all.promise;
+      await new Promise((resolve) => setImmediate(resolve));
+      await openEffects();
+      effectsOpened = true;
+      expect((await first).kind).toBe('executed');
+      const [a, heldOutcome, b] = await Promise.all(queued);
+      expect([a?.kind, heldOutcome?.kind, b?.kind]).toEqual(['executed', 'in_flight', 'executed']);
+      expect(sizes).toEqual([1, 3]);
       expect((await effectsOf(accountId)).map((effect) => effect.scope).sort()).toEqual([
         `${accountId}/a`,
         `${accountId}/b`,
+        `${accountId}/first`,
       ]);
-      expect(longWay.flat().map((effect) => effect.scope)).not.toContain(`${accountId}/held`);
-      expect(longWay.length).toBeGreaterThan(0);
+      expect(longWay.map((effects) => effects.map((effect) => effect.scope).sort())).toEqual([
+        [`${accountId}/a`, `${accountId}/b`],
+      ]);
     } finally {
+      if (!effectsOpened) await openEffects();
       await release();
     }
   });
