@@ -459,8 +459,12 @@ describe('expiry', () => {
       'DELETE FROM idempotency_records WHERE expires_at <= now() AND account_id <> $1',
       [accountId],
     );
+    // At most two batches of two, though five of this account's records are expired.
     expect(await shortLived.deleteExpired({ batchSize: 2, maxBatches: 2 })).toBe(4);
-    expect(await shortLived.deleteExpired({ batchSize: 2, maxBatches: 2 })).toBe(1);
+    // Records of other tests (the one before keeps its key 300 ms) can expire meanwhile, and the
+    // same calls delete them too: each call stays within its bound until this account's are gone.
+    for (let call = 0; call < 5 && (await recordsOf(accountId)).length > 1; call += 1)
+      expect(await shortLived.deleteExpired({ batchSize: 2, maxBatches: 2 })).toBeLessThanOrEqual(4);
     expect((await recordsOf(accountId)).map((record) => record.scope_key)).toEqual([`${accountId}|*|live`]);
   });
 });

@@ -270,8 +270,14 @@ describe('the webhook metrics over a delivery that fails once, then succeeds', (
       async () => (await value('dispatcher_webhook_attempts_total', { outcome: 'retried' })) === 1,
       60_000,
     );
-    // Other tests share the database: at least this delivery waits for its retry.
-    expect(await value('dispatcher_webhook_retry_backlog')).toBeGreaterThanOrEqual(1);
+    // The attempt is counted before its outcome commits, and the backlog is read from the
+    // database: it shows the delivery a moment later. Other tests share the database: at least
+    // this delivery waits for its retry (2.5 s at least, ample for the look).
+    await eventually(
+      'the delivery in the retry backlog',
+      async () => (await value('dispatcher_webhook_retry_backlog')) >= 1,
+      2_000,
+    );
     expect(await value('dispatcher_webhook_attempts_total', { outcome: 'delivered' })).toBe(0);
 
     await eventually('the retry delivered', () => receiver.processed.size === 1, 60_000);
