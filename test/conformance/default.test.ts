@@ -128,7 +128,7 @@ describe('the default profile (IETF Idempotency-Key draft, Stripe)', () => {
     const key = newKey('in-flight');
     const hold = await holdAccount(who.accountId);
     const first = api.post('/v1/messages', who, emailCommand(), { 'Idempotency-Key': key });
-    await sleep(300);
+    await api.waitForKeyState(who, key, 'in_progress');
     const retry = await api.post('/v1/messages', who, emailCommand(), { 'Idempotency-Key': key });
     expect([retry.status, retry.json.code, retry.headers.get('retry-after')]).toEqual([
       409,

@@ -39,15 +39,13 @@ describe('Pulsewave (seed 000) under the pulsewave profile', () => {
         caller: who,
         body: emailCommand(),
         headers: { 'Idempotency-Key': key },
-        signal: AbortSignal.timeout(200),
+        signal: AbortSignal.timeout(1_000),
       })
       .catch((error: Error) => error.name);
     expect(timedOut).toBe('TimeoutError');
-    expect((await api.keyState(who, key)).state).toBe('in_progress');
+    await api.waitForKeyState(who, key, 'in_progress');
     await hold.release();
-    await sleep(300);
-    const state = await api.keyState(who, key);
-    expect(state.state).toBe('completed');
+    const state = await api.waitForKeyState(who, key, 'completed');
     expect(state.messageIds).toHaveLength(1);
     const retry = await api.post('/v1/messages', who, emailCommand(), { 'Idempotency-Key': key });
     expect(retry.json.id).toBe(state.messageIds[0]);
@@ -82,8 +80,7 @@ describe('Pulsewave (seed 000) under the pulsewave profile', () => {
       const key = newKey('in-flight');
       const hold = await holdAccount(who.accountId);
       const first = api.post('/v1/messages', who, emailCommand(), { 'Idempotency-Key': key });
-      await sleep(300);
-      expect((await api.keyState(who, key)).state).toBe('in_progress');
+      await api.waitForKeyState(who, key, 'in_progress');
       const retry = api.post('/v1/messages', who, emailCommand(), { 'Idempotency-Key': key });
       await sleep(300);
       await hold.release();

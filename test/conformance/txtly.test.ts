@@ -137,10 +137,11 @@ describe('Txtly (seed 001) under the txtly profile', () => {
           caller: who,
           body: welcome(),
           headers: { 'Idempotency-Key': key },
-          signal: AbortSignal.timeout(200),
+          signal: AbortSignal.timeout(1_000),
         })
         .catch((error: Error) => error.name);
       expect(await timedOut).toBe('TimeoutError');
+      await api.waitForKeyState(who, key, 'in_progress');
       const retry = api.post('/v1/messages', who, welcome(), { 'Idempotency-Key': key });
       await sleep(200);
       await hold.release();

@@ -19,7 +19,9 @@ describe('commands posted to the API', () => {
         description: 'no faults',
         seed: 1,
         commands: 60,
-        pipeline: { relays: 1, dispatchers: 1 },
+        // No fault here, so the services' own timeouts: the shortened ones of the fault suite
+        // (a 2 s provider timeout, a 6 s session) could hold a message on a loaded machine.
+        pipeline: { relays: 1, dispatchers: 1, fastRecovery: false },
         async run({ load, pipeline, caller, history }) {
           await load();
           const [first] = history.acknowledged().values();

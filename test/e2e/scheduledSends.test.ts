@@ -35,31 +35,35 @@ async function newCaller(): Promise<{ accountId: string; apiKey: string }> {
   return { accountId, apiKey };
 }
 
+/**
+ * Schedules `count` sends for `sendAt`, all at once: one after another, on a loaded machine, the
+ * last could reach the API after `sendAt` and be accepted to send at once instead.
+ */
 async function schedule(apiKey: string, sendAt: Date): Promise<string[]> {
-  const ids: string[] = [];
-  for (let index = 0; index < count; index += 1) {
-    const response = await fetch(`${pipeline.baseUrl}/v1/messages`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${apiKey}`,
-        'content-type': 'application/json',
-        'idempotency-key': `scheduled-${index}`,
-      },
-      body: JSON.stringify({
-        channel: 'email',
-        to: `user${index}@example.com`,
-        from: 'orders@acme.example',
-        subject: `Order ${index}`,
-        text: 'On its way.',
-        send_at: sendAt.toISOString(),
-      }),
-    });
-    const body = (await response.json()) as { id: string; status: string };
-    expect(response.status).toBe(202);
-    expect(body.status).toBe('scheduled');
-    ids.push(body.id);
-  }
-  return ids;
+  return await Promise.all(
+    Array.from({ length: count }, async (_, index) => {
+      const response = await fetch(`${pipeline.baseUrl}/v1/messages`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${apiKey}`,
+          'content-type': 'application/json',
+          'idempotency-key': `scheduled-${index}`,
+        },
+        body: JSON.stringify({
+          channel: 'email',
+          to: `user${index}@example.com`,
+          from: 'orders@acme.example',
+          subject: `Order ${index}`,
+          text: 'On its way.',
+          send_at: sendAt.toISOString(),
+        }),
+      });
+      const body = (await response.json()) as { id: string; status: string };
+      expect(response.status).toBe(202);
+      expect(body.status).toBe('scheduled');
+      return body.id;
+    }),
+  );
 }
 
 async function streamCounts(ids: string[]) {
@@ -161,7 +165,7 @@ describe('two dispatchers running the scheduler', () => {
     provider = await new FakeProvider().start();
     await startPipeline({ SCHEDULE_RELEASE_BATCH: '3' });
     const caller = await newCaller();
-    const sendAt = new Date(Date.now() + 3_000);
+    const sendAt = new Date(Date.now() + 5_000);
     const ids = await schedule(caller.apiKey, sendAt);
     await eventually(
       'every scheduled send settled',

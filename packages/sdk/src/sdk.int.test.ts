@@ -124,7 +124,7 @@ describe('the SDK against the real ingest API', () => {
         },
         body: JSON.stringify(sms('first')),
       });
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await api.waitForKeyState(account, key, 'in_progress');
 
       const conflicts: number[] = [];
       const client = createClient({

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { serviceEntry } from '@exactly/infra';
 import pg from 'pg';
+import { eventually } from './eventually.js';
 import { type RunningService, startService } from './startService.js';
 
 const databaseUrl = () => process.env.DATABASE_URL ?? '';
@@ -96,6 +97,25 @@ export class IngestApi {
 
   async keyState(caller: Caller, key: string): Promise<Json> {
     return (await this.get(`/v1/idempotency-keys/${encodeURIComponent(key)}`, caller)).json;
+  }
+
+  /**
+   * Polls the key's state until it reads `state`, and returns it: a request sent without awaiting
+   * reaches the engine only after its HTTP parsing, authentication and quotas, which on a loaded
+   * machine can take longer than any fixed sleep. Throws after `timeoutMs`.
+   */
+  async waitForKeyState(caller: Caller, key: string, state: string, timeoutMs = 15_000): Promise<Json> {
+    let last: Json;
+    await eventually(
+      `key ${key} to read ${state}`,
+      async () => {
+        last = await this.keyState(caller, key);
+        return last.state === state;
+      },
+      timeoutMs,
+      25,
+    );
+    return last;
   }
 }
 

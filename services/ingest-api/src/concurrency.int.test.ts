@@ -1,7 +1,12 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { runSql } from '@exactly/persistence';
 import { holdAccount } from '@exactly/testkit';
-import { email, postMessage, startTestServer, storedFor } from './testing/startTestServer.js';
+import {
+  email,
+  postMessage,
+  startTestServer,
+  storedFor,
+  waitForKeyState,
+} from './testing/startTestServer.js';
 
 describe('200 concurrent identical requests with one key', () => {
   it('make one message and 199 identical replays when the profile waits (pulsewave)', async () => {
@@ -59,11 +64,7 @@ describe('the same key from two accounts', () => {
       // A's request stays in flight: its transaction waits on A's account row, held here.
       const hold = await holdAccount(a.accountId);
       const fromA = postMessage(api, a, 'shared-key');
-      await sleep(200);
-      const stateWhileInFlight = await fetch(`${api.url}/v1/idempotency-keys/shared-key`, {
-        headers: { authorization: `Bearer ${a.apiKey}` },
-      });
-      expect(((await stateWhileInFlight.json()) as { state: string }).state).toBe('in_progress');
+      await waitForKeyState(api, a, 'shared-key', 'in_progress');
 
       const fromB = await postMessage(api, b, 'shared-key', email({ to: 'someone@example.com' }));
       expect(fromB.status).toBe(202);

@@ -47,6 +47,9 @@ function setUp() {
   return { topics, start };
 }
 
+/** Tests that count republished rows: only a crash or a stall may move a lease in them. */
+const steadyLease = { RELAY_LEASE_TTL: '10s' };
+
 async function relaysHoldingLeases(): Promise<number> {
   const { rows } = await runSql<{ holders: string; held: string }>(
     orm.em.fork(),
@@ -95,7 +98,9 @@ function expectOrderPerKey(records: readonly ConsumedRecord[], perKey: number): 
 describe('three relays running at once', () => {
   it('publish 10,000 rows, each exactly once, in order per key, sharing the work', async () => {
     const { topics, start } = setUp();
-    await Promise.all(['relay-a', 'relay-b', 'relay-c'].map((name) => start(name)));
+    // The default lease (10 s), not the tests' 3 s: a renewal held up on a loaded machine would
+    // otherwise cut a send short, and the rows handed back are published again (counted below).
+    await Promise.all(['relay-a', 'relay-b', 'relay-c'].map((name) => start(name, steadyLease)));
     await eventually(
       'the shards to be spread over the three relays',
       async () => (await relaysHoldingLeases()) === 3,
@@ -222,7 +227,7 @@ describe('rows of one key', () => {
     const { topics, start } = setUp();
     const keys = 50;
     const perKey = 40;
-    const first = await start('relay-before-restart');
+    const first = await start('relay-before-restart', steadyLease);
     let restarted: Promise<RelayProcess> | undefined;
     // Round r commits row r of every key, so each key's rows are committed in sequence order.
     for (let round = 0; round < perKey; round++) {
@@ -241,7 +246,7 @@ describe('rows of one key', () => {
       await notifyOutbox(orm.em.fork());
       if (round === perKey / 2) {
         await first.service.stop();
-        restarted = start('relay-after-restart');
+        restarted = start('relay-after-restart', steadyLease);
       }
       await sleep(20);
     }

@@ -38,7 +38,9 @@ describe('committing a group’s offsets as an admin', () => {
     ).toEqual({
       status: 'committed',
     });
-    expect(Date.now() - started).toBeLessThan(2_000);
+    // Joining the group as a member (kafkajs' admin.setOffsets) takes about 5 s; this must not,
+    // with room for a coordinator still loading on a busy broker.
+    expect(Date.now() - started).toBeLessThan(4_000);
     const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
     expect(offsets?.partitions.map((entry) => entry.offset).sort()).toEqual(['0', '0']);
   });

@@ -39,13 +39,13 @@ describe('the effect queue', () => {
   async function waitingOnLock(statement: string): Promise<number> {
     const { rows } = await runSql<{ n: string }>(
       orm.em.fork(),
-      `SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`,
+      `SELECT count(*) AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`,
       [`${statement}%`],
     );
     return Number(rows[0]?.n);
   }
 
-  /** Holds `effects` locked (EXCLUSIVE: claims wait, reads do not) on a connection of `pool` until `held` settles. */
   /** Holds `effects` in EXCLUSIVE mode (claims wait, reads do not) until `release` is called. */
   function lockEffects(pool: Orm): { locked: Promise<void>; release: () => void; done: Promise<void> } {
     const locked = Promise.withResolvers<void>();
@@ -297,19 +297,21 @@ describe('the effect queue', () => {
       const [claimed] = await claimEffects(orm.em.fork(), { provider, limit: 10, leaseMs: 60_000 });
       if (!claimed) throw new Error('not claimed');
       const finishedAt = new Date();
+      // A backoff of 3 s (half of 4 s fixed, the other half at random 0.5): the look below must
+      // come before it, and on a loaded machine the outcome's commit and the read take a while.
       const [recorded] = await recordOutcomes(
         orm,
         [{ effect: claimed, outcome: { status: 'failed', retryable: true, error: 'HTTP 503' }, finishedAt }],
-        { eventsTopic: 't', retry, random: () => 0.5 },
+        { eventsTopic: 't', retry: { baseDelayMs: 4_000, maxDelayMs: 4_000 }, random: () => 0.5 },
       );
       expect(recorded?.decision).toBe('retry_scheduled');
+      expect(await claimEffects(orm.em.fork(), { provider, limit: 10, leaseMs: 60_000 })).toEqual([]);
       const events = await readStream(orm.em.fork(), command.messageId);
       expect(events.slice(2).map((event) => [event.type, event.data])).toEqual([
         ['ProviderCallFailed', { provider, attempt: 1, error: 'HTTP 503', retryable: true }],
-        ['RetryScheduled', { attempt: 2, at: new Date(finishedAt.getTime() + 750).toISOString() }],
+        ['RetryScheduled', { attempt: 2, at: new Date(finishedAt.getTime() + 3_000).toISOString() }],
       ]);
-      expect(await claimEffects(orm.em.fork(), { provider, limit: 10, leaseMs: 60_000 })).toEqual([]);
-      await sleep(800);
+      await sleep(3_200);
       const [again] = await claimEffects(orm.em.fork(), { provider, limit: 10, leaseMs: 60_000 });
       expect(again).toMatchObject({ attempt: 2, resumed: false });
     });
