@@ -18,3 +18,4 @@ export { ServiceProcess, type ServiceProcessOptions } from './serviceProcess.js'
 export { RunningService, type StartServiceOptions, startService } from './startService.js';
 export { type ProxyMode, TcpProxy } from './tcpProxy.js';
 export { waitForHttp } from './waitForHttp.js';
+export { type KeyStateName, waitForKeyState } from './waitForKeyState.js';

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { serviceEntry } from '@exactly/infra';
 import pg from 'pg';
-import { eventually } from './eventually.js';
 import { type RunningService, startService } from './startService.js';
+import { type KeyStateName, waitForKeyState } from './waitForKeyState.js';
 
 const databaseUrl = () => process.env.DATABASE_URL ?? '';
 
@@ -99,23 +99,9 @@ export class IngestApi {
     return (await this.get(`/v1/idempotency-keys/${encodeURIComponent(key)}`, caller)).json;
   }
 
-  /**
-   * Polls the key's state until it reads `state`, and returns it: a request sent without awaiting
-   * reaches the engine only after its HTTP parsing, authentication and quotas, which on a loaded
-   * machine can take longer than any fixed sleep. Throws after `timeoutMs`.
-   */
-  async waitForKeyState(caller: Caller, key: string, state: string, timeoutMs = 15_000): Promise<Json> {
-    let last: Json;
-    await eventually(
-      `key ${key} to read ${state}`,
-      async () => {
-        last = await this.keyState(caller, key);
-        return last.state === state;
-      },
-      timeoutMs,
-      25,
-    );
-    return last;
+  /** Polls the key's state until it reads `state` (see `waitForKeyState`), and returns it. */
+  async waitForKeyState(caller: Caller, key: string, state: KeyStateName): Promise<Json> {
+    return await waitForKeyState(this.url, caller.apiKey, key, state);
   }
 }
 

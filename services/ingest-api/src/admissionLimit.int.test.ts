@@ -1,5 +1,5 @@
-import { holdAccount } from '@exactly/testkit';
-import { postMessage, startTestServer, storedFor, waitForKeyState } from './testing/startTestServer.js';
+import { holdAccount, waitForKeyState } from '@exactly/testkit';
+import { postMessage, startTestServer, storedFor } from './testing/startTestServer.js';
 
 describe('more create requests in flight than ADMISSION_LIMIT', () => {
   it('sheds the excess with 503 overloaded and Retry-After before storing anything, and admits it again once there is room', async () => {
@@ -10,7 +10,7 @@ describe('more create requests in flight than ADMISSION_LIMIT', () => {
       const hold = await holdAccount(who.accountId);
       const first = [postMessage(api, who, 'k-1'), postMessage(api, who, 'k-2')];
       // Both admitted: their keys read in progress (a read is not a create, so it is not shed).
-      for (const key of ['k-1', 'k-2']) await waitForKeyState(api, who, key, 'in_progress');
+      for (const key of ['k-1', 'k-2']) await waitForKeyState(api.url, who.apiKey, key, 'in_progress');
       const shed = await postMessage(api, who, 'k-3');
       const reads = await fetch(`${api.url}/v1/messages`, {
         headers: { authorization: `Bearer ${who.apiKey}` },

@@ -1,12 +1,6 @@
 import { runSql } from '@exactly/persistence';
-import { holdAccount } from '@exactly/testkit';
-import {
-  email,
-  postMessage,
-  startTestServer,
-  storedFor,
-  waitForKeyState,
-} from './testing/startTestServer.js';
+import { holdAccount, waitForKeyState } from '@exactly/testkit';
+import { email, postMessage, startTestServer, storedFor } from './testing/startTestServer.js';
 
 describe('200 concurrent identical requests with one key', () => {
   it('make one message and 199 identical replays when the profile waits (pulsewave)', async () => {
@@ -64,7 +58,7 @@ describe('the same key from two accounts', () => {
       // A's request stays in flight: its transaction waits on A's account row, held here.
       const hold = await holdAccount(a.accountId);
       const fromA = postMessage(api, a, 'shared-key');
-      await waitForKeyState(api, a, 'shared-key', 'in_progress');
+      await waitForKeyState(api.url, a.apiKey, 'shared-key', 'in_progress');
 
       const fromB = await postMessage(api, b, 'shared-key', email({ to: 'someone@example.com' }));
       expect(fromB.status).toBe(202);

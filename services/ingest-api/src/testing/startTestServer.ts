@@ -1,7 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { createLogger, createMetricsRegistry } from '@exactly/observability';
 import { Account, issueApiKey, newId, type Orm, openOrm, runSql } from '@exactly/persistence';
-import { eventually } from '@exactly/testkit';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { readIngestConfig } from '../config.js';
 import { createServer, type IngestServer, type ServerDependencies } from '../createServer.js';
@@ -150,30 +149,6 @@ export async function postMessage(
     json = undefined;
   }
   return { status: response.status, headers: response.headers, text, json };
-}
-
-/**
- * Polls `who`'s key until its state reads `state` (a request sent without awaiting reaches the
- * engine only after its parsing, authentication and quotas: no fixed sleep promises that on a
- * loaded machine). Fails after 15 s.
- */
-export async function waitForKeyState(
-  api: TestServer,
-  who: TestAccount,
-  key: string,
-  state: 'in_progress' | 'completed' | 'unknown',
-): Promise<void> {
-  await eventually(
-    `key ${key} to read ${state}`,
-    async () => {
-      const response = await fetch(`${api.url}/v1/idempotency-keys/${encodeURIComponent(key)}`, {
-        headers: { authorization: `Bearer ${who.apiKey}` },
-      });
-      return ((await response.json()) as { state?: string }).state === state;
-    },
-    15_000,
-    25,
-  );
 }
 
 /**
