@@ -113,10 +113,14 @@ function canExecute(binary: string, user: OsUser): boolean {
  * repository. Keyed by the state folder, so two clones (or a test's scratch server) never share it.
  */
 async function reachableRoot(): Promise<string> {
-  const suffix = createHash('sha256').update(stateDir()).digest('hex').slice(0, 12);
-  const root = `/var/tmp/exactly-${suffix}`;
+  const root = reachableRootOf(stateDir());
   await mkdir(root, { recursive: true, mode: 0o755 });
   return root;
+}
+
+/** The folder under /var/tmp that stands in for the state folder `state` (see `reachableRoot`). */
+export function reachableRootOf(state: string): string {
+  return `/var/tmp/exactly-${createHash('sha256').update(state).digest('hex').slice(0, 12)}`;
 }
 
 /** What a failed command said, or why it could not run: never `undefined`. */

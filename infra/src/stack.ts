@@ -23,6 +23,7 @@ import {
   startLocalPostgres,
   stopLocalPostgres,
 } from './localPostgres.js';
+import { deleteLocalState } from './localState.js';
 import { isServiceBuilt, serviceEntry } from './serviceEntry.js';
 import {
   callControl,
@@ -41,7 +42,9 @@ const usage = `usage: exactly-stack <command>
   start            bring up PostgreSQL and Kafka, migrate, run every service in the foreground (Ctrl-C stops all)
   test [args]      bring up PostgreSQL and Kafka, run every workspace's tests (args go to turbo), take down what it started
   up [--cluster]   bring up PostgreSQL and single-node Kafka (and the three-node cluster) and migrate; they keep running
-  down             stop the PostgreSQL and Kafka this project started (single node and cluster)
+  down [--delete-data]
+                   stop the PostgreSQL and Kafka this project started (single node and cluster);
+                   --delete-data then deletes their data, here and under /var/tmp (CI does, at its end)
   status           show what runs
   service list|start NAME|stop NAME
                    list, start or stop one service of a running \`start\` (stop the dispatcher to replay)
@@ -91,7 +94,7 @@ async function up(withCluster: boolean): Promise<void> {
   }
 }
 
-async function down(): Promise<void> {
+async function down(deleteData: boolean): Promise<void> {
   const modes: KafkaMode[] = ['single', 'cluster'];
   const [single, cluster, postgres] = await Promise.all([
     ...modes.map((mode) => stopLocalKafka(mode)),
@@ -100,6 +103,10 @@ async function down(): Promise<void> {
   console.log(`kafka single: ${single ? 'stopped' : 'not running'}`);
   console.log(`kafka cluster: ${cluster ? 'stopped' : 'not running'}`);
   console.log(`postgres: ${postgres ? 'stopped' : 'not running'}`);
+  if (!deleteData) return;
+  // A stop that failed has thrown above: nothing is deleted under a running server.
+  const deleted = await deleteLocalState();
+  console.log(deleted.length === 0 ? 'deleted: nothing' : `deleted: ${deleted.join(', ')}`);
 }
 
 async function status(): Promise<void> {
@@ -339,7 +346,7 @@ async function main(argv: string[]): Promise<number> {
       await up(args.includes('--cluster'));
       return 0;
     case 'down':
-      await down();
+      await down(args.includes('--delete-data'));
       return 0;
     case 'status':
       await status();
