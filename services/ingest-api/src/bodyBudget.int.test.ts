@@ -1,8 +1,7 @@
 import type { Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '@exactly/testkit';
 import {
   email,
-  type PostedMessage,
   postMessage,
   stalledPost,
   startTestServer,
@@ -16,26 +15,26 @@ const kib = 1024;
 const send = (api: TestServer, who: TestAccount, key: string, bytes = 200) =>
   postMessage(api, who, key, email({ text: 'x'.repeat(bytes) }));
 
+/** The body bytes the server holds for requests in flight, read from its /metrics. */
+async function bodyBytesInFlight(api: TestServer): Promise<number> {
+  const text = await (await fetch(`${api.url}/metrics`)).text();
+  const value = /^exactly_ingest_body_bytes_in_flight(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1];
+  if (value === undefined) throw new Error('no exactly_ingest_body_bytes_in_flight in /metrics');
+  return Number(value);
+}
+
 /**
- * Sends with fresh keys (`prefix-1`, `prefix-2`, ...) until one is answered `status`, and returns
- * that answer: the stalled bodies count only once the server has read their headers and their
- * caller, which a fixed sleep cannot promise on a loaded machine. Fails after 10 s.
+ * Waits until the server holds exactly `bytes` for requests in flight: the stalled bodies count
+ * once their headers and caller are read, which no fixed sleep promises on a loaded machine, and
+ * a probe sent before then would take the room one of them needs.
  */
-async function sendUntil(
-  api: TestServer,
-  who: TestAccount,
-  prefix: string,
-  bytes: number,
-  status: number,
-): Promise<PostedMessage> {
-  const deadline = Date.now() + 10_000;
-  for (let attempt = 1; ; attempt += 1) {
-    const answer = await send(api, who, `${prefix}-${attempt}`, bytes);
-    if (answer.status === status) return answer;
-    if (Date.now() > deadline)
-      throw new Error(`${prefix}: still ${answer.status}, not ${status}, after 10 s`);
-    await sleep(50);
-  }
+async function untilHeld(api: TestServer, bytes: number): Promise<void> {
+  await eventually(
+    `${bytes} body bytes in flight`,
+    async () => (await bodyBytesInFlight(api)) === bytes,
+    10_000,
+    20,
+  );
 }
 
 /** A POST of `who` whose headers announce `bytes` of body, of which it sends none. */
@@ -59,7 +58,7 @@ describe('body bytes in flight', () => {
 
   afterEach(async () => {
     for (const socket of sockets.splice(0)) socket.destroy();
-    await sleep(200);
+    await untilHeld(api, 0);
   });
 
   afterAll(async () => {
@@ -70,7 +69,9 @@ describe('body bytes in flight', () => {
     const hog = await api.newAccount();
     const other = await api.newAccount();
     sockets.push(await stalled(api, hog, 250 * kib), await stalled(api, hog, 250 * kib));
-    const refused = await sendUntil(api, hog, 'hog-more', 20 * kib, 429);
+    await untilHeld(api, 500 * kib);
+    const refused = await send(api, hog, 'hog-more', 20 * kib);
+    expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(refused.json.detail).toMatch(/ACCOUNT_BODY_BYTES_IN_FLIGHT/);
     expect((await send(api, other, 'other-1', 20 * kib)).status).toBe(202);
@@ -84,11 +85,13 @@ describe('body bytes in flight', () => {
       await stalled(api, b, 250 * kib),
       await stalled(api, b, 250 * kib),
     );
-    const shed = await sendUntil(api, c, 'c-shed', 40 * kib, 503);
+    await untilHeld(api, 1_000 * kib);
+    const shed = await send(api, c, 'c-1', 40 * kib);
+    expect(shed.status).toBe(503);
     expect(shed.headers.get('retry-after')).toBe('1');
     expect(shed.json.detail).toMatch(/BODY_BYTES_IN_FLIGHT/);
     for (const socket of sockets.splice(0)) socket.destroy();
-    // The stalled bodies' bytes come back: a send is served again (or this fails after 10 s).
-    await sendUntil(api, c, 'c-after', 40 * kib, 202);
+    await untilHeld(api, 0);
+    expect((await send(api, c, 'c-1', 40 * kib)).status).toBe(202);
   });
 });

@@ -21,10 +21,14 @@ export interface BodyBudgetOptions {
  * chunks) before the body is read, and gives them back when its response is done or its
  * connection is gone. An account over its share gets `429` (its own sends wait, others are
  * served); the process over its total gets `503 overloaded`. Both come with `Retry-After`, before
- * anything is read or stored, so a retry with the same key is safe.
+ * anything is read or stored, so a retry with the same key is safe. Returns a reader of the bytes
+ * held now (for a gauge), or undefined when both bounds are off and nothing is counted.
  */
-export function registerBodyBudget(app: FastifyInstance, options: BodyBudgetOptions): void {
-  if (options.totalBytes <= 0 && options.accountBytes <= 0) return;
+export function registerBodyBudget(
+  app: FastifyInstance,
+  options: BodyBudgetOptions,
+): (() => number) | undefined {
+  if (options.totalBytes <= 0 && options.accountBytes <= 0) return undefined;
   let total = 0;
   const byAccount = new Map<string, number>();
 
@@ -58,6 +62,7 @@ export function registerBodyBudget(app: FastifyInstance, options: BodyBudgetOpti
       else byAccount.set(accountId, left);
     });
   });
+  return () => total;
 }
 
 /** The bytes a request's body will take at most: what it announces, capped at the body limit. */

@@ -10,6 +10,8 @@ export interface IngestMetrics {
   countShed(): void;
   /** A request refused with 429 by its tenant's rate limit or concurrency quota. */
   countLimited(reason: 'rate' | 'concurrency' | 'body_bytes'): void;
+  /** Reports the body bytes that requests in flight hold (the body budget) at every scrape. */
+  watchBodyBytes(read: () => number): void;
   /** Reports the replay cache's entries and bytes at every scrape. */
   watchReplayCache(read: () => { entries: number; bytes: number }): void;
   /** Counts every request by route and status, with its latency. */
@@ -91,6 +93,16 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
     },
     countLimited(reason) {
       limited.inc({ reason });
+    },
+    watchBodyBytes(read) {
+      new Gauge({
+        name: 'exactly_ingest_body_bytes_in_flight',
+        help: 'Body bytes reserved by the requests in flight, as announced (bounded by BODY_BYTES_IN_FLIGHT)',
+        registers: [registry],
+        collect() {
+          this.set(read());
+        },
+      });
     },
     watchReplayCache(read) {
       new Gauge({

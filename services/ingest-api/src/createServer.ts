@@ -213,7 +213,7 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
       principalOf,
       onLimited: metrics.countLimited,
     });
-    registerBodyBudget(v1, {
+    const bodyBytesInFlight = registerBodyBudget(v1, {
       totalBytes: config.BODY_BYTES_IN_FLIGHT,
       accountBytes: config.ACCOUNT_BODY_BYTES_IN_FLIGHT,
       bodyLimit: config.BODY_LIMIT,
@@ -221,6 +221,7 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
       onShed: metrics.countShed,
       onLimited: metrics.countLimited,
     });
+    if (bodyBytesInFlight) metrics.watchBodyBytes(bodyBytesInFlight);
     await v1.register(messagesRoutes, {
       orm,
       engine,
