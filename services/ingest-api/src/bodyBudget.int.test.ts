@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { eventually } from '@exactly/testkit';
+import { eventually, metricValue } from '@exactly/testkit';
 import {
   email,
   postMessage,
@@ -15,14 +15,6 @@ const kib = 1024;
 const send = (api: TestServer, who: TestAccount, key: string, bytes = 200) =>
   postMessage(api, who, key, email({ text: 'x'.repeat(bytes) }));
 
-/** The body bytes the server holds for requests in flight, read from its /metrics. */
-async function bodyBytesInFlight(api: TestServer): Promise<number> {
-  const text = await (await fetch(`${api.url}/metrics`)).text();
-  const value = /^exactly_ingest_body_bytes_in_flight(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1];
-  if (value === undefined) throw new Error('no exactly_ingest_body_bytes_in_flight in /metrics');
-  return Number(value);
-}
-
 /**
  * Waits until the server holds exactly `bytes` for requests in flight: the stalled bodies count
  * once their headers and caller are read, which no fixed sleep promises on a loaded machine, and
@@ -31,7 +23,7 @@ async function bodyBytesInFlight(api: TestServer): Promise<number> {
 async function untilHeld(api: TestServer, bytes: number): Promise<void> {
   await eventually(
     `${bytes} body bytes in flight`,
-    async () => (await bodyBytesInFlight(api)) === bytes,
+    async () => (await metricValue(api.url, 'exactly_ingest_body_bytes_in_flight')) === bytes,
     10_000,
     20,
   );
