@@ -9,13 +9,15 @@
 //    round by round; median and spread.
 // 2. The baseline, not a ceiling: the same transaction one command per transaction on the
 //    headline connections, before and after.
-// 3. One round each (`sweepSeconds`): the connection sweep (API, raw SQL one per transaction,
-//    peers), the batch endpoint (100 commands per request, 8 connections), replays with the
-//    replay cache off on a fresh process.
-// 4. The peers, same rows, same database: `@node-idempotency/core` guarding a minimal Fastify
+// 3. The batch endpoint (100 commands per request, 8 connections) and its ceiling, its writes as
+//    raw SQL grouped the way the API grouped them (one record per request), `sweepSeconds` each,
+//    as many rounds as the headline figures.
+// 4. One round each (`sweepSeconds`): the connection sweep (API, raw SQL one per transaction,
+//    peers), replays with the replay cache off on a fresh process.
+// 5. The peers, same rows, same database: `@node-idempotency/core` guarding a minimal Fastify
 //    route (peers/idempotencyPeer.ts) and the textbook Fastify + pg idempotent POST, INSERT ... ON
 //    CONFLICT on an idempotency table in the transaction of the rows (peers/textbookIdempotencyPeer.ts).
-// 5. Optionally a CPU profile of the API under the headline load (`node --cpu-prof`).
+// 6. Optionally a CPU profile of the API under the headline load (`node --cpu-prof`).
 //
 // Each run uses a database of its own (created, migrated, dropped). Variables when run alone:
 // DATABASE_URL (server), BENCH_SECONDS (30), BENCH_ROUNDS (3), BENCH_SWEEP_SECONDS (10),
@@ -95,8 +97,8 @@ export async function runIngestBench(options: IngestBenchOptions) {
     await em.flush();
     const { apiKey, keyId } = await issueApiKey(orm.em.fork(), accountId);
     await orm.close();
-    const raw = (connections: number, perTransaction: number, duration: number) =>
-      rawIngestRate(database.url, accountId, keyId, connections, perTransaction, duration);
+    const raw = (connections: number, perTransaction: number, duration: number, perRequest = 1) =>
+      rawIngestRate(database.url, accountId, keyId, connections, perTransaction, duration, perRequest);
 
     log('ingest: raw SQL, one command per transaction (the baseline, before)...');
     const rawBefore = await raw(headline, 1, sweepSeconds);
@@ -148,12 +150,12 @@ export async function runIngestBench(options: IngestBenchOptions) {
     log('ingest: warm-up...');
     await post(api.url, headline, () => `warm-${randomUUID()}`, 3);
 
-    /** The API at `connections` with unique keys; its group commit's mean batch over the load. */
-    const apiRun = async (connections: number, duration: number) => {
+    /** Runs `load` against the API: its result and the group commit's mean group (requests) over it. */
+    const withMeanGroup = async <T>(load: () => Promise<T>) => {
       const before = await scrape(`${api.url}/metrics`);
       const batches = await metricValue(before, 'exactly_ingest_write_batch_size_count');
       const requests = await metricValue(before, 'exactly_ingest_write_batch_size_sum');
-      const result = await post(api.url, connections, uniqueKey, duration);
+      const result = await load();
       const after = await scrape(`${api.url}/metrics`);
       const meanBatch = round(
         ((await metricValue(after, 'exactly_ingest_write_batch_size_sum')) - requests) /
@@ -161,6 +163,9 @@ export async function runIngestBench(options: IngestBenchOptions) {
       );
       return { result, meanBatch };
     };
+    /** The API at `connections` with unique keys; its group commit's mean batch over the load. */
+    const apiRun = (connections: number, duration: number) =>
+      withMeanGroup(() => post(api.url, connections, uniqueKey, duration));
 
     const roundResults: {
       api: CannonResult;
@@ -216,20 +221,66 @@ export async function runIngestBench(options: IngestBenchOptions) {
       log(`ingest: API at ${connections} connections:`, result);
     }
 
-    log(`ingest: batch endpoint (${batchSize} commands per request, ${batchConnections} connections)...`);
-    const batchRequests = await post(
-      api.url,
-      batchConnections,
-      () => `batch-${randomUUID()}`,
-      sweepSeconds,
-      '/v1/messages/batch',
-    );
+    // The batch endpoint, and its ceiling: its writes as raw SQL grouped as the API grouped them
+    // (one record per request of 100 commands), as many rounds as the headline figures.
+    const batchRounds: {
+      endpoint: CannonResult;
+      grouped: RawResult;
+      cpu: { endpoint: CpuPerUnit; grouped: CpuPerUnit };
+    }[] = [];
+    for (let r = 1; r <= rounds; r++) {
+      log(
+        `ingest: round ${r}: batch endpoint (${batchSize} commands per request, ${batchConnections} connections)...`,
+      );
+      const endpoint = await metered(
+        () =>
+          withMeanGroup(() =>
+            post(
+              api.url,
+              batchConnections,
+              () => `batch-${randomUUID()}`,
+              sweepSeconds,
+              '/v1/messages/batch',
+            ),
+          ),
+        ({ result }) => result.ok * batchSize,
+      );
+      const groupRequests = Math.max(1, Math.round(endpoint.result.meanBatch || 1));
+      const grouped = await metered(
+        () => raw(writeConcurrency, groupRequests, sweepSeconds, batchSize),
+        (rows) => rows.commands,
+      );
+      log(
+        `ingest: round ${r}: batch endpoint:`,
+        endpoint.result.result,
+        `mean group ${endpoint.result.meanBatch} requests; its ceiling (${writeConcurrency} connections x ${groupRequests} x ${batchSize}):`,
+        grouped.result,
+      );
+      batchRounds.push({
+        endpoint: endpoint.result.result,
+        grouped: grouped.result,
+        cpu: { endpoint: endpoint.cpu, grouped: grouped.cpu },
+      });
+    }
+    const batchRates = spread(batchRounds.map((b) => round(b.endpoint.perSecond * batchSize)));
+    const batchCeiling = spread(batchRounds.map((b) => b.grouped.perSecond));
     const batch = {
-      commandsPerSecond: round(batchRequests.perSecond * batchSize),
-      requestsPerSecond: batchRequests.perSecond,
-      p50Ms: batchRequests.p50,
-      p99Ms: batchRequests.p99,
-      failed: batchRequests.failed,
+      commandsPerSecond: batchRates.median,
+      spread: batchRates,
+      requestsPerSecond: median(batchRounds.map((b) => b.endpoint.perSecond)),
+      p50Ms: median(batchRounds.map((b) => b.endpoint.p50)),
+      p99Ms: median(batchRounds.map((b) => b.endpoint.p99)),
+      failed: batchRounds.reduce((sum, b) => sum + b.endpoint.failed, 0),
+      /** Its ceiling: the batch endpoint's writes as raw SQL grouped like the API grouped them, per round. */
+      ceiling: {
+        ...batchCeiling,
+        connections: writeConcurrency,
+        groupRequests: batchRounds.map((b) => b.grouped.perTransaction),
+      },
+      /** Round by round: the batch endpoint / its ceiling in the same round. */
+      toCeiling: spread(
+        batchRounds.map((b) => round((b.endpoint.perSecond * batchSize) / b.grouped.perSecond, 3)),
+      ),
     };
     log('ingest: batch endpoint:', batch);
     await api.service.stop();
@@ -389,6 +440,9 @@ export async function runIngestBench(options: IngestBenchOptions) {
         api: medianCpu(roundResults.map((r) => r.cpu.api)),
         replays: medianCpu(roundResults.map((r) => r.cpu.replays)),
         ceiling: medianCpu(roundResults.map((r) => r.cpu.grouped)),
+        /** The batch endpoint (per command, not per request) and its ceiling, median over the rounds. */
+        batch: medianCpu(batchRounds.map((b) => b.cpu.endpoint)),
+        batchCeiling: medianCpu(batchRounds.map((b) => b.cpu.grouped)),
       },
       cpuProfile,
     };

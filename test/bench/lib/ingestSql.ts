@@ -22,54 +22,81 @@ export interface RawCommand {
   messageId: string;
 }
 
-export function rawParameters(accountId: string, keyId: string, commands: RawCommand[]) {
+/**
+ * One request's commands: a single POST (one command, its key the request's) or a batch of the
+ * batch endpoint (its commands keyed `${key}/${index}`, one record for the whole batch).
+ */
+export interface RawRequest {
+  key: string;
+  commands: RawCommand[];
+  batch: boolean;
+}
+
+/** Single POSTs, one request per command. */
+export const singleRequests = (commands: RawCommand[]): RawRequest[] =>
+  commands.map((c) => ({ key: c.key, commands: [c], batch: false }));
+
+const resource = (messageId: string, createdAt: string) => ({
+  id: messageId,
+  status: 'accepted',
+  channel: 'email',
+  to: command.to,
+  from: command.from,
+  metadata: command.metadata,
+  createdAt,
+});
+
+export function rawParameters(accountId: string, keyId: string, requests: RawRequest[]) {
   const now = new Date();
+  const at = now.toISOString();
   const requestId = newId('req');
   const traceparent = `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+  const route = (r: RawRequest) => (r.batch ? '/v1/messages/batch' : '/v1/messages');
+  const commands = requests.flatMap((r) => r.commands);
+  const batchIds = requests.flatMap((r) => {
+    const batchId = r.batch ? newId('bat') : null;
+    return r.commands.map(() => batchId);
+  });
   return {
     now,
-    lockKeys: commands.map(() => BigInt.asIntN(64, randomBytes(8).readBigUInt64BE()).toString()),
+    lockKeys: requests.map(() => BigInt.asIntN(64, randomBytes(8).readBigUInt64BE()).toString()),
     record: [
-      commands.map((c) => `${accountId}|POST /v1/messages|${c.key}`),
-      commands.map(() => accountId),
-      commands.map(() => keyId),
-      commands.map((c) => c.key),
-      commands.map(() => 'POST'),
-      commands.map(() => '/v1/messages'),
-      commands.map(() => randomBytes(32).toString('hex')),
-      commands.map(() => 202),
-      commands.map((c) =>
+      requests.map((r) => `${accountId}|POST ${route(r)}|${r.key}`),
+      requests.map(() => accountId),
+      requests.map(() => keyId),
+      requests.map((r) => r.key),
+      requests.map(() => 'POST'),
+      requests.map(route),
+      requests.map(() => randomBytes(32).toString('hex')),
+      requests.map(() => 202),
+      requests.map((r) =>
         JSON.stringify({
           'content-type': 'application/json; charset=utf-8',
-          location: `/v1/messages/${c.messageId}`,
+          ...(r.batch ? {} : { location: `/v1/messages/${r.commands[0]?.messageId}` }),
         }),
       ),
-      commands.map((c) =>
-        JSON.stringify({
-          id: c.messageId,
-          status: 'accepted',
-          channel: 'email',
-          to: command.to,
-          from: command.from,
-          metadata: command.metadata,
-          createdAt: now.toISOString(),
-        }),
+      requests.map((r) =>
+        JSON.stringify(
+          r.batch
+            ? { messages: r.commands.map((c) => resource(c.messageId, at)) }
+            : resource(r.commands[0]?.messageId ?? '', at),
+        ),
       ),
-      commands.map((c) => JSON.stringify([c.messageId])),
-      commands.map(() => requestId),
-      commands.map(() => now.toISOString()),
+      requests.map((r) => JSON.stringify(r.commands.map((c) => c.messageId))),
+      requests.map(() => requestId),
+      requests.map(() => at),
       86_400_000,
     ],
     message: [
       commands.map((c) => c.messageId),
       commands.map(() => accountId),
       commands.map((c) => c.key),
-      commands.map(() => null),
+      batchIds,
       commands.map(() => 'email'),
       commands.map(() => command.to),
       commands.map(() => command.from),
       commands.map(() => body),
-      commands.map(() => now.toISOString()),
+      commands.map(() => at),
     ],
     event: [
       commands.map((c) => c.messageId),
@@ -101,7 +128,7 @@ export function rawParameters(accountId: string, keyId: string, commands: RawCom
             from: command.from,
             idempotencyKey: c.key,
           },
-          metadata: { streamId: c.messageId, version: 1, accountId, at: now.toISOString() },
+          metadata: { streamId: c.messageId, version: 1, accountId, at },
         }),
       ),
       commands.map((c) =>
@@ -119,7 +146,7 @@ export function rawParameters(accountId: string, keyId: string, commands: RawCom
       commands.map((c) =>
         JSON.stringify({
           type: 'SendMessage',
-          data: { messageId: c.messageId, accountId, message: command, acceptedAt: now.toISOString() },
+          data: { messageId: c.messageId, accountId, message: command, acceptedAt: at },
           metadata: { schemaVersion: 1, idempotencyKey: c.key, requestId },
         }),
       ),
@@ -174,7 +201,7 @@ export const sql = {
 };
 
 /**
- * The API's write for `commands` as raw SQL, shaped as the API sends a batch: one statement, its
+ * The API's write for `requests` as raw SQL, shaped as the API sends a group: one statement, its
  * own transaction, that takes the keys' locks, inserts the records and writes the rows as CTEs.
  * Prepared once per connection, so its plan is kept as on the API's write pool. Without the API's
  * guard (every record here is new): an upper bound on the API's write.
@@ -183,9 +210,9 @@ export async function rawWrite(
   client: pg.ClientBase,
   accountId: string,
   keyId: string,
-  commands: RawCommand[],
+  requests: RawRequest[],
 ): Promise<void> {
-  const p = rawParameters(accountId, keyId, commands);
+  const p = rawParameters(accountId, keyId, requests);
   const parameters: unknown[] = [p.lockKeys, ...p.record];
   const rows = writesAsCtes(
     [

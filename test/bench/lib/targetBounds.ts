@@ -142,7 +142,8 @@ const floorMs = (cpu: Record<string, number>, programs: readonly string[]) =>
 
 /**
  * The floor of a command from its POST to its send, from this run's other phases: the ingest
- * API's writes as SQL grouped like the API groups them, its outbox rows and the dispatcher's
+ * API's writes as SQL grouped like the API groups them (single POSTs, or with `batch` the batch
+ * endpoint's requests of 100 commands), its outbox rows and the dispatcher's
  * through a raw kafkajs producer, and everything the dispatcher writes as bare SQL. Reading the
  * commands topic, HTTP, JSON, the look-up of each key and the provider's call are left out (and
  * the raw producer's batches of 500 and the floor's of 1,000 cost less per row than a pipeline's
@@ -152,8 +153,9 @@ const floorMs = (cpu: Record<string, number>, programs: readonly string[]) =>
 export function pipelineFloor(
   cores: number,
   { ingest, relay, dispatcher }: Omit<PhaseResults, 'e2e'>,
+  { batch = false }: { batch?: boolean } = {},
 ): PipelineFloor | undefined {
-  const ingestSql = ingest?.cpuMsPerCommand?.ceiling;
+  const ingestSql = batch ? ingest?.cpuMsPerCommand?.batchCeiling : ingest?.cpuMsPerCommand?.ceiling;
   const rawProducer = relay?.throughput.runs.find((run) => run.relay.startsWith('default'))?.cpuMsPer1000Rows
     ?.raw;
   const dispatcherSql = dispatcher?.throughput?.cpuMsPerCommand?.sentFloor;
@@ -161,7 +163,10 @@ export function pipelineFloor(
   if (!ingestSql || !rawProducer || !dispatcherSql || dispatcherOutbox === undefined) return undefined;
   const rows = outboxRowsPerCommand + dispatcherOutbox;
   const parts: FloorPart[] = [
-    { stage: 'the ingest writes as grouped SQL', ms: floorMs(ingestSql, ['postgres', 'bench']) },
+    {
+      stage: batch ? "the batch endpoint's writes as grouped SQL" : 'the ingest writes as grouped SQL',
+      ms: floorMs(ingestSql, ['postgres', 'bench']),
+    },
     {
       stage: `its ${round(rows, 2)} outbox rows through a raw kafkajs producer`,
       ms: (floorMs(rawProducer, ['bench', 'kafka']) / 1_000) * rows,
@@ -286,12 +291,11 @@ export function targetBounds(cores: number, { ingest, relay, dispatcher, e2e }: 
       grouped: true,
     },
   ];
-  const floor = pipelineFloor(cores, { ingest, relay, dispatcher });
   for (const { phase, goal, name, grouped } of sustained) {
     if (!phase?.cpuMsPerCommand || phase.spread.median >= goal) continue;
     const cpu = phase.cpuMsPerCommand;
-    // The ingest floor is the SQL grouped like one command per request; a batch of 100 costs less.
-    const floorApplies = floor !== undefined && !grouped;
+    const floor = pipelineFloor(cores, { ingest, relay, dispatcher }, { batch: grouped });
+    const floorApplies = floor !== undefined;
     const beyondFloor = floorApplies && goal > floor.perSecond;
     const floorText = floorApplies
       ? ` The floor of that work on this machine, from this run's other phases: ${floor.parts.map((part) => `${part.stage} ${part.ms.toFixed(2)} ms`).join(', ')}; ${floor.msPerCommand.toFixed(2)} ms per command, so at most ${perSecond(floor.perSecond)} for any implementation that keeps these rows and records (reading the commands topic, HTTP, JSON and the provider's call left out, so an upper bound).`

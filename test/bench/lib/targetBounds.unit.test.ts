@@ -189,6 +189,38 @@ describe('what bounds a target on shared cores', () => {
       expect(within?.wouldMove).toContain('leaves 0.37 ms per command for HTTP, JSON');
       expect(within?.wouldMove).toContain('(2.37 ms now)');
     });
+    it("bounds the batch endpoint's target by the floor of its own grouped writes", () => {
+      const batched = {
+        ...ingest,
+        cpuMsPerCommand: { ...ingest.cpuMsPerCommand, batchCeiling: cpu({ postgres: 0.08, bench: 0.02 }) },
+      } as unknown as IngestBenchResult;
+      const floor = pipelineFloor(2, { ingest: batched, relay, dispatcher }, { batch: true });
+      expect(floor?.parts.map((part) => [part.stage, round(part.ms, 3)])).toEqual([
+        ["the batch endpoint's writes as grouped SQL", 0.1],
+        ['its 4 outbox rows through a raw kafkajs producer', 0.4],
+        ['everything the dispatcher writes as bare SQL', 0.2],
+      ]);
+      // A run that did not measure the batch endpoint's ceiling has no floor for it.
+      expect(pipelineFloor(2, { ingest, relay, dispatcher }, { batch: true })).toBeUndefined();
+      const withBatch = (perSecond: number) =>
+        ({
+          ...e2e(600),
+          throughput: {
+            batch: {
+              endToEndPerSecond: perSecond,
+              spread: spreadOf(perSecond),
+              cpuMsPerCommand: cpu({ postgres: 1 }),
+            },
+          },
+        }) as unknown as EndToEndResult;
+      // 0.70 ms of bare work: at most 2,857/s, under the 4,000/s goal.
+      const [beyond] = targetBounds(2, { ingest: batched, relay, dispatcher, e2e: withBatch(1_500) });
+      expect(beyond?.target).toBe('end to end sustained, batch endpoint (≥ 4,000/s)');
+      expect(beyond?.bound).toContain('0.70 ms per command, so at most 2,857/s');
+      expect(beyond?.wouldMove).toMatch(/^Out of reach on these 2 cores whatever the services do/);
+      const [unbounded] = targetBounds(2, { ingest, relay, dispatcher, e2e: withBatch(1_500) });
+      expect(unbounded?.bound).not.toContain('The floor of that work');
+    });
   });
 
   it('bounds WAL per command by the row writes it takes, and the dispatcher by its floor', () => {

@@ -16,7 +16,7 @@ import { newId } from '@exactly/persistence';
 import { Idempotency, IdempotencyError } from '@node-idempotency/core';
 import Fastify from 'fastify';
 import pg from 'pg';
-import { rawParameters, writeCommandRows } from '../lib/ingestSql.ts';
+import { rawParameters, singleRequests, writeCommandRows } from '../lib/ingestSql.ts';
 import { createAuthenticator } from './authenticate.ts';
 
 const pool = new pg.Pool({
@@ -88,7 +88,7 @@ app.post('/v1/messages', async (request, reply) => {
   }
   const key = String(request.headers['idempotency-key']);
   const messageId = newId('msg');
-  const p = rawParameters(caller.accountId, caller.keyId, [{ key, messageId }]);
+  const p = rawParameters(caller.accountId, caller.keyId, singleRequests([{ key, messageId }]));
   const client = await pool.connect();
   try {
     await client.query('BEGIN');

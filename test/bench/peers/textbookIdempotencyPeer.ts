@@ -15,7 +15,7 @@ import { SendMessage } from '@exactly/contracts';
 import { newId } from '@exactly/persistence';
 import Fastify from 'fastify';
 import pg from 'pg';
-import { rawParameters, writeCommandRows } from '../lib/ingestSql.ts';
+import { rawParameters, singleRequests, writeCommandRows } from '../lib/ingestSql.ts';
 import { createAuthenticator } from './authenticate.ts';
 
 const pool = new pg.Pool({
@@ -44,7 +44,7 @@ app.post('/v1/messages', async (request, reply) => {
   if (!parsed.success) return reply.code(400).send({ code: 'invalid_request' });
   const fingerprint = createHash('sha256').update(JSON.stringify(request.body)).digest();
   const messageId = newId('msg');
-  const p = rawParameters(caller.accountId, caller.keyId, [{ key, messageId }]);
+  const p = rawParameters(caller.accountId, caller.keyId, singleRequests([{ key, messageId }]));
   const resource = {
     id: messageId,
     status: 'accepted',
