@@ -16,7 +16,7 @@
 //
 // Variables when run alone: DATABASE_URL (server), KAFKA_BROKERS, BENCH_RATES ("500,2000"),
 // BENCH_SECONDS (20), BENCH_DRAIN_SECONDS (30), BENCH_THROUGHPUT_SECONDS (10), BENCH_DISPATCHER_ENV
-// (extra dispatcher variables as JSON).
+// and BENCH_INGEST_ENV (extra dispatcher and ingest API variables as JSON).
 
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -62,6 +62,8 @@ export interface EndToEndOptions {
   connections?: number;
   /** Extra dispatcher configuration (say, HTTP_PROVIDER_CONCURRENCY). */
   dispatcherEnv?: Record<string, string>;
+  /** Extra ingest API variables. */
+  ingestEnv?: Record<string, string>;
   /**
    * After the main phases, the dispatcher restarted with this configuration, then the first
    * latency rate and the batch phase again: what a configuration change buys, in the same run.
@@ -271,7 +273,10 @@ export async function runEndToEndBench(options: EndToEndOptions) {
     prefix: 'bench-e2e',
     runId: randomUUID().slice(0, 8),
     providerUrl: provider.url,
-    env: { ingest: withoutTenantLimits, dispatcher: { ...providerWithoutLimit, ...options.dispatcherEnv } },
+    env: {
+      ingest: { ...withoutTenantLimits, ...options.ingestEnv },
+      dispatcher: { ...providerWithoutLimit, ...options.dispatcherEnv },
+    },
     readyTimeoutMs: 90_000,
   });
   const client = { current: undefined as ReturnType<typeof httpClient> | undefined };
@@ -558,6 +563,7 @@ if (import.meta.main) {
     drainSeconds: Number(process.env.BENCH_DRAIN_SECONDS ?? 30),
     throughputSeconds: Number(process.env.BENCH_THROUGHPUT_SECONDS ?? 10),
     dispatcherEnv: JSON.parse(process.env.BENCH_DISPATCHER_ENV ?? '{}') as Record<string, string>,
+    ingestEnv: JSON.parse(process.env.BENCH_INGEST_ENV ?? '{}') as Record<string, string>,
   });
   console.log(
     JSON.stringify(
