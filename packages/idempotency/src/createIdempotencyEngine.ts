@@ -108,6 +108,11 @@ export interface IdempotencyEngineOptions<Effect> {
   maxBatchSize?: number;
   /** Write transactions at once (default 2); more requests queue and leave together. */
   writeConcurrency?: number;
+  /**
+   * How long a write batch smaller than `maxBatchSize` may wait for more requests while they come
+   * steadily (default 0: never); see `NaturalBatcher`'s `lingerMs`.
+   */
+  writeLingerMs?: number;
   /** Connections at most that block waiting for another owner's key (default 2); others poll. */
   maxLockWaiters?: number;
   /** Live records kept in memory for replays without a database read (default 10,000; 0: none). */
@@ -211,6 +216,7 @@ export function createIdempotencyEngine<Effect>(
   const writes = new NaturalBatcher<WriteItem<Effect>, WriteResult>({
     maxBatchSize: options.maxBatchSize ?? 256,
     maxConcurrent: options.writeConcurrency ?? 2,
+    lingerMs: options.writeLingerMs ?? 0,
     run: async (items) => {
       try {
         return await writeTogether(items);

@@ -4,18 +4,31 @@ export interface NaturalBatcherOptions<Item, Result> {
   maxBatchSize: number;
   /** Batches handled at once; items that arrive meanwhile wait and form the next batch. */
   maxConcurrent: number;
+  /**
+   * How long a batch smaller than `maxBatchSize` may wait for more items before it starts, from
+   * its first item's arrival (default 0: at once). At a modest rate every item would otherwise go
+   * alone and pay a whole batch's fixed cost. Only while items come often enough to be worth the
+   * wait (their mean gap at most twice the linger): at a quiet time an item goes at once.
+   */
+  lingerMs?: number;
 }
 
 interface Pending<Item, Result> {
   item: Item;
+  /** performance.now() when it was submitted. */
+  at: number;
   resolve: (result: Result) => void;
   reject: (error: unknown) => void;
 }
 
+/** The weight of the newest gap in the mean gap between submissions. */
+const gapWeight = 0.1;
+
 /**
- * Group commit without a timer: an item arriving while fewer than `maxConcurrent` batches run
- * starts a batch at once (no added latency when idle); items arriving while all run queue up and
- * leave together as the next batch. Under load batches grow by themselves, when idle they are 1.
+ * Group commit: an item arriving while fewer than `maxConcurrent` batches run starts a batch at
+ * once (no added latency when idle); items arriving while all run queue up and leave together as
+ * the next batch. Under load batches grow by themselves, when idle they are 1. With `lingerMs`, a
+ * steady modest stream (too slow to queue behind a running batch) is gathered too.
  */
 export class NaturalBatcher<Item, Result> {
   private readonly queue: Pending<Item, Result>[] = [];
@@ -23,6 +36,10 @@ export class NaturalBatcher<Item, Result> {
   /** Batches finished whose items are not answered yet (they are, on the next turn). */
   private answering = 0;
   private idleWaiters: (() => void)[] = [];
+  private lingerTimer: NodeJS.Timeout | undefined;
+  /** Exponentially weighted mean of the gaps between submissions (ms); infinite until two came. */
+  private meanGapMs = Number.POSITIVE_INFINITY;
+  private lastSubmitAt: number | undefined;
   private readonly options: NaturalBatcherOptions<Item, Result>;
 
   constructor(options: NaturalBatcherOptions<Item, Result>) {
@@ -31,7 +48,9 @@ export class NaturalBatcher<Item, Result> {
 
   submit(item: Item): Promise<Result> {
     return new Promise<Result>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      const at = performance.now();
+      this.noteArrival(at);
+      this.queue.push({ item, at, resolve, reject });
       this.pump();
     });
   }
@@ -44,10 +63,43 @@ export class NaturalBatcher<Item, Result> {
 
   private pump(): void {
     while (this.running < this.options.maxConcurrent && this.queue.length > 0) {
+      if (this.lingering()) return;
       const batch = this.queue.splice(0, this.options.maxBatchSize);
+      // A timer set for an item that leaves now: when others are left it pumps early and harmlessly.
+      if (this.queue.length === 0 && this.lingerTimer !== undefined) {
+        clearTimeout(this.lingerTimer);
+        this.lingerTimer = undefined;
+      }
       this.running += 1;
       void this.runBatch(batch);
     }
+  }
+
+  private noteArrival(at: number): void {
+    if (this.lastSubmitAt !== undefined) {
+      const gap = at - this.lastSubmitAt;
+      this.meanGapMs = Number.isFinite(this.meanGapMs)
+        ? this.meanGapMs + (gap - this.meanGapMs) * gapWeight
+        : gap;
+    }
+    this.lastSubmitAt = at;
+  }
+
+  /** Whether the next batch waits for more items; if so a timer pumps again when it may start. */
+  private lingering(): boolean {
+    const lingerMs = this.options.lingerMs ?? 0;
+    const first = this.queue[0];
+    if (lingerMs <= 0 || first === undefined || this.queue.length >= this.options.maxBatchSize) return false;
+    if (this.meanGapMs > 2 * lingerMs) return false;
+    const waitMs = first.at + lingerMs - performance.now();
+    if (waitMs <= 0) return false;
+    if (this.lingerTimer === undefined) {
+      this.lingerTimer = setTimeout(() => {
+        this.lingerTimer = undefined;
+        this.pump();
+      }, waitMs);
+    }
+    return true;
   }
 
   /**

@@ -87,4 +87,88 @@ describe('natural batching (group commit)', () => {
     expect(await drained).toEqual([2, 3]);
     await Promise.all(answers);
   });
+
+  describe('with a linger', () => {
+    const recording = (
+      sizes: number[],
+      options: { maxBatchSize: number; maxConcurrent: number; lingerMs: number },
+    ) =>
+      new NaturalBatcher<number, number>({
+        ...options,
+        run: async (items) => {
+          sizes.push(items.length);
+          return items;
+        },
+      });
+
+    it('sends the first item at once: there is no stream to wait for', async () => {
+      const sizes: number[] = [];
+      const batcher = recording(sizes, { maxBatchSize: 10, maxConcurrent: 2, lingerMs: 5_000 });
+      const started = performance.now();
+      expect(await batcher.submit(1)).toBe(1);
+      expect(performance.now() - started).toBeLessThan(2_500);
+      expect(sizes).toEqual([1]);
+    });
+
+    it('gathers a steady stream for up to its linger, from the first item of the batch', async () => {
+      const sizes: number[] = [];
+      const batcher = recording(sizes, { maxBatchSize: 10, maxConcurrent: 2, lingerMs: 200 });
+      await batcher.submit(1);
+      await sleep(10);
+      const submitted = performance.now();
+      const second = batcher.submit(2);
+      await sleep(10);
+      const rest = [batcher.submit(3), batcher.submit(4)];
+      expect(await Promise.all([second, ...rest])).toEqual([2, 3, 4]);
+      expect(sizes).toEqual([1, 3]);
+      // A timer may fire a millisecond early.
+      expect(performance.now() - submitted).toBeGreaterThanOrEqual(199);
+    });
+
+    it('stops lingering once items come further apart than twice the linger', async () => {
+      const sizes: number[] = [];
+      const batcher = recording(sizes, { maxBatchSize: 10, maxConcurrent: 2, lingerMs: 100 });
+      await batcher.submit(1);
+      await sleep(500);
+      const started = performance.now();
+      await batcher.submit(2);
+      expect(sizes).toEqual([1, 1]);
+      expect(performance.now() - started).toBeLessThan(50);
+    });
+
+    it('starts a full batch at once, without waiting', async () => {
+      const sizes: number[] = [];
+      const batcher = recording(sizes, { maxBatchSize: 3, maxConcurrent: 1, lingerMs: 60_000 });
+      await batcher.submit(0);
+      await sleep(10);
+      const results = await Promise.all([1, 2, 3].map((item) => batcher.submit(item)));
+      expect(results).toEqual([1, 2, 3]);
+      expect(sizes).toEqual([1, 3]);
+    });
+
+    it('sends items that queued behind a running batch once their linger is over', async () => {
+      const sizes: number[] = [];
+      const gate = Promise.withResolvers<void>();
+      const batcher = new NaturalBatcher<number, number>({
+        maxBatchSize: 10,
+        maxConcurrent: 1,
+        lingerMs: 40,
+        run: async (items) => {
+          sizes.push(items.length);
+          if (items[0] === 1) await gate.promise;
+          return items;
+        },
+      });
+      const first = batcher.submit(1);
+      await sleep(10);
+      const queued = [batcher.submit(2), batcher.submit(3)];
+      await sleep(60);
+      // Their linger is over, but the only slot is taken: they wait for it, and leave together.
+      expect(sizes).toEqual([1]);
+      gate.resolve();
+      expect(await Promise.all([first, ...queued])).toEqual([1, 2, 3]);
+      expect(sizes).toEqual([1, 2]);
+      await batcher.drained();
+    });
+  });
 });

@@ -92,6 +92,11 @@ export const IngestConfig = z
       .default(32 * 1024 * 1024),
     WRITE_BATCH_MAX: positiveInt.max(1_000).default(256),
     WRITE_CONCURRENCY: positiveInt.default(2),
+    /**
+     * How long a write group smaller than WRITE_BATCH_MAX may wait for more requests before it
+     * starts, while requests come at least every 2 × WRITE_LINGER on average (0: never waits).
+     */
+    WRITE_LINGER: duration.pipe(z.number().max(100)).default(2),
     SHUTDOWN_TIMEOUT: duration.default(10_000),
     /** Create requests in flight at most, counted once their body is in; more are shed with 503 `overloaded` (0: no limit). */
     ADMISSION_LIMIT: z.coerce.number().int().min(0).default(2_048),

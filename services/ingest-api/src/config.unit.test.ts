@@ -12,8 +12,15 @@ describe('the ingest API configuration', () => {
       IDEMPOTENCY_WAIT_TIMEOUT: 10_000,
       AUTH_CACHE_TTL: 2_000,
       BODY_LIMIT: 5_242_880,
+      WRITE_LINGER: 2,
     });
     expect(profileFromConfig(config).name).toBe('default');
+  });
+
+  it('bounds how long a write group waits for company', () => {
+    expect(readIngestConfig({ WRITE_LINGER: '0' }).WRITE_LINGER).toBe(0);
+    expect(readIngestConfig({ WRITE_LINGER: '5ms' }).WRITE_LINGER).toBe(5);
+    expect(() => readIngestConfig({ WRITE_LINGER: '1s' })).toThrow(/WRITE_LINGER="1s"/);
   });
 
   it('picks a seed profile and overrides single settings of it', () => {

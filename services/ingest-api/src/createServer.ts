@@ -115,6 +115,7 @@ export async function createServer(deps: ServerDependencies): Promise<IngestServ
     waitTimeoutMs: config.IDEMPOTENCY_WAIT_TIMEOUT,
     maxBatchSize: config.WRITE_BATCH_MAX,
     writeConcurrency: config.WRITE_CONCURRENCY,
+    writeLingerMs: config.WRITE_LINGER,
     replayCacheSize: config.IDEMPOTENCY_REPLAY_CACHE,
     replayCacheBytes: config.IDEMPOTENCY_REPLAY_CACHE_BYTES,
     onBatch: metrics.observeBatch,
