@@ -27,10 +27,9 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Account, issueApiKey, newId, openOrm } from '@exactly/persistence';
 import { freePort, metricValue, ServiceProcess, startService, waitForHttp } from '@exactly/testkit';
 import { type ProfileSummary, summariseCpuProfile } from './lib/cpuProfile.ts';
-import { createBenchDatabase, log } from './lib/environment.ts';
+import { createBenchAccount, createBenchDatabase, log } from './lib/environment.ts';
 import { body, command } from './lib/ingestSql.ts';
 import { type CannonResult, cannon } from './lib/load.ts';
 import { type CpuPerUnit, cpuMeter, medianCpu, scrape } from './lib/processes.ts';
@@ -90,13 +89,7 @@ export async function runIngestBench(options: IngestBenchOptions) {
   );
   const processes: ServiceProcess[] = [];
   try {
-    const orm = await openOrm({ databaseUrl: database.url, poolSize: 2 });
-    const accountId = newId('acc');
-    const em = orm.em.fork();
-    em.create(Account, { id: accountId, name: 'bench' });
-    await em.flush();
-    const { apiKey, keyId } = await issueApiKey(orm.em.fork(), accountId);
-    await orm.close();
+    const { accountId, apiKey, keyId } = await createBenchAccount(database.url, 'bench');
     const raw = (connections: number, perTransaction: number, duration: number, perRequest = 1) =>
       rawIngestRate(database.url, accountId, keyId, connections, perTransaction, duration, perRequest);
 

@@ -15,9 +15,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Account, issueApiKey, newId, openOrm } from '@exactly/persistence';
 import { metricValue, startService } from '@exactly/testkit';
-import { createBenchDatabase, log } from './lib/environment.ts';
+import { createBenchAccount, createBenchDatabase, log } from './lib/environment.ts';
 import { body } from './lib/ingestSql.ts';
 import { cannon, httpClient, paced } from './lib/load.ts';
 import { cpuMeter, scrape } from './lib/processes.ts';
@@ -72,13 +71,7 @@ export async function runRequestCostByRate(
 ): Promise<RequestCostByRateResult> {
   const database = await createBenchDatabase('request_cost');
   try {
-    const orm = await openOrm({ databaseUrl: database.url, poolSize: 1 });
-    const accountId = newId('acc');
-    const em = orm.em.fork();
-    em.create(Account, { id: accountId, name: 'request-cost' });
-    await em.flush();
-    const { apiKey } = await issueApiKey(orm.em.fork(), accountId);
-    await orm.close();
+    const { apiKey } = await createBenchAccount(database.url, 'request-cost');
     const api = await startService('ingest-api', {
       env: { DATABASE_URL: database.url, ...withoutTenantLimits, ...env },
     });

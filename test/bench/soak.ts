@@ -14,10 +14,9 @@
 // BENCH_SOAK_SECONDS (600), BENCH_SOAK_BOUND (1 MiB/min).
 
 import { randomUUID } from 'node:crypto';
-import { Account, issueApiKey, newId, openOrm } from '@exactly/persistence';
 import { Pipeline } from '@exactly/testkit';
 import { deployedNodeOptions, nodeOptionsWith } from './lib/deployedNodeOptions.ts';
-import { createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
+import { createBenchAccount, createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
 import { startFakeProvider } from './lib/fakeProvider.ts';
 import { heapSampler } from './lib/heapSampler.ts';
 import { body } from './lib/ingestSql.ts';
@@ -69,13 +68,7 @@ export async function runSoakBench(options: SoakOptions) {
   });
   let http: ReturnType<typeof httpClient> | undefined;
   try {
-    const orm = await openOrm({ databaseUrl: database.url, poolSize: 1 });
-    const accountId = newId('acc');
-    const em = orm.em.fork();
-    em.create(Account, { id: accountId, name: 'soak' });
-    await em.flush();
-    const { apiKey } = await issueApiKey(orm.em.fork(), accountId);
-    await orm.close();
+    const { accountId, apiKey } = await createBenchAccount(database.url, 'soak');
     const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
 
     await pipeline.start();

@@ -30,11 +30,10 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { Account, issueApiKey, newId, openOrm } from '@exactly/persistence';
 import { Pipeline } from '@exactly/testkit';
 import pg from 'pg';
 import { type BackendCosts, backendMeter } from './lib/backendMeter.ts';
-import { createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
+import { createBenchAccount, createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
 import { startFakeProvider } from './lib/fakeProvider.ts';
 import { body } from './lib/ingestSql.ts';
 import { httpClient, paced } from './lib/load.ts';
@@ -126,13 +125,7 @@ export async function runStageCostsBench(options: StageCostsOptions): Promise<St
   await admin.connect();
   const http = { current: undefined as ReturnType<typeof httpClient> | undefined };
   try {
-    const orm = await openOrm({ databaseUrl: database.url, poolSize: 1 });
-    const accountId = newId('acc');
-    const em = orm.em.fork();
-    em.create(Account, { id: accountId, name: 'stage-costs' });
-    await em.flush();
-    const { apiKey } = await issueApiKey(orm.em.fork(), accountId);
-    await orm.close();
+    const { accountId, apiKey } = await createBenchAccount(database.url, 'stage-costs');
     const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
 
     await pipeline.start();

@@ -19,9 +19,8 @@
 
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { Account, issueApiKey, newId, openOrm } from '@exactly/persistence';
 import { freePort, ServiceProcess, startService, waitForHttp } from '@exactly/testkit';
-import { createBenchDatabase, log } from './lib/environment.ts';
+import { createBenchAccount, createBenchDatabase, log } from './lib/environment.ts';
 import { body } from './lib/ingestSql.ts';
 import { type CannonResult, cannon } from './lib/load.ts';
 import { cpuSeconds } from './lib/processes.ts';
@@ -62,13 +61,7 @@ export async function runTracingBench(
   const sink = await startSink();
   log(`tracing: ${variants.join(', ')}; ${rounds} rounds of ${seconds} s at ${connections} connections`);
   try {
-    const orm = await openOrm({ databaseUrl: database.url, poolSize: 2 });
-    const accountId = newId('acc');
-    const em = orm.em.fork();
-    em.create(Account, { id: accountId, name: 'bench' });
-    await em.flush();
-    const { apiKey } = await issueApiKey(orm.em.fork(), accountId);
-    await orm.close();
+    const { apiKey } = await createBenchAccount(database.url, 'bench');
 
     const env = {
       DATABASE_URL: database.url,

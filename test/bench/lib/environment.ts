@@ -1,6 +1,13 @@
 // Where the benchmarks find PostgreSQL and Kafka, and the throwaway databases they work in.
 
-import { createMigratedDatabase, type MigratedDatabase } from '@exactly/persistence';
+import {
+  Account,
+  createMigratedDatabase,
+  issueApiKey,
+  type MigratedDatabase,
+  newId,
+  openOrm,
+} from '@exactly/persistence';
 import pg from 'pg';
 
 /** The PostgreSQL server (any database on it): DATABASE_URL or the project's local one. */
@@ -31,4 +38,22 @@ export type BenchDatabase = MigratedDatabase;
 /** A new, migrated database on the server, dropped by `drop()`: each benchmark works in its own. */
 export function createBenchDatabase(prefix: string): Promise<BenchDatabase> {
   return createMigratedDatabase(serverUrl(), `exactly_bench_${prefix}`);
+}
+
+/** An account with one API key in a bench database: what a client needs to post commands. */
+export async function createBenchAccount(
+  databaseUrl: string,
+  name: string,
+): Promise<{ accountId: string; apiKey: string; keyId: string }> {
+  const orm = await openOrm({ databaseUrl, poolSize: 1 });
+  try {
+    const accountId = newId('acc');
+    const em = orm.em.fork();
+    em.create(Account, { id: accountId, name });
+    await em.flush();
+    const { apiKey, keyId } = await issueApiKey(orm.em.fork(), accountId);
+    return { accountId, apiKey, keyId };
+  } finally {
+    await orm.close();
+  }
 }
