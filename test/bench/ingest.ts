@@ -27,12 +27,13 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, metricValue, ServiceProcess, startService, waitForHttp } from '@exactly/testkit';
+import { freePort, ServiceProcess, startService, waitForHttp } from '@exactly/testkit';
 import { type ProfileSummary, summariseCpuProfile } from './lib/cpuProfile.ts';
 import { createBenchAccount, createBenchDatabase, log } from './lib/environment.ts';
 import { body, command } from './lib/ingestSql.ts';
 import { type CannonResult, cannon } from './lib/load.ts';
-import { type CpuPerUnit, cpuMeter, medianCpu, scrape } from './lib/processes.ts';
+import { withMeanWriteGroup } from './lib/meanWriteGroup.ts';
+import { type CpuPerUnit, cpuMeter, medianCpu } from './lib/processes.ts';
 import { type RawResult, rawIngestRate } from './lib/rawIngestRate.ts';
 import { median, round, spread } from './lib/stats.ts';
 import { withoutTenantLimits } from './lib/withoutTenantLimits.ts';
@@ -145,16 +146,8 @@ export async function runIngestBench(options: IngestBenchOptions) {
 
     /** Runs `load` against the API: its result and the group commit's mean group (requests) over it. */
     const withMeanGroup = async <T>(load: () => Promise<T>) => {
-      const before = await scrape(`${api.url}/metrics`);
-      const batches = await metricValue(before, 'exactly_ingest_write_batch_size_count');
-      const requests = await metricValue(before, 'exactly_ingest_write_batch_size_sum');
-      const result = await load();
-      const after = await scrape(`${api.url}/metrics`);
-      const meanBatch = round(
-        ((await metricValue(after, 'exactly_ingest_write_batch_size_sum')) - requests) /
-          ((await metricValue(after, 'exactly_ingest_write_batch_size_count')) - batches),
-      );
-      return { result, meanBatch };
+      const { result, meanGroup } = await withMeanWriteGroup(api.url, load);
+      return { result, meanBatch: round(meanGroup) };
     };
     /** The API at `connections` with unique keys; its group commit's mean batch over the load. */
     const apiRun = (connections: number, duration: number) =>

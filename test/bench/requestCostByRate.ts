@@ -13,20 +13,18 @@
 // Flags: --json.
 
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { metricValue, startService } from '@exactly/testkit';
+import { startService } from '@exactly/testkit';
 import { createBenchAccount, createBenchDatabase, log } from './lib/environment.ts';
 import { body } from './lib/ingestSql.ts';
 import { cannon, httpClient, paced } from './lib/load.ts';
-import { cpuMeter, scrape } from './lib/processes.ts';
+import { withMeanWriteGroup } from './lib/meanWriteGroup.ts';
+import { cpuMeter, cpuTimes } from './lib/processes.ts';
 import { round, type Spread, spread } from './lib/stats.ts';
 import { withoutTenantLimits } from './lib/withoutTenantLimits.ts';
 
 const rounds = 3;
 const closedConnections = 64;
-/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
-const ticksPerSecond = 100;
 
 export interface LoadCost {
   requests: Spread;
@@ -56,12 +54,6 @@ interface Sample {
   postgresMs: number;
   benchMs: number;
   meanGroup: number;
-}
-
-/** User and system CPU seconds of one process. */
-function processTimes(pid: number): { user: number; system: number } {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return { user: Number(fields[11]) / ticksPerSecond, system: Number(fields[12]) / ticksPerSecond };
 }
 
 export async function runRequestCostByRate(
@@ -103,21 +95,14 @@ export async function runRequestCostByRate(
         return ok;
       };
       const sample = async (load: () => Promise<number>): Promise<Sample> => {
-        const groups = async () => {
-          const metrics = await scrape(`${api.url}/metrics`);
-          return {
-            writes: await metricValue(metrics, 'exactly_ingest_write_batch_size_count'),
-            requests: await metricValue(metrics, 'exactly_ingest_write_batch_size_sum'),
-          };
-        };
-        const groupsBefore = await groups();
-        const before = processTimes(pid);
-        const meter = cpuMeter();
-        const requests = await load();
-        meter.stop();
-        const after = processTimes(pid);
-        const groupsAfter = await groups();
-        const perRequest = meter.msPer(requests);
+        const { result, meanGroup } = await withMeanWriteGroup(api.url, async () => {
+          const before = cpuTimes(pid);
+          const meter = cpuMeter();
+          const requests = await load();
+          meter.stop();
+          return { requests, before, after: cpuTimes(pid), perRequest: meter.msPer(requests) };
+        });
+        const { requests, before, after, perRequest } = result;
         const ms = (secondsUsed: number) => round((secondsUsed * 1_000) / requests, 3);
         return {
           requests,
@@ -125,10 +110,7 @@ export async function runRequestCostByRate(
           apiSystemMs: ms(after.system - before.system),
           postgresMs: round(perRequest.postgres ?? 0, 3),
           benchMs: round(perRequest.bench ?? 0, 3),
-          meanGroup: round(
-            (groupsAfter.requests - groupsBefore.requests) / (groupsAfter.writes - groupsBefore.writes),
-            2,
-          ),
+          meanGroup: round(meanGroup, 2),
         };
       };
       log('request cost: warm-up (closed loop, 5 s)');

@@ -28,11 +28,17 @@ function programOf(pid: number, command: string): string | undefined {
   return undefined;
 }
 
-/** CPU seconds (user + system) of one process. */
-export function cpuSeconds(pid: number): number {
+/** CPU seconds of one process in user space and in the kernel. */
+export function cpuTimes(pid: number): { user: number; system: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   // utime and stime are fields 14 and 15 of /proc/<pid>/stat, in clock ticks.
-  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+  return { user: Number(fields[11]) / clockTicks, system: Number(fields[12]) / clockTicks };
+}
+
+/** CPU seconds (user + system) of one process. */
+export function cpuSeconds(pid: number): number {
+  const { user, system } = cpuTimes(pid);
+  return user + system;
 }
 
 /** Resident memory (VmRSS) of one process, in MiB. */
