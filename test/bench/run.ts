@@ -21,6 +21,7 @@ import { runDispatcherBench } from './dispatcher.ts';
 import { runEndToEndBench } from './endToEnd.ts';
 import { runIngestBench } from './ingest.ts';
 import { adminQuery, log } from './lib/environment.ts';
+import { idlePolicy } from './lib/idlePolicy.ts';
 import { measuredWith } from './lib/measuredWith.ts';
 import { loadSampler } from './lib/processes.ts';
 import { type BenchReport, type PhaseRecord, writeReport } from './lib/report.ts';
@@ -150,6 +151,7 @@ async function main(): Promise<number> {
       cpuModel: cpus()[0]?.model ?? 'unknown',
       memoryGiB: round(totalmem() / 2 ** 30),
       kernel: release(),
+      idlePolicy: idlePolicy(),
       loadAverageAtStart: loadavg().map((value) => round(value, 2)),
     },
     versions: {},

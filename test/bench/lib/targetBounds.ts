@@ -141,14 +141,51 @@ const floorMs = (cpu: Record<string, number>, programs: readonly string[]) =>
   programs.reduce((sum, program) => sum + (cpu[program] ?? 0), 0);
 
 /**
- * The floor of a command from its POST to its send, from this run's other phases: the ingest
- * API's writes as SQL grouped like the API groups them (single POSTs, or with `batch` the batch
- * endpoint's requests of 100 commands), its outbox rows and the dispatcher's
- * through a raw kafkajs producer, and everything the dispatcher writes as bare SQL. Reading the
- * commands topic, HTTP, JSON, the look-up of each key and the provider's call are left out (and
- * the raw producer's batches of 500 and the floor's of 1,000 cost less per row than a pipeline's
- * under a steady load), so the rate is an upper bound for any implementation that keeps these
- * rows and records on these cores. Undefined when a phase it needs was not measured.
+ * What a POST costs at the least: a replay of the ingest phase, an HTTP exchange the API answers
+ * from memory (the API process and the load generator; nothing of it reaches PostgreSQL). A new
+ * command's POST parses, authenticates and fingerprints the same request and writes a reply of
+ * about the same size, and does more besides, so no API spends less on it.
+ */
+export function postExchangeMs(ingest: IngestBenchResult | undefined): number | undefined {
+  const replays = ingest?.cpuMsPerCommand?.replays;
+  return replays ? floorMs(replays, ['ingest-api', 'bench']) : undefined;
+}
+
+/** The most an API can accept on these cores, and its share of the ingest ceiling. */
+export interface IngestFloor {
+  /** CPU ms per command: the POST answered from memory, and PostgreSQL's part of the grouped writes. */
+  postMs: number;
+  postgresMs: number;
+  perSecond: number;
+  ratioToCeiling: number;
+}
+
+/**
+ * The ingest ceiling is raw SQL, with no HTTP; an API pays for its POSTs on the same cores. With
+ * the cheapest POST this run measured and PostgreSQL's CPU for the ceiling's writes, the cores
+ * allow any API at most `perSecond`, before it validates a command, looks its key up or waits on
+ * a commit. Undefined when the run did not measure the CPU of replays or of the ceiling.
+ */
+export function ingestFloor(cores: number, ingest: IngestBenchResult | undefined): IngestFloor | undefined {
+  const postMs = postExchangeMs(ingest);
+  const ceiling = ingest?.cpuMsPerCommand?.ceiling;
+  if (!ingest || postMs === undefined || !ceiling) return undefined;
+  const postgresMs = floorMs(ceiling, ['postgres']);
+  const perSecond = cpuCeiling(cores, postMs + postgresMs);
+  return { postMs, postgresMs, perSecond, ratioToCeiling: perSecond / ingest.rawSql.ceilingPerSecond };
+}
+
+/**
+ * The floor of a command from its POST to its send, from this run's other phases: its POST
+ * answered from memory (single POSTs only: a batch request's share per command was not measured),
+ * the ingest API's writes as SQL grouped like the API groups them (single POSTs, or with `batch`
+ * the batch endpoint's requests of 100 commands), its outbox rows and the dispatcher's through a
+ * raw kafkajs producer, and everything the dispatcher writes as bare SQL. Reading the commands
+ * topic, validating and storing the command beyond those rows, the look-up of each key and the
+ * provider's call are left out (and the raw producer's batches of 500 and the floor's of 1,000
+ * cost less per row than a pipeline's under a steady load), so the rate is an upper bound for any
+ * implementation that keeps these rows and records on these cores. Undefined when a phase it
+ * needs was not measured.
  */
 export function pipelineFloor(
   cores: number,
@@ -162,7 +199,9 @@ export function pipelineFloor(
   const dispatcherOutbox = dispatcher?.throughput?.postgres?.rowWritesPerCommand.outbox?.inserted;
   if (!ingestSql || !rawProducer || !dispatcherSql || dispatcherOutbox === undefined) return undefined;
   const rows = outboxRowsPerCommand + dispatcherOutbox;
+  const post = batch ? undefined : postExchangeMs(ingest);
   const parts: FloorPart[] = [
+    ...(post === undefined ? [] : [{ stage: 'its POST answered from memory (a replay)', ms: post }]),
     {
       stage: batch ? "the batch endpoint's writes as grouped SQL" : 'the ingest writes as grouped SQL',
       ms: floorMs(ingestSql, ['postgres', 'bench']),
@@ -216,10 +255,18 @@ export function targetBounds(cores: number, { ingest, relay, dispatcher, e2e }: 
     const group = ingest.ingest.meanBatchSize;
     // Each of `connections` transactions carries a group: a group's turn is connections × group / rate.
     const turn = (rate: number) => (connections * group * 1_000) / rate;
+    const floor = ingestFloor(cores, ingest);
+    const beyondFloor = floor !== undefined && floor.ratioToCeiling < 0.9;
+    const floorText = floor
+      ? ` The ceiling's client sends SQL, not HTTP. A POST answered from memory (a replay, this phase) cost ${floor.postMs.toFixed(3)} ms (the API process and the load generator); with PostgreSQL's ${floor.postgresMs.toFixed(3)} ms for the grouped writes, the cores allow any API at most ${perSecond(floor.perSecond)}, ${times(floor.ratioToCeiling)} of the ceiling, before it validates a command, looks its key up or waits on a commit.`
+      : '';
+    const shorterTurn = `less time between one group's commit and the next group's first statement (requests reaching the queue, the event loop's other work: the API process spent ${(apiSide.cpu['ingest-api'] ?? 0).toFixed(2)} ms per command)`;
     rows.push({
       target: 'ingest vs raw SQL grouped like the API (≥ 0.9×)',
-      bound: `${ratioText(cores, apiSide, sql, ingest.ratios.ingestToCeiling.median)} With ${connections} transactions at a time and groups of ${round(group, 1)}, a group's turn took ${turn(apiSide.perSecond).toFixed(1)} ms in the API against ${turn(sql.perSecond).toFixed(1)} ms as bare SQL (the same one statement per group, prepared once per connection).`,
-      wouldMove: `0.9× needs a group's turn in the API at ≤ ${(turn(sql.perSecond) / 0.9).toFixed(1)} ms: less time between one group's commit and the next group's first statement (requests reaching the queue, the event loop's other work: the API process spent ${(apiSide.cpu['ingest-api'] ?? 0).toFixed(2)} ms per command), or more transactions at a time (\`WRITE_CONCURRENCY\`, which the ceiling would then get too).`,
+      bound: `${ratioText(cores, apiSide, sql, ingest.ratios.ingestToCeiling.median)} With ${connections} transactions at a time and groups of ${round(group, 1)}, a group's turn took ${turn(apiSide.perSecond).toFixed(1)} ms in the API against ${turn(sql.perSecond).toFixed(1)} ms as bare SQL (the same one statement per group, prepared once per connection).${floorText}`,
+      wouldMove: beyondFloor
+        ? `Out of reach on these ${cores} cores whatever the API does: 0.9× of the ceiling is ${perSecond(0.9 * sql.perSecond)}, more than the cores allow once each command is a POST. The API and PostgreSQL on cores of their own, away from the load generator, would lift that bound; closer to it, ${shorterTurn}.`
+        : `0.9× needs a group's turn in the API at ≤ ${(turn(sql.perSecond) / 0.9).toFixed(1)} ms: ${shorterTurn}, or more transactions at a time (\`WRITE_CONCURRENCY\`, which the ceiling would then get too).`,
     });
   }
   if (ingest && apiSide && ingestCpu?.replays && ingest.ratios.replaysToIngest.median < 5) {
@@ -298,14 +345,14 @@ export function targetBounds(cores: number, { ingest, relay, dispatcher, e2e }: 
     const floorApplies = floor !== undefined;
     const beyondFloor = floorApplies && goal > floor.perSecond;
     const floorText = floorApplies
-      ? ` The floor of that work on this machine, from this run's other phases: ${floor.parts.map((part) => `${part.stage} ${part.ms.toFixed(2)} ms`).join(', ')}; ${floor.msPerCommand.toFixed(2)} ms per command, so at most ${perSecond(floor.perSecond)} for any implementation that keeps these rows and records (reading the commands topic, HTTP, JSON and the provider's call left out, so an upper bound).`
+      ? ` The floor of that work on this machine, from this run's other phases: ${floor.parts.map((part) => `${part.stage} ${part.ms.toFixed(2)} ms`).join(', ')}; ${floor.msPerCommand.toFixed(2)} ms per command, so at most ${perSecond(floor.perSecond)} for any implementation that keeps these rows and records (${grouped ? 'HTTP, ' : ''}reading the commands topic, validating the command, the look-up of its key and the provider's call left out, so an upper bound).`
       : '';
     rows.push({
       target: name,
       bound: `${sideText(cores, { label: 'This round', perSecond: phase.endToEndPerSecond, cpu }, 'command from its POST to its delivery')}. At that cost the cores allow at most ${perSecond(cpuCeiling(cores, cpu.total))}.${floorText}`,
       wouldMove: beyondFloor
         ? `Out of reach on these ${cores} cores whatever the services do: ${perSecond(goal)} needs ≤ ${cpuBudget(cores, goal).toFixed(2)} ms per command for everything, less than the bare work's ${floor.msPerCommand.toFixed(2)} ms. More cores (PostgreSQL on its own: its share is ${(cpu.postgres ?? 0).toFixed(2)} ms now), or fewer rows and records per command.`
-        : `${perSecond(goal)} needs ≤ ${cpuBudget(cores, goal).toFixed(2)} ms per command for everything on this machine (${times(cpu.total / cpuBudget(cores, goal))} less), or more cores: PostgreSQL's share alone is ${(cpu.postgres ?? 0).toFixed(2)} ms.${floorApplies ? ` Over the bare work that leaves ${(cpuBudget(cores, goal) - floor.msPerCommand).toFixed(2)} ms per command for HTTP, JSON, the topic reads and the services' own statements and round trips (${(cpu.total - floor.msPerCommand).toFixed(2)} ms now).` : ''}`,
+        : `${perSecond(goal)} needs ≤ ${cpuBudget(cores, goal).toFixed(2)} ms per command for everything on this machine (${times(cpu.total / cpuBudget(cores, goal))} less), or more cores: PostgreSQL's share alone is ${(cpu.postgres ?? 0).toFixed(2)} ms.${floorApplies ? ` Over the bare work that leaves ${(cpuBudget(cores, goal) - floor.msPerCommand).toFixed(2)} ms per command for ${grouped ? 'HTTP, ' : ''}JSON, the topic reads, the provider's call and the services' own statements and round trips (${(cpu.total - floor.msPerCommand).toFixed(2)} ms now).` : ''}`,
     });
   }
   const postgres = dispatcher?.throughput?.postgres;

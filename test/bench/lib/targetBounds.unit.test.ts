@@ -10,6 +10,7 @@ import {
   cpuBudget,
   cpuCeiling,
   cpuText,
+  ingestFloor,
   limitOf,
   pipelineFloor,
   targetBounds,
@@ -83,6 +84,31 @@ describe('what bounds a target on shared cores', () => {
     expect(row?.wouldMove).toContain('≤ 11.1 ms');
   });
 
+  it('bounds the ingest ratio by what the cores allow once each command is a POST', () => {
+    // The fixture's POST answered from memory 0.3 ms and the ceiling's PostgreSQL 0.4 ms: 2,857/s,
+    // 1.43× of the ceiling's 2,000/s, so the 0.9× goal stays a matter of the API's own time.
+    const [reachable] = targetBounds(2, { ingest: ingestResult(0.45, 6) });
+    expect(reachable?.bound).toContain(
+      "A POST answered from memory (a replay, this phase) cost 0.300 ms (the API process and the load generator); with PostgreSQL's 0.400 ms for the grouped writes, the cores allow any API at most 2,857/s, 1.43× of the ceiling",
+    );
+    expect(reachable?.wouldMove).toMatch(/^0\.9× needs a group's turn/);
+    // A replay at 0.6 ms and the ceiling at 0.6 ms of PostgreSQL: 1,667/s at most, 0.83× of 2,000/s.
+    const dear = ingestResult(0.45, 6);
+    const costs = dear.cpuMsPerCommand as unknown as Record<string, CpuPerUnit>;
+    costs.replays = cpu({ 'ingest-api': 0.45, bench: 0.15, postgres: 0.01 });
+    costs.ceiling = cpu({ postgres: 0.6, bench: 0.1 });
+    const floor = ingestFloor(2, dear);
+    expect(floor?.postMs).toBeCloseTo(0.6);
+    expect(floor?.perSecond).toBeCloseTo(1_666.67, 1);
+    expect(floor?.ratioToCeiling).toBeCloseTo(0.833, 3);
+    const [beyond] = targetBounds(2, { ingest: dear });
+    expect(beyond?.bound).toContain('the cores allow any API at most 1,667/s, 0.83× of the ceiling');
+    expect(beyond?.wouldMove).toMatch(
+      /^Out of reach on these 2 cores whatever the API does: 0\.9× of the ceiling is 1,800\/s/,
+    );
+    expect(ingestFloor(2, ingestResult(0.45, 6, false))).toBeUndefined();
+  });
+
   it('explains a missed replay ratio by the API process serving replays on one thread', () => {
     const rows = targetBounds(2, { ingest: ingestResult(0.95, 4) });
     expect(rows.map((row) => row.target)).toEqual(['replays vs ingest (≥ 5×)']);
@@ -153,18 +179,19 @@ describe('what bounds a target on shared cores', () => {
     it('sums the bare work of each stage, leaving out programs that only idled beside it', () => {
       const floor = pipelineFloor(2, { ingest, relay, dispatcher });
       expect(floor?.parts.map((part) => [part.stage, round(part.ms, 3)])).toEqual([
+        ['its POST answered from memory (a replay)', 0.3],
         ['the ingest writes as grouped SQL', 0.5],
         ['its 4 outbox rows through a raw kafkajs producer', 0.4],
         ['everything the dispatcher writes as bare SQL', 0.2],
       ]);
-      expect(floor?.msPerCommand).toBeCloseTo(1.1);
-      expect(floor?.perSecond).toBeCloseTo(1_818.18, 1);
+      expect(floor?.msPerCommand).toBeCloseTo(1.4);
+      expect(floor?.perSecond).toBeCloseTo(1_428.57, 1);
       expect(pipelineFloor(2, { ingest, relay })).toBeUndefined();
     });
 
     it('calls a sustained target beyond the floor out of reach, and one under it a matter of cost', () => {
       const [beyond] = targetBounds(2, { ingest, relay, dispatcher, e2e: e2e(600) });
-      expect(beyond?.bound).toContain('1.10 ms per command, so at most 1,818/s');
+      expect(beyond?.bound).toContain('1.40 ms per command, so at most 1,429/s');
       expect(beyond?.wouldMove).toMatch(/^Out of reach on these 2 cores whatever the services do/);
       const cheap = {
         ...dispatcher,
@@ -182,12 +209,14 @@ describe('what bounds a target on shared cores', () => {
         },
       } as unknown as RelayBenchResult;
       const [within] = targetBounds(2, { ingest, relay: fasterRelay, dispatcher: cheap, e2e: e2e(600) });
-      // 0.5 + 0.08 + 0.05 = 0.63 ms: 3,175/s, above the goal.
-      expect(within?.bound).toContain('so at most 3,175/s');
+      // 0.3 + 0.5 + 0.08 + 0.05 = 0.93 ms: 2,151/s, above the goal.
+      expect(within?.bound).toContain('so at most 2,151/s');
       expect(within?.wouldMove).toContain('2,000/s needs ≤ 1.00 ms per command');
-      // 1.00 - 0.63 left over the bare work; the round spent 3.00 - 0.63.
-      expect(within?.wouldMove).toContain('leaves 0.37 ms per command for HTTP, JSON');
-      expect(within?.wouldMove).toContain('(2.37 ms now)');
+      // 1.00 - 0.93 left over the bare work (its POST in it); the round spent 3.00 - 0.93.
+      expect(within?.wouldMove).toContain(
+        "leaves 0.07 ms per command for JSON, the topic reads, the provider's call",
+      );
+      expect(within?.wouldMove).toContain('(2.07 ms now)');
     });
     it("bounds the batch endpoint's target by the floor of its own grouped writes", () => {
       const batched = {
