@@ -8,8 +8,9 @@
 // PostgreSQL run: the API alone, in rounds that alternate an open-loop load at `BENCH_RATE`
 // (500/s) with a closed loop at 64 connections, for `BENCH_SECONDS` (15) each, 3 rounds (median
 // and min–max); `BENCH_ENV` (JSON) adds the API's variables. Per request: the CPU of the API
-// process (user and system, from /proc), of PostgreSQL, and of the load generator; and the API's
-// mean write group (requests per write).
+// process (user and system, from /proc), of PostgreSQL, and of the load generator; the API's mean
+// write group (requests per write) and write transactions open on average (from its metrics), and
+// the requests answered per second.
 // Flags: --json.
 
 import { randomUUID } from 'node:crypto';
@@ -35,6 +36,10 @@ export interface LoadCost {
   benchMs: Spread;
   /** Requests per write transaction of the API's group commit. */
   meanGroup: Spread;
+  /** Write transactions open on average (at most `WRITE_CONCURRENCY`). */
+  writesOpen: Spread;
+  /** Requests answered per second. */
+  perSecond: Spread;
 }
 
 export interface RequestCostByRateResult {
@@ -54,6 +59,8 @@ interface Sample {
   postgresMs: number;
   benchMs: number;
   meanGroup: number;
+  writesOpen: number;
+  perSecond: number;
 }
 
 export async function runRequestCostByRate(
@@ -95,14 +102,16 @@ export async function runRequestCostByRate(
         return ok;
       };
       const sample = async (load: () => Promise<number>): Promise<Sample> => {
-        const { result, meanGroup } = await withMeanWriteGroup(api.url, async () => {
+        const { result, meanGroup, writesOpen } = await withMeanWriteGroup(api.url, async () => {
           const before = cpuTimes(pid);
           const meter = cpuMeter();
+          const started = performance.now();
           const requests = await load();
+          const elapsed = (performance.now() - started) / 1_000;
           meter.stop();
-          return { requests, before, after: cpuTimes(pid), perRequest: meter.msPer(requests) };
+          return { requests, elapsed, before, after: cpuTimes(pid), perRequest: meter.msPer(requests) };
         });
-        const { requests, before, after, perRequest } = result;
+        const { requests, elapsed, before, after, perRequest } = result;
         const ms = (secondsUsed: number) => round((secondsUsed * 1_000) / requests, 3);
         return {
           requests,
@@ -111,6 +120,8 @@ export async function runRequestCostByRate(
           postgresMs: round(perRequest.postgres ?? 0, 3),
           benchMs: round(perRequest.bench ?? 0, 3),
           meanGroup: round(meanGroup, 2),
+          writesOpen: round(writesOpen, 2),
+          perSecond: round(requests / elapsed),
         };
       };
       log('request cost: warm-up (closed loop, 5 s)');
@@ -133,6 +144,8 @@ export async function runRequestCostByRate(
         postgresMs: spread(samples.map((s) => s.postgresMs)),
         benchMs: spread(samples.map((s) => s.benchMs)),
         meanGroup: spread(samples.map((s) => s.meanGroup)),
+        writesOpen: spread(samples.map((s) => s.writesOpen)),
+        perSecond: spread(samples.map((s) => s.perSecond)),
       });
       const apiMs = (s: Sample) => s.apiUserMs + s.apiSystemMs;
       return {
@@ -156,12 +169,12 @@ const figure = (value: Spread, digits = 3): string =>
 
 export function requestCostTable(result: RequestCostByRateResult): string {
   const row = (what: string, cost: LoadCost) =>
-    `| ${what} | ${figure(cost.apiUserMs)} | ${figure(cost.apiSystemMs)} | ${figure(cost.postgresMs)} | ${figure(cost.benchMs)} | ${figure(cost.meanGroup, 1)} |`;
+    `| ${what} | ${figure(cost.perSecond, 0)} | ${figure(cost.apiUserMs)} | ${figure(cost.apiSystemMs)} | ${figure(cost.postgresMs)} | ${figure(cost.benchMs)} | ${figure(cost.meanGroup, 1)} | ${figure(cost.writesOpen, 2)} |`;
   return [
     `## The ingest API's CPU per request, paced and closed loop (${rounds} rounds of ${result.seconds} s, median and min–max)`,
     '',
-    '| load | API user ms | API system ms | PostgreSQL ms | load generator ms | requests per write |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    '| load | requests/s | API user ms | API system ms | PostgreSQL ms | load generator ms | requests per write | write transactions open |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     row(`open loop, ${result.rate}/s`, result.paced),
     row(`closed loop, ${closedConnections} connections`, result.closed),
     '',
