@@ -66,9 +66,15 @@ describe('the key look-up on its own connections', () => {
     expect(plan).not.toContain('Seq Scan');
   });
 
-  it('would keep a sequential scan of every record without the scans turned off', async () => {
+  // Which of the two the empty table's statistics lead to varies from run to run (a sequential scan
+  // in most, a bitmap over the expiry index that walks every live record in some); neither is the
+  // primary key's scan that the settings pin.
+  it('would keep a plan that walks every record (a sequential scan or the expiry index) without the scans turned off', async () => {
     const orm = await open({ plan_cache_mode: 'force_generic_plan' });
     const { plan } = await lookupPlanKeptFromEmpty(orm);
-    expect(plan).toContain('Seq Scan on idempotency_records');
+    expect(plan).not.toContain('Index Scan using idempotency_records_pkey');
+    expect(plan).toMatch(
+      /Seq Scan on idempotency_records|Bitmap Index Scan on idempotency_records_expires_at_idx \(actual rows=100000/,
+    );
   });
 });
