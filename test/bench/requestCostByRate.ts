@@ -102,16 +102,14 @@ export async function runRequestCostByRate(
         return ok;
       };
       const sample = async (load: () => Promise<number>): Promise<Sample> => {
-        const { result, meanGroup, writesOpen } = await withMeanWriteGroup(api.url, async () => {
+        const { result, meanGroup, writesOpen, seconds } = await withMeanWriteGroup(api.url, async () => {
           const before = cpuTimes(pid);
           const meter = cpuMeter();
-          const started = performance.now();
           const requests = await load();
-          const elapsed = (performance.now() - started) / 1_000;
           meter.stop();
-          return { requests, elapsed, before, after: cpuTimes(pid), perRequest: meter.msPer(requests) };
+          return { requests, before, after: cpuTimes(pid), perRequest: meter.msPer(requests) };
         });
-        const { requests, elapsed, before, after, perRequest } = result;
+        const { requests, before, after, perRequest } = result;
         const ms = (secondsUsed: number) => round((secondsUsed * 1_000) / requests, 3);
         return {
           requests,
@@ -121,7 +119,7 @@ export async function runRequestCostByRate(
           benchMs: round(perRequest.bench ?? 0, 3),
           meanGroup: round(meanGroup, 2),
           writesOpen: round(writesOpen, 2),
-          perSecond: round(requests / elapsed),
+          perSecond: round(requests / seconds),
         };
       };
       log('request cost: warm-up (closed loop, 5 s)');

@@ -89,21 +89,21 @@ describe('natural batching (group commit)', () => {
   });
 
   describe('with a linger', () => {
-    const recording = (
-      sizes: number[],
-      options: { maxBatchSize: number; maxConcurrent: number; lingerMs: number },
-    ) =>
-      new NaturalBatcher<number, number>({
+    /** A batcher that answers each item with itself, and the sizes of the batches it ran. */
+    const recording = (options: { maxBatchSize: number; maxConcurrent: number; lingerMs: number }) => {
+      const sizes: number[] = [];
+      const batcher = new NaturalBatcher<number, number>({
         ...options,
         run: async (items) => {
           sizes.push(items.length);
           return items;
         },
       });
+      return { batcher, sizes };
+    };
 
     it('sends the first item at once: there is no stream to wait for', async () => {
-      const sizes: number[] = [];
-      const batcher = recording(sizes, { maxBatchSize: 10, maxConcurrent: 2, lingerMs: 5_000 });
+      const { batcher, sizes } = recording({ maxBatchSize: 10, maxConcurrent: 2, lingerMs: 5_000 });
       const started = performance.now();
       expect(await batcher.submit(1)).toBe(1);
       expect(performance.now() - started).toBeLessThan(2_500);
@@ -111,8 +111,7 @@ describe('natural batching (group commit)', () => {
     });
 
     it('gathers a steady stream for up to its linger, from the first item of the batch', async () => {
-      const sizes: number[] = [];
-      const batcher = recording(sizes, { maxBatchSize: 10, maxConcurrent: 2, lingerMs: 200 });
+      const { batcher, sizes } = recording({ maxBatchSize: 10, maxConcurrent: 2, lingerMs: 200 });
       await batcher.submit(1);
       await sleep(10);
       const submitted = performance.now();
@@ -126,8 +125,7 @@ describe('natural batching (group commit)', () => {
     });
 
     it('stops lingering once items come further apart than twice the linger', async () => {
-      const sizes: number[] = [];
-      const batcher = recording(sizes, { maxBatchSize: 10, maxConcurrent: 2, lingerMs: 100 });
+      const { batcher, sizes } = recording({ maxBatchSize: 10, maxConcurrent: 2, lingerMs: 100 });
       await batcher.submit(1);
       await sleep(500);
       const started = performance.now();
@@ -137,8 +135,7 @@ describe('natural batching (group commit)', () => {
     });
 
     it('starts a full batch at once, without waiting', async () => {
-      const sizes: number[] = [];
-      const batcher = recording(sizes, { maxBatchSize: 3, maxConcurrent: 1, lingerMs: 60_000 });
+      const { batcher, sizes } = recording({ maxBatchSize: 3, maxConcurrent: 1, lingerMs: 60_000 });
       await batcher.submit(0);
       await sleep(10);
       const results = await Promise.all([1, 2, 3].map((item) => batcher.submit(item)));

@@ -17,14 +17,14 @@ async function writeCounts(
 }
 
 /**
- * Runs `load` against the API: its result, the mean requests per write transaction over it, and
- * the write transactions open on average (their summed duration over the load's; at most
+ * Runs `load` against the API: its result, how long it took (s), the mean requests per write
+ * transaction over it, and the write transactions open on average (their summed duration over the load's; at most
  * `WRITE_CONCURRENCY`, lower when requests did not reach the queue fast enough to keep them busy).
  */
 export async function withMeanWriteGroup<T>(
   apiUrl: string,
   load: () => Promise<T>,
-): Promise<{ result: T; meanGroup: number; writesOpen: number }> {
+): Promise<{ result: T; meanGroup: number; writesOpen: number; seconds: number }> {
   const before = await writeCounts(apiUrl);
   const started = performance.now();
   const result = await load();
@@ -34,5 +34,6 @@ export async function withMeanWriteGroup<T>(
     result,
     meanGroup: (after.requests - before.requests) / (after.writes - before.writes),
     writesOpen: (after.writeSeconds - before.writeSeconds) / seconds,
+    seconds,
   };
 }
