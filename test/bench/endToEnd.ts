@@ -11,7 +11,9 @@
 //    for a while, then until the provider received every accepted command; and the same through
 //    the batch endpoint (100 commands per request). Commands per second from the first POST to
 //    the last receipt. Every accepted command must reach the provider once (replays counted).
-// 3. Resident memory (VmRSS) of each service, sampled every second through all of it, and the
+// 3. The control: an HTTP exchange whose server does nothing (peers/bareRoute.ts), paced at the
+//    latency phases' rates and in a closed loop, to price what the machine charges per exchange.
+// 4. Resident memory (VmRSS) of each service, sampled every second through all of it, and the
 //    CPU of every process per phase.
 //
 // Variables when run alone: DATABASE_URL (server), KAFKA_BROKERS, BENCH_RATES ("500,2000"),
@@ -25,6 +27,7 @@ import { createKafka } from '@exactly/messaging';
 import { Account, issueApiKey, newId, openOrm } from '@exactly/persistence';
 import { metricValue, Pipeline } from '@exactly/testkit';
 import pg from 'pg';
+import { measureBareExchange } from './lib/bareExchange.ts';
 import { createBenchDatabase, kafkaBrokers, log } from './lib/environment.ts';
 import { type FakeProviderHandle, startFakeProvider } from './lib/fakeProvider.ts';
 import { body, command } from './lib/ingestSql.ts';
@@ -478,6 +481,15 @@ export async function runEndToEndBench(options: EndToEndOptions) {
         },
       });
     }
+    // The control: an HTTP exchange whose server does nothing, at the same rates and in a closed
+    // loop, while the pipeline idles (lib/bareExchange.ts).
+    log('e2e: an HTTP exchange that does nothing (a bare Fastify route), paced and closed loop...');
+    const bareExchange = await measureBareExchange({
+      rates: options.rates,
+      seconds: Math.min(options.seconds, 10),
+      connections: 64,
+    });
+    log('e2e: bare exchange:', bareExchange);
     // Round by round: the single-POST phase, the phase's own ceiling (the API's writes as raw
     // SQL grouped as its group commit grouped them in that round, in a database of its own on
     // the same server while the pipeline is idle), the batch phase.
@@ -525,6 +537,7 @@ export async function runEndToEndBench(options: EndToEndOptions) {
     return {
       rounds,
       latency: latency.map(({ window: _window, ...phase }) => phase),
+      bareExchange,
       throughput: { single, batch },
       /** The phase's own ceiling: raw SQL grouped like the API, one per round. */
       ceiling: spread(ceilings),

@@ -91,7 +91,7 @@ const plan = quick
         estimate: 540,
       },
       dispatcher: { commands: 80_000, rounds: 3, peerCommands: 80_000, peerTimeout: 120, estimate: 450 },
-      e2e: { rates: [500, 2000], seconds: 30, rounds: 3, drain: 90, throughput: 30, estimate: 570 },
+      e2e: { rates: [500, 2000], seconds: 30, rounds: 3, drain: 90, throughput: 30, estimate: 610 },
       soak: { rate: 500, seconds: soakSeconds, bound: 1, estimate: soakSeconds + 100 },
     };
 

@@ -8,6 +8,7 @@ import type { EndToEndResult } from '../endToEnd.ts';
 import type { IngestBenchResult } from '../ingest.ts';
 import type { RelayBenchResult } from '../relay.ts';
 import type { SoakResult } from '../soak.ts';
+import type { BareExchangeResult, ExchangeCost } from './bareExchange.ts';
 import type { ProfileSummary } from './cpuProfile.ts';
 import type { MeasuredWith } from './measuredWith.ts';
 import type { PostgresDelta } from './postgresView.ts';
@@ -70,6 +71,33 @@ const fmt = (value: number | undefined, digits = 0): string =>
     : value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 const x = (value: number | undefined, digits = 2) =>
   value === undefined || !Number.isFinite(value) ? 'n/a' : `${fmt(value, digits)}×`;
+
+/** The e2e phase's control: an HTTP exchange whose server does nothing, paced and back to back. */
+function bareExchangeLines(control: BareExchangeResult): string[] {
+  const back = control.closedLoop;
+  const row = (load: string, cost: ExchangeCost) => [
+    load,
+    fmt(cost.perSecond),
+    fmt(cost.serverMs, 3),
+    fmt(cost.clientMs, 3),
+    fmt(cost.totalMs, 3),
+    x(ratio(cost.totalMs, back.totalMs), 1),
+  ];
+  return [
+    '### An HTTP exchange that does nothing',
+    '',
+    "The control, while the pipeline idled: `peers/bareRoute.ts`, a Fastify route that parses the JSON body and answers a constant 202 the size of the ingest API's, with no database, no validation and no idempotency, driven by this phase's clients (paced at each latency rate, open loop, as the latency phases; then autocannon, as the ingest phase's replays). CPU per exchange of the route's process (/proc) and of the client (the bench's `process.cpuUsage()`). What an exchange costs at a rate, against the same exchange back to back, every hop of the pipeline pays at that rate before its own work.",
+    '',
+    table(
+      ['load', 'exchanges /s', 'server CPU ms', 'client CPU ms', 'both', 'to back to back'],
+      [
+        ...control.paced.map((cost) => row(`paced at ${fmt(cost.rate)}/s`, cost)),
+        row(`back to back (closed loop, ${back.connections} connections)`, back),
+      ],
+    ),
+    '',
+  ];
+}
 /** "median (min–max)" of a figure measured in rounds. */
 const spreadText = (value: Spread | undefined, digits = 0, unit = '') =>
   value === undefined
@@ -755,6 +783,7 @@ function markdown(report: BenchReport, images: Record<string, string>): string {
         ),
         '',
       ]),
+      ...(e2e.bareExchange ? bareExchangeLines(e2e.bareExchange) : []),
       '### Memory under load',
       '',
       table(

@@ -219,6 +219,32 @@ export function pipelineFloor(
   return { parts, msPerCommand, perSecond: cpuCeiling(cores, msPerCommand) };
 }
 
+/** What an HTTP exchange whose server does nothing cost at `rate` (paced) and in a closed loop. */
+export interface IdleExchange {
+  rate: number;
+  /** CPU ms per exchange, server and client, paced at `rate`. */
+  pacedMs: number;
+  /** The same in a closed loop. */
+  closedLoopMs: number;
+  /** Exchanges per second the closed loop reached, and its server's CPU ms per exchange. */
+  closedLoopPerSecond: number;
+  closedLoopServerMs: number;
+}
+
+/** The e2e phase's control at `rate` (lib/bareExchange.ts); undefined for runs without it. */
+export function idleExchange(e2e: EndToEndResult | undefined, rate: number): IdleExchange | undefined {
+  const control = e2e?.bareExchange;
+  const paced = control?.paced.find((cost) => cost.rate === rate);
+  if (!control || !paced) return undefined;
+  return {
+    rate,
+    pacedMs: paced.totalMs,
+    closedLoopMs: control.closedLoop.totalMs,
+    closedLoopPerSecond: control.closedLoop.perSecond,
+    closedLoopServerMs: control.closedLoop.serverMs,
+  };
+}
+
 /**
  * The dispatcher's target (≥ 0.6× of the inbox transaction's floor) leaves out the outcome's rows:
  * when bare SQL of everything it writes stays under 0.6× of that floor in every round, no
@@ -226,6 +252,30 @@ export function pipelineFloor(
  */
 export function dispatcherTargetOutOfReach(fullFloorShare: { max: number } | undefined): boolean {
   return fullFloorShare !== undefined && fullFloorShare.max < 0.6;
+}
+
+/**
+ * The control's verdict on the 500/s latencies: what the machine charges per HTTP exchange at that
+ * rate, before any work, against the same exchange back to back. A command makes at least two:
+ * its POST and the provider's call.
+ */
+function idleExchangeText(exchange: IdleExchange | undefined, cores: number): string {
+  if (!exchange) return '';
+  const two = 2 * exchange.pacedMs;
+  return ` The machine charges for every hop before any work: an HTTP exchange whose server does nothing (a Fastify route answering a constant 202, the same client, this phase) cost ${exchange.pacedMs.toFixed(2)} ms of CPU, server and client, paced at ${exchange.rate}/s, ${times(exchange.pacedMs / exchange.closedLoopMs)} its ${exchange.closedLoopMs.toFixed(3)} ms back to back. A command makes at least two HTTP exchanges (its POST, the provider's call): ${two.toFixed(2)} ms of the ${cpuBudget(cores, exchange.rate).toFixed(2)} ms per command the cores have at ${exchange.rate}/s, before its rows, its records and its other hops.`;
+}
+
+/**
+ * The fastest a Fastify API answers a POST here, against the replay rate 5× of ingest needs and
+ * what the API process spends on a replay beyond the route.
+ */
+function bareRouteText(exchange: IdleExchange | undefined, needed: number, replayApiMs: number): string {
+  if (!exchange) return '';
+  const share = needed / exchange.closedLoopPerSecond;
+  const route = ` A Fastify route that does nothing (the control under "End to end", the same load generator at 64 connections) answered ${perSecond(exchange.closedLoopPerSecond)} at ${exchange.closedLoopServerMs.toFixed(3)} ms of its process per exchange: 5× of ingest, ${perSecond(needed)}, is ${times(share)} of it`;
+  return share >= 1
+    ? `${route}, beyond what HTTP on this stack answers on this machine.`
+    : `${route}. What stands between is the replay's own work in the API process, ${(replayApiMs - exchange.closedLoopServerMs).toFixed(3)} ms per replay beyond the route's.`;
 }
 
 /**
@@ -278,7 +328,7 @@ export function targetBounds(cores: number, { ingest, relay, dispatcher, e2e }: 
     };
     rows.push({
       target: 'replays vs ingest (≥ 5×)',
-      bound: `${ratioText(cores, replays, apiSide, ingest.ratios.replaysToIngest.median)} A replay is an HTTP exchange answered from memory; a new command waits for its group's commit.`,
+      bound: `${ratioText(cores, replays, apiSide, ingest.ratios.replaysToIngest.median)} A replay is an HTTP exchange answered from memory; a new command waits for its group's commit.${bareRouteText(idleExchange(e2e, 500), apiSide.perSecond * 5, replays.cpu['ingest-api'] ?? 0)}`,
       wouldMove: `5× needs replays at ${perSecond(apiSide.perSecond * 5)} against today's ingest: ≤ ${(1_000 / (apiSide.perSecond * 5)).toFixed(3)} ms of the API process per replay if one process serves them (${(replays.cpu['ingest-api'] ?? 0).toFixed(3)} ms now, HTTP parsing and writing mostly), or the API on more than one core; nothing in the idempotency path, and the ratio falls whenever ingest gets cheaper.`,
     });
   }
@@ -320,7 +370,7 @@ export function targetBounds(cores: number, { ingest, relay, dispatcher, e2e }: 
     const ours = (cpu.total * at500.offeredPerSecond) / (cores * 10);
     rows.push({
       target: 'ingest POST → 202 p99 (< 20 ms) and end to end p99 (< 50 ms) at 500/s',
-      bound: `At 500 commands/s a command cost ${cpuText(cpu)} of CPU: ${Math.round(ours)}% of the ${cores} cores for the pipeline and its load, ${Math.round(busy)}% busy with everything on the machine. With the cores that busy, every hop (the group commit, the relay's claim, the consumer's fetch, the inbox transaction, the effect's claim, the call) waits for a core; the stage table under "End to end" shows the wait spread over all of them.`,
+      bound: `At 500 commands/s a command cost ${cpuText(cpu)} of CPU: ${Math.round(ours)}% of the ${cores} cores for the pipeline and its load, ${Math.round(busy)}% busy with everything on the machine. With the cores that busy, every hop (the group commit, the relay's claim, the consumer's fetch, the inbox transaction, the effect's claim, the call) waits for a core; the stage table under "End to end" shows the wait spread over all of them.${idleExchangeText(idleExchange(e2e, 500), cores)}`,
       wouldMove: `Less CPU per command (at ≤ ${round(cpuBudget(cores, 500) / 4, 2)} ms the cores would be a quarter busy at 500/s), or PostgreSQL (${(cpu.postgres ?? 0).toFixed(2)} ms of it) on cores of its own.`,
     });
   }

@@ -386,4 +386,49 @@ describe('what bounds a target on shared cores', () => {
     );
     expect(row?.bound).toContain('If both were CPU-bound the ratio would be 0.72× (measured 0.67×)');
   });
+
+  describe('the control: an HTTP exchange whose server does nothing', () => {
+    // Paced at 500/s: 0.6 ms of CPU per exchange, server and client; back to back 0.075 ms
+    // (server 0.035) at 20,000/s.
+    const bareExchange = {
+      paced: [{ rate: 500, perSecond: 500, serverMs: 0.25, clientMs: 0.35, totalMs: 0.6 }],
+      closedLoop: { connections: 64, perSecond: 20_000, serverMs: 0.035, clientMs: 0.04, totalMs: 0.075 },
+    };
+    const at500 = {
+      rate: 500,
+      offeredPerSecond: 500,
+      cpuPercent: { postgres: 100, dispatcher: 90 },
+      cpuMsPerCommand: cpu({ postgres: 2, dispatcher: 1.8 }),
+      spread: { ingestP99: spreadOf(90), endToEndP99: spreadOf(190) },
+    };
+    const e2e = (control: typeof bareExchange | undefined) =>
+      ({
+        latency: [at500],
+        ...(control ? { bareExchange: control } : {}),
+        wal: { bytesPerCommand: spreadOf(4_000) },
+        throughput: {},
+      }) as unknown as EndToEndResult;
+
+    it('prices the two HTTP exchanges of a command at 500/s against the cores', () => {
+      const [row] = targetBounds(2, { e2e: e2e(bareExchange) });
+      expect(row?.target).toBe('ingest POST → 202 p99 (< 20 ms) and end to end p99 (< 50 ms) at 500/s');
+      expect(row?.bound).toContain(
+        'cost 0.60 ms of CPU, server and client, paced at 500/s, 8.00× its 0.075 ms back to back',
+      );
+      expect(row?.bound).toContain('1.20 ms of the 4.00 ms per command the cores have at 500/s');
+      const [without] = targetBounds(2, { e2e: e2e(undefined) });
+      expect(without?.bound).not.toContain('does nothing');
+    });
+
+    it('sets replays against the fastest the route answered', () => {
+      // Ingest at 1,000/s: 5× is 5,000/s, 0.25× of the route's 20,000/s; replays 0.24 ms in the API.
+      const [within] = targetBounds(2, { ingest: ingestResult(0.95, 4), e2e: e2e(bareExchange) });
+      expect(within?.bound).toContain('answered 20,000/s at 0.035 ms of its process per exchange');
+      expect(within?.bound).toContain('5× of ingest, 5,000/s, is 0.25× of it.');
+      expect(within?.bound).toContain('0.205 ms per replay beyond the route');
+      const slowRoute = { ...bareExchange, closedLoop: { ...bareExchange.closedLoop, perSecond: 4_000 } };
+      const [beyond] = targetBounds(2, { ingest: ingestResult(0.95, 4), e2e: e2e(slowRoute) });
+      expect(beyond?.bound).toContain('is 1.25× of it, beyond what HTTP on this stack answers');
+    });
+  });
 });
