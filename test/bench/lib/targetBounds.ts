@@ -326,10 +326,11 @@ export function targetBounds(cores: number, { ingest, relay, dispatcher, e2e }: 
       cpu: ingestCpu.replays,
       bench: 'load generator (bench)',
     };
+    const route = idleExchange(e2e, 500);
     rows.push({
       target: 'replays vs ingest (≥ 5×)',
-      bound: `${ratioText(cores, replays, apiSide, ingest.ratios.replaysToIngest.median)} A replay is an HTTP exchange answered from memory; a new command waits for its group's commit.${bareRouteText(idleExchange(e2e, 500), apiSide.perSecond * 5, replays.cpu['ingest-api'] ?? 0)}`,
-      wouldMove: `5× needs replays at ${perSecond(apiSide.perSecond * 5)} against today's ingest: ≤ ${(1_000 / (apiSide.perSecond * 5)).toFixed(3)} ms of the API process per replay if one process serves them (${(replays.cpu['ingest-api'] ?? 0).toFixed(3)} ms now, HTTP parsing and writing mostly), or the API on more than one core; nothing in the idempotency path, and the ratio falls whenever ingest gets cheaper.`,
+      bound: `${ratioText(cores, replays, apiSide, ingest.ratios.replaysToIngest.median)} A replay is an HTTP exchange answered from memory; a new command waits for its group's commit.${bareRouteText(route, apiSide.perSecond * 5, replays.cpu['ingest-api'] ?? 0)}`,
+      wouldMove: `5× needs replays at ${perSecond(apiSide.perSecond * 5)} against today's ingest: ≤ ${(1_000 / (apiSide.perSecond * 5)).toFixed(3)} ms of the API process per replay if one process serves them (${(replays.cpu['ingest-api'] ?? 0).toFixed(3)} ms now${route ? `, of which a route that does nothing takes ${route.closedLoopServerMs.toFixed(3)} ms` : ''}), or the API on more than one core; and the ratio falls whenever ingest gets cheaper.`,
     });
   }
   const relayRun = relay?.throughput.runs.find((run) => run.relay.startsWith('default'));

@@ -426,6 +426,9 @@ describe('what bounds a target on shared cores', () => {
       expect(within?.bound).toContain('answered 20,000/s at 0.035 ms of its process per exchange');
       expect(within?.bound).toContain('5× of ingest, 5,000/s, is 0.25× of it.');
       expect(within?.bound).toContain('0.205 ms per replay beyond the route');
+      expect(within?.wouldMove).toContain(
+        '(0.240 ms now, of which a route that does nothing takes 0.035 ms)',
+      );
       const slowRoute = { ...bareExchange, closedLoop: { ...bareExchange.closedLoop, perSecond: 4_000 } };
       const [beyond] = targetBounds(2, { ingest: ingestResult(0.95, 4), e2e: e2e(slowRoute) });
       expect(beyond?.bound).toContain('is 1.25× of it, beyond what HTTP on this stack answers');
