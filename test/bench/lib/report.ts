@@ -72,6 +72,25 @@ const fmt = (value: number | undefined, digits = 0): string =>
 const x = (value: number | undefined, digits = 2) =>
   value === undefined || !Number.isFinite(value) ? 'n/a' : `${fmt(value, digits)}×`;
 
+/** "median (min–max)" of a figure measured in rounds. */
+const spreadText = (value: Spread | undefined, digits = 0, unit = '') =>
+  value === undefined
+    ? 'n/a'
+    : value.rounds.length > 1
+      ? `${fmt(value.median, digits)}${unit} (${fmt(value.min, digits)}–${fmt(value.max, digits)})`
+      : `${fmt(value.median, digits)}${unit} (one round)`;
+/** Whether a run measured the batch endpoint in rounds with a ceiling of its own (runs before 2026-12-07 did not). */
+const batchOwnCeiling = (batch: IngestBenchResult['batch']): boolean =>
+  (batch as Partial<IngestBenchResult['batch']>).ceiling !== undefined;
+const table = (header: string[], rows: (string | number)[][]) =>
+  [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n');
+const verdict = (met: boolean | undefined, outOfReach?: string) =>
+  met === undefined ? '—' : met ? '**met**' : outOfReach ? `**missed**: ${outOfReach}` : '**missed**';
+
 /** The e2e phase's control: an HTTP exchange whose server does nothing, paced and back to back. */
 function bareExchangeLines(control: BareExchangeResult): string[] {
   const back = control.closedLoop;
@@ -98,24 +117,6 @@ function bareExchangeLines(control: BareExchangeResult): string[] {
     '',
   ];
 }
-/** "median (min–max)" of a figure measured in rounds. */
-const spreadText = (value: Spread | undefined, digits = 0, unit = '') =>
-  value === undefined
-    ? 'n/a'
-    : value.rounds.length > 1
-      ? `${fmt(value.median, digits)}${unit} (${fmt(value.min, digits)}–${fmt(value.max, digits)})`
-      : `${fmt(value.median, digits)}${unit} (one round)`;
-/** Whether a run measured the batch endpoint in rounds with a ceiling of its own (runs before 2026-12-07 did not). */
-const batchOwnCeiling = (batch: IngestBenchResult['batch']): boolean =>
-  (batch as Partial<IngestBenchResult['batch']>).ceiling !== undefined;
-const table = (header: string[], rows: (string | number)[][]) =>
-  [
-    `| ${header.join(' | ')} |`,
-    `| ${header.map(() => '---').join(' | ')} |`,
-    ...rows.map((row) => `| ${row.join(' | ')} |`),
-  ].join('\n');
-const verdict = (met: boolean | undefined, outOfReach?: string) =>
-  met === undefined ? '—' : met ? '**met**' : outOfReach ? `**missed**: ${outOfReach}` : '**missed**';
 
 interface Target {
   name: string;
@@ -395,6 +396,7 @@ function markdown(report: BenchReport, images: Record<string, string>): string {
   const relay = report.phases.relay?.result as RelayBenchResult | undefined;
   const dispatcher = report.phases.dispatcher?.result as DispatcherBenchResult | undefined;
   const e2e = report.phases.e2e?.result as EndToEndResult | undefined;
+  const goals = targets(report);
   const img = (name: string, alt: string) => (images[name] ? `![${alt}](${images[name]})` : '');
   const lines: string[] = [];
   const push = (...more: string[]) => lines.push(...more);
@@ -427,7 +429,7 @@ function markdown(report: BenchReport, images: Record<string, string>): string {
     '',
     table(
       ['target', 'measured (median, min–max over the rounds)', 'baseline (same run)', 'ratio', 'goal', ''],
-      targets(report).map((t) => [
+      goals.map((t) => [
         t.name,
         t.measured,
         t.baseline,
@@ -437,7 +439,7 @@ function markdown(report: BenchReport, images: Record<string, string>): string {
       ]),
     ),
     '',
-    ...(targets(report).some((t) => t.outOfReach)
+    ...(goals.some((t) => t.outOfReach)
       ? [
           'A target marked out of reach is one that a floor measured in this run puts beyond any implementation on this machine: the bare work it needs (its rows as SQL, its records through a raw producer, its POSTs answered from memory) already costs more than the goal leaves. The floor and what would lift it are under "What bounds each missed target".',
           '',
